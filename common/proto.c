@@ -1,0 +1,89 @@
+/*
+ * proto.c: the wire format, shared by vigild and vigilctl: request
+ * splitting and reply objects. What each command does lives in the daemon.
+ */
+#include "config.h"
+#include "proto.h"
+#include "words.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct proto_command_info proto_commands[] = {
+	{ "hello", "hello", "protocol and program version, supported commands" },
+	{ "help", "help", "the commands with their usage" },
+	{ "status", "status [NAME...]", "state of all or the named services" },
+	{ "start", "start [--wait[=DURATION]] [--] NAME...", "start services" },
+	{ "stop", "stop [--wait[=DURATION]] [--] NAME...", "stop services" },
+	{ "restart", "restart [--wait[=DURATION]] [--] NAME...", "stop then start services" },
+	{ "signal", "signal SIGNAL NAME...", "send a signal to each service's process group" },
+	{ "shutdown", "shutdown", "stop every service, then vigild exits" },
+	{ NULL, NULL, NULL },
+};
+
+int
+proto_parse_request(const char *line, struct proto_request *req, const char **err)
+{
+	req->argv = words_split(line, &req->argc, err);
+	if (req->argv == NULL)
+		return -1;
+	if (req->argc == 0) {
+		*err = "empty request";
+		proto_request_free(req);
+		return -1;
+	}
+	return 0;
+}
+
+void
+proto_request_free(struct proto_request *req)
+{
+	words_free(req->argv);
+	req->argv = NULL;
+	req->argc = 0;
+}
+
+json_t *
+proto_reply_ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+json_t *
+proto_reply_error(const char *code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:b, s:s, s:s}", "ok", 0, "error", code, "message", msg);
+}
+
+char *
+proto_dump_line(json_t *reply, size_t *len)
+{
+	char *s, *line;
+	size_t n;
+
+	if (reply == NULL)
+		return NULL;
+	/* JSON_COMPACT never emits a newline, so one object stays one line */
+	s = json_dumps(reply, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+	json_decref(reply);
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	if ((line = realloc(s, n + 2)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	if (len != NULL)
+		*len = n + 1;
+	return line;
+}

@@ -1,0 +1,55 @@
+/*
+ * proto.h: the control protocol spoken between vigild and vigilctl (and
+ * anyone with socat). One request per line, one JSON object per reply line.
+ *
+ * Version history (numbers and names are never reused):
+ *   1  hello help status start stop restart signal shutdown;
+ *      start/stop/restart take --wait[=DURATION]
+ */
+#ifndef VIGIL_PROTO_H
+#define VIGIL_PROTO_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define PROTO_VERSION	1
+#define PROTO_MAX_LINE	4096	/* bytes in one request line, newline excluded */
+
+/* Stable error codes: scripts match on these, so never rename one. */
+#define PROTO_ERR_BAD_REQUEST	  "bad-request"	     /* malformed line or arguments */
+#define PROTO_ERR_LINE_TOO_LONG	  "line-too-long"    /* request over PROTO_MAX_LINE */
+#define PROTO_ERR_UNKNOWN_COMMAND "unknown-command"  /* no such verb */
+#define PROTO_ERR_NO_SUCH_SERVICE "no-such-service"  /* a NAME is not configured */
+#define PROTO_ERR_BAD_SIGNAL	  "bad-signal"	     /* signal name not known */
+#define PROTO_ERR_NOT_RUNNING	  "not-running"	     /* signal to a service with no process */
+#define PROTO_ERR_FAILED	  "failed"	     /* a waited-for operation failed */
+#define PROTO_ERR_TIMEOUT	  "timeout"	     /* a wait ran out of time */
+#define PROTO_ERR_SHUTTING_DOWN	  "shutting-down"    /* vigild is stopping everything */
+#define PROTO_ERR_TOO_MANY_CLIENTS "too-many-clients" /* connection refused */
+#define PROTO_ERR_INTERNAL	  "internal"	     /* a bug or out of memory */
+
+struct proto_request {
+	char	**argv;		/* argv[0] is the command */
+	size_t	  argc;
+};
+
+struct proto_command_info {
+	const char *name;
+	const char *usage;
+	const char *summary;
+};
+
+/* The commands of this protocol version, NULL-name terminated. */
+extern const struct proto_command_info proto_commands[];
+
+/* Split one request line (no newline). -1 with *err set on bad quoting or empty. */
+int	 proto_parse_request(const char *line, struct proto_request *req, const char **err);
+void	 proto_request_free(struct proto_request *req);
+
+json_t	*proto_reply_ok(void);
+json_t	*proto_reply_error(const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Serialise a reply as one compact line ending in '\n'; steals reply. */
+char	*proto_dump_line(json_t *reply, size_t *len);
+
+#endif

@@ -1,0 +1,283 @@
+/*
+ * commands.c: what each protocol request does, one small handler per verb.
+ * Replies are built here; how they travel is control.c's business.
+ */
+#include "config.h"
+#include "vigild.h"
+#include "control.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "duration.h"
+#include "proto.h"
+#include "signame.h"
+
+#define WAIT_DEFAULT_MS 60000
+
+struct command_args {
+	struct control_client *client;
+	char	**argv;
+	size_t	  argc;
+	bool	 *deferred;
+};
+
+typedef json_t *(*command_fn)(struct command_args *a);
+
+static json_t *
+services_array(struct service **svcs, size_t n)
+{
+	int64_t now = supervisor_ops.now_ms();
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, status_service_json(svcs[i], now));
+	return arr;
+}
+
+/*
+ * Resolve names into services. All or nothing: one unknown name fails the
+ * whole request before anything is done. *out is malloc'd.
+ */
+static json_t *
+resolve_names(char **names, size_t n, struct service ***out)
+{
+	struct service **svcs = calloc(n ? n : 1, sizeof(*svcs));
+	char unknown[1024] = "";
+	size_t nunknown = 0;
+
+	if (svcs == NULL)
+		return proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if ((svcs[i] = supervisor_find(names[i])) != NULL)
+			continue;
+		if (nunknown++ > 0)
+			strncat(unknown, ", ", sizeof(unknown) - strlen(unknown) - 1);
+		strncat(unknown, names[i], sizeof(unknown) - strlen(unknown) - 1);
+	}
+	if (nunknown > 0) {
+		free(svcs);
+		return proto_reply_error(PROTO_ERR_NO_SUCH_SERVICE, "no such service: %s",
+		    unknown);
+	}
+	*out = svcs;
+	return NULL;
+}
+
+static json_t *
+cmd_hello(struct command_args *a)
+{
+	json_t *r = proto_reply_ok(), *cmds = json_array();
+
+	(void)a;
+	for (const struct proto_command_info *ci = proto_commands; ci->name; ci++)
+		json_array_append_new(cmds, json_string(ci->name));
+	json_object_set_new(r, "protocol", json_integer(PROTO_VERSION));
+	json_object_set_new(r, "program", json_string("vigild"));
+	json_object_set_new(r, "version", json_string(VIGIL_VERSION));
+	json_object_set_new(r, "pid", json_integer(getpid()));
+	json_object_set_new(r, "commands", cmds);
+	return r;
+}
+
+static json_t *
+cmd_help(struct command_args *a)
+{
+	json_t *r = proto_reply_ok(), *cmds = json_array();
+
+	(void)a;
+	for (const struct proto_command_info *ci = proto_commands; ci->name; ci++)
+		json_array_append_new(cmds, json_pack("{s:s, s:s, s:s}", "name",
+		    ci->name, "usage", ci->usage, "summary", ci->summary));
+	json_object_set_new(r, "commands", cmds);
+	return r;
+}
+
+static json_t *
+cmd_status(struct command_args *a)
+{
+	struct service **svcs;
+	json_t *r;
+
+	if (a->argc == 1) {
+		r = proto_reply_ok();
+		json_object_set_new(r, "services",
+		    services_array(vigild.services, vigild.nservices));
+		return r;
+	}
+	if ((r = resolve_names(a->argv + 1, a->argc - 1, &svcs)) != NULL)
+		return r;
+	r = proto_reply_ok();
+	json_object_set_new(r, "services", services_array(svcs, a->argc - 1));
+	free(svcs);
+	return r;
+}
+
+/* Parse [--wait[=DURATION]] [--] for start/stop/restart; returns the first name's index. */
+static json_t *
+parse_action_options(struct command_args *a, size_t *first, int64_t *wait_ms)
+{
+	size_t i = 1;
+
+	*wait_ms = -1;
+	for (; i < a->argc && strncmp(a->argv[i], "--", 2) == 0; i++) {
+		const char *opt = a->argv[i];
+		if (strcmp(opt, "--") == 0) {
+			i++;
+			break;
+		} else if (strcmp(opt, "--wait") == 0) {
+			*wait_ms = WAIT_DEFAULT_MS;
+		} else if (strncmp(opt, "--wait=", 7) == 0) {
+			if (duration_parse(opt + 7, wait_ms) == -1)
+				return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+				    "%s: expected a duration like 250ms, 10s or 5m, found '%s'",
+				    a->argv[0], opt + 7);
+		} else {
+			return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+			    "%s: unknown option '%s'", a->argv[0], opt);
+		}
+	}
+	if (i >= a->argc)
+		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+		    "%s: expected at least one service name", a->argv[0]);
+	*first = i;
+	return NULL;
+}
+
+static json_t *
+run_action(struct command_args *a, void (*action)(struct service *),
+    enum wait_target target)
+{
+	struct service **svcs;
+	struct wait *w;
+	size_t first = 0, n;
+	int64_t wait_ms;
+	json_t *r;
+
+	if ((r = parse_action_options(a, &first, &wait_ms)) != NULL)
+		return r;
+	n = a->argc - first;
+	if ((r = resolve_names(a->argv + first, n, &svcs)) != NULL)
+		return r;
+	if (vigild.shutting_down && target == WAIT_RUNNING) {
+		free(svcs);
+		return proto_reply_error(PROTO_ERR_SHUTTING_DOWN,
+		    "vigild is shutting down: not starting anything");
+	}
+	for (size_t i = 0; i < n; i++)
+		action(svcs[i]);
+	if (wait_ms >= 0 && (w = wait_new(target, svcs, n, wait_ms)) != NULL) {
+		free(svcs);
+		if ((r = wait_check(w)) != NULL) {
+			wait_free(w);
+			return r;
+		}
+		control_defer(a->client, w);
+		*a->deferred = true;
+		return NULL;
+	}
+	r = proto_reply_ok();
+	json_object_set_new(r, "services", services_array(svcs, n));
+	free(svcs);
+	return r;
+}
+
+static json_t *
+cmd_start(struct command_args *a)
+{
+	return run_action(a, service_start, WAIT_RUNNING);
+}
+
+static json_t *
+cmd_stop(struct command_args *a)
+{
+	return run_action(a, service_stop, WAIT_STOPPED);
+}
+
+static json_t *
+cmd_restart(struct command_args *a)
+{
+	return run_action(a, service_restart, WAIT_RUNNING);
+}
+
+static json_t *
+cmd_signal(struct command_args *a)
+{
+	struct service **svcs;
+	char buf[16];
+	json_t *r;
+	int sig;
+
+	if (a->argc < 3)
+		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+		    "signal: usage: signal SIGNAL NAME...");
+	if ((sig = signame_parse(a->argv[1])) == -1)
+		return proto_reply_error(PROTO_ERR_BAD_SIGNAL,
+		    "signal: expected a signal name like TERM, HUP or USR1, found '%s'",
+		    a->argv[1]);
+	if ((r = resolve_names(a->argv + 2, a->argc - 2, &svcs)) != NULL)
+		return r;
+	for (size_t i = 0; i < a->argc - 2; i++) {
+		if (svcs[i]->pid <= 0) {
+			r = proto_reply_error(PROTO_ERR_NOT_RUNNING, "%s: %s, no process to signal",
+			    svcs[i]->conf->name, service_state_name(svcs[i]->state));
+			free(svcs);
+			return r;
+		}
+	}
+	for (size_t i = 0; i < a->argc - 2; i++) {
+		log_notice("%s: sending %s to process group %d (requested)",
+		    svcs[i]->conf->name, signame_name(sig, buf, sizeof(buf)), (int)svcs[i]->pid);
+		if (supervisor_ops.kill(svcs[i]->pid, sig) == -1) {
+			r = proto_reply_error(PROTO_ERR_FAILED, "%s: kill: %s",
+			    svcs[i]->conf->name, strerror(errno));
+			free(svcs);
+			return r;
+		}
+	}
+	r = proto_reply_ok();
+	json_object_set_new(r, "services", services_array(svcs, a->argc - 2));
+	free(svcs);
+	return r;
+}
+
+static json_t *
+cmd_shutdown(struct command_args *a)
+{
+	json_t *r = proto_reply_ok();
+
+	(void)a;
+	json_object_set_new(r, "message", json_string("stopping every service, then exiting"));
+	supervisor_shutdown("shutdown requested");
+	return r;
+}
+
+static const struct {
+	const char *name;
+	command_fn  fn;
+} command_table[] = {
+	{ "hello", cmd_hello },
+	{ "help", cmd_help },
+	{ "status", cmd_status },
+	{ "start", cmd_start },
+	{ "stop", cmd_stop },
+	{ "restart", cmd_restart },
+	{ "signal", cmd_signal },
+	{ "shutdown", cmd_shutdown },
+};
+
+json_t *
+commands_dispatch(struct control_client *c, char **argv, size_t argc, bool *deferred)
+{
+	struct command_args a = { c, argv, argc, deferred };
+
+	*deferred = false;
+	for (size_t i = 0; i < sizeof(command_table) / sizeof(command_table[0]); i++)
+		if (strcmp(argv[0], command_table[i].name) == 0)
+			return command_table[i].fn(&a);
+	return proto_reply_error(PROTO_ERR_UNKNOWN_COMMAND,
+	    "unknown command '%.64s'; try 'help'", argv[0]);
+}

@@ -1,0 +1,411 @@
+/*
+ * control.c: the control socket server. Non-blocking accept, read and
+ * write; per-client line assembly and reply buffers with bounds, so a slow,
+ * silent or hostile client costs only its own buffers. What a request means
+ * belongs to commands.c.
+ */
+#include "config.h"
+#include "vigild.h"
+#include "control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+#define CONTROL_MAX_CLIENTS	256
+#define CONTROL_OUT_PAUSE	(256 * 1024)	/* stop reading requests above this */
+#define CONTROL_OUT_MAX		(64 * 1024 * 1024)	/* drop a client that never reads */
+
+struct control_client {
+	int		 fd;
+	ev_io		 rio, wio;
+	char		 in[PROTO_MAX_LINE + 2];
+	size_t		 inlen;
+	bool		 discarding;	/* skipping the rest of an over-long line */
+	bool		 eof;		/* peer closed its side: answer, then close */
+	char		*out;
+	size_t		 outlen, outoff, outcap;
+	struct wait	*wait;		/* a parked start/stop/restart */
+	ev_timer	 wait_timer;
+	struct control_client *prev, *next;
+};
+
+static int	 listen_fd = -1;
+static char	*listen_path;
+static ev_io	 listen_io;
+static struct control_client *clients;
+static size_t	 nclients;
+
+static void	client_process(struct control_client *c);
+
+static void
+client_free(struct control_client *c)
+{
+	ev_io_stop(vigild.loop, &c->rio);
+	ev_io_stop(vigild.loop, &c->wio);
+	ev_timer_stop(vigild.loop, &c->wait_timer);
+	wait_free(c->wait);
+	close(c->fd);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		clients = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	nclients--;
+	free(c->out);
+	free(c);
+}
+
+/* Write what we can without blocking; -1 if the client is gone. */
+static int
+client_flush(struct control_client *c)
+{
+	while (c->outoff < c->outlen) {
+		ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -1;
+		}
+		c->outoff += (size_t)n;
+	}
+	if (c->outoff == c->outlen) {
+		c->outoff = c->outlen = 0;
+		ev_io_stop(vigild.loop, &c->wio);
+	} else {
+		ev_io_start(vigild.loop, &c->wio);
+	}
+	return 0;
+}
+
+/* Read requests only while we are not waiting and the client keeps up. */
+static void
+client_update_reading(struct control_client *c)
+{
+	if (c->wait == NULL && !c->eof && c->outlen - c->outoff < CONTROL_OUT_PAUSE)
+		ev_io_start(vigild.loop, &c->rio);
+	else
+		ev_io_stop(vigild.loop, &c->rio);
+}
+
+void
+control_reply(struct control_client *c, json_t *reply)
+{
+	size_t len;
+	char *line;
+
+	if (reply == NULL)
+		reply = proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
+	if ((line = proto_dump_line(reply, &len)) == NULL)
+		return;
+	if (c->outlen + len > c->outcap) {
+		size_t ncap = c->outcap ? c->outcap : 4096;
+		char *n;
+		while (ncap < c->outlen + len)
+			ncap *= 2;
+		if (ncap > CONTROL_OUT_MAX || (n = realloc(c->out, ncap)) == NULL) {
+			log_warnx("control: client fd %d is not reading its replies, dropping it", c->fd);
+			free(line);
+			c->eof = true;
+			c->outlen = c->outoff = 0;
+			return;
+		}
+		c->out = n;
+		c->outcap = ncap;
+	}
+	memcpy(c->out + c->outlen, line, len);
+	c->outlen += len;
+	free(line);
+}
+
+static void
+wait_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control_client *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	control_reply(c, wait_timeout_reply(c->wait));
+	wait_free(c->wait);
+	c->wait = NULL;
+	client_process(c);
+}
+
+void
+control_defer(struct control_client *c, struct wait *w)
+{
+	c->wait = w;
+	if (wait_timeout_seconds(w) > 0) {
+		ev_timer_set(&c->wait_timer, wait_timeout_seconds(w), 0.);
+		ev_timer_start(vigild.loop, &c->wait_timer);
+	}
+}
+
+void
+control_service_changed(struct service *s)
+{
+	struct control_client *c, *next;
+	json_t *r;
+
+	(void)s;
+	for (c = clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->wait == NULL || (r = wait_check(c->wait)) == NULL)
+			continue;
+		ev_timer_stop(vigild.loop, &c->wait_timer);
+		wait_free(c->wait);
+		c->wait = NULL;
+		control_reply(c, r);
+		/* more parked lines may follow; run them from the loop, not inside a transition */
+		ev_feed_event(vigild.loop, &c->rio, EV_CUSTOM);
+	}
+}
+
+static void
+client_handle_line(struct control_client *c, const char *line)
+{
+	struct proto_request req;
+	const char *err;
+	bool deferred = false;
+	json_t *reply;
+
+	if (proto_parse_request(line, &req, &err) == -1) {
+		control_reply(c, proto_reply_error(PROTO_ERR_BAD_REQUEST, "%s", err));
+		return;
+	}
+	reply = commands_dispatch(c, req.argv, req.argc, &deferred);
+	proto_request_free(&req);
+	if (!deferred)
+		control_reply(c, reply);
+}
+
+/* Run every complete line in the input buffer, stopping at a parked wait. */
+static void
+client_run_lines(struct control_client *c)
+{
+	char *nl;
+
+	while (c->wait == NULL && (nl = memchr(c->in, '\n', c->inlen)) != NULL) {
+		size_t used = (size_t)(nl - c->in) + 1;
+		*nl = '\0';
+		if (nl > c->in && nl[-1] == '\r')
+			nl[-1] = '\0';
+		if (c->discarding)
+			c->discarding = false;	/* the tail of an over-long line */
+		else
+			client_handle_line(c, c->in);
+		memmove(c->in, c->in + used, c->inlen - used);
+		c->inlen -= used;
+	}
+	if (c->wait == NULL && c->inlen > PROTO_MAX_LINE) {
+		if (!c->discarding)
+			control_reply(c, proto_reply_error(PROTO_ERR_LINE_TOO_LONG,
+			    "request longer than %d bytes", PROTO_MAX_LINE));
+		c->discarding = true;
+		c->inlen = 0;
+	}
+}
+
+/* Flush, decide whether to read on, and close when the client is done. */
+static void
+client_process(struct control_client *c)
+{
+	client_run_lines(c);
+	if (client_flush(c) == -1 ||
+	    (c->eof && c->wait == NULL && c->outlen == c->outoff)) {
+		client_free(c);
+		return;
+	}
+	client_update_reading(c);
+}
+
+static void
+client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct control_client *c = w->data;
+	ssize_t n;
+
+	(void)loop;
+	if (revents & EV_READ) {
+		n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, MSG_DONTWAIT);
+		if (n == 0)
+			c->eof = true;
+		else if (n == -1 && errno != EAGAIN && errno != EINTR)
+			c->eof = true;
+		else if (n > 0)
+			c->inlen += (size_t)n;
+	}
+	client_process(c);
+}
+
+static void
+client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	client_process(w->data);
+}
+
+static void
+refuse_client(int fd)
+{
+	char *line = proto_dump_line(proto_reply_error(PROTO_ERR_TOO_MANY_CLIENTS,
+	    "vigild serves at most %d clients at once", CONTROL_MAX_CLIENTS), NULL);
+
+	if (line != NULL && send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) == -1)
+		log_debug("control: refusing a client: %s", strerror(errno));
+	free(line);
+	close(fd);
+}
+
+static void
+listen_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct control_client *c;
+	int fd;
+
+	(void)w;
+	(void)revents;
+	while ((fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+		if (nclients >= CONTROL_MAX_CLIENTS || (c = calloc(1, sizeof(*c))) == NULL) {
+			refuse_client(fd);
+			continue;
+		}
+		c->fd = fd;
+		ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
+		ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
+		ev_init(&c->wait_timer, wait_timer_cb);
+		c->rio.data = c->wio.data = c->wait_timer.data = c;
+		c->next = clients;
+		if (clients != NULL)
+			clients->prev = c;
+		clients = c;
+		nclients++;
+		ev_io_start(loop, &c->rio);
+	}
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		log_warn("control: accept");
+}
+
+/* Create the socket's folder, one level at a time, like mkdir -p. */
+static int
+make_parent_dirs(const char *path)
+{
+	char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(buf, 0700) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* 0 if nothing (or only a dead socket) is at path, -1 with a message otherwise. */
+static int
+clear_stale_socket(const char *path, const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : (log_warn("control: %s", path), -1);
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("control: %s exists and is not a socket; not removing it", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0) {
+		close(fd);
+		log_warnx("control: another vigild is already listening on %s", path);
+		return -1;
+	}
+	close(fd);
+	if (errno != ECONNREFUSED) {
+		log_warn("control: probing %s", path);
+		return -1;
+	}
+	log_info("control: removing stale socket %s", path);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("control: removing stale socket %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+control_open(const char *path)
+{
+	struct sockaddr_un sun;
+	mode_t old_umask;
+	int fd, rc;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("control: socket path %s is too long", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if (make_parent_dirs(path) == -1) {
+		log_warn("control: creating the folder of %s", path);
+		return -1;
+	}
+	if (clear_stale_socket(path, &sun) == -1)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("control: socket");
+		return -1;
+	}
+	old_umask = umask(0177);	/* born 0600: no window where others may connect */
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old_umask);
+	if (rc == -1 || listen(fd, 128) == -1) {
+		log_warn("control: listening on %s", path);
+		close(fd);
+		return -1;
+	}
+	listen_fd = fd;
+	listen_path = strdup(path);
+	ev_io_init(&listen_io, listen_cb, fd, EV_READ);
+	ev_io_start(vigild.loop, &listen_io);
+	log_info("control: listening on %s", path);
+	return 0;
+}
+
+void
+control_close(void)
+{
+	/* give every client what it was owed, without waiting for slow ones */
+	while (clients != NULL) {
+		client_flush(clients);
+		client_free(clients);
+	}
+	if (listen_fd != -1) {
+		ev_io_stop(vigild.loop, &listen_io);
+		close(listen_fd);
+		listen_fd = -1;
+	}
+	if (listen_path != NULL) {
+		unlink(listen_path);
+		free(listen_path);
+		listen_path = NULL;
+	}
+}

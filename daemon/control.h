@@ -1,0 +1,32 @@
+/*
+ * control.h: what commands.c needs from the control socket server:
+ * queueing a reply line, and parking a client on a wait until services
+ * reach a state.
+ */
+#ifndef VIGIL_CONTROL_H
+#define VIGIL_CONTROL_H
+
+#include <jansson.h>
+
+struct control_client;
+struct wait;
+
+/* Queue one reply line for c; steals reply. */
+void	control_reply(struct control_client *c, json_t *reply);
+/* Park c on w (c owns w from now on); its later requests wait their turn. */
+void	control_defer(struct control_client *c, struct wait *w);
+
+/* wait.c: a client waiting for services to reach a target */
+enum wait_target {
+	WAIT_RUNNING,		/* start/restart: running, or failed */
+	WAIT_STOPPED		/* stop: no process left */
+};
+struct wait	*wait_new(enum wait_target target, struct service **svcs, size_t n,
+		    int64_t timeout_ms);
+/* The reply when every service is done or one failed, else NULL. */
+json_t		*wait_check(struct wait *w);
+json_t		*wait_timeout_reply(struct wait *w);
+double		 wait_timeout_seconds(const struct wait *w);
+void		 wait_free(struct wait *w);
+
+#endif

@@ -1,0 +1,236 @@
+/*
+ * main.c: vigild's command line, start-up order and exit. Loads and
+ * checks the config, sets up the loop, signals and control socket, then
+ * leaves everything else to the loop.
+ */
+#include "config.h"
+#include "vigild.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "spawn.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: vigild [-c FILE] [--check] [-d] [-f] [--version] [-h]\n"
+	    "  -c, --config FILE  configuration (default: %s)\n"
+	    "      --check        validate the configuration, print every error, start nothing\n"
+	    "  -d, --daemon       detach from the terminal; log to syslog\n"
+	    "  -f, --foreground   stay in the foreground (the default)\n"
+	    "      --version      print the version\n"
+	    "  -h, --help         this help\n", config_default_path());
+}
+
+/* A child must find 0, 1 and 2 open; so must our own first open(). */
+static void
+ensure_std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+	/*
+	 * Whatever our parent leaked to us must not reach the services: mark
+	 * every inherited fd above 2 close-on-exec (kept open for our own use).
+	 */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == -1) {
+		for (fd = 3; fd < 1024; fd++)
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+}
+
+static struct config *
+load_config(const char *path, bool check_only)
+{
+	struct config_errors errs = { NULL, 0 };
+	struct config *conf = config_load(path, &errs);
+
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msgs[i]);
+	if (conf == NULL)
+		fprintf(stderr, "vigild: %s: %zu error%s, nothing started\n", path,
+		    errs.n, errs.n == 1 ? "" : "s");
+	else if (check_only)
+		printf("%s: ok, %zu service%s\n", path, conf->nservices,
+		    conf->nservices == 1 ? "" : "s");
+	config_errors_free(&errs);
+	return conf;
+}
+
+/*
+ * -d: fork; the parent exits once the child is listening (0) or has failed
+ * (1), so an init script that runs vigilctl next finds the socket.
+ */
+static int
+detach(void)
+{
+	int pfd[2], fd;
+	char c;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(pfd[1]);
+		exit(read(pfd[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(pfd[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	log_to_syslog();
+	return pfd[1];
+}
+
+static void
+sigchld_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop, (void)w, (void)revents;
+	reap_children();
+}
+
+static void
+sigterm_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop, (void)revents;
+	supervisor_shutdown(w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void
+sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop, (void)w, (void)revents;
+	log_notice("SIGHUP received: configuration reload is not implemented yet, ignoring");
+}
+
+static void
+sigpipe_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	/* watched only so a closed stderr pipe is an EPIPE, not our death */
+	(void)loop, (void)w, (void)revents;
+}
+
+static ev_signal sig_watchers[6];
+
+static void
+setup_signals(void)
+{
+	static const struct {
+		int sig;
+		void (*cb)(struct ev_loop *, ev_signal *, int);
+	} table[] = {
+		{ SIGCHLD, sigchld_cb }, { SIGTERM, sigterm_cb }, { SIGINT, sigterm_cb },
+		{ SIGHUP, sighup_cb }, { SIGPIPE, sigpipe_cb },
+	};
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		ev_signal_init(&sig_watchers[i], table[i].cb, table[i].sig);
+		ev_signal_start(vigild.loop, &sig_watchers[i]);
+	}
+}
+
+static int
+run(struct config *conf, int ready_fd)
+{
+	/* not the default loop: it would reap our children behind wait4's back */
+	vigild.loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_SIGNALFD | EVFLAG_NOENV);
+	if (vigild.loop == NULL)
+		fatalx("cannot create the event loop");
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("prctl(PR_SET_CHILD_SUBREAPER): orphans will go to init");
+	setup_signals();
+	if (spawn_init() == -1)
+		fatal("spawn setup");
+	if (supervisor_init(conf) == -1)
+		fatal("out of memory");
+	if (control_open(conf->socket_path) == -1)
+		return 1;
+	if (ready_fd >= 0) {
+		if (write(ready_fd, "", 1) != 1)
+			log_warn("telling the parent we are up");
+		close(ready_fd);
+	}
+	log_notice("vigild %s started, pid %d, %zu services", VIGIL_VERSION,
+	    (int)getpid(), vigild.nservices);
+	supervisor_start_all();
+	ev_run(vigild.loop, 0);
+	reap_children();
+	reap_leftovers();
+	control_close();
+	log_notice("vigild exiting");
+	return vigild.exit_code;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "daemon", no_argument, NULL, 'd' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	bool check = false, daemonize = false;
+	struct config *conf;
+	int ch, rc, ready_fd = -1;
+
+	ensure_std_fds();
+	log_init("vigild", LOG_LEVEL_INFO);
+	while ((ch = getopt_long(argc, argv, "c:dfh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'C': check = true; break;
+		case 'd': daemonize = true; break;
+		case 'f': daemonize = false; break;
+		case 'V': printf("vigild %s\n", VIGIL_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "vigild: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (path == NULL)
+		path = config_default_path();
+	if ((conf = load_config(path, check)) == NULL)
+		return 1;
+	if (check) {
+		config_free(conf);
+		return 0;
+	}
+	log_set_level(conf->log_level);
+	if (daemonize)
+		ready_fd = detach();
+	rc = run(conf, ready_fd);
+	supervisor_free();
+	config_free(conf);
+	ev_loop_destroy(vigild.loop);
+	return rc;
+}

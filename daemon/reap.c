@@ -1,0 +1,123 @@
+/*
+ * reap.c: collect every dead child on SIGCHLD. Signals coalesce, so one
+ * call loops wait4(-1, WNOHANG) until nothing is left. A pid that is no
+ * service's main process (an orphan re-parented to us as subreaper or PID 1,
+ * or a straggler of a service's group) is reaped and logged, never left.
+ */
+#include "config.h"
+#include "vigild.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "signame.h"
+
+void
+reap_status_text(int status, char *buf, size_t len)
+{
+	char name[16];
+
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by %s%s",
+		    signame_name(WTERMSIG(status), name, sizeof(name)),
+		    WCOREDUMP(status) ? " (core dumped)" : "");
+	else
+		snprintf(buf, len, "status 0x%x", (unsigned)status);
+}
+
+void
+reap_children(void)
+{
+	struct rusage ru;
+	struct service *s;
+	int status;
+	pid_t pid;
+	char how[64];
+
+	for (;;) {
+		pid = wait4(-1, &status, WNOHANG, &ru);
+		if (pid == 0)
+			break;
+		if (pid == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != ECHILD)
+				log_warn("wait4");
+			break;
+		}
+		if ((s = supervisor_find_pid(pid)) != NULL) {
+			service_process_ended(s, status, &ru);
+			continue;
+		}
+		reap_status_text(status, how, sizeof(how));
+		log_info("reaped orphan pid %d (%s)", (int)pid, how);
+	}
+}
+
+/* Signal every process whose parent is us; returns how many there were. */
+static int
+signal_own_children(int sig)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t self = getpid();
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char path[300], buf[512], *p;
+		FILE *f;
+		long ppid;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if ((f = fopen(path, "re")) == NULL)
+			continue;
+		p = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		/* "pid (comm) state ppid": comm may hold anything, so look past the last ')' */
+		if (p == NULL || (p = strrchr(buf, ')')) == NULL ||
+		    sscanf(p + 1, " %*c %ld", &ppid) != 1 || ppid != self)
+			continue;
+		kill((pid_t)atol(de->d_name), sig);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+void
+reap_leftovers(void)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+
+	/*
+	 * Services are stopped; what is left are descendants that left their
+	 * service's process group and were re-parented to us. Ask, wait up to
+	 * two seconds, then insist: vigild leaves nothing behind.
+	 */
+	if (signal_own_children(SIGTERM) == 0)
+		return;
+	log_notice("ending processes left behind by services");
+	for (int i = 0; i < 200; i++) {
+		reap_children();
+		if (signal_own_children(0) == 0)
+			return;
+		nanosleep(&tick, NULL);
+	}
+	signal_own_children(SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+}

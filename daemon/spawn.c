@@ -1,0 +1,201 @@
+/*
+ * spawn.c: create a service's process with clone(CLONE_VM|CLONE_VFORK) on
+ * a dedicated stack. The parent prepares everything; the child only makes
+ * async-signal-safe system calls, then execve. A failing step is written to
+ * the parent's struct spawn_error (shared memory) and the child _exit(127)s.
+ * Reaping of a started process belongs to reap.c; a child that failed
+ * before execve is reaped here so nobody mistakes it for a crash.
+ */
+#include "config.h"
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SPAWN_STACK_SIZE (64 * 1024)
+
+struct spawn_child {
+	const struct spawn_request *req;
+	struct spawn_error	   *err;
+};
+
+static char	*spawn_stack;		/* one stack: CLONE_VFORK runs one child at a time */
+static int	 devnull_fd = -1;
+static sigset_t	 caught_signals;	/* dispositions the child must reset to SIG_DFL */
+
+int
+spawn_init(void)
+{
+	struct sigaction sa;
+
+	if (spawn_stack == NULL) {
+		/* MAP_GROWSDOWN is not needed: the child's path is short and bounded */
+		void *p = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (p == MAP_FAILED)
+			return -1;
+		spawn_stack = p;
+	}
+	if (devnull_fd == -1 &&
+	    (devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		return -1;
+	/*
+	 * Scan once, here, instead of 64 sigactions per spawn: whatever is
+	 * caught or ignored now (libev's handlers, an inherited SIG_IGN) is
+	 * reset in each child, and nothing else is touched.
+	 */
+	sigemptyset(&caught_signals);
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL)
+			sigaddset(&caught_signals, sig);
+	}
+	return 0;
+}
+
+#define CHILD_FAIL(e, s) do { (e)->step = (s); (e)->err = errno; _exit(127); } while (0)
+
+static void
+child_reset_signals(void)
+{
+	struct sigaction dfl;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&caught_signals, sig) == 1)
+			sigaction(sig, &dfl, NULL);
+}
+
+static void
+child_setup_fds(const struct spawn_request *req, struct spawn_error *err)
+{
+	int in = req->stdin_fd >= 0 ? req->stdin_fd : devnull_fd;
+
+	/* dup2 clears FD_CLOEXEC on the target, so these three survive execve */
+	if (dup2(in, 0) == -1)
+		CHILD_FAIL(err, "dup2 stdin");
+	if (req->stdout_fd >= 0 && dup2(req->stdout_fd, 1) == -1)
+		CHILD_FAIL(err, "dup2 stdout");
+	if (req->stderr_fd >= 0 && dup2(req->stderr_fd, 2) == -1)
+		CHILD_FAIL(err, "dup2 stderr");
+}
+
+static void
+child_set_ids(const struct spawn_request *req, struct spawn_error *err)
+{
+	if (setgroups(req->ngroups, req->groups) == -1)
+		CHILD_FAIL(err, "setgroups");
+	if (setgid(req->gid) == -1)
+		CHILD_FAIL(err, "setgid");
+	if (setuid(req->uid) == -1)
+		CHILD_FAIL(err, "setuid");
+}
+
+/* Like execvp: ENOENT and friends move on, EACCES is kept if nothing better turns up. */
+static void
+child_exec(const struct spawn_request *req, struct spawn_error *err)
+{
+	int saved = ENOENT;
+	const char *saved_path = req->argv[0];
+
+	for (char *const *p = req->exec_paths; *p != NULL; p++) {
+		execve(*p, req->argv, req->envp);
+		if (errno == EACCES) {
+			saved = EACCES;
+			saved_path = *p;
+		} else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE) {
+			saved = errno;
+			saved_path = *p;
+			break;
+		} else if (saved != EACCES) {
+			saved_path = *p;
+		}
+	}
+	err->path = saved_path;
+	errno = saved;
+	CHILD_FAIL(err, "execve");
+}
+
+static int
+child_main(void *arg)
+{
+	struct spawn_child *c = arg;
+	const struct spawn_request *req = c->req;
+	sigset_t empty;
+
+	child_reset_signals();
+	if (req->new_session && setsid() == -1)
+		CHILD_FAIL(c->err, "setsid");
+	child_setup_fds(req, c->err);
+	if (req->directory != NULL && chdir(req->directory) == -1)
+		CHILD_FAIL(c->err, "chdir");
+	if (req->umask >= 0)
+		umask((mode_t)req->umask);
+	if (req->set_ids)
+		child_set_ids(req, c->err);
+	sigemptyset(&empty);
+	if (sigprocmask(SIG_SETMASK, &empty, NULL) == -1)
+		CHILD_FAIL(c->err, "sigprocmask");
+	child_exec(req, c->err);
+	return 127;
+}
+
+pid_t
+spawn_process(const struct spawn_request *req, struct spawn_error *err)
+{
+	struct spawn_child child = { req, err };
+	sigset_t all, old;
+	pid_t pid;
+	int status, saved;
+
+	err->step = NULL;
+	err->path = NULL;
+	err->err = 0;
+	if (spawn_stack == NULL && spawn_init() == -1) {
+		err->step = "spawn setup";
+		err->err = errno;
+		return -1;
+	}
+	/* no handler may run in the child while it borrows our memory */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = clone(child_main, spawn_stack + SPAWN_STACK_SIZE,
+	    CLONE_VM | CLONE_VFORK | SIGCHLD, &child);
+	saved = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid == -1) {
+		err->step = "clone";
+		err->err = saved;
+		return -1;
+	}
+	if (err->step != NULL) {
+		/* CLONE_VFORK: the child has already _exit()ed; reap it now */
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		return -1;
+	}
+	return pid;
+}
+
+void
+spawn_error_text(const struct spawn_error *err, char *buf, size_t len)
+{
+	if (err->step != NULL && strcmp(err->step, "execve") == 0)
+		snprintf(buf, len, "exec failed: %s: %s", err->path ? err->path : "?",
+		    strerror(err->err));
+	else
+		snprintf(buf, len, "spawn failed at %s: %s",
+		    err->step ? err->step : "?", strerror(err->err));
+}

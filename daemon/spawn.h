@@ -1,0 +1,48 @@
+/*
+ * spawn.h: the spawn core. Everything the child needs is prepared by the
+ * caller; spawn_process() runs clone(CLONE_VM|CLONE_VFORK) and the child
+ * does only async-signal-safe system calls before execve. Standalone so the
+ * benchmarks can link it without the rest of the daemon.
+ */
+#ifndef VIGIL_SPAWN_H
+#define VIGIL_SPAWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct spawn_request {
+	char *const	 *argv;
+	char *const	 *envp;
+	char *const	 *exec_paths;	/* tried in order, like execvp does with PATH */
+	const char	 *directory;	/* NULL: stay where vigild is */
+	int		  umask;	/* -1: inherit */
+	bool		  set_ids;	/* change groups, gid, uid */
+	uid_t		  uid;
+	gid_t		  gid;
+	const gid_t	 *groups;
+	size_t		  ngroups;
+	bool		  new_session;	/* setsid(): the child leads its own process group */
+	int		  stdin_fd;	/* -1: /dev/null */
+	int		  stdout_fd;	/* -1: vigild's own */
+	int		  stderr_fd;	/* -1: vigild's own */
+};
+
+/* Where the child failed, written through the memory it shares with us. */
+struct spawn_error {
+	const char	*step;		/* "chdir", "setuid", "execve", ... */
+	const char	*path;		/* the file execve tried, for "execve" */
+	int		 err;		/* errno */
+};
+
+/* Once, after every signal disposition vigild wants is in place. */
+int	spawn_init(void);
+/*
+ * Start a process. Returns its pid, or -1: then *err says which step failed
+ * and why, and the child (if one was created) has already been reaped.
+ */
+pid_t	spawn_process(const struct spawn_request *req, struct spawn_error *err);
+/* "exec failed: /usr/bin/foo: No such file or directory" and the like */
+void	spawn_error_text(const struct spawn_error *err, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * vigild.h: the map of the daemon. Every module's shared types and the
+ * functions others call, under a comment naming the file that owns them.
+ */
+#ifndef VIGILD_H
+#define VIGILD_H
+
+#include <ev.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "log.h"
+
+#define SERVICE_NAME_MAX 64
+
+enum restart_policy {
+	RESTART_ALWAYS,		/* restart whatever the exit */
+	RESTART_ON_FAILURE,	/* restart unless it exited 0 */
+	RESTART_NEVER		/* a death is final: state exited */
+};
+
+/* One [service:NAME] section, resolved and ready to spawn. Owned by its config. */
+struct service_conf {
+	char	 *name;
+	char	 *file;		/* where the section starts, for messages */
+	int	  line;
+
+	char	 *command;	/* as written */
+	char	**argv;		/* split command */
+	char	**exec_paths;	/* execve candidates: argv[0] itself if it has a '/', else PATH entries joined with it */
+	char	**envp;		/* the full environment the service gets */
+	char	**environment;	/* just the KEY=VALUE words the user wrote */
+	bool	  clear_environment;
+	char	 *directory;	/* NULL: vigild's own */
+
+	char	 *user;		/* NULL: run as vigild's user */
+	char	 *group;	/* NULL: the user's primary group */
+	bool	  set_ids;	/* true when user or group is set: the child changes ids */
+	uid_t	  uid;
+	gid_t	  gid;
+	gid_t	 *groups;	/* supplementary groups of user */
+	size_t	  ngroups;
+	int	  umask;	/* -1: inherit vigild's */
+
+	bool	  autostart;
+	enum restart_policy restart;
+	int64_t	  restart_delay_ms;
+	int64_t	  restart_delay_max_ms;
+	int64_t	  start_secs_ms;
+	unsigned  start_retries;	/* 0: never give up */
+	int	  stop_signal;
+	int64_t	  stop_timeout_ms;
+};
+
+struct config {
+	char	 *file;		/* the main file */
+	char	 *socket_path;
+	char	 *include;	/* glob, resolved against the main file's folder */
+	enum log_level log_level;
+	struct service_conf **services;	/* in file order, includes after the main file */
+	size_t	  nservices;
+};
+
+/* Every message of a failed load, each "file:line: [section] key: ...". */
+struct config_errors {
+	char	**msgs;
+	size_t	  n;
+};
+
+enum service_state {
+	SERVICE_STOPPED,	/* not running, not wanted */
+	SERVICE_STARTING,	/* spawned, not yet up start_secs */
+	SERVICE_RUNNING,	/* up at least start_secs */
+	SERVICE_STOPPING,	/* stop_signal sent, waiting for the main process */
+	SERVICE_BACKOFF,	/* died, waiting to be started again */
+	SERVICE_EXITED,		/* died and the restart policy says leave it */
+	SERVICE_FATAL,		/* too many failed starts in a row */
+	SERVICE_NSTATES
+};
+
+/* How the last process of a service ended, from wait4. */
+struct exit_info {
+	bool	  valid;	/* false until a first process ended */
+	pid_t	  pid;
+	int	  code;		/* exit code, when !signal */
+	int	  signal;	/* terminating signal, 0 if it exited */
+	bool	  core_dumped;
+	double	  when;		/* wall clock, seconds since the epoch */
+	int64_t	  ran_ms;	/* how long it ran */
+	double	  cpu_user, cpu_system;	/* seconds */
+	long	  max_rss_kb;
+	char	  spawn_error[256];	/* set when the process never reached execve */
+};
+
+struct service;
+
+/* What the state machine needs from the world; tests pass fakes. */
+struct service_ops {
+	/* spawn s's process; 0 and s->pid set, or -1 and a reason in err */
+	int	(*spawn)(struct service *s, char *err, size_t errlen);
+	int	(*kill)(pid_t pgid, int sig);		/* signal a process group */
+	void	(*timer_arm)(struct service *s, int64_t ms);	/* one per service */
+	void	(*timer_disarm)(struct service *s);
+	int64_t	(*now_ms)(void);			/* monotonic clock */
+	void	(*changed)(struct service *s, enum service_state from); /* may be NULL */
+};
+
+struct service {
+	const struct service_conf *conf;
+	const struct service_ops *ops;
+	enum service_state state;
+	pid_t	  pid;		/* main process, 0 when none */
+	int64_t	  state_since_ms;	/* monotonic */
+	double	  state_since_wall;
+	int64_t	  started_ms;	/* when the current process was spawned */
+	int64_t	  timer_due_ms;	/* when the armed timer fires, 0 if none */
+	unsigned  failures;	/* consecutive failed starts */
+	unsigned  restarts;	/* automatic restarts since the last start request */
+	bool	  start_after_stop;	/* a restart is under way */
+	bool	  killed;	/* SIGKILL already sent in this stop */
+	char	  reason[256];	/* why it is in its state, for people */
+	struct exit_info last_exit;
+	ev_timer  timer;	/* used by the daemon's ops only */
+};
+
+/* config.c */
+struct config	*config_load(const char *path, struct config_errors *errs);
+void		 config_free(struct config *conf);
+void		 config_errors_free(struct config_errors *errs);
+const char	*config_default_path(void);	/* static storage */
+const char	*config_default_socket(void);	/* static storage */
+
+/* service.c */
+struct service	*service_new(const struct service_conf *conf, const struct service_ops *ops);
+void		 service_free(struct service *s);
+void		 service_start(struct service *s);	/* a request: resets the failure count */
+void		 service_stop(struct service *s);
+void		 service_restart(struct service *s);
+void		 service_process_ended(struct service *s, int status, const struct rusage *ru);
+void		 service_timer_fired(struct service *s);
+const char	*service_state_name(enum service_state state);
+bool		 service_is_settled(const struct service *s);	/* no process, nothing pending */
+int64_t		 service_backoff_ms(const struct service_conf *c, unsigned failures);
+
+/* spawn.c: see spawn.h, which the benchmarks link on its own */
+
+/* reap.c */
+void		 reap_children(void);
+void		 reap_status_text(int status, char *buf, size_t len);
+void		 reap_leftovers(void);	/* at exit: end what is left of our descendants */
+
+/* status.c */
+json_t		*status_service_json(const struct service *s, int64_t now_ms);
+
+/* control.c */
+int		 control_open(const char *path);
+void		 control_close(void);
+void		 control_service_changed(struct service *s);
+
+/* commands.c */
+struct control_client;
+json_t		*commands_dispatch(struct control_client *c, char **argv, size_t argc, bool *deferred);
+
+/* main.c / supervisor.c: the daemon's state */
+struct vigild {
+	struct ev_loop	*loop;
+	struct config	*conf;
+	struct service	**services;
+	size_t		  nservices;
+	bool		  shutting_down;
+	int		  exit_code;
+};
+extern struct vigild vigild;
+
+/* supervisor.c */
+int		 supervisor_init(struct config *conf);
+void		 supervisor_start_all(void);
+void		 supervisor_shutdown(const char *why);
+struct service	*supervisor_find(const char *name);
+struct service	*supervisor_find_pid(pid_t pid);
+void		 supervisor_free(void);
+extern const struct service_ops supervisor_ops;
+
+#endif

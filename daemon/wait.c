@@ -1,0 +1,129 @@
+/*
+ * wait.c: the rule for when a start, stop or restart that a client waits
+ * on is over, and the reply it then gets. The client's bookkeeping (timer,
+ * parked requests) belongs to control.c.
+ */
+#include "config.h"
+#include "vigild.h"
+#include "control.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+struct wait {
+	enum wait_target  target;
+	struct service	**svcs;
+	size_t		  n;
+	int64_t		  timeout_ms;
+};
+
+struct wait *
+wait_new(enum wait_target target, struct service **svcs, size_t n, int64_t timeout_ms)
+{
+	struct wait *w = calloc(1, sizeof(*w));
+
+	if (w == NULL || (w->svcs = calloc(n ? n : 1, sizeof(*svcs))) == NULL) {
+		free(w);
+		return NULL;
+	}
+	memcpy(w->svcs, svcs, n * sizeof(*svcs));
+	w->n = n;
+	w->target = target;
+	w->timeout_ms = timeout_ms;
+	return w;
+}
+
+void
+wait_free(struct wait *w)
+{
+	if (w == NULL)
+		return;
+	free(w->svcs);
+	free(w);
+}
+
+double
+wait_timeout_seconds(const struct wait *w)
+{
+	return w->timeout_ms / 1000.0;
+}
+
+/* 1: reached the target, -1: can no longer reach it, 0: not yet */
+static int
+service_verdict(enum wait_target target, const struct service *s)
+{
+	if (target == WAIT_STOPPED)
+		return service_is_settled(s) ? 1 : 0;
+	switch (s->state) {
+	case SERVICE_RUNNING:
+		return 1;
+	case SERVICE_STARTING:
+	case SERVICE_STOPPING:
+		return 0;
+	default:
+		/* backoff after a failed start, fatal, exited, stopped */
+		return -1;
+	}
+}
+
+static json_t *
+services_json(struct wait *w, int64_t now)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < w->n; i++)
+		json_array_append_new(arr, status_service_json(w->svcs[i], now));
+	return arr;
+}
+
+json_t *
+wait_check(struct wait *w)
+{
+	int64_t now = supervisor_ops.now_ms();
+	bool all_done = true;
+	json_t *r;
+
+	for (size_t i = 0; i < w->n; i++) {
+		const struct service *s = w->svcs[i];
+		int v = service_verdict(w->target, s);
+
+		if (v < 0) {
+			r = proto_reply_error(PROTO_ERR_FAILED, "%s: %s (%s)",
+			    s->conf->name, service_state_name(s->state), s->reason);
+			json_object_set_new(r, "services", services_json(w, now));
+			return r;
+		}
+		if (v == 0)
+			all_done = false;
+	}
+	if (!all_done)
+		return NULL;
+	r = proto_reply_ok();
+	json_object_set_new(r, "services", services_json(w, now));
+	return r;
+}
+
+json_t *
+wait_timeout_reply(struct wait *w)
+{
+	int64_t now = supervisor_ops.now_ms();
+	const char *target = w->target == WAIT_STOPPED ? "stopped" : "running";
+	json_t *r;
+
+	for (size_t i = 0; i < w->n; i++) {
+		const struct service *s = w->svcs[i];
+		if (service_verdict(w->target, s) == 0) {
+			r = proto_reply_error(PROTO_ERR_TIMEOUT,
+			    "%s: still %s after %.3gs, waiting to be %s (%s)",
+			    s->conf->name, service_state_name(s->state),
+			    w->timeout_ms / 1000.0, target, s->reason);
+			json_object_set_new(r, "services", services_json(w, now));
+			return r;
+		}
+	}
+	r = proto_reply_error(PROTO_ERR_TIMEOUT, "timed out");
+	json_object_set_new(r, "services", services_json(w, now));
+	return r;
+}

@@ -1,0 +1,419 @@
+/*
+ * harness.c: the integration tests' way to run vigild and vigilctl for
+ * real. Paths of the programs come from the environment that `make check`
+ * sets (VIGILD, VIGILCTL, VIGIL_TESTSVC).
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct vh vh;
+
+static const char *
+env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : fallback;
+}
+
+const char *
+vh_testsvc(void)
+{
+	return env_or("VIGIL_TESTSVC", "tests/helpers/vigil-testsvc");
+}
+
+long long
+vh_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+const char *
+vh_path(const char *name)
+{
+	static char bufs[8][512];
+	static int next;
+	char *b = bufs[next++ % 8];
+
+	snprintf(b, sizeof(bufs[0]), "%s/%s", vh.dir, name);
+	return b;
+}
+
+void
+vh_setup(const char *services_fmt, ...)
+{
+	va_list ap;
+	FILE *f;
+
+	memset(&vh, 0, sizeof(vh));
+	snprintf(vh.dir, sizeof(vh.dir), "/tmp/vigil-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(vh.dir), "mkdtemp: %s", strerror(errno));
+	snprintf(vh.sock, sizeof(vh.sock), "%s/vigil.sock", vh.dir);
+	snprintf(vh.conf, sizeof(vh.conf), "%s/vigil.conf", vh.dir);
+	snprintf(vh.log, sizeof(vh.log), "%s/vigild.log", vh.dir);
+	f = fopen(vh.conf, "w");
+	cr_assert_not_null(f, "%s: %s", vh.conf, strerror(errno));
+	fprintf(f, "[vigil]\nsocket = %s\nlog_level = debug\n\n", vh.sock);
+	va_start(ap, services_fmt);
+	vfprintf(f, services_fmt, ap);
+	va_end(ap);
+	fclose(f);
+}
+
+static bool
+socket_answers(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", vh.sock);
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return ok;
+}
+
+bool
+vh_start(void)
+{
+	long long deadline = vh_now_ms() + 10000;
+	pid_t parent = getpid();
+	int status;
+
+	vh.pid = fork();
+	cr_assert_neq(vh.pid, -1, "fork: %s", strerror(errno));
+	if (vh.pid == 0) {
+		int fd = open(vh.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		/* if the test process dies, vigild is told to stop everything */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(99);
+		dup2(fd, 2);
+		dup2(fd, 1);
+		execl(env_or("VIGILD", "./vigild"), "vigild", "-f", "-c", vh.conf, (char *)NULL);
+		_exit(98);
+	}
+	while (vh_now_ms() < deadline) {
+		if (waitpid(vh.pid, &status, WNOHANG) == vh.pid) {
+			vh.exit_status = status;
+			vh.pid = 0;
+			return false;
+		}
+		if (socket_answers())
+			return true;
+		sleep_ms(5);
+	}
+	return false;
+}
+
+/* Read both pipes to EOF so a chatty vigilctl never blocks on us. */
+static void
+drain(int out, int err, struct vh_result *r)
+{
+	size_t no = 0, ne = 0;
+	struct pollfd p[2] = { { out, POLLIN, 0 }, { err, POLLIN, 0 } };
+	int open_fds = 2;
+
+	while (open_fds > 0 && poll(p, 2, 30000) > 0) {
+		for (int i = 0; i < 2; i++) {
+			char *buf = i == 0 ? r->out : r->err;
+			size_t *n = i == 0 ? &no : &ne;
+			size_t cap = (i == 0 ? sizeof(r->out) : sizeof(r->err)) - 1;
+			char junk[4096];
+			ssize_t k;
+
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			if (*n < cap)
+				k = read(p[i].fd, buf + *n, cap - *n);
+			else
+				k = read(p[i].fd, junk, sizeof(junk));
+			if (k <= 0) {
+				p[i].fd = -1;
+				open_fds--;
+			} else if (*n < cap) {
+				*n += (size_t)k;
+			}
+		}
+	}
+	r->out[no] = '\0';
+	r->err[ne] = '\0';
+}
+
+int
+vh_ctl(struct vh_result *r, ...)
+{
+	const char *argv[64];
+	int out[2], err[2], status, n = 0;
+	va_list ap;
+	pid_t pid;
+
+	argv[n++] = "vigilctl";
+	argv[n++] = "--socket";
+	argv[n++] = vh.sock;
+	va_start(ap, r);
+	while (n < 63 && (argv[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	cr_assert(pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0);
+	if ((pid = fork()) == 0) {
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		execv(env_or("VIGILCTL", "./vigilctl"), (char *const *)argv);
+		_exit(97);
+	}
+	close(out[1]);
+	close(err[1]);
+	drain(out[0], err[0], r);
+	close(out[0]);
+	close(err[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	r->code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return r->code;
+}
+
+json_t *
+vh_service(const char *name)
+{
+	struct vh_result *r = malloc(sizeof(*r));
+	json_t *reply, *svc = NULL;
+
+	if (vh_ctl(r, "--json", "status", name, NULL) == 0 &&
+	    (reply = json_loads(r->out, 0, NULL)) != NULL) {
+		svc = json_incref(json_array_get(json_object_get(reply, "services"), 0));
+		json_decref(reply);
+	}
+	free(r);
+	return svc;
+}
+
+const char *
+vh_state(const char *name, char *buf, size_t len)
+{
+	json_t *s = vh_service(name);
+
+	snprintf(buf, len, "%s", s ? json_string_value(json_object_get(s, "state")) : "?");
+	json_decref(s);
+	return buf;
+}
+
+bool
+vh_wait_state(const char *name, const char *state, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+	char buf[32];
+
+	do {
+		if (strcmp(vh_state(name, buf, sizeof(buf)), state) == 0)
+			return true;
+		sleep_ms(20);
+	} while (vh_now_ms() < deadline);
+	return false;
+}
+
+bool
+vh_wait_file(const char *path, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+	FILE *f;
+
+	do {
+		if ((f = fopen(path, "r")) != NULL) {
+			int c = fgetc(f);
+			fclose(f);
+			if (c != EOF)
+				return true;
+		}
+		sleep_ms(10);
+	} while (vh_now_ms() < deadline);
+	return false;
+}
+
+long
+vh_read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+char
+vh_pid_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	char st = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) != NULL && (p = strrchr(buf, ')')) != NULL)
+		sscanf(p + 1, " %c", &st);
+	fclose(f);
+	return st;
+}
+
+bool
+vh_pid_exists(pid_t pid)
+{
+	return pid > 0 && vh_pid_state(pid) != 0;
+}
+
+bool
+vh_pid_alive(pid_t pid)
+{
+	char st = pid > 0 ? vh_pid_state(pid) : 0;
+	return st != 0 && st != 'Z' && st != 'X';
+}
+
+bool
+vh_wait_gone(pid_t pid, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+
+	do {
+		if (!vh_pid_exists(pid))
+			return true;
+		sleep_ms(10);
+	} while (vh_now_ms() < deadline);
+	return false;
+}
+
+int
+vh_zombie_children(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL || vh.pid <= 0) {
+		if (d)
+			closedir(d);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char path[300], buf[512], st, *p;
+		long ppid;
+		FILE *f;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(buf, sizeof(buf), f) != NULL && (p = strrchr(buf, ')')) != NULL &&
+		    sscanf(p + 1, " %c %ld", &st, &ppid) == 2 && ppid == vh.pid && st == 'Z')
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+bool
+vh_signal_and_wait(int sig, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+	int status;
+
+	if (vh.pid <= 0)
+		return true;
+	kill(vh.pid, sig);
+	do {
+		if (waitpid(vh.pid, &status, WNOHANG) == vh.pid) {
+			vh.exit_status = status;
+			vh.pid = 0;
+			return true;
+		}
+		sleep_ms(10);
+	} while (vh_now_ms() < deadline);
+	return false;
+}
+
+bool
+vh_log_contains(const char *needle)
+{
+	FILE *f = fopen(vh.log, "r");
+	char line[4096];
+	bool found = false;
+
+	while (f != NULL && !found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, needle) != NULL;
+	if (f != NULL)
+		fclose(f);
+	return found;
+}
+
+/* Kill every process whose pid a test helper wrote to a *.pid file. */
+static void
+kill_recorded_pids(void)
+{
+	DIR *d = opendir(vh.dir);
+	struct dirent *de;
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		long pid;
+
+		if (len < 5 || strcmp(de->d_name + len - 4, ".pid") != 0)
+			continue;
+		if ((pid = vh_read_long(vh_path(de->d_name))) > 1)
+			kill((pid_t)pid, SIGKILL);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
+void
+vh_teardown(void)
+{
+	char cmd[600];
+
+	if (vh.dir[0] == '\0')
+		return;
+	if (vh.pid > 0 && !vh_signal_and_wait(SIGTERM, 20000))
+		vh_signal_and_wait(SIGKILL, 5000);
+	kill_recorded_pids();
+	if (getenv("VIGIL_KEEP_TEST_DIR") == NULL) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", vh.dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", vh.dir);
+	} else {
+		fprintf(stderr, "kept %s\n", vh.dir);
+	}
+	vh.dir[0] = '\0';
+}

@@ -1,0 +1,60 @@
+/*
+ * harness.h: run the real vigild on a private temp config and socket, and
+ * drive it with the real vigilctl. Every wait has a deadline; teardown
+ * kills by pid what the test started, even after a failed assertion.
+ */
+#ifndef VIGIL_HARNESS_H
+#define VIGIL_HARNESS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct vh {
+	char	 dir[256];	/* private temp folder, removed at teardown */
+	char	 sock[300];
+	char	 conf[300];
+	char	 log[300];	/* vigild's stderr */
+	pid_t	 pid;		/* vigild, 0 when not running */
+	int	 exit_status;	/* wait status once it exited */
+};
+
+struct vh_result {
+	int	 code;		/* vigilctl's exit code, or -1 */
+	char	 out[65536];	/* stdout */
+	char	 err[8192];	/* stderr */
+};
+
+extern struct vh vh;		/* one daemon per test: Criterion forks per test */
+
+const char *vh_testsvc(void);	/* path of tests/helpers/vigil-testsvc */
+/* Create the temp folder and write the config: [vigil] + services text. */
+void	 vh_setup(const char *services_fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Path of a file inside the temp folder (static buffer rotation of 8). */
+const char *vh_path(const char *name);
+/* Start vigild and wait (10 s) for its socket; false if it did not come up. */
+bool	 vh_start(void);
+/* Run vigilctl --socket SOCK ARGS...; NULL-terminated. */
+int	 vh_ctl(struct vh_result *r, ...) __attribute__((sentinel));
+/* status of one service as JSON (caller decrefs), NULL if unavailable */
+json_t	*vh_service(const char *name);
+const char *vh_state(const char *name, char *buf, size_t len);
+/* Poll until NAME's state is STATE; false after timeout_ms. */
+bool	 vh_wait_state(const char *name, const char *state, int timeout_ms);
+/* Poll until the file exists and is non-empty; false after timeout_ms. */
+bool	 vh_wait_file(const char *path, int timeout_ms);
+long	 vh_read_long(const char *path);	/* first number in a file, -1 if none */
+/* Send sig to vigild and wait for it to exit; false after timeout_ms. */
+bool	 vh_signal_and_wait(int sig, int timeout_ms);
+bool	 vh_pid_alive(pid_t pid);	/* exists and is not a zombie */
+bool	 vh_pid_exists(pid_t pid);	/* any /proc entry, zombies included */
+char	 vh_pid_state(pid_t pid);	/* /proc/PID/stat state letter, 0 if gone */
+bool	 vh_wait_gone(pid_t pid, int timeout_ms);
+/* Count vigild's children that are zombies. */
+int	 vh_zombie_children(void);
+bool	 vh_log_contains(const char *needle);
+void	 vh_teardown(void);
+long long vh_now_ms(void);
+
+#endif

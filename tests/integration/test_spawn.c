@@ -1,0 +1,201 @@
+/*
+ * test_spawn.c: what a service's process gets (fds, environment, folder,
+ * umask, ids, its own session) and how spawn failures are reported.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+TestSuite(spawn, .fini = vh_teardown, .timeout = 120);
+
+static char *
+slurp(const char *path)
+{
+	static char buf[65536];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static const char *
+reason_of(const char *name)
+{
+	static char buf[512];
+	json_t *s = vh_service(name);
+
+	snprintf(buf, sizeof(buf), "%s", s ? json_string_value(json_object_get(s, "reason")) : "?");
+	json_decref(s);
+	return buf;
+}
+
+Test(spawn, exec_failure_is_a_failed_start_with_its_reason_and_no_zombie)
+{
+	vh_setup("[service:ghost]\ncommand = /nonexistent/vigil-binary --flag\n"
+	    "restart_delay = 20ms\nstart_retries = 3\n");
+	cr_assert(vh_start());
+	cr_assert(vh_wait_state("ghost", "fatal", 10000), "log: %s", vh.log);
+	cr_expect(strstr(reason_of("ghost"),
+	    "exec failed: /nonexistent/vigil-binary: No such file or directory") != NULL,
+	    "reason: %s", reason_of("ghost"));
+	cr_expect(vh_log_contains("ghost: starting -> backoff (exec failed: /nonexistent/vigil-binary"
+	    ": No such file or directory"), "log: %s", vh.log);
+	cr_expect_eq(vh_zombie_children(), 0, "zombies left behind");
+}
+
+Test(spawn, permission_denied_is_reported)
+{
+	FILE *f;
+
+	vh_setup("%s", "");
+	/* a script without any execute bit: even root gets EACCES */
+	f = fopen(vh_path("script"), "w");
+	fputs("#!/bin/sh\nexit 0\n", f);
+	fclose(f);
+	chmod(vh_path("script"), 0644);
+	f = fopen(vh.conf, "a");
+	fprintf(f, "[service:noexec]\ncommand = %s\nrestart_delay = 20ms\nstart_retries = 1\n",
+	    vh_path("script"));
+	fclose(f);
+	cr_assert(vh_start());
+	cr_assert(vh_wait_state("noexec", "fatal", 10000));
+	cr_expect(strstr(reason_of("noexec"), "Permission denied") != NULL,
+	    "reason: %s", reason_of("noexec"));
+	cr_expect_eq(vh_zombie_children(), 0);
+}
+
+Test(spawn, child_holds_only_fds_0_1_2)
+{
+	vh_setup("[service:fds]\ncommand = %s fds:%s\n", vh_testsvc(), vh_path("fds"));
+	cr_assert(vh_start());
+	cr_assert(vh_wait_file(vh_path("fds"), 10000), "service never wrote its fd list");
+	cr_expect_str_eq(slurp(vh_path("fds")), "0\n1\n2\n");
+}
+
+Test(spawn, environment_directory_umask_and_own_session)
+{
+	char *env, *info;
+	long pid;
+
+	vh_setup("[service:env]\ncommand = %s pid:%s env:%s info:%s\n"
+	    "environment = FOO=bar \"GREETING=hello world\" PATH=/usr/bin:/bin\n"
+	    "directory = /tmp\numask = 027\n",
+	    vh_testsvc(), vh_path("env.pid"), vh_path("env"), vh_path("info"));
+	cr_assert(vh_start());
+	cr_assert(vh_wait_file(vh_path("info"), 10000));
+	pid = vh_read_long(vh_path("env.pid"));
+	env = strdup(slurp(vh_path("env")));
+	cr_expect(strstr(env, "\nFOO=bar\n") || strncmp(env, "FOO=bar\n", 8) == 0, "env: %s", env);
+	cr_expect(strstr(env, "GREETING=hello world\n") != NULL, "env: %s", env);
+	cr_expect(strstr(env, "PATH=/usr/bin:/bin\n") != NULL, "env: %s", env);
+	free(env);
+	info = slurp(vh_path("info"));
+	cr_expect(strstr(info, "cwd=/tmp\n") != NULL, "info: %s", info);
+	cr_expect(strstr(info, "umask=027\n") != NULL, "info: %s", info);
+	{
+		char want[64];
+		snprintf(want, sizeof(want), "pgid=%ld\nsid=%ld\n", pid, pid);
+		cr_expect(strstr(info, want) != NULL, "service must lead its session: %s", info);
+	}
+}
+
+Test(spawn, clear_environment_leaves_only_what_is_written)
+{
+	vh_setup("[service:bare]\ncommand = %s env:%s\nenvironment = ONLY=me\n"
+	    "clear_environment = yes\n", vh_testsvc(), vh_path("env"));
+	cr_assert(vh_start());
+	cr_assert(vh_wait_file(vh_path("env"), 10000));
+	cr_expect_str_eq(slurp(vh_path("env")), "ONLY=me\n");
+}
+
+Test(spawn, runs_as_the_configured_user)
+{
+	char path[64];
+
+	if (geteuid() != 0)
+		cr_skip_test("changing user needs root");
+	/* nobody cannot write into our 0700 temp folder: use a world-writable one */
+	snprintf(path, sizeof(path), "/tmp/vigil-nobody-%d", (int)getpid());
+	unlink(path);
+	vh_setup("[service:nobody]\ncommand = %s info:%s\nuser = nobody\ndirectory = /\n",
+	    vh_testsvc(), path);
+	cr_assert(vh_start());
+	cr_assert(vh_wait_file(path, 10000), "log: %s", vh.log);
+	cr_expect(strstr(slurp(path), "uid=65534\n") != NULL, "%s", slurp(path));
+	cr_expect(strstr(slurp(path), "gid=65534\n") != NULL, "%s", slurp(path));
+	unlink(path);
+}
+
+Test(spawn, two_hundred_services_all_reach_running)
+{
+	char *text = malloc(200 * 256), *p = text;
+	struct vh_result *r = malloc(sizeof(*r));
+	json_t *reply, *svcs;
+	long long deadline;
+	size_t running = 0;
+
+	for (int i = 0; i < 200; i++)
+		p += sprintf(p, "[service:s%03d]\ncommand = %s\nstart_secs = 200ms\n", i, vh_testsvc());
+	vh_setup("%s", text);
+	free(text);
+	cr_assert(vh_start());
+	deadline = vh_now_ms() + 60000;
+	do {
+		running = 0;
+		cr_assert_eq(vh_ctl(r, "--json", "status", NULL), 0, "%s", r->err);
+		reply = json_loads(r->out, 0, NULL);
+		cr_assert_not_null(reply, "bad JSON: %.200s", r->out);
+		svcs = json_object_get(reply, "services");
+		cr_assert_eq(json_array_size(svcs), 200);
+		for (size_t i = 0; i < json_array_size(svcs); i++)
+			running += strcmp(json_string_value(json_object_get(json_array_get(svcs, i),
+			    "state")), "running") == 0;
+		json_decref(reply);
+	} while (running < 200 && vh_now_ms() < deadline);
+	cr_expect_eq(running, 200, "only %zu of 200 running", running);
+	free(r);
+}
+
+Test(spawn, signal_storm_while_spawning_changes_nothing)
+{
+	char *text = malloc(50 * 256), *p = text;
+	struct vh_result *r = malloc(sizeof(*r));
+	const int sigs[] = { SIGHUP, SIGCHLD, SIGPIPE };
+	json_t *reply, *svcs;
+
+	for (int i = 0; i < 50; i++)
+		p += sprintf(p, "[service:s%02d]\ncommand = %s\nstart_secs = 300ms\n", i, vh_testsvc());
+	vh_setup("%s", text);
+	free(text);
+	cr_assert(vh_start());
+	/* the storm starts while the 50 spawns are under way */
+	for (int i = 0; i < 3000; i++)
+		cr_assert_eq(kill(vh.pid, sigs[i % 3]), 0, "vigild died during the storm");
+	for (int i = 0; i < 50; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "s%02d", i);
+		cr_assert(vh_wait_state(name, "running", 30000), "%s not running", name);
+	}
+	cr_assert_eq(vh_ctl(r, "--json", "status", NULL), 0);
+	reply = json_loads(r->out, 0, NULL);
+	svcs = json_object_get(reply, "services");
+	for (size_t i = 0; i < json_array_size(svcs); i++) {
+		json_t *s = json_array_get(svcs, i);
+		cr_expect_eq(json_integer_value(json_object_get(s, "restarts")), 0,
+		    "%s restarted", json_string_value(json_object_get(s, "name")));
+	}
+	json_decref(reply);
+	cr_expect_eq(vh_zombie_children(), 0);
+	free(r);
+}

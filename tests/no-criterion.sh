@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "Criterion is not installed: install the Debian package libcriterion-dev and re-run configure" >&2
+exit 1

@@ -1,0 +1,63 @@
+/* test_proto.c: request lines and reply objects of the control protocol. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "proto.h"
+
+Test(proto, request_is_split_into_words)
+{
+	struct proto_request req;
+	const char *err = NULL;
+
+	cr_assert_eq(proto_parse_request("start --wait=5s -- web 'db x'", &req, &err), 0);
+	cr_assert_eq(req.argc, 5);
+	cr_expect_str_eq(req.argv[0], "start");
+	cr_expect_str_eq(req.argv[1], "--wait=5s");
+	cr_expect_str_eq(req.argv[4], "db x");
+	proto_request_free(&req);
+}
+
+Test(proto, empty_and_badly_quoted_requests_are_refused)
+{
+	struct proto_request req;
+	const char *err = NULL;
+
+	cr_expect_eq(proto_parse_request("   ", &req, &err), -1);
+	cr_expect_str_eq(err, "empty request");
+	cr_expect_eq(proto_parse_request("status 'web", &req, &err), -1);
+	cr_expect_str_eq(err, "unterminated single quote");
+}
+
+Test(proto, error_reply_is_one_line_of_json)
+{
+	size_t len = 0;
+	char *line = proto_dump_line(proto_reply_error(PROTO_ERR_NO_SUCH_SERVICE,
+	    "no such service: %s", "we\"b\n"), &len);
+	json_t *back;
+
+	cr_assert_not_null(line);
+	cr_expect_eq(len, strlen(line));
+	cr_expect_eq(line[len - 1], '\n');
+	cr_expect_null(memchr(line, '\n', len - 1), "newline inside the reply: %s", line);
+	back = json_loads(line, 0, NULL);
+	cr_assert_not_null(back, "not JSON: %s", line);
+	cr_expect(json_is_false(json_object_get(back, "ok")));
+	cr_expect_str_eq(json_string_value(json_object_get(back, "error")), "no-such-service");
+	cr_expect_str_eq(json_string_value(json_object_get(back, "message")),
+	    "no such service: we\"b\n");
+	json_decref(back);
+	free(line);
+}
+
+Test(proto, command_table_names_every_v1_command)
+{
+	const char *want[] = { "hello", "help", "status", "start", "stop", "restart",
+	    "signal", "shutdown" };
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		bool found = false;
+		for (const struct proto_command_info *c = proto_commands; c->name; c++)
+			found |= strcmp(c->name, want[i]) == 0;
+		cr_expect(found, "%s missing from proto_commands", want[i]);
+	}
+}
