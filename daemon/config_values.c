@@ -1,0 +1,701 @@
+/*
+ * config_values.c: the known keys and what each accepts, the "did you mean"
+ * suggestion, and the steps that need several keys at once (environment,
+ * exec paths, ids). Files, sections and line numbers belong to config.c.
+ */
+#include "config.h"
+#include "config_values.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "duration.h"
+#include "signame.h"
+#include "words.h"
+
+#define DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define SOCKET_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+#define RETRIES_MAX	1000000
+
+#define EXPECT_DURATION	"a duration like 250ms, 10s, 5m or 1h"
+
+extern char **environ;
+
+void
+values_quote(char *buf, size_t len, const char *value)
+{
+	size_t n = strlen(value);
+
+	if (n > VALUE_SHOWN_MAX)
+		snprintf(buf, len, "'%.*s...'", VALUE_SHOWN_MAX - 3, value);
+	else
+		snprintf(buf, len, "'%s'", value);
+}
+
+/* Names are ASCII whatever the locale says. */
+static bool
+ascii_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/* Fill e with "expected WHAT, found 'VALUE'"; returns -1 for the caller. */
+static int
+expected(struct value_error *e, const char *value, const char *what)
+{
+	char shown[VALUE_SHOWN_MAX + 8];
+
+	values_quote(shown, sizeof(shown), value);
+	snprintf(e->msg, sizeof(e->msg), "expected %s, found %s", what, shown);
+	return -1;
+}
+
+static int
+out_of_memory(struct value_error *e)
+{
+	snprintf(e->msg, sizeof(e->msg), "out of memory");
+	return -1;
+}
+
+/* A words_split failure: say what is wrong with the quoting, then the value. */
+static int
+words_error(struct value_error *e, const char *value, const char *what,
+    const char *err)
+{
+	char shown[VALUE_SHOWN_MAX + 8];
+
+	if (strcmp(err, "out of memory") == 0)
+		return out_of_memory(e);
+	values_quote(shown, sizeof(shown), value);
+	snprintf(e->msg, sizeof(e->msg), "expected %s, found %s in %s", what,
+	    err, shown);
+	e->quoting = true;
+	return -1;
+}
+
+static int
+store_string(char **field, const char *value, struct value_error *e)
+{
+	if ((*field = strdup(value)) == NULL)
+		return out_of_memory(e);
+	return 0;
+}
+
+/* Digits only, so "-1", " 5" and "0x10" are refused rather than wrapped. */
+static int
+parse_unsigned(const char *s, int base, unsigned long max, unsigned long *out)
+{
+	const char *digits = base == 8 ? "01234567" : "0123456789";
+	unsigned long v;
+	char *end;
+
+	if (*s == '\0' || strspn(s, digits) != strlen(s) || strlen(s) > 12)
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, base);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A key's field in the struct config or struct service_conf being filled. */
+#define FIELD(obj, off, type)	((type *)(void *)((char *)(obj) + (off)))
+
+static int
+value_bool(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+			*FIELD(obj, off, bool) = strcasecmp(v, yes[i]) == 0;
+			return 0;
+		}
+	}
+	return expected(e, v, "yes or no (or true/false, on/off, 1/0)");
+}
+
+static int
+value_duration(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	if (duration_parse(v, FIELD(obj, off, int64_t)) == -1)
+		return expected(e, v, EXPECT_DURATION);
+	return 0;
+}
+
+static int
+value_socket(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	char what[80];
+
+	snprintf(what, sizeof(what), "an absolute path of at most %zu bytes",
+	    SOCKET_PATH_MAX);
+	if (v[0] != '/' || strlen(v) > SOCKET_PATH_MAX)
+		return expected(e, v, what);
+	return store_string(FIELD(obj, off, char *), v, e);
+}
+
+/* Kept as written: config.c resolves it against the main file's folder. */
+static int
+value_include(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	if (*v == '\0')
+		return expected(e, v, "a file name pattern like services.d/*.conf");
+	return store_string(FIELD(obj, off, char *), v, e);
+}
+
+static int
+value_log_level(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	if (log_level_parse(v, FIELD(obj, off, enum log_level)) == -1)
+		return expected(e, v, "error, warn, notice, info or debug");
+	return 0;
+}
+
+static int
+value_command(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	struct service_conf *sc = obj;
+	const char *err;
+	char **w;
+	size_t n;
+
+	(void)off;
+	if ((w = words_split(v, &n, &err)) == NULL)
+		return words_error(e, v, "a command line", err);
+	if (n == 0 || w[0][0] == '\0') {
+		words_free(w);
+		return expected(e, v, "a command line");
+	}
+	sc->argv = w;
+	return store_string(&sc->command, v, e);
+}
+
+static bool
+env_word_ok(const char *w)
+{
+	size_t klen = strcspn(w, "=");
+
+	if (w[klen] != '=' || klen == 0 || (w[0] >= '0' && w[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < klen; i++)
+		if (!ascii_alnum(w[i]) && w[i] != '_')
+			return false;
+	return true;
+}
+
+static int
+value_environment(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	const char *err;
+	char **w;
+
+	if ((w = words_split(v, NULL, &err)) == NULL)
+		return words_error(e, v, "KEY=VALUE words", err);
+	for (size_t i = 0; w[i] != NULL; i++) {
+		if (!env_word_ok(w[i])) {
+			expected(e, w[i], "KEY=VALUE words (KEY of A-Z a-z 0-9 _, "
+			    "not starting with a digit)");
+			words_free(w);
+			return -1;
+		}
+	}
+	*FIELD(obj, off, char **) = w;
+	return 0;
+}
+
+static int
+value_directory(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	struct stat st;
+	int err = 0;
+	size_t len;
+
+	if (v[0] != '/')
+		return expected(e, v, "an absolute path");
+	if (stat(v, &st) == -1)
+		err = errno;
+	else if (!S_ISDIR(st.st_mode))
+		err = ENOTDIR;
+	if (err != 0) {
+		/* the OS reason tells a typo from a permission problem */
+		expected(e, v, "an existing directory");
+		len = strlen(e->msg);
+		snprintf(e->msg + len, sizeof(e->msg) - len, " (%s)", strerror(err));
+		return -1;
+	}
+	return store_string(FIELD(obj, off, char *), v, e);
+}
+
+/* A numeric id: digits only, and never (uid_t)-1, which means "no change". */
+static int
+parse_id(const char *v, unsigned long *id)
+{
+	return parse_unsigned(v, 10, 0xfffffffeUL, id);
+}
+
+static int
+value_user(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	struct service_conf *sc = obj;
+	struct passwd *pw;
+	unsigned long id;
+
+	(void)off;
+	if (parse_id(v, &id) == 0)
+		pw = getpwuid((uid_t)id);
+	else
+		pw = getpwnam(v);
+	if (pw == NULL)
+		return expected(e, v, "an existing user name or uid");
+	sc->uid = pw->pw_uid;
+	if (sc->group == NULL)	/* a group given earlier wins over the primary one */
+		sc->gid = pw->pw_gid;
+	return store_string(&sc->user, v, e);
+}
+
+static int
+value_group(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	struct service_conf *sc = obj;
+	struct group *gr;
+	unsigned long id;
+
+	(void)off;
+	if (parse_id(v, &id) == 0)
+		gr = getgrgid((gid_t)id);
+	else
+		gr = getgrnam(v);
+	if (gr == NULL)
+		return expected(e, v, "an existing group name or gid");
+	sc->gid = gr->gr_gid;
+	return store_string(&sc->group, v, e);
+}
+
+static int
+value_umask(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	unsigned long mask;
+
+	if (parse_unsigned(v, 8, 0777, &mask) == -1)
+		return expected(e, v, "an octal mode like 022 or 0027");
+	*FIELD(obj, off, int) = (int)mask;
+	return 0;
+}
+
+static int
+value_restart(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	enum restart_policy *policy = FIELD(obj, off, enum restart_policy);
+
+	if (strcmp(v, "always") == 0)
+		*policy = RESTART_ALWAYS;
+	else if (strcmp(v, "on-failure") == 0)
+		*policy = RESTART_ON_FAILURE;
+	else if (strcmp(v, "never") == 0)
+		*policy = RESTART_NEVER;
+	else
+		return expected(e, v, "always, on-failure or never");
+	return 0;
+}
+
+static int
+value_start_retries(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	unsigned long n;
+
+	if (parse_unsigned(v, 10, RETRIES_MAX, &n) == -1)
+		return expected(e, v, "a whole number from 0 (retry forever) to 1000000");
+	*FIELD(obj, off, unsigned) = (unsigned)n;
+	return 0;
+}
+
+static int
+value_signal(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	int sig;
+
+	if ((sig = signame_parse(v)) == -1)
+		return expected(e, v, "a signal name like TERM, INT or HUP");
+	*FIELD(obj, off, int) = sig;
+	return 0;
+}
+
+#define VIGIL	VALUE_SECTION_VIGIL
+#define SERVICE	VALUE_SECTION_SERVICE
+#define V(f)	offsetof(struct config, f)
+#define S(f)	offsetof(struct service_conf, f)
+
+/*
+ * Every key, in the order the documentation and the shipped example show
+ * them. parse gets the struct being filled and where the key's field is.
+ */
+static const struct value_key {
+	const char *name;
+	enum value_section section;
+	int	(*parse)(void *obj, size_t off, const char *v, struct value_error *e);
+	size_t	off;
+} keys[] = {
+	{ "socket",		VIGIL,	 value_socket,		V(socket_path) },
+	{ "include",		VIGIL,	 value_include,		V(include) },
+	{ "log_level",		VIGIL,	 value_log_level,	V(log_level) },
+	{ "command",		SERVICE, value_command,		S(command) },
+	{ "environment",	SERVICE, value_environment,	S(environment) },
+	{ "clear_environment",	SERVICE, value_bool,		S(clear_environment) },
+	{ "directory",		SERVICE, value_directory,	S(directory) },
+	{ "user",		SERVICE, value_user,		S(user) },
+	{ "group",		SERVICE, value_group,		S(group) },
+	{ "umask",		SERVICE, value_umask,		S(umask) },
+	{ "autostart",		SERVICE, value_bool,		S(autostart) },
+	{ "restart",		SERVICE, value_restart,		S(restart) },
+	{ "restart_delay",	SERVICE, value_duration,	S(restart_delay_ms) },
+	{ "restart_delay_max",	SERVICE, value_duration,	S(restart_delay_max_ms) },
+	{ "start_secs",		SERVICE, value_duration,	S(start_secs_ms) },
+	{ "start_retries",	SERVICE, value_start_retries,	S(start_retries) },
+	{ "stop_signal",	SERVICE, value_signal,		S(stop_signal) },
+	{ "stop_timeout",	SERVICE, value_duration,	S(stop_timeout_ms) },
+};
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+/* Levenshtein distance; key names are short, so one row on the stack. */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t row[32], la = strlen(a), lb = strlen(b);
+
+	if (lb >= sizeof(row) / sizeof(row[0]))
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], d = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < d)
+				d = up + 1;
+			if (row[j - 1] + 1 < d)
+				d = row[j - 1] + 1;
+			diag = up;
+			row[j] = d;
+		}
+	}
+	return row[lb];
+}
+
+static bool
+is_prefix(const char *p, const char *s)
+{
+	return strncmp(p, s, strlen(p)) == 0;
+}
+
+/*
+ * The known key a typo most likely meant: the closest one within two edits;
+ * else the first one the name is the start of ("restart_del"); else the
+ * longest one that is the start of the name ("restart_delay_maximum").
+ */
+static const char *
+key_suggest(enum value_section section, const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = 3, best_len = 0, d;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (keys[i].section == section &&
+		    (d = edit_distance(name, keys[i].name)) < best_d) {
+			best = keys[i].name;
+			best_d = d;
+		}
+	}
+	for (size_t i = 0; best == NULL && strlen(name) >= 3 && i < NKEYS; i++)
+		if (keys[i].section == section && is_prefix(name, keys[i].name))
+			best = keys[i].name;
+	for (size_t i = 0; best_d == 3 && i < NKEYS; i++) {
+		if (keys[i].section == section && is_prefix(keys[i].name, name) &&
+		    strlen(keys[i].name) > best_len) {
+			best = keys[i].name;
+			best_len = strlen(best);
+		}
+	}
+	return best;
+}
+
+int
+values_parse(enum value_section section, void *obj, const char *key,
+    const char *value, struct value_error *e)
+{
+	const char *hint;
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].section == section && strcmp(keys[i].name, key) == 0)
+			return keys[i].parse(obj, keys[i].off, value, e);
+	e->unknown = true;
+	if ((hint = key_suggest(section, key)) != NULL)
+		snprintf(e->msg, sizeof(e->msg), "unknown key '%s' (did you mean "
+		    "'%s'?)", key, hint);
+	else
+		snprintf(e->msg, sizeof(e->msg), "unknown key '%s'", key);
+	return -1;
+}
+
+/* A name people can type and vigilctl can print. */
+int
+values_service_name(const char *name, struct value_error *e)
+{
+	size_t n = strlen(name);
+	char what[96];
+
+	for (size_t i = 0; i < n; i++)
+		if (!ascii_alnum(name[i]) && strchr("_.@-", name[i]) == NULL)
+			n = 0;
+	if (n >= 1 && n <= SERVICE_NAME_MAX)
+		return 0;
+	snprintf(what, sizeof(what), "a service name of 1 to %d characters from "
+	    "A-Z a-z 0-9 _ . @ -", SERVICE_NAME_MAX);
+	return expected(e, name, what);
+}
+
+/* A service with every default set, to be filled by values_parse. */
+struct service_conf *
+values_service_new(const char *name, const char *file, int line)
+{
+	struct service_conf *sc;
+
+	if ((sc = calloc(1, sizeof(*sc))) == NULL)
+		return NULL;
+	sc->name = strdup(name);
+	sc->file = strdup(file);
+	sc->line = line;
+	sc->umask = -1;
+	sc->autostart = true;
+	sc->restart = RESTART_ALWAYS;
+	sc->restart_delay_ms = 100;
+	sc->restart_delay_max_ms = 30 * 1000;
+	sc->start_secs_ms = 1000;
+	sc->start_retries = 0;
+	sc->stop_signal = SIGTERM;
+	sc->stop_timeout_ms = 10 * 1000;
+	if (sc->name == NULL || sc->file == NULL) {
+		values_service_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+void
+values_service_free(struct service_conf *sc)
+{
+	if (sc == NULL)
+		return;
+	free(sc->name);
+	free(sc->file);
+	free(sc->command);
+	words_free(sc->argv);
+	words_free(sc->exec_paths);
+	words_free(sc->envp);
+	words_free(sc->environment);
+	free(sc->directory);
+	free(sc->user);
+	free(sc->group);
+	free(sc->groups);
+	free(sc);
+}
+
+/*
+ * The back-off doubles from restart_delay up to restart_delay_max, so the
+ * cap below the start is a mistake. key is the one the user wrote last of
+ * the two, value its text, so the message points at a line they can fix.
+ */
+int
+values_check_delays(const struct service_conf *sc, const char *key,
+    const char *value, struct value_error *e)
+{
+	char what[128], limit[32];
+
+	if (sc->restart_delay_max_ms >= sc->restart_delay_ms)
+		return 0;
+	if (strcmp(key, "restart_delay_max") == 0) {
+		duration_format(sc->restart_delay_ms, limit, sizeof(limit));
+		snprintf(what, sizeof(what), "a duration no shorter than "
+		    "restart_delay (%s)", limit);
+	} else {
+		duration_format(sc->restart_delay_max_ms, limit, sizeof(limit));
+		snprintf(what, sizeof(what), "a duration no longer than "
+		    "restart_delay_max (%s)", limit);
+	}
+	return expected(e, value, what);
+}
+
+static bool
+env_same_key(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "="), lb = strcspn(b, "=");
+
+	return la == lb && memcmp(a, b, la) == 0;
+}
+
+/* True when a word from words[from] on sets the same variable as entry. */
+static bool
+env_set_later(char *const *words, size_t from, const char *entry)
+{
+	for (size_t i = from; words != NULL && words[i] != NULL; i++)
+		if (env_same_key(words[i], entry))
+			return true;
+	return false;
+}
+
+/*
+ * vigild's environment (unless cleared) minus what the user sets, then the
+ * user's words; of a variable the user sets twice the last one wins, so
+ * envp never holds two values that getenv and a shell would disagree on.
+ */
+static int
+env_build(struct service_conf *sc)
+{
+	char *const *base = sc->clear_environment ? NULL : environ;
+	size_t nbase = words_count(base), nuser = words_count(sc->environment);
+	size_t n = 0;
+
+	if ((sc->envp = calloc(nbase + nuser + 1, sizeof(char *))) == NULL)
+		return -1;
+	for (size_t i = 0; i < nbase; i++) {
+		if (env_set_later(sc->environment, 0, base[i]))
+			continue;
+		if ((sc->envp[n++] = strdup(base[i])) == NULL)
+			return -1;
+	}
+	for (size_t i = 0; i < nuser; i++) {
+		if (env_set_later(sc->environment, i + 1, sc->environment[i]))
+			continue;
+		if ((sc->envp[n++] = strdup(sc->environment[i])) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static const char *
+env_get(char *const *envp, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (size_t i = 0; envp[i] != NULL; i++)
+		if (strncmp(envp[i], key, len) == 0 && envp[i][len] == '=')
+			return envp[i] + len + 1;
+	return NULL;
+}
+
+/* What execvp would try, worked out now so the child only calls execve. */
+static int
+exec_paths_build(struct service_conf *sc)
+{
+	const char *argv0 = sc->argv[0], *path, *p;
+	size_t n = 1, i = 0;
+
+	if (strchr(argv0, '/') != NULL) {
+		if ((sc->exec_paths = calloc(2, sizeof(char *))) == NULL)
+			return -1;
+		return (sc->exec_paths[0] = strdup(argv0)) == NULL ? -1 : 0;
+	}
+	if ((path = env_get(sc->envp, "PATH")) == NULL)
+		path = DEFAULT_PATH;
+	for (p = path; *p != '\0'; p++)
+		n += *p == ':';
+	if ((sc->exec_paths = calloc(n + 1, sizeof(char *))) == NULL)
+		return -1;
+	for (p = path; i < n; i++) {
+		size_t len = strcspn(p, ":");
+
+		/* an empty entry means the current directory, as for execvp */
+		if (asprintf(&sc->exec_paths[i], "%.*s/%s", len ? (int)len : 1,
+		    len ? p : ".", argv0) == -1) {
+			sc->exec_paths[i] = NULL;
+			return -1;
+		}
+		p += len + (p[len] == ':');
+	}
+	return 0;
+}
+
+/* The user's name for getgrouplist, looked up as value_user did. */
+static char *
+ids_user_name(const struct service_conf *sc)
+{
+	struct passwd *pw;
+	unsigned long id;
+
+	if (parse_id(sc->user, &id) == 0)
+		pw = getpwuid((uid_t)id);
+	else
+		pw = getpwnam(sc->user);
+	return pw != NULL ? strdup(pw->pw_name) : NULL;
+}
+
+/* Supplementary groups are resolved now: NSS is no place for a vfork child. */
+static int
+ids_build(struct service_conf *sc)
+{
+	char *name = NULL;
+	int n = 16, want;
+
+	sc->set_ids = sc->user != NULL || sc->group != NULL;
+	if (!sc->set_ids)
+		return 0;
+	if (sc->user == NULL)
+		sc->uid = geteuid();
+	else
+		name = ids_user_name(sc);
+	if (name == NULL)
+		n = 1;	/* group only (or the user vanished): just the gid */
+	for (;;) {
+		gid_t *g = reallocarray(sc->groups, (size_t)n, sizeof(gid_t));
+
+		if (g == NULL) {
+			free(name);
+			return -1;
+		}
+		sc->groups = g;
+		if (name == NULL) {
+			sc->groups[0] = sc->gid;	/* drops vigild's own groups */
+			break;
+		}
+		want = n;
+		if (getgrouplist(name, sc->gid, sc->groups, &n) != -1)
+			break;
+		if (n <= want)
+			n = want * 2;
+	}
+	free(name);
+	sc->ngroups = (size_t)n;
+	return 0;
+}
+
+/* The fields that depend on several keys; call once all keys are parsed. */
+int
+values_service_finish(struct service_conf *sc, struct value_error *e)
+{
+	/* empty rather than NULL: users of the config need no special case */
+	if (sc->environment == NULL &&
+	    (sc->environment = calloc(1, sizeof(char *))) == NULL)
+		return out_of_memory(e);
+	if (env_build(sc) == -1 || ids_build(sc) == -1)
+		return out_of_memory(e);
+	if (sc->argv != NULL && exec_paths_build(sc) == -1)
+		return out_of_memory(e);
+	return 0;
+}

@@ -1,0 +1,39 @@
+/*
+ * config_values.h: what each configuration key accepts. config.c reads
+ * files and sections and hands every raw value here to be checked and
+ * turned into fields of struct config or struct service_conf.
+ */
+#ifndef VIGIL_CONFIG_VALUES_H
+#define VIGIL_CONFIG_VALUES_H
+
+#include <stdbool.h>
+
+#include "vigild.h"
+
+#define VALUE_SHOWN_MAX	60	/* longer values are cut and end in "..." */
+
+enum value_section {
+	VALUE_SECTION_VIGIL,	/* [vigil]: keys fill a struct config */
+	VALUE_SECTION_SERVICE	/* [service:NAME]: keys fill a struct service_conf */
+};
+
+/* What went wrong with one value, for config.c to put file and line on. */
+struct value_error {
+	char	msg[512];	/* "expected X, found 'V'", said after "KEY: " */
+	bool	unknown;	/* no such key: msg is "unknown key 'K' ..." instead */
+	bool	quoting;	/* a quote was left open: a cut comment may be why */
+};
+
+/* Check value and store it in obj (a struct config or service_conf); 0 or -1. */
+int	 values_parse(enum value_section section, void *obj, const char *key,
+	    const char *value, struct value_error *e);
+void	 values_quote(char *buf, size_t len, const char *value);
+
+int	 values_service_name(const char *name, struct value_error *e);
+struct service_conf *values_service_new(const char *name, const char *file, int line);
+void	 values_service_free(struct service_conf *sc);
+int	 values_check_delays(const struct service_conf *sc, const char *key,
+	    const char *value, struct value_error *e);
+int	 values_service_finish(struct service_conf *sc, struct value_error *e);
+
+#endif

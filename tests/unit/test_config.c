@@ -1,0 +1,505 @@
+/*
+ * test_config.c: config.c and config_values.c against the files in
+ * tests/conf: good-*.conf field by field, bad-*.conf against the exact
+ * messages in bad-*.out, and the shipped conf/vigil.conf.
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vigild.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)	/* clang's way to say it */
+#define __SANITIZE_ADDRESS__ 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define LEAK_CHECK() __lsan_do_recoverable_leak_check()
+#else
+#define LEAK_CHECK() 0
+#endif
+
+#ifndef CONF_TEST_DIR
+#error "CONF_TEST_DIR must name tests/conf"
+#endif
+#ifndef SHIPPED_CONF
+#error "SHIPPED_CONF must name conf/vigil.conf"
+#endif
+
+extern char **environ;
+
+static struct config_errors errs;
+
+static void
+go_to_conf_dir(void)
+{
+	cr_assert(chdir(CONF_TEST_DIR) == 0, "cannot chdir to %s", CONF_TEST_DIR);
+}
+
+static void
+drop_errors(void)
+{
+	config_errors_free(&errs);
+}
+
+/*
+ * Every test ends here. Under ASan, LeakSanitizer would only report at exit,
+ * after Criterion has counted the test as passed (and an assert in .fini
+ * does not count): check now, so a leak fails the test.
+ */
+static void
+done(struct config *conf)
+{
+	config_free(conf);
+	config_errors_free(&errs);
+	cr_assert(LEAK_CHECK() == 0, "memory leaked: see LeakSanitizer's report above");
+}
+
+/* Load a file that must be good; any message fails the test and is shown. */
+static struct config *
+load_good(const char *path)
+{
+	struct config *conf = config_load(path, &errs);
+
+	for (size_t i = 0; i < errs.n; i++)
+		cr_log_error("%s", errs.msgs[i]);
+	cr_assert(conf != NULL && errs.n == 0, "%s: expected no errors, got %zu "
+	    "(first: %s)", path, errs.n, errs.n ? errs.msgs[0] : "-");
+	return conf;
+}
+
+static struct service_conf *
+find_service(const struct config *conf, const char *name)
+{
+	for (size_t i = 0; i < conf->nservices; i++)
+		if (strcmp(conf->services[i]->name, name) == 0)
+			return conf->services[i];
+	cr_assert_fail("service '%s' not found in %s", name, conf->file);
+	return NULL;
+}
+
+/* Compare a NULL-terminated vector with the expected words, naming both. */
+static void
+assert_words(const char *what, char *const *got, const char *const *want)
+{
+	size_t i;
+
+	cr_assert(got != NULL, "%s: expected a vector, got NULL", what);
+	for (i = 0; want[i] != NULL; i++) {
+		cr_assert(got[i] != NULL, "%s: expected %s[%zu] = '%s', got the "
+		    "end of the vector", what, what, i, want[i]);
+		cr_assert(strcmp(got[i], want[i]) == 0, "%s[%zu]: expected '%s', "
+		    "got '%s'", what, i, want[i], got[i]);
+	}
+	cr_assert(got[i] == NULL, "%s: expected %zu words, got more: '%s'",
+	    what, i, got[i]);
+}
+
+static size_t
+count_prefix(char *const *v, const char *prefix)
+{
+	size_t n = 0;
+
+	for (; *v != NULL; v++)
+		n += strncmp(*v, prefix, strlen(prefix)) == 0;
+	return n;
+}
+
+static bool
+has_word(char *const *v, const char *w)
+{
+	for (; *v != NULL; v++)
+		if (strcmp(*v, w) == 0)
+			return true;
+	return false;
+}
+
+TestSuite(config_good, .init = go_to_conf_dir, .fini = drop_errors);
+
+Test(config_good, minimal_gets_every_default)
+{
+	struct config *conf = load_good("good-minimal.conf");
+	struct service_conf *sc = conf->services[0];
+
+	cr_expect_str_eq(conf->file, "good-minimal.conf");
+	cr_expect_str_eq(conf->socket_path, config_default_socket(),
+	    "socket: expected the default '%s', got '%s'",
+	    config_default_socket(), conf->socket_path);
+	cr_expect_null(conf->include, "include: expected NULL, got '%s'", conf->include);
+	cr_expect_eq(conf->log_level, LOG_LEVEL_INFO, "log_level: expected info, got %d",
+	    (int)conf->log_level);
+	cr_assert_eq(conf->nservices, 1, "expected 1 service, got %zu", conf->nservices);
+	cr_expect_str_eq(sc->name, "web");
+	cr_expect_str_eq(sc->file, "good-minimal.conf");
+	cr_expect_eq(sc->line, 2, "line: expected 2 (the header), got %d", sc->line);
+	cr_expect_str_eq(sc->command, "/usr/sbin/nginx -g 'daemon off;'");
+	assert_words("argv", sc->argv,
+	    (const char *[]){ "/usr/sbin/nginx", "-g", "daemon off;", NULL });
+	assert_words("exec_paths", sc->exec_paths,
+	    (const char *[]){ "/usr/sbin/nginx", NULL });
+	assert_words("environment", sc->environment, (const char *[]){ NULL });
+	assert_words("envp", sc->envp, (const char *const *)environ);
+	cr_expect_not(sc->clear_environment, "clear_environment: expected no");
+	cr_expect_null(sc->directory, "directory: expected NULL, got '%s'", sc->directory);
+	cr_expect_null(sc->user, "user: expected NULL, got '%s'", sc->user);
+	cr_expect_null(sc->group, "group: expected NULL, got '%s'", sc->group);
+	cr_expect_not(sc->set_ids, "set_ids: expected false without user or group");
+	cr_expect_eq(sc->umask, -1, "umask: expected -1, got %#o", sc->umask);
+	cr_expect(sc->autostart, "autostart: expected yes");
+	cr_expect_eq(sc->restart, RESTART_ALWAYS, "restart: expected always, got %d",
+	    (int)sc->restart);
+	cr_expect_eq(sc->restart_delay_ms, 100, "restart_delay: expected 100ms, got %lld",
+	    (long long)sc->restart_delay_ms);
+	cr_expect_eq(sc->restart_delay_max_ms, 30000, "restart_delay_max: expected "
+	    "30s, got %lldms", (long long)sc->restart_delay_max_ms);
+	cr_expect_eq(sc->start_secs_ms, 1000, "start_secs: expected 1s, got %lldms",
+	    (long long)sc->start_secs_ms);
+	cr_expect_eq(sc->start_retries, 0, "start_retries: expected 0, got %u",
+	    sc->start_retries);
+	cr_expect_eq(sc->stop_signal, SIGTERM, "stop_signal: expected TERM, got %d",
+	    sc->stop_signal);
+	cr_expect_eq(sc->stop_timeout_ms, 10000, "stop_timeout: expected 10s, got "
+	    "%lldms", (long long)sc->stop_timeout_ms);
+	done(conf);
+}
+
+Test(config_good, full_sets_every_key)
+{
+	struct config *conf = load_good("good-full.conf");
+	struct service_conf *sc = find_service(conf, "web-1.example@x_y");
+
+	cr_expect_str_eq(conf->socket_path, "/tmp/vigil-test/vigil.sock",
+	    "socket: an inline comment must be cut, got '%s'", conf->socket_path);
+	cr_expect_eq(conf->log_level, LOG_LEVEL_DEBUG, "log_level: expected debug "
+	    "(written 'log_level: debug'), got %d", (int)conf->log_level);
+	cr_assert_eq(conf->nservices, 5, "expected 5 services, got %zu", conf->nservices);
+	cr_expect_eq(sc->line, 6, "line: expected 6, got %d", sc->line);
+	cr_expect_str_eq(sc->command, "/bin/sh -c \"echo \\\"a b\\\" 'c d'; exit 0\" "
+	    "--extra 'two words' back\\ slash",
+	    "command: continuation lines must be joined with one blank, the "
+	    "comment cut; got '%s'", sc->command);
+	assert_words("argv", sc->argv, (const char *[]){ "/bin/sh", "-c",
+	    "echo \"a b\" 'c d'; exit 0", "--extra", "two words", "back slash", NULL });
+	assert_words("exec_paths", sc->exec_paths, (const char *[]){ "/bin/sh", NULL });
+	assert_words("environment", sc->environment,
+	    (const char *[]){ "A=1", "B=two words", "C=x y", "EMPTY=", NULL });
+	cr_expect(sc->clear_environment, "clear_environment: expected yes");
+	assert_words("envp (cleared)", sc->envp,
+	    (const char *[]){ "A=1", "B=two words", "C=x y", "EMPTY=", NULL });
+	cr_expect_str_eq(sc->directory, "/tmp");
+	cr_expect_str_eq(sc->user, "root");
+	cr_expect_str_eq(sc->group, "0");
+	cr_expect(sc->set_ids, "set_ids: expected true with user set");
+	cr_expect_eq(sc->uid, 0, "uid: expected 0, got %u", (unsigned)sc->uid);
+	cr_expect_eq(sc->gid, 0, "gid: expected 0, got %u", (unsigned)sc->gid);
+	cr_expect_geq(sc->ngroups, 1, "ngroups: expected root's groups, got none");
+	cr_expect_eq(sc->umask, 027, "umask: expected 027, got %#o", sc->umask);
+	cr_expect_not(sc->autostart, "autostart: 'off' must be false");
+	cr_expect_eq(sc->restart, RESTART_ON_FAILURE, "restart: expected on-failure");
+	cr_expect_eq(sc->restart_delay_ms, 250, "restart_delay: expected 250ms, got "
+	    "%lld", (long long)sc->restart_delay_ms);
+	cr_expect_eq(sc->restart_delay_max_ms, 90000, "restart_delay_max: expected "
+	    "1.5m = 90000ms, got %lld", (long long)sc->restart_delay_max_ms);
+	cr_expect_eq(sc->start_secs_ms, 0, "start_secs: expected 0, got %lld",
+	    (long long)sc->start_secs_ms);
+	cr_expect_eq(sc->start_retries, 1000000, "start_retries: got %u", sc->start_retries);
+	cr_expect_eq(sc->stop_signal, SIGINT, "stop_signal: SIGINT is %d, got %d",
+	    SIGINT, sc->stop_signal);
+	cr_expect_eq(sc->stop_timeout_ms, 7200000, "stop_timeout: expected 2h, got "
+	    "%lldms", (long long)sc->stop_timeout_ms);
+	done(conf);
+}
+
+Test(config_good, environment_overrides_and_path_lookup)
+{
+	struct config *conf;
+	struct service_conf *sc;
+
+	cr_assert(setenv("VIGIL_TEST_INHERITED", "yes", 1) == 0);
+	cr_assert(setenv("HOME", "/root-of-vigild", 1) == 0);
+	conf = load_good("good-full.conf");
+	sc = find_service(conf, "path-lookup");
+	cr_expect(has_word(sc->envp, "VIGIL_TEST_INHERITED=yes"),
+	    "envp: vigild's own variables must be inherited");
+	cr_expect(has_word(sc->envp, "HOME=/home/x") && count_prefix(sc->envp, "HOME=") == 1,
+	    "envp: environment must replace vigild's HOME, not add a second one");
+	cr_expect(has_word(sc->envp, "PATH=/opt/bin::/usr/bin:") &&
+	    count_prefix(sc->envp, "PATH=") == 1, "envp: expected exactly the user's PATH");
+	assert_words("environment", sc->environment,
+	    (const char *[]){ "PATH=/opt/bin::/usr/bin:", "HOME=/home/x", NULL });
+	assert_words("exec_paths (from the service's PATH, empty entries = .)",
+	    sc->exec_paths, (const char *[]){ "/opt/bin/myprog", "./myprog",
+	    "/usr/bin/myprog", "./myprog", NULL });
+	cr_expect_eq(sc->restart, RESTART_NEVER, "restart: expected never");
+	cr_expect_eq(sc->stop_signal, SIGHUP, "stop_signal: '1' must be SIGHUP, got %d",
+	    sc->stop_signal);
+
+	sc = find_service(conf, "default-path");
+	assert_words("envp (cleared, nothing set)", sc->envp, (const char *[]){ NULL });
+	assert_words("exec_paths (default PATH)", sc->exec_paths, (const char *[]){
+	    "/usr/local/sbin/prog", "/usr/local/bin/prog", "/usr/sbin/prog",
+	    "/usr/bin/prog", "/sbin/prog", "/bin/prog", NULL });
+	cr_expect(sc->autostart, "autostart: '1' must be true");
+
+	sc = find_service(conf, "env-twice");
+	assert_words("environment (as written)", sc->environment,
+	    (const char *[]){ "X=1", "Y=2", "X=3", NULL });
+	cr_expect(has_word(sc->envp, "X=3") && count_prefix(sc->envp, "X=") == 1,
+	    "envp: of X=1 and X=3 only the last may reach the service");
+	done(conf);
+}
+
+Test(config_good, group_without_user)
+{
+	struct config *conf = load_good("good-full.conf");
+	struct service_conf *sc = find_service(conf, "group-only");
+
+	cr_expect_null(sc->user, "user: expected NULL, got '%s'", sc->user);
+	cr_expect(sc->set_ids, "set_ids: expected true with group set");
+	cr_expect_eq(sc->uid, geteuid(), "uid: expected vigild's %u, got %u",
+	    (unsigned)geteuid(), (unsigned)sc->uid);
+	cr_expect_eq(sc->gid, 0, "gid: expected root's 0, got %u", (unsigned)sc->gid);
+	cr_assert_eq(sc->ngroups, 1, "ngroups: expected just the group, got %zu",
+	    sc->ngroups);
+	cr_expect_eq(sc->groups[0], 0, "groups[0]: expected 0, got %u",
+	    (unsigned)sc->groups[0]);
+	cr_expect_eq(sc->umask, 0, "umask: expected 0, got %#o", sc->umask);
+	done(conf);
+}
+
+Test(config_good, include_in_sorted_order)
+{
+	struct config *conf = load_good("good-include.conf");
+	const char *names[] = { "main-first", "from-a-1", "from-a-2", "from-b" };
+	const char *files[] = { "good-include.conf", "good-include.d/a.conf",
+	    "good-include.d/a.conf", "good-include.d/b.conf" };
+
+	cr_expect_str_eq(conf->include, "good-include.d/*.conf");
+	cr_assert_eq(conf->nservices, 4, "expected 4 services (not-matched.txt "
+	    "must not load), got %zu", conf->nservices);
+	for (size_t i = 0; i < 4; i++) {
+		cr_expect_str_eq(conf->services[i]->name, names[i], "services[%zu]: "
+		    "expected '%s', got '%s'", i, names[i], conf->services[i]->name);
+		cr_expect_str_eq(conf->services[i]->file, files[i], "services[%zu]: "
+		    "file expected '%s', got '%s'", i, files[i], conf->services[i]->file);
+	}
+	done(conf);
+}
+
+Test(config_good, include_is_relative_to_the_main_file)
+{
+	struct config *conf;
+
+	cr_assert(chdir("/") == 0);
+	conf = load_good(CONF_TEST_DIR "/good-include.conf");
+	cr_expect_str_eq(conf->include, CONF_TEST_DIR "/good-include.d/*.conf");
+	cr_expect_eq(conf->nservices, 4, "expected 4 services, got %zu", conf->nservices);
+	done(conf);
+}
+
+Test(config_good, include_matching_nothing)
+{
+	struct config *conf = load_good("good-include-none.conf");
+
+	cr_expect_eq(conf->nservices, 1, "expected 1 service, got %zu", conf->nservices);
+	done(conf);
+}
+
+Test(config_good, bom_crlf_tabs_and_colons)
+{
+	struct config *conf = load_good("good-crlf.conf");
+	struct service_conf *sc = find_service(conf, "dos");
+
+	cr_expect_str_eq(sc->command, "/bin/echo  hello");
+	assert_words("argv", sc->argv, (const char *[]){ "/bin/echo", "hello", NULL });
+	cr_expect_eq(sc->restart, RESTART_NEVER, "restart: an indented key right "
+	    "after the header is a key, not a continuation");
+	cr_expect_eq(sc->restart_delay_ms, 2000, "restart_delay: expected 2s");
+	done(conf);
+}
+
+Test(config_good, shipped_example_loads)
+{
+	struct config *conf = load_good(SHIPPED_CONF);
+	const char *names[] = { "sleeper", "flaky", "on-demand", "ticker" };
+
+	cr_assert_eq(conf->nservices, 4, "expected 4 services, got %zu", conf->nservices);
+	for (size_t i = 0; i < 4; i++)
+		cr_expect_str_eq(conf->services[i]->name, names[i], "services[%zu]: "
+		    "expected '%s', got '%s'", i, names[i], conf->services[i]->name);
+	cr_expect_not(find_service(conf, "on-demand")->autostart,
+	    "on-demand must not start with vigild");
+	done(conf);
+}
+
+TestSuite(config_api, .init = go_to_conf_dir, .fini = drop_errors);
+
+Test(config_api, missing_file)
+{
+	struct config *conf = config_load("no-such-file.conf", &errs);
+
+	cr_expect_null(conf, "a missing file must not load");
+	cr_assert_eq(errs.n, 1, "expected 1 message, got %zu", errs.n);
+	cr_expect_str_eq(errs.msgs[0], "no-such-file.conf: cannot open: No such file "
+	    "or directory", "got '%s'", errs.msgs[0]);
+	done(conf);
+}
+
+Test(config_api, free_null_and_no_errors)
+{
+	struct config_errors none = { NULL, 0 };
+
+	config_free(NULL);
+	config_errors_free(NULL);
+	config_errors_free(&none);
+	config_free(load_good("good-minimal.conf"));
+	cr_expect_null(errs.msgs, "a good load must leave no message array behind");
+	done(NULL);
+}
+
+Test(config_api, errors_may_be_null)
+{
+	cr_expect_null(config_load("bad-restart.conf", NULL));
+	config_free(config_load("good-minimal.conf", NULL));
+	done(NULL);
+}
+
+Test(config_api, default_paths)
+{
+	if (geteuid() == 0) {
+		cr_expect_str_eq(config_default_path(), "/etc/vigil/vigil.conf");
+		cr_expect_str_eq(config_default_socket(), "/run/vigil/vigil.sock");
+		done(NULL);
+		return;
+	}
+	setenv("XDG_CONFIG_HOME", "/xdg/config", 1);
+	setenv("XDG_RUNTIME_DIR", "/xdg/run", 1);
+	cr_expect_str_eq(config_default_path(), "/xdg/config/vigil/vigil.conf");
+	cr_expect_str_eq(config_default_socket(), "/xdg/run/vigil/vigil.sock");
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("XDG_RUNTIME_DIR");
+	setenv("HOME", "/home/someone", 1);
+	cr_expect_str_eq(config_default_path(), "/home/someone/.config/vigil/vigil.conf");
+	cr_expect(strncmp(config_default_socket(), "/tmp/vigil-", 11) == 0,
+	    "socket without XDG_RUNTIME_DIR: got '%s'", config_default_socket());
+	done(NULL);
+}
+
+/* The whole of a small file, or NULL. */
+static char *
+slurp(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+
+	if (fp == NULL)
+		return NULL;
+	n = getdelim(&buf, &len, '\0', fp);
+	fclose(fp);
+	if (n == -1) {
+		free(buf);
+		return strdup("");
+	}
+	return buf;
+}
+
+/* Line i (0-based) of text, in a static buffer; "" past the end. */
+static const char *
+line_of(const char *text, size_t i)
+{
+	static char buf[1024];
+	const char *end;
+
+	while (i-- > 0 && text != NULL && (text = strchr(text, '\n')) != NULL)
+		text++;
+	if (text == NULL || *text == '\0')
+		return "(nothing)";
+	end = strchrnul(text, '\n');
+	snprintf(buf, sizeof(buf), "%.*s", (int)(end - text), text);
+	return buf;
+}
+
+/*
+ * Load bad-NAME.conf and compare every message with bad-NAME.out, one per
+ * line; on a difference, say which message and show both.
+ */
+static void
+check_bad(const char *name)
+{
+	char conf_path[256], out_path[256], *want, *got = NULL;
+	size_t got_len = 0;
+	FILE *mem;
+	struct config *conf;
+
+	snprintf(conf_path, sizeof(conf_path), "bad-%s.conf", name);
+	snprintf(out_path, sizeof(out_path), "bad-%s.out", name);
+	cr_assert((want = slurp(out_path)) != NULL, "cannot read %s", out_path);
+	conf = config_load(conf_path, &errs);
+	cr_expect_null(conf, "%s: expected the load to fail", conf_path);
+	config_free(conf);
+	cr_assert((mem = open_memstream(&got, &got_len)) != NULL);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(mem, "%s\n", errs.msgs[i]);
+	fclose(mem);
+	for (size_t i = 0; strcmp(got, want) != 0; i++) {
+		char w[1024], g[1024], *all;
+
+		snprintf(w, sizeof(w), "%s", line_of(want, i));
+		snprintf(g, sizeof(g), "%s", line_of(got, i));
+		if (strcmp(w, g) == 0 && i <= errs.n)
+			continue;
+		all = strdupa(got);
+		free(want);
+		free(got);
+		cr_assert_fail("%s: message %zu differs from %s\n"
+		    "  expected: %s\n  got:      %s\nall messages:\n%s",
+		    conf_path, i + 1, out_path, w, g, all);
+	}
+	free(want);
+	free(got);
+	done(NULL);
+}
+
+TestSuite(config_bad, .init = go_to_conf_dir, .fini = drop_errors);
+
+#define BAD(test, name)	Test(config_bad, test) { check_bad(name); }
+
+BAD(missing_command, "missing-command")
+BAD(unknown_key_with_suggestion, "unknown-key")
+BAD(unknown_key_without_suggestion, "unknown-key-nohint")
+BAD(bad_duration, "duration")
+BAD(negative_duration, "negative-duration")
+BAD(bad_bool, "bool")
+BAD(bad_restart, "restart")
+BAD(bad_umask, "umask")
+BAD(bad_signal, "signal")
+BAD(bad_start_retries, "start-retries")
+BAD(unknown_user, "unknown-user")
+BAD(unknown_group, "unknown-group")
+BAD(duplicate_service, "dup-service")
+BAD(duplicate_service_across_include, "dup-include")
+BAD(bad_service_name, "service-name")
+BAD(service_name_too_long, "name-too-long")
+BAD(unknown_section, "unknown-section")
+BAD(vigil_in_included_file, "vigil-in-include")
+BAD(line_too_long, "long-line")
+BAD(key_given_twice, "key-twice")
+BAD(syntax_error, "syntax")
+BAD(key_outside_section, "key-outside-section")
+BAD(bad_quoting, "quoting")
+BAD(empty_command, "empty-command")
+BAD(bad_environment, "environment")
+BAD(bad_directory, "directory")
+BAD(restart_delay_max_below_restart_delay, "restart-delay")
+BAD(socket_too_long, "socket")
+BAD(socket_relative_and_bad_vigil_values, "socket-relative")
+BAD(several_errors_all_reported, "several")
