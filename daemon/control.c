@@ -202,15 +202,19 @@ client_run_lines(struct control_client *c)
 		size_t used = (size_t)(nl - c->in) + 1;
 		*nl = '\0';
 		if (nl > c->in && nl[-1] == '\r')
-			nl[-1] = '\0';
+			*--nl = '\0';
 		if (c->discarding)
 			c->discarding = false;	/* the tail of an over-long line */
+		else if ((size_t)(nl - c->in) > PROTO_MAX_LINE)
+			control_reply(c, proto_reply_error(PROTO_ERR_LINE_TOO_LONG,
+			    "request longer than %d bytes", PROTO_MAX_LINE));
 		else
 			client_handle_line(c, c->in);
 		memmove(c->in, c->in + used, c->inlen - used);
 		c->inlen -= used;
 	}
-	if (c->wait == NULL && c->inlen > PROTO_MAX_LINE) {
+	/* full and no newline: the line is too long whatever follows */
+	if (c->wait == NULL && c->inlen >= sizeof(c->in)) {
 		if (!c->discarding)
 			control_reply(c, proto_reply_error(PROTO_ERR_LINE_TOO_LONG,
 			    "request longer than %d bytes", PROTO_MAX_LINE));

@@ -58,6 +58,11 @@ service_new(const struct service_conf *conf, const struct service_ops *ops)
 	s->ops = ops;
 	s->state = SERVICE_STOPPED;
 	s->state_since_ms = ops->now_ms();
+	{
+		struct timeval tv;
+		gettimeofday(&tv, NULL);
+		s->state_since_wall = tv.tv_sec + tv.tv_usec / 1e6;
+	}
 	snprintf(s->reason, sizeof(s->reason), "%s",
 	    conf->autostart ? "not started yet" : "autostart is off");
 	return s;

@@ -22,6 +22,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
+#endif
+
 #define SPAWN_STACK_SIZE (64 * 1024)
 
 struct spawn_child {
@@ -171,6 +177,8 @@ spawn_process(const struct spawn_request *req, struct spawn_error *err)
 	/* no handler may run in the child while it borrows our memory */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	/* earlier children never returned from their frames: clear ASan's stale marks */
+	ASAN_UNPOISON_MEMORY_REGION(spawn_stack, SPAWN_STACK_SIZE);
 	pid = clone(child_main, spawn_stack + SPAWN_STACK_SIZE,
 	    CLONE_VM | CLONE_VFORK | SIGCHLD, &child);
 	saved = errno;

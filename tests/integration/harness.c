@@ -54,6 +54,20 @@ sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* The private folder, made on first use: vh_path() may run before vh_setup(). */
+static void
+ensure_dir(void)
+{
+	if (vh.dir[0] != '\0')
+		return;
+	memset(&vh, 0, sizeof(vh));
+	snprintf(vh.dir, sizeof(vh.dir), "/tmp/vigil-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(vh.dir), "mkdtemp: %s", strerror(errno));
+	snprintf(vh.sock, sizeof(vh.sock), "%s/vigil.sock", vh.dir);
+	snprintf(vh.conf, sizeof(vh.conf), "%s/vigil.conf", vh.dir);
+	snprintf(vh.log, sizeof(vh.log), "%s/vigild.log", vh.dir);
+}
+
 const char *
 vh_path(const char *name)
 {
@@ -61,6 +75,7 @@ vh_path(const char *name)
 	static int next;
 	char *b = bufs[next++ % 8];
 
+	ensure_dir();
 	snprintf(b, sizeof(bufs[0]), "%s/%s", vh.dir, name);
 	return b;
 }
@@ -71,12 +86,7 @@ vh_setup(const char *services_fmt, ...)
 	va_list ap;
 	FILE *f;
 
-	memset(&vh, 0, sizeof(vh));
-	snprintf(vh.dir, sizeof(vh.dir), "/tmp/vigil-test-XXXXXX");
-	cr_assert_not_null(mkdtemp(vh.dir), "mkdtemp: %s", strerror(errno));
-	snprintf(vh.sock, sizeof(vh.sock), "%s/vigil.sock", vh.dir);
-	snprintf(vh.conf, sizeof(vh.conf), "%s/vigil.conf", vh.dir);
-	snprintf(vh.log, sizeof(vh.log), "%s/vigild.log", vh.dir);
+	ensure_dir();
 	f = fopen(vh.conf, "w");
 	cr_assert_not_null(f, "%s: %s", vh.conf, strerror(errno));
 	fprintf(f, "[vigil]\nsocket = %s\nlog_level = debug\n\n", vh.sock);
