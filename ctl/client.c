@@ -1,0 +1,264 @@
+/*
+ * client.c: vigilctl's end of the control socket. Connect, send one
+ * request line, read reply lines; every wait is a poll(2) against a
+ * deadline, and a reply line is bounded. What the lines mean is commands.c's.
+ */
+#include "config.h"
+#include "vigilctl.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+#define CLIENT_BUF_FIRST	(64 * 1024)
+
+int64_t
+client_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for events on c->fd until deadline; -1 with ETIMEDOUT when it passes. */
+static int
+client_poll(struct ctl_client *c, short events, int64_t deadline)
+{
+	struct pollfd p = { c->fd, events, 0 };
+
+	for (;;) {
+		int64_t left = deadline - client_now_ms();
+		int n;
+
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (n > 0)
+			return 0;
+		if (n == -1 && errno != EINTR)
+			return -1;
+	}
+}
+
+int
+client_open(struct ctl_client *c, const char *path, int64_t deadline)
+{
+	struct sockaddr_un sun;
+	struct timeval tv;
+	int64_t left = deadline - client_now_ms();
+	int saved;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	/*
+	 * A Unix connect() blocks only while vigild's backlog is full, and
+	 * then honours the send timeout; that bounds it by the deadline.
+	 */
+	left = left > 0 ? left : 1;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
+	if (setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
+	    connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK) == -1) {
+		saved = errno;
+		close(c->fd);
+		c->fd = -1;
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+/* Words that need no quoting for words_split() on the daemon's side. */
+static bool
+word_is_plain(const char *w)
+{
+	if (*w == '\0')
+		return false;
+	for (; *w != '\0'; w++)
+		if (!isalnum((unsigned char)*w) && strchr("_-.,:/@%+=", *w) == NULL)
+			return false;
+	return true;
+}
+
+/* Append s to buf at *off; -1 when it does not fit. */
+static int
+append(char *buf, size_t len, size_t *off, const char *s, size_t n)
+{
+	if (*off + n >= len)
+		return -1;
+	memcpy(buf + *off, s, n);
+	*off += n;
+	buf[*off] = '\0';
+	return 0;
+}
+
+/* One word, in single quotes if needed: inside them only ' is special. */
+static int
+append_word(char *buf, size_t len, size_t *off, const char *w)
+{
+	if (word_is_plain(w))
+		return append(buf, len, off, w, strlen(w));
+	if (append(buf, len, off, "'", 1) == -1)
+		return -1;
+	for (; *w != '\0'; w++) {
+		if (*w == '\'' ? append(buf, len, off, "'\\''", 4) == -1 :
+		    append(buf, len, off, w, 1) == -1)
+			return -1;
+	}
+	return append(buf, len, off, "'", 1);
+}
+
+int
+client_format_request(char *const *words, size_t n, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (strchr(words[i], '\n') != NULL) {
+			errno = EINVAL;	/* the line would end inside the word */
+			return -1;
+		}
+		if ((i > 0 && append(buf, len, &off, " ", 1) == -1) ||
+		    append_word(buf, len, &off, words[i]) == -1) {
+			errno = E2BIG;
+			return -1;
+		}
+	}
+	if (off > PROTO_MAX_LINE || append(buf, len, &off, "\n", 1) == -1) {
+		errno = E2BIG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+client_send(struct ctl_client *c, const char *line, int64_t deadline)
+{
+	size_t off = 0, len = strlen(line);
+
+	while (off < len) {
+		/* MSG_NOSIGNAL: a vigild that went away is an error, not our death */
+		ssize_t n = send(c->fd, line + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n >= 0) {
+			off += (size_t)n;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (client_poll(c, POLLOUT, deadline) == -1)
+				return -1;
+		} else if (errno != EINTR) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Room for at least one more byte, never beyond CTL_REPLY_MAX and the '\n'. */
+static int
+client_grow(struct ctl_client *c)
+{
+	size_t ncap = c->cap ? c->cap * 2 : CLIENT_BUF_FIRST;
+	char *nb;
+
+	if (c->cap >= CTL_REPLY_MAX + 1) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (ncap > CTL_REPLY_MAX + 1)
+		ncap = CTL_REPLY_MAX + 1;
+	if ((nb = realloc(c->buf, ncap)) == NULL)
+		return -1;
+	c->buf = nb;
+	c->cap = ncap;
+	return 0;
+}
+
+int
+client_read_line(struct ctl_client *c, int64_t deadline, char **line, size_t *len)
+{
+	size_t scanned = 0;
+	char *nl;
+	ssize_t n;
+
+	if (c->used > 0) {
+		memmove(c->buf, c->buf + c->used, c->len - c->used);
+		c->len -= c->used;
+		c->used = 0;
+	}
+	for (;;) {
+		if (c->len > scanned &&
+		    (nl = memchr(c->buf + scanned, '\n', c->len - scanned)) != NULL) {
+			*nl = '\0';
+			*line = c->buf;
+			*len = (size_t)(nl - c->buf);
+			c->used = *len + 1;
+			return 1;
+		}
+		scanned = c->len;
+		if (c->len == c->cap && client_grow(c) == -1)
+			return -1;
+		n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
+		if (n > 0) {
+			c->len += (size_t)n;
+		} else if (n == 0) {
+			return 0;	/* a partial last line is no reply */
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (client_poll(c, POLLIN, deadline) == -1)
+				return -1;
+		} else if (errno != EINTR) {
+			return -1;
+		}
+	}
+}
+
+int
+client_wait_close(struct ctl_client *c, int64_t deadline)
+{
+	char junk[4096];
+	ssize_t n;
+
+	for (;;) {
+		n = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (n == 0 || (n == -1 && errno == ECONNRESET))
+			return 0;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (client_poll(c, POLLIN, deadline) == -1)
+				return -1;
+		} else if (n == -1 && errno != EINTR) {
+			return -1;
+		}
+	}
+}
+
+void
+client_close(struct ctl_client *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	free(c->buf);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}

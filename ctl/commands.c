@@ -1,0 +1,382 @@
+/*
+ * commands.c: the verb table of vigilctl and one small handler per verb.
+ * A handler builds the request, lets request() carry it to vigild, and
+ * turns the reply into output and an exit status. Rendering is output.c's.
+ */
+#include "config.h"
+#include "vigilctl.h"
+
+#include <err.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+#include "proto.h"
+#include "signame.h"
+
+static int	verb_status(const struct ctl_options *, int, char **);
+static int	verb_names(const struct ctl_options *, int, char **);
+static int	verb_action(const struct ctl_options *, int, char **);
+static int	verb_signal(const struct ctl_options *, int, char **);
+static int	verb_shutdown(const struct ctl_options *, int, char **);
+static int	verb_hello(const struct ctl_options *, int, char **);
+static int	verb_help(const struct ctl_options *, int, char **);
+
+const struct ctl_verb ctl_verbs[] = {
+	{ "status", "status [NAME...]", "state of all or the named services",
+	    0, -1, verb_status },
+	{ "start", "start NAME...", "start services and wait until they run",
+	    1, -1, verb_action },
+	{ "stop", "stop NAME...", "stop services and wait until they are gone",
+	    1, -1, verb_action },
+	{ "restart", "restart NAME...", "stop, then start services, and wait until they run",
+	    1, -1, verb_action },
+	{ "signal", "signal SIGNAL NAME...", "send a signal to each service's process group",
+	    2, -1, verb_signal },
+	{ "shutdown", "shutdown", "stop every service and wait for vigild to exit",
+	    0, 0, verb_shutdown },
+	{ "names", "names", "the configured service names, one per line",
+	    0, 0, verb_names },
+	{ "hello", "hello", "vigild's version and protocol", 0, 0, verb_hello },
+	{ "help", "help", "this help, and the commands vigild knows", 0, 0, verb_help },
+	{ NULL, NULL, NULL, 0, 0, NULL },
+};
+
+const struct ctl_verb *
+ctl_verb_find(const char *name)
+{
+	for (const struct ctl_verb *v = ctl_verbs; v->name != NULL; v++)
+		if (strcmp(v->name, name) == 0)
+			return v;
+	return NULL;
+}
+
+/* A string field of a reply, or dflt when it is missing or not a string. */
+static const char *
+str_of(const json_t *obj, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s != NULL ? s : dflt;
+}
+
+static int
+connect_daemon(const struct ctl_options *o, struct ctl_client *c, int64_t deadline)
+{
+	if (client_open(c, o->socket, deadline) == 0)
+		return CTL_EXIT_OK;
+	warnx("cannot connect to %s: %s%s", o->socket, strerror(errno),
+	    errno == ENOENT || errno == ECONNREFUSED ? " (is vigild running?)" : "");
+	return CTL_EXIT_UNREACHABLE;
+}
+
+/* Why no reply came, as an exit status, with the message printed. */
+static int
+read_failure(int rc, int64_t timeout_ms)
+{
+	char d[32];
+
+	if (rc == 0) {
+		warnx("vigild closed the connection without replying");
+		return CTL_EXIT_UNREACHABLE;
+	}
+	if (errno == ETIMEDOUT) {
+		duration_format(timeout_ms, d, sizeof(d));
+		warnx("no reply from vigild within %s", d);
+		return CTL_EXIT_FAILED;
+	}
+	if (errno == EMSGSIZE) {
+		warnx("reply from vigild longer than %d MiB", CTL_REPLY_MAX >> 20);
+		return CTL_EXIT_FAILED;
+	}
+	warn("reading from vigild");
+	return CTL_EXIT_UNREACHABLE;
+}
+
+/* Parse a reply line; NULL (and a message) unless it is an object with "ok". */
+static json_t *
+parse_reply(const char *line, size_t len)
+{
+	json_error_t jerr;
+	json_t *r = json_loadb(line, len, 0, &jerr);
+
+	if (r == NULL) {
+		warnx("unreadable reply from vigild: %s", jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(r) || !json_is_boolean(json_object_get(r, "ok"))) {
+		warnx("unexpected reply from vigild: no \"ok\" field");
+		json_decref(r);
+		return NULL;
+	}
+	return r;
+}
+
+/*
+ * One request and its reply over c (connected here unless it already is).
+ * With --json the reply line is printed as it came. Returns an exit status;
+ * on CTL_EXIT_OK *reply is the parsed object, ok:true or not.
+ */
+static int
+request(const struct ctl_options *o, struct ctl_client *c, char *const *words,
+    size_t n, int64_t deadline, json_t **reply)
+{
+	char line[PROTO_MAX_LINE + 2], *raw;
+	int64_t start = client_now_ms();
+	size_t rawlen;
+	int rc;
+
+	*reply = NULL;
+	if (client_format_request(words, n, line, sizeof(line)) == -1) {
+		warnx("%s: %s", words[0], errno == EINVAL ? "an argument holds a newline" :
+		    "request longer than the protocol's 4096 bytes");
+		return CTL_EXIT_USAGE;
+	}
+	if (c->fd == -1 && (rc = connect_daemon(o, c, deadline)) != CTL_EXIT_OK)
+		return rc;
+	/* a refused client (too-many-clients) finds its reply waiting: read on */
+	if (client_send(c, line, deadline) == -1 && errno != EPIPE && errno != ECONNRESET)
+		return read_failure(-1, deadline - start);
+	if ((rc = client_read_line(c, deadline, &raw, &rawlen)) != 1)
+		return read_failure(rc, deadline - start);
+	if (o->json) {
+		fwrite(raw, 1, rawlen, stdout);
+		fputc('\n', stdout);
+	}
+	if ((*reply = parse_reply(raw, rawlen)) == NULL)
+		return CTL_EXIT_FAILED;
+	return CTL_EXIT_OK;
+}
+
+/* CTL_EXIT_OK for ok:true; else vigild's message on stderr and CTL_EXIT_FAILED. */
+static int
+reply_status(const json_t *reply)
+{
+	const char *msg, *code;
+
+	if (json_is_true(json_object_get(reply, "ok")))
+		return CTL_EXIT_OK;
+	msg = json_string_value(json_object_get(reply, "message"));
+	code = json_string_value(json_object_get(reply, "error"));
+	warnx("%s", msg != NULL ? msg : code != NULL ? code : "request refused");
+	return CTL_EXIT_FAILED;
+}
+
+/* One request on a fresh connection, closed afterwards; ok:false is an error. */
+static int
+call(const struct ctl_options *o, char *const *words, size_t n, int64_t timeout_ms,
+    json_t **reply)
+{
+	struct ctl_client c = { .fd = -1 };
+	int rc;
+
+	rc = request(o, &c, words, n, client_now_ms() + timeout_ms, reply);
+	client_close(&c);
+	if (rc == CTL_EXIT_OK && (rc = reply_status(*reply)) != CTL_EXIT_OK) {
+		json_decref(*reply);
+		*reply = NULL;
+	}
+	return rc;
+}
+
+static int
+verb_status(const struct ctl_options *o, int argc, char **argv)
+{
+	json_t *reply;
+	int rc;
+
+	if ((rc = call(o, argv, (size_t)argc, o->timeout_ms, &reply)) != CTL_EXIT_OK)
+		return rc;
+	if (!o->json && output_status_table(json_object_get(reply, "services"),
+	    stdout, o->colour) == -1) {
+		warnx("out of memory");
+		rc = CTL_EXIT_FAILED;
+	}
+	json_decref(reply);
+	return rc;
+}
+
+/* For scripts and shell completion: no jq needed to list the services. */
+static int
+verb_names(const struct ctl_options *o, int argc, char **argv)
+{
+	struct ctl_options quiet = *o;
+	char *words[] = { "status" };
+	const json_t *svc;
+	json_t *reply;
+	size_t i;
+	int rc;
+
+	(void)argc, (void)argv;
+	quiet.json = false;
+	if ((rc = call(&quiet, words, 1, o->timeout_ms, &reply)) != CTL_EXIT_OK)
+		return rc;
+	json_array_foreach(json_object_get(reply, "services"), i, svc)
+		if (json_is_string(json_object_get(svc, "name")))
+			printf("%s\n", str_of(svc, "name", ""));
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+/* start/stop/restart [--wait=MS] -- NAME...: vigild answers when it is over. */
+static int
+verb_action(const struct ctl_options *o, int argc, char **argv)
+{
+	char wait_opt[48], **words;
+	int64_t timeout = o->timeout_ms;
+	const json_t *svc;
+	json_t *reply;
+	size_t i, n = 0;
+	int rc;
+
+	if ((words = calloc((size_t)argc + 3, sizeof(*words))) == NULL)
+		err(CTL_EXIT_FAILED, NULL);
+	words[n++] = argv[0];
+	if (!o->no_wait) {
+		snprintf(wait_opt, sizeof(wait_opt), "--wait=%lldms",
+		    (long long)o->timeout_ms);
+		words[n++] = wait_opt;
+		timeout += CTL_WAIT_SLACK_MS;
+	}
+	words[n++] = "--";	/* a name is never taken for an option */
+	for (int k = 1; k < argc; k++)
+		words[n++] = argv[k];
+	rc = call(o, words, n, timeout, &reply);
+	free(words);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (!o->json)
+		json_array_foreach(json_object_get(reply, "services"), i, svc)
+			output_service_line(svc, stdout);
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+static int
+verb_signal(const struct ctl_options *o, int argc, char **argv)
+{
+	char buf[16];
+	const char *sname;
+	const json_t *svc, *pid;
+	json_t *reply;
+	size_t i;
+	int rc, sig;
+
+	/* vigild takes no "--" here: SIGNAL, then names */
+	if ((rc = call(o, argv, (size_t)argc, o->timeout_ms, &reply)) != CTL_EXIT_OK)
+		return rc;
+	sig = signame_parse(argv[1]);
+	sname = sig > 0 ? signame_name(sig, buf, sizeof(buf)) : argv[1];
+	json_array_foreach(o->json ? NULL : json_object_get(reply, "services"), i, svc) {
+		pid = json_object_get(svc, "pid");
+		printf("%s: sent %s", str_of(svc, "name", "?"), sname);
+		if (json_is_integer(pid))
+			printf(" to process group %lld", (long long)json_integer_value(pid));
+		putchar('\n');
+	}
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+/* vigild closes every connection as it exits: that is the sign it is done. */
+static int
+verb_shutdown(const struct ctl_options *o, int argc, char **argv)
+{
+	struct ctl_client c = { .fd = -1 };
+	int64_t deadline = client_now_ms() + o->timeout_ms;
+	const char *msg;
+	json_t *reply;
+	char d[32];
+	int rc;
+
+	(void)argc;
+	rc = request(o, &c, argv, 1, deadline, &reply);
+	if (rc == CTL_EXIT_OK && (rc = reply_status(reply)) == CTL_EXIT_OK) {
+		msg = json_string_value(json_object_get(reply, "message"));
+		if (!o->json && msg != NULL)
+			printf("vigild: %s\n", msg);
+		fflush(stdout);
+		if (client_wait_close(&c, deadline) == -1) {
+			duration_format(o->timeout_ms, d, sizeof(d));
+			if (errno == ETIMEDOUT)
+				warnx("vigild did not exit within %s", d);
+			else
+				warn("waiting for vigild to exit");
+			rc = CTL_EXIT_FAILED;
+		}
+	}
+	json_decref(reply);
+	client_close(&c);
+	return rc;
+}
+
+static int
+verb_hello(const struct ctl_options *o, int argc, char **argv)
+{
+	const json_t *cmd;
+	json_t *reply;
+	size_t i;
+	int rc;
+
+	(void)argc;
+	if ((rc = call(o, argv, 1, o->timeout_ms, &reply)) != CTL_EXIT_OK)
+		return rc;
+	if (!o->json) {
+		printf("%s %s, protocol %lld, pid %lld\ncommands:",
+		    str_of(reply, "program", "vigild"), str_of(reply, "version", "?"),
+		    (long long)json_integer_value(json_object_get(reply, "protocol")),
+		    (long long)json_integer_value(json_object_get(reply, "pid")));
+		json_array_foreach(json_object_get(reply, "commands"), i, cmd)
+			printf(" %s", json_is_string(cmd) ? json_string_value(cmd) : "?");
+		putchar('\n');
+	}
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+static void
+print_daemon_commands(const struct ctl_options *o, const json_t *cmds)
+{
+	const json_t *cmd;
+	size_t i;
+	int width = 0;
+
+	json_array_foreach(cmds, i, cmd) {
+		const char *u = json_string_value(json_object_get(cmd, "usage"));
+		if (u != NULL && (int)strlen(u) > width)
+			width = (int)strlen(u);
+	}
+	printf("\nrequests vigild at %s understands:\n", o->socket);
+	json_array_foreach(cmds, i, cmd)
+		printf("  %-*s  %s\n", width, str_of(cmd, "usage", "?"),
+		    str_of(cmd, "summary", ""));
+}
+
+/* Local usage always; the daemon's own list only when it answers. */
+static int
+verb_help(const struct ctl_options *o, int argc, char **argv)
+{
+	struct ctl_client c = { .fd = -1 };
+	json_t *reply;
+	int rc;
+
+	(void)argc;
+	if (o->json) {
+		rc = call(o, argv, 1, o->timeout_ms, &reply);
+		json_decref(reply);
+		return rc;
+	}
+	ctl_usage(stdout, true);
+	fflush(stdout);
+	if (client_open(&c, o->socket, client_now_ms() + o->timeout_ms) == -1) {
+		printf("\nvigild is not reachable at %s: %s\n", o->socket, strerror(errno));
+		return CTL_EXIT_OK;
+	}
+	rc = request(o, &c, argv, 1, client_now_ms() + o->timeout_ms, &reply);
+	client_close(&c);
+	if (rc == CTL_EXIT_OK && json_is_true(json_object_get(reply, "ok")))
+		print_daemon_commands(o, json_object_get(reply, "commands"));
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}

@@ -1,0 +1,285 @@
+/*
+ * main.c: vigilctl's command line. Options may stand anywhere until "--";
+ * the first operand names a verb in commands.c's table, which does the
+ * rest. Also the socket's default, which must match vigild's.
+ */
+#include "config.h"
+#include "vigilctl.h"
+
+#include <err.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "duration.h"
+#include "proto.h"
+
+const char *
+ctl_default_socket(uid_t euid, const char *xdg_runtime_dir, char *buf, size_t len)
+{
+	/* like vigild's config_default_socket(): only an absolute XDG_RUNTIME_DIR counts */
+	if (euid == 0)
+		snprintf(buf, len, "/run/vigil/vigil.sock");
+	else if (xdg_runtime_dir != NULL && xdg_runtime_dir[0] == '/')
+		snprintf(buf, len, "%s/vigil/vigil.sock", xdg_runtime_dir);
+	else
+		snprintf(buf, len, "/tmp/vigil-%u/vigil.sock", (unsigned)euid);
+	return buf;
+}
+
+/* full: every option and verb (--help); else the synopsis a usage error needs */
+void
+ctl_usage(FILE *f, bool full)
+{
+	char sock[PATH_MAX];
+
+	fprintf(f, "usage: vigilctl [--socket PATH] [--json] [--no-wait] "
+	    "[--timeout DURATION]\n                COMMAND [ARG...]\n");
+	if (!full) {
+		fprintf(f, "commands:");
+		for (const struct ctl_verb *v = ctl_verbs; v->name != NULL; v++)
+			fprintf(f, " %s", v->name);
+		fprintf(f, "\n'vigilctl --help' explains each\n");
+		return;
+	}
+	fprintf(f,
+	    "  -s, --socket PATH      vigild's socket (default: $VIGIL_SOCKET, else %s)\n"
+	    "  -j, --json             print vigild's replies as JSON, as they come\n"
+	    "      --no-wait          start, stop, restart: return once vigild accepted\n"
+	    "      --timeout DURATION give up after this long (default 60s)\n"
+	    "  -h, --help             this help\n"
+	    "      --version          print the version\n"
+	    "commands:\n",
+	    ctl_default_socket(geteuid(), getenv("XDG_RUNTIME_DIR"), sock, sizeof(sock)));
+	for (const struct ctl_verb *v = ctl_verbs; v->name != NULL; v++)
+		fprintf(f, "  %-22s %s\n", v->usage, v->summary);
+	fprintf(f, "exit status: 0 done, 1 refused or failed, 2 usage error,"
+	    " 3 vigild not reachable\n");
+}
+
+static int
+set_timeout(struct ctl_options *o, const char *value, char *err, size_t errlen)
+{
+	if (duration_parse(value, &o->timeout_ms) == -1 || o->timeout_ms <= 0) {
+		snprintf(err, errlen, "--timeout: expected a duration above 0 like "
+		    "500ms, 10s or 5m, found '%s'", value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_socket(struct ctl_options *o, const char *value, char *err, size_t errlen)
+{
+	if (value[0] == '\0') {
+		snprintf(err, errlen, "--socket: expected a path, found ''");
+		return -1;
+	}
+	o->socket = value;
+	return 0;
+}
+
+static bool
+name_is(const char *arg, size_t nlen, const char *name)
+{
+	return strlen(name) == nlen && strncmp(arg, name, nlen) == 0;
+}
+
+/* --name or --name=value; *i moves past a value taken from the next word. */
+static int
+long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen)
+{
+	const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
+	size_t nlen = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+	const char *value = eq != NULL ? eq + 1 : NULL;
+	bool *flag;
+
+	if (name_is(arg, nlen, "socket") || name_is(arg, nlen, "timeout")) {
+		if (value == NULL && (value = argv[++*i]) == NULL) {
+			snprintf(err, errlen, "option '--%.*s' needs a value",
+			    (int)nlen, arg);
+			return -1;
+		}
+		return arg[0] == 's' ? set_socket(o, value, err, errlen) :
+		    set_timeout(o, value, err, errlen);
+	}
+	if (name_is(arg, nlen, "json"))
+		flag = &o->json;
+	else if (name_is(arg, nlen, "no-wait"))
+		flag = &o->no_wait;
+	else if (name_is(arg, nlen, "help"))
+		flag = &o->help;
+	else if (name_is(arg, nlen, "version"))
+		flag = &o->version;
+	else
+		flag = NULL;
+	if (flag == NULL) {
+		snprintf(err, errlen, "unknown option '--%.*s'", (int)nlen, arg);
+		return -1;
+	}
+	if (value != NULL) {
+		snprintf(err, errlen, "option '--%.*s' takes no value", (int)nlen, arg);
+		return -1;
+	}
+	*flag = true;
+	return 0;
+}
+
+/* -j, -h, -s PATH, -sPATH, and clusters like -js PATH. */
+static int
+short_options(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen)
+{
+	for (const char *p = argv[*i] + 1; *p != '\0'; p++) {
+		switch (*p) {
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			o->help = true;
+			break;
+		case 's':
+			if (p[1] != '\0')
+				return set_socket(o, p + 1, err, errlen);
+			if (argv[*i + 1] == NULL) {
+				snprintf(err, errlen, "option '-s' needs a value");
+				return -1;
+			}
+			return set_socket(o, argv[++*i], err, errlen);
+		default:
+			snprintf(err, errlen, "unknown option '-%c'", *p);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+ctl_parse_options(int argc, char **argv, struct ctl_options *o, char *err,
+    size_t errlen)
+{
+	bool operands_only = false;
+
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = CTL_TIMEOUT_DEFAULT_MS;
+	if ((o->args = calloc((size_t)argc + 1, sizeof(*o->args))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (operands_only || a[0] != '-' || a[1] == '\0') {
+			o->args[o->nargs++] = argv[i];
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			operands_only = true;
+			continue;
+		}
+		if ((a[1] == '-' ? long_option(argv, &i, o, err, errlen) :
+		    short_options(argv, &i, o, err, errlen)) == -1) {
+			free(o->args);
+			o->args = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	ctl_usage(stderr, false);
+	return CTL_EXIT_USAGE;
+}
+
+/* The verb's operands are its usage minus its name: "NAME...", "SIGNAL NAME...". */
+static int
+check_operands(const struct ctl_verb *v, int nops, char **ops)
+{
+	const char *want = v->usage + strlen(v->name);
+
+	while (*want == ' ')
+		want++;
+	if (nops < v->min_args) {
+		warnx("%s: expected %s", v->name, want);
+		fprintf(stderr, "usage: vigilctl [OPTION...] %s\n", v->usage);
+		return CTL_EXIT_USAGE;
+	}
+	if (v->max_args >= 0 && nops > v->max_args) {
+		if (v->max_args == 0)
+			warnx("%s: takes no arguments, found '%s'", v->name, ops[0]);
+		else
+			warnx("%s: too many arguments, from '%s' on", v->name,
+			    ops[v->max_args]);
+		fprintf(stderr, "usage: vigilctl [OPTION...] %s\n", v->usage);
+		return CTL_EXIT_USAGE;
+	}
+	return CTL_EXIT_OK;
+}
+
+/* --socket, else VIGIL_SOCKET, else the default for who we are. */
+static const char *
+resolve_socket(const struct ctl_options *o, char *buf, size_t len)
+{
+	const char *env = getenv("VIGIL_SOCKET");
+
+	if (o->socket != NULL)
+		return o->socket;
+	if (env != NULL && env[0] != '\0')
+		return env;
+	return ctl_default_socket(geteuid(), getenv("XDG_RUNTIME_DIR"), buf, len);
+}
+
+/* Everything after option parsing; the caller owns o->args. */
+static int
+ctl_run(struct ctl_options *o)
+{
+	const struct ctl_verb *v;
+	char sock[PATH_MAX];
+	int rc;
+
+	if (o->help) {
+		ctl_usage(stdout, true);
+		return CTL_EXIT_OK;
+	}
+	if (o->version) {
+		printf("vigilctl %s (protocol %d)\n", VIGIL_VERSION, PROTO_VERSION);
+		return CTL_EXIT_OK;
+	}
+	if (o->nargs == 0)
+		return usage_error("expected a command");
+	if ((v = ctl_verb_find(o->args[0])) == NULL)
+		return usage_error("unknown command '%s'", o->args[0]);
+	if ((rc = check_operands(v, o->nargs - 1, o->args + 1)) != CTL_EXIT_OK)
+		return rc;
+	o->socket = resolve_socket(o, sock, sizeof(sock));
+	o->colour = output_use_colour(isatty(STDOUT_FILENO), getenv("NO_COLOR"));
+	return v->run(o, o->nargs, o->args);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl_options o;
+	char errbuf[512];
+	int rc;
+
+	if (ctl_parse_options(argc, argv, &o, errbuf, sizeof(errbuf)) == -1)
+		return usage_error("%s", errbuf);
+	rc = ctl_run(&o);
+	free(o.args);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		warn("stdout");
+		if (rc == CTL_EXIT_OK)
+			rc = CTL_EXIT_FAILED;
+	}
+	return rc;
+}

@@ -1,0 +1,360 @@
+/*
+ * output.c: how vigilctl shows vigild's replies to people: an aligned
+ * table, the short texts in its cells, and colour when asked for. Pure
+ * functions of JSON objects and a FILE; whether to colour is main.c's call.
+ */
+#include "config.h"
+#include "vigilctl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "duration.h"
+
+#define SGR_RESET	"\033[0m"
+
+struct table {
+	size_t	  ncols, nrows, cap;
+	char	**cells;	/* nrows * ncols, row 0 is the header */
+	const char **styles;	/* static SGR sequences or NULL, one per cell */
+	size_t	 *width;	/* widest cell of each column, in characters */
+};
+
+/*
+ * Copy s, turning control characters into '?': a reason may quote a path
+ * or an error from the service's world, and must not drive the terminal.
+ */
+static char *
+clean_strdup(const char *s)
+{
+	size_t n = strlen(s);
+	char *d = malloc(n + 1);
+
+	if (d == NULL)
+		return NULL;
+	for (size_t i = 0; i <= n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f) {	/* C1 control in UTF-8 */
+			d[i] = d[i + 1] = '?';
+			i++;
+		} else if ((c < 0x20 && c != '\0') || c == 0x7f) {
+			d[i] = '?';
+		} else {
+			d[i] = (char)c;
+		}
+	}
+	return d;
+}
+
+/* Characters, not bytes: UTF-8 continuation bytes take no column. */
+static size_t
+text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+struct table *
+table_new(const char *const *headers, size_t ncols)
+{
+	struct table *t = calloc(1, sizeof(*t));
+
+	if (t == NULL || ncols == 0 ||
+	    (t->width = calloc(ncols, sizeof(*t->width))) == NULL) {
+		free(t);
+		return NULL;
+	}
+	t->ncols = ncols;
+	if (table_add_row(t, headers, NULL) == -1) {
+		table_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static int
+table_grow(struct table *t)
+{
+	size_t ncap = t->cap ? t->cap * 2 : 16;
+	char **cells;
+	const char **styles;
+
+	if ((cells = realloc(t->cells, ncap * t->ncols * sizeof(*cells))) == NULL)
+		return -1;
+	t->cells = cells;
+	if ((styles = realloc(t->styles, ncap * t->ncols * sizeof(*styles))) == NULL)
+		return -1;
+	t->styles = styles;
+	t->cap = ncap;
+	return 0;
+}
+
+int
+table_add_row(struct table *t, const char *const *cells, const char *const *styles)
+{
+	size_t base;
+
+	if (t->nrows == t->cap && table_grow(t) == -1)
+		return -1;
+	base = t->nrows * t->ncols;
+	for (size_t i = 0; i < t->ncols; i++) {
+		char *c = clean_strdup(cells[i] != NULL ? cells[i] : "");
+		if (c == NULL) {
+			while (i-- > 0)
+				free(t->cells[base + i]);
+			return -1;
+		}
+		t->cells[base + i] = c;
+		t->styles[base + i] = styles != NULL ? styles[i] : NULL;
+		if (text_width(c) > t->width[i])
+			t->width[i] = text_width(c);
+	}
+	t->nrows++;
+	return 0;
+}
+
+static void
+table_print_row(const struct table *t, size_t row, FILE *f, bool colour)
+{
+	char *const *cells = t->cells + row * t->ncols;
+	const char *const *styles = t->styles + row * t->ncols;
+	size_t last = t->ncols;
+
+	/* empty trailing cells print nothing, so no line ends in blanks */
+	while (last > 1 && cells[last - 1][0] == '\0')
+		last--;
+	for (size_t i = 0; i < last; i++) {
+		if (colour && styles[i] != NULL)
+			fprintf(f, "%s%s%s", styles[i], cells[i], SGR_RESET);
+		else
+			fputs(cells[i], f);
+		if (i + 1 < last)
+			fprintf(f, "%*s", (int)(t->width[i] - text_width(cells[i]) + 2), "");
+	}
+	fputc('\n', f);
+}
+
+void
+table_print(const struct table *t, FILE *f, bool colour)
+{
+	for (size_t r = 0; r < t->nrows; r++)
+		table_print_row(t, r, f, colour);
+}
+
+void
+table_free(struct table *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t->styles);
+	free(t->width);
+	free(t);
+}
+
+bool
+output_use_colour(bool is_tty, const char *no_color)
+{
+	/* no-color.org: an empty NO_COLOR does not count */
+	return is_tty && (no_color == NULL || no_color[0] == '\0');
+}
+
+const char *
+output_state_style(const char *state)
+{
+	static const struct {
+		const char *state;
+		const char *sgr;
+	} styles[] = {
+		{ "running", "\033[32m" },	/* green: all is well */
+		{ "starting", "\033[33m" },	/* yellow: on its way somewhere */
+		{ "stopping", "\033[33m" },
+		{ "backoff", "\033[33m" },
+		{ "fatal", "\033[31m" },	/* red: vigild gave up */
+		{ "exited", "\033[2m" },	/* dim: nothing to do */
+		{ "stopped", "\033[2m" },
+	};
+
+	for (size_t i = 0; state != NULL && i < sizeof(styles) / sizeof(styles[0]); i++)
+		if (strcmp(state, styles[i].state) == 0)
+			return styles[i].sgr;
+	return NULL;
+}
+
+void
+output_last_exit(const json_t *e, char *buf, size_t len)
+{
+	const char *spawn, *sig;
+	const json_t *code;
+
+	if (!json_is_object(e)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	/* a spawn error is about the latest attempt, so it wins over an older exit */
+	if ((spawn = json_string_value(json_object_get(e, "spawn_error"))) != NULL) {
+		snprintf(buf, len, "%s", strncmp(spawn, "exec failed", 11) == 0 ?
+		    "exec failed" : "spawn failed");
+	} else if ((sig = json_string_value(json_object_get(e, "signal"))) != NULL) {
+		snprintf(buf, len, "%s%s", sig,
+		    json_is_true(json_object_get(e, "core_dumped")) ? " (core)" : "");
+	} else if (json_is_integer(code = json_object_get(e, "code"))) {
+		snprintf(buf, len, "exit %lld", (long long)json_integer_value(code));
+	} else {
+		snprintf(buf, len, "-");
+	}
+}
+
+void
+output_seconds(double secs, char *buf, size_t len)
+{
+	if (secs < 0)
+		secs = 0;	/* a timer that is due as we speak */
+	if (secs < 1)
+		snprintf(buf, len, "%dms", (int)(secs * 1000 + 0.5));
+	else if (secs < 10)
+		snprintf(buf, len, "%.1fs", secs);
+	else
+		duration_format((int64_t)(secs * 1000), buf, len);
+}
+
+/*
+ * vigild writes the delay it chose into a back-off reason ("...; failed
+ * start 2, retry in 200ms"); that text goes stale at once, and
+ * next_start_in is the live value, so the stale tail is dropped.
+ */
+static void
+backoff_info(const char *reason, const json_t *next, char *buf, size_t len)
+{
+	const char *tail = strstr(reason, ", retry in ");
+	char when[32];
+	int keep = (int)strlen(reason);
+
+	while (tail != NULL && strstr(tail + 1, ", retry in ") != NULL)
+		tail = strstr(tail + 1, ", retry in ");
+	if (tail != NULL && strpbrk(tail + 1, ",;") == NULL)
+		keep = (int)(tail - reason);
+	if (!json_is_number(next)) {
+		snprintf(buf, len, "%.*s", keep, reason);
+		return;
+	}
+	output_seconds(json_number_value(next), when, sizeof(when));
+	snprintf(buf, len, "%.*s%sretry in %s", keep, reason, keep > 0 ? "; " : "", when);
+}
+
+void
+output_info(const json_t *svc, char *buf, size_t len)
+{
+	const char *state = json_string_value(json_object_get(svc, "state"));
+	const char *reason = json_string_value(json_object_get(svc, "reason"));
+
+	if (reason == NULL)
+		reason = "";
+	buf[0] = '\0';
+	if (state == NULL)
+		return;
+	if (strcmp(state, "backoff") == 0)
+		backoff_info(reason, json_object_get(svc, "next_start_in"), buf, len);
+	else if (strcmp(state, "fatal") == 0 || strcmp(state, "exited") == 0)
+		snprintf(buf, len, "%s", reason);
+}
+
+/* One service as table cells; the text lives in the caller's buffers. */
+static void
+status_row(const json_t *svc, char cells[][512])
+{
+	const json_t *pid = json_object_get(svc, "pid");
+	const json_t *up = json_object_get(svc, "uptime");
+	const json_t *restarts = json_object_get(svc, "restarts");
+	const char *s;
+
+	s = json_string_value(json_object_get(svc, "name"));
+	snprintf(cells[0], 512, "%s", s ? s : "?");
+	s = json_string_value(json_object_get(svc, "state"));
+	snprintf(cells[1], 512, "%s", s ? s : "?");
+	if (json_is_integer(pid))
+		snprintf(cells[2], 512, "%lld", (long long)json_integer_value(pid));
+	else
+		snprintf(cells[2], 512, "-");
+	if (json_is_number(up))
+		duration_format((int64_t)(json_number_value(up) * 1000), cells[3], 512);
+	else
+		snprintf(cells[3], 512, "-");
+	if (json_is_integer(restarts))
+		snprintf(cells[4], 512, "%lld", (long long)json_integer_value(restarts));
+	else
+		snprintf(cells[4], 512, "-");
+	output_last_exit(json_object_get(svc, "last_exit"), cells[5], 512);
+	output_info(svc, cells[6], 512);
+}
+
+int
+output_status_table(const json_t *services, FILE *f, bool colour)
+{
+	static const char *const headers[] = {
+		"NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST-EXIT", "INFO",
+	};
+	enum { NCOLS = sizeof(headers) / sizeof(headers[0]) };
+	char cells[NCOLS][512];
+	const char *row[NCOLS], *styles[NCOLS] = { NULL };
+	struct table *t;
+	const json_t *svc;
+	size_t i;
+
+	if ((t = table_new(headers, NCOLS)) == NULL)
+		return -1;
+	for (i = 0; i < NCOLS; i++)
+		row[i] = cells[i];
+	json_array_foreach(services, i, svc) {
+		if (!json_is_object(svc))
+			continue;
+		status_row(svc, cells);
+		styles[1] = output_state_style(cells[1]);
+		if (table_add_row(t, row, styles) == -1) {
+			table_free(t);
+			return -1;
+		}
+	}
+	table_print(t, f, colour);
+	table_free(t);
+	return 0;
+}
+
+/* fputs, with control characters shown as '?' like in the table */
+static void
+put_clean(const char *s, FILE *f)
+{
+	char *c = clean_strdup(s);
+
+	fputs(c != NULL ? c : s, f);
+	free(c);
+}
+
+void
+output_service_line(const json_t *svc, FILE *f)
+{
+	const char *name = json_string_value(json_object_get(svc, "name"));
+	const char *state = json_string_value(json_object_get(svc, "state"));
+	const json_t *pid = json_object_get(svc, "pid");
+	char info[512];
+
+	put_clean(name ? name : "?", f);
+	fputs(": ", f);
+	put_clean(state ? state : "?", f);
+	output_info(svc, info, sizeof(info));
+	if (json_is_integer(pid)) {
+		fprintf(f, " (pid %lld)", (long long)json_integer_value(pid));
+	} else if (info[0] != '\0') {
+		fputs(" (", f);
+		put_clean(info, f);
+		fputc(')', f);
+	}
+	fputc('\n', f);
+}

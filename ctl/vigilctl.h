@@ -1,0 +1,116 @@
+/*
+ * vigilctl.h: the map of vigilctl. The options, the verb table, the
+ * connection to vigild and the renderers, each under the file that owns it.
+ * vigilctl speaks only the line protocol of common/proto.h.
+ */
+#ifndef VIGILCTL_H
+#define VIGILCTL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* What the exit status tells a script. */
+enum ctl_exit {
+	CTL_EXIT_OK = 0,		/* done */
+	CTL_EXIT_FAILED = 1,		/* refused, failed or timed out */
+	CTL_EXIT_USAGE = 2,		/* bad command line */
+	CTL_EXIT_UNREACHABLE = 3	/* no vigild to talk to, or it went away */
+};
+
+#define CTL_TIMEOUT_DEFAULT_MS	60000
+/* the read deadline outlives --wait by this much, so vigild's own timeout reply wins */
+#define CTL_WAIT_SLACK_MS	2000
+/* a status of 1000 services is about 400 KB; anything near this is not vigild */
+#define CTL_REPLY_MAX		(64 * 1024 * 1024)
+
+struct ctl_options {
+	const char	 *socket;	/* --socket, VIGIL_SOCKET or the default */
+	bool		  json;		/* print vigild's replies as they came */
+	bool		  no_wait;	/* start/stop/restart: do not wait */
+	int64_t		  timeout_ms;	/* deadline of the whole operation */
+	bool		  help;
+	bool		  version;
+	char		**args;		/* the verb and its operands */
+	int		  nargs;
+	bool		  colour;	/* stdout is a TTY and NO_COLOR is unset */
+};
+
+/* main.c */
+/*
+ * Fill o from argv, taking options anywhere until "--". On -1, err holds
+ * the message and o->args is already freed.
+ */
+int		 ctl_parse_options(int argc, char **argv, struct ctl_options *o,
+		    char *err, size_t errlen);
+/* The socket when neither --socket nor VIGIL_SOCKET says: same rule as vigild. */
+const char	*ctl_default_socket(uid_t euid, const char *xdg_runtime_dir,
+		    char *buf, size_t len);
+void		 ctl_usage(FILE *f, bool full);
+
+/* commands.c */
+struct ctl_verb {
+	const char	*name;
+	const char	*usage;
+	const char	*summary;
+	int		 min_args;	/* operands after the verb */
+	int		 max_args;	/* -1: no limit */
+	int		(*run)(const struct ctl_options *o, int argc, char **argv);
+};
+extern const struct ctl_verb ctl_verbs[];	/* NULL-name terminated */
+const struct ctl_verb *ctl_verb_find(const char *name);
+
+/* client.c */
+struct ctl_client {
+	int	 fd;
+	char	*buf;		/* bytes received and not yet handed out */
+	size_t	 len, cap;
+	size_t	 used;		/* the line handed out last, dropped on the next read */
+};
+int64_t	 client_now_ms(void);	/* monotonic */
+/* Connect before deadline; -1 with errno set. */
+int	 client_open(struct ctl_client *c, const char *path, int64_t deadline);
+/*
+ * One request line, '\n' included, quoted for vigild's word splitting;
+ * -1 with EINVAL if a word holds a newline, E2BIG if it is too long.
+ */
+int	 client_format_request(char *const *words, size_t n, char *buf, size_t len);
+int	 client_send(struct ctl_client *c, const char *line, int64_t deadline);
+/*
+ * Next reply line, NUL-terminated in place without its '\n', valid until the
+ * next call. 1: a line, 0: vigild closed the connection, -1: errno
+ * (ETIMEDOUT, EMSGSIZE, ...).
+ */
+int	 client_read_line(struct ctl_client *c, int64_t deadline, char **line,
+	    size_t *len);
+/* 0 once vigild closes the connection, -1 with errno (ETIMEDOUT) otherwise. */
+int	 client_wait_close(struct ctl_client *c, int64_t deadline);
+void	 client_close(struct ctl_client *c);
+
+/* output.c */
+struct table;
+struct table	*table_new(const char *const *headers, size_t ncols);
+/* Copy a row of ncols cells; styles may be NULL, or hold an SGR code per cell. */
+int		 table_add_row(struct table *t, const char *const *cells,
+		    const char *const *styles);
+/* Columns padded to the widest cell, two blanks apart, no trailing blanks. */
+void		 table_print(const struct table *t, FILE *f, bool colour);
+void		 table_free(struct table *t);
+
+bool		 output_use_colour(bool is_tty, const char *no_color);
+const char	*output_state_style(const char *state);
+/* "exit 3", "KILL", "SEGV (core)", "exec failed", "-" */
+void		 output_last_exit(const json_t *last_exit, char *buf, size_t len);
+/* The INFO column: why a service is fatal, backing off or exited. */
+void		 output_info(const json_t *svc, char *buf, size_t len);
+/* "850ms", "1.2s", "42s", "3m12s": a precise short duration */
+void		 output_seconds(double secs, char *buf, size_t len);
+/* The status table of a reply's "services" array; -1 if out of memory. */
+int		 output_status_table(const json_t *services, FILE *f, bool colour);
+/* "web: running (pid 1234)", "web: stopped" */
+void		 output_service_line(const json_t *svc, FILE *f);
+
+#endif

@@ -1,0 +1,501 @@
+/*
+ * test_ctl_output.c: vigilctl's pure pieces: the status table and its
+ * cells, per-service lines, request quoting, option parsing and the
+ * default socket. Nothing here talks to a daemon.
+ */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * main.c holds the option parser next to main(); compile it in here under
+ * another name so Criterion keeps its own main().
+ */
+int	vigilctl_main(int argc, char **argv);
+#define main vigilctl_main
+#include "../../ctl/main.c"
+#undef main
+
+/* Render with f, return what it wrote (caller frees). */
+#define CAPTURE(buf, f, stmt) do {					\
+	size_t capture_len_;						\
+	FILE *f = open_memstream(&(buf), &capture_len_);		\
+	cr_assert_not_null(f);						\
+	stmt;								\
+	fclose(f);							\
+} while (0)
+
+static json_t *
+parse(const char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+
+	cr_assert_not_null(j, "bad test JSON: %s: %s", e.text, text);
+	return j;
+}
+
+static void
+expect_last_exit(const char *json, const char *want)
+{
+	json_t *j = parse(json);
+	char buf[64];
+
+	output_last_exit(j, buf, sizeof(buf));
+	cr_expect_str_eq(buf, want, "%s gave <%s>", json, buf);
+	json_decref(j);
+}
+
+Test(last_exit, every_kind)
+{
+	expect_last_exit("[null]", "-");	/* not an object */
+	expect_last_exit("{\"pid\":5,\"code\":3,\"signal\":null,\"core_dumped\":false}",
+	    "exit 3");
+	expect_last_exit("{\"pid\":5,\"code\":0,\"signal\":null,\"core_dumped\":false}",
+	    "exit 0");
+	expect_last_exit("{\"pid\":5,\"code\":null,\"signal\":\"KILL\",\"core_dumped\":false}",
+	    "KILL");
+	expect_last_exit("{\"pid\":5,\"code\":null,\"signal\":\"SEGV\",\"core_dumped\":true}",
+	    "SEGV (core)");
+	expect_last_exit("{\"spawn_error\":\"exec failed: /x: No such file or directory\"}",
+	    "exec failed");
+	expect_last_exit("{\"spawn_error\":\"spawn failed at chdir: Permission denied\"}",
+	    "spawn failed");
+	/* vigild keeps an older exit next to a newer spawn error: the error wins */
+	expect_last_exit("{\"pid\":5,\"code\":1,\"signal\":null,\"core_dumped\":false,"
+	    "\"spawn_error\":\"exec failed: /x: Permission denied\"}", "exec failed");
+	{
+		char buf[8];
+		output_last_exit(NULL, buf, sizeof(buf));
+		cr_expect_str_eq(buf, "-");
+	}
+}
+
+static void
+expect_info(const char *json, const char *want)
+{
+	json_t *j = parse(json);
+	char buf[256];
+
+	output_info(j, buf, sizeof(buf));
+	cr_expect_str_eq(buf, want, "%s gave <%s>", json, buf);
+	json_decref(j);
+}
+
+Test(info, reason_for_fatal_backoff_exited_only)
+{
+	expect_info("{\"state\":\"running\",\"reason\":\"up for 1000ms\"}", "");
+	expect_info("{\"state\":\"stopped\",\"reason\":\"autostart is off\"}", "");
+	expect_info("{\"state\":\"fatal\",\"reason\":\"exited 1; gave up after 3 failed starts\"}",
+	    "exited 1; gave up after 3 failed starts");
+	expect_info("{\"state\":\"exited\",\"reason\":\"exited 4; restart = never\"}",
+	    "exited 4; restart = never");
+	/* the stale delay in the reason gives way to the live next_start_in */
+	expect_info("{\"state\":\"backoff\",\"reason\":\"exited 3; failed start 2, retry in 200ms\","
+	    "\"next_start_in\":1.23}", "exited 3; failed start 2; retry in 1.2s");
+	expect_info("{\"state\":\"backoff\",\"reason\":\"killed by KILL; restarting\","
+	    "\"next_start_in\":0.1}", "killed by KILL; restarting; retry in 100ms");
+	expect_info("{\"state\":\"backoff\",\"reason\":\"exited 3; restarting\"}",
+	    "exited 3; restarting");
+	expect_info("{\"state\":\"backoff\",\"reason\":\"\",\"next_start_in\":42}",
+	    "retry in 42s");
+	expect_info("{\"reason\":\"no state\"}", "");
+}
+
+Test(info, seconds)
+{
+	const struct { double s; const char *want; } cases[] = {
+		{ -0.2, "0ms" }, { 0.0004, "0ms" }, { 0.25, "250ms" }, { 1.23, "1.2s" },
+		{ 9.94, "9.9s" }, { 42.7, "42s" }, { 192, "3m12s" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		output_seconds(cases[i].s, buf, sizeof(buf));
+		cr_expect_str_eq(buf, cases[i].want, "%g gave <%s>", cases[i].s, buf);
+	}
+}
+
+Test(table, aligned_without_trailing_blanks)
+{
+	const char *h[] = { "A", "LONGER", "C" };
+	const char *r1[] = { "wide-cell", "x", "" };
+	const char *r2[] = { "y", "", "z" };
+	struct table *t = table_new(h, 3);
+	char *out = NULL;
+
+	cr_assert_not_null(t);
+	cr_assert_eq(table_add_row(t, r1, NULL), 0);
+	cr_assert_eq(table_add_row(t, r2, NULL), 0);
+	CAPTURE(out, f, table_print(t, f, true));
+	cr_expect_str_eq(out,
+	    "A          LONGER  C\n"
+	    "wide-cell  x\n"
+	    "y                  z\n");
+	free(out);
+	table_free(t);
+	table_free(NULL);
+}
+
+Test(table, colour_does_not_move_columns)
+{
+	const char *h[] = { "STATE", "PID" };
+	const char *r[] = { "running", "7" };
+	const char *st[] = { "\033[32m", NULL };
+	struct table *t = table_new(h, 2);
+	char *plain = NULL, *coloured = NULL;
+
+	cr_assert_eq(table_add_row(t, r, st), 0);
+	CAPTURE(plain, f, table_print(t, f, false));
+	CAPTURE(coloured, f, table_print(t, f, true));
+	cr_expect_str_eq(plain, "STATE    PID\nrunning  7\n");
+	cr_expect_str_eq(coloured, "STATE    PID\n\033[32mrunning\033[0m  7\n");
+	free(plain);
+	free(coloured);
+	table_free(t);
+}
+
+Test(table, control_characters_and_utf8)
+{
+	const char *h[] = { "N", "X" };
+	const char *r1[] = { "a\033[2Jb\x7f", "1" };
+	const char *r2[] = { "\xc3\xa9t\xc3\xa9", "2" };	/* "été": 3 columns, 5 bytes */
+	const char *r3[] = { "c\xc2\x9b" "d", "3" };		/* C1 CSI */
+	struct table *t = table_new(h, 2);
+	char *out = NULL;
+
+	cr_assert_eq(table_add_row(t, r1, NULL), 0);
+	cr_assert_eq(table_add_row(t, r2, NULL), 0);
+	cr_assert_eq(table_add_row(t, r3, NULL), 0);
+	CAPTURE(out, f, table_print(t, f, false));
+	cr_expect_str_eq(out,
+	    "N        X\n"
+	    "a?[2Jb?  1\n"
+	    "\xc3\xa9t\xc3\xa9      2\n"
+	    "c??d     3\n");
+	free(out);
+	table_free(t);
+}
+
+static const char status_reply[] =
+    "{\"ok\":true,\"services\":["
+    "{\"name\":\"web\",\"state\":\"running\",\"reason\":\"up for 1000ms\",\"since\":1.0,"
+    "\"restarts\":2,\"failures\":0,\"last_exit\":{\"pid\":9,\"time\":1.0,\"ran_for\":3.0,"
+    "\"cpu_user\":0.0,\"cpu_system\":0.0,\"max_rss_kb\":1,\"code\":null,\"signal\":\"KILL\","
+    "\"core_dumped\":false},\"autostart\":true,\"restart\":\"always\",\"pid\":1234,\"uptime\":192.5},"
+    "{\"name\":\"worker\",\"state\":\"backoff\",\"reason\":\"exited 3; failed start 1, retry in 100ms\","
+    "\"since\":1.0,\"restarts\":0,\"failures\":1,\"last_exit\":{\"pid\":10,\"time\":1.0,"
+    "\"ran_for\":0.1,\"cpu_user\":0.0,\"cpu_system\":0.0,\"max_rss_kb\":1,\"code\":3,"
+    "\"signal\":null,\"core_dumped\":false},\"autostart\":true,\"restart\":\"always\","
+    "\"pid\":null,\"uptime\":null,\"next_start_in\":0.05},"
+    "{\"name\":\"db\",\"state\":\"fatal\",\"reason\":\"exec failed: /x: No such file or directory; "
+    "gave up after 3 failed starts\",\"since\":1.0,\"restarts\":2,\"failures\":3,"
+    "\"last_exit\":{\"spawn_error\":\"exec failed: /x: No such file or directory\"},"
+    "\"autostart\":true,\"restart\":\"always\",\"pid\":null,\"uptime\":null},"
+    "{\"name\":\"cron\",\"state\":\"stopped\",\"reason\":\"autostart is off\",\"since\":0.0,"
+    "\"restarts\":0,\"failures\":0,\"last_exit\":null,\"autostart\":false,"
+    "\"restart\":\"never\",\"pid\":null,\"uptime\":null}]}";
+
+Test(status, table_golden)
+{
+	json_t *r = parse(status_reply);
+	char *out = NULL;
+
+	CAPTURE(out, f, cr_assert_eq(output_status_table(json_object_get(r, "services"),
+	    f, false), 0));
+	cr_expect_str_eq(out,
+	    "NAME    STATE    PID   UPTIME  RESTARTS  LAST-EXIT    INFO\n"
+	    "web     running  1234  3m12s   2         KILL\n"
+	    "worker  backoff  -     -       0         exit 3       exited 3; failed start 1; retry in 50ms\n"
+	    "db      fatal    -     -       2         exec failed  exec failed: /x: No such file or directory; gave up after 3 failed starts\n"
+	    "cron    stopped  -     -       0         -\n");
+	free(out);
+	json_decref(r);
+}
+
+Test(status, colours_states_on_request)
+{
+	json_t *r = parse(status_reply);
+	char *out = NULL;
+
+	CAPTURE(out, f, output_status_table(json_object_get(r, "services"), f, true));
+	cr_expect_not_null(strstr(out, "\033[32mrunning\033[0m  1234"));
+	cr_expect_not_null(strstr(out, "\033[33mbackoff\033[0m"));
+	cr_expect_not_null(strstr(out, "\033[31mfatal\033[0m  "));
+	cr_expect_not_null(strstr(out, "\033[2mstopped\033[0m"));
+	cr_expect_not_null(strstr(out, "NAME    STATE    PID"), "header is never coloured");
+	free(out);
+	json_decref(r);
+}
+
+Test(status, empty_and_odd_replies)
+{
+	json_t *r = parse("{\"ok\":true,\"services\":[42,{\"state\":\"running\"}]}");
+	char *out = NULL;
+
+	CAPTURE(out, f, output_status_table(json_object_get(r, "services"), f, false));
+	cr_expect_str_eq(out,
+	    "NAME  STATE    PID  UPTIME  RESTARTS  LAST-EXIT  INFO\n"
+	    "?     running  -    -       -         -\n");
+	free(out);
+	json_decref(r);
+	CAPTURE(out, f, output_status_table(NULL, f, false));
+	cr_expect_str_eq(out, "NAME  STATE  PID  UPTIME  RESTARTS  LAST-EXIT  INFO\n");
+	free(out);
+}
+
+Test(status, style_and_colour_choice)
+{
+	cr_expect_null(output_state_style("weird"));
+	cr_expect_null(output_state_style(NULL));
+	cr_expect_str_eq(output_state_style("starting"), output_state_style("stopping"));
+	cr_expect(output_use_colour(true, NULL));
+	cr_expect(output_use_colour(true, ""), "an empty NO_COLOR does not count");
+	cr_expect_not(output_use_colour(true, "1"));
+	cr_expect_not(output_use_colour(false, NULL));
+}
+
+Test(service_line, per_state)
+{
+	json_t *r = parse(status_reply);
+	char *out = NULL;
+
+	CAPTURE(out, f, {
+		for (size_t i = 0; i < 4; i++)
+			output_service_line(json_array_get(json_object_get(r, "services"), i), f);
+	});
+	cr_expect_str_eq(out,
+	    "web: running (pid 1234)\n"
+	    "worker: backoff (exited 3; failed start 1; retry in 50ms)\n"
+	    "db: fatal (exec failed: /x: No such file or directory; gave up after 3 failed starts)\n"
+	    "cron: stopped\n");
+	free(out);
+	json_decref(r);
+}
+
+static void
+expect_request(char **words, size_t n, const char *want)
+{
+	char buf[PROTO_MAX_LINE + 2];
+
+	cr_assert_eq(client_format_request(words, n, buf, sizeof(buf)), 0, "refused %s", want);
+	cr_expect_str_eq(buf, want);
+}
+
+Test(request, quoting_for_words_split)
+{
+	char *plain[] = { "start", "--wait=60000ms", "--", "web", "a.b@c-1_2" };
+	char *odd[] = { "status", "a b", "it's", "", "$HOME", "x\ty" };
+	char *nl[] = { "status", "a\nb" };
+	char buf[PROTO_MAX_LINE + 2];
+
+	expect_request(plain, 5, "start --wait=60000ms -- web a.b@c-1_2\n");
+	expect_request(odd, 6, "status 'a b' 'it'\\''s' '' '$HOME' 'x\ty'\n");
+	cr_expect_eq(client_format_request(nl, 2, buf, sizeof(buf)), -1);
+	cr_expect_eq(errno, EINVAL);
+}
+
+Test(request, round_trips_through_the_daemon_splitter)
+{
+	char *odd[] = { "status", "a b", "it's", "", "\"q\"", "back\\slash" };
+	char buf[PROTO_MAX_LINE + 2];
+	struct proto_request req;
+	const char *err;
+
+	cr_assert_eq(client_format_request(odd, 6, buf, sizeof(buf)), 0);
+	buf[strlen(buf) - 1] = '\0';
+	cr_assert_eq(proto_parse_request(buf, &req, &err), 0);
+	cr_assert_eq(req.argc, 6);
+	for (size_t i = 0; i < 6; i++)
+		cr_expect_str_eq(req.argv[i], odd[i]);
+	proto_request_free(&req);
+}
+
+Test(request, bounded_by_the_protocol_line)
+{
+	char name[PROTO_MAX_LINE], buf[PROTO_MAX_LINE + 2];
+	char *words[] = { "status", name };
+
+	/* "status " + name is exactly PROTO_MAX_LINE bytes: allowed */
+	memset(name, 'a', sizeof(name));
+	name[PROTO_MAX_LINE - 7] = '\0';
+	cr_expect_eq(client_format_request(words, 2, buf, sizeof(buf)), 0);
+	cr_expect_eq(strlen(buf), PROTO_MAX_LINE + 1);
+	name[PROTO_MAX_LINE - 7] = 'a';
+	name[PROTO_MAX_LINE - 6] = '\0';
+	cr_expect_eq(client_format_request(words, 2, buf, sizeof(buf)), -1);
+	cr_expect_eq(errno, E2BIG);
+	cr_expect_eq(client_format_request(words, 2, buf, 10), -1, "small buffer");
+}
+
+/* Parse a NULL-terminated argv; returns ctl_parse_options' result. */
+static int
+parse_args(struct ctl_options *o, char *err, const char *first, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+
+	argv[argc++] = "vigilctl";
+	va_start(ap, first);
+	for (const char *a = first; a != NULL && argc < 31; a = va_arg(ap, const char *))
+		argv[argc++] = (char *)(uintptr_t)a;
+	va_end(ap);
+	argv[argc] = NULL;
+	return ctl_parse_options(argc, argv, o, err, 256);
+}
+
+Test(options, defaults)
+{
+	struct ctl_options o;
+	char err[256];
+
+	cr_assert_eq(parse_args(&o, err, "status", NULL), 0);
+	cr_expect_null(o.socket);
+	cr_expect_not(o.json);
+	cr_expect_not(o.no_wait);
+	cr_expect_eq(o.timeout_ms, 60000);
+	cr_expect_eq(o.nargs, 1);
+	cr_expect_str_eq(o.args[0], "status");
+	free(o.args);
+}
+
+Test(options, anywhere_until_double_dash)
+{
+	struct ctl_options o;
+	char err[256];
+
+	cr_assert_eq(parse_args(&o, err, "restart", "web", "--no-wait", "--json",
+	    "--timeout", "5s", "-s", "/x.sock", "--", "--json", "-j", NULL), 0, "%s", err);
+	cr_expect(o.no_wait);
+	cr_expect(o.json);
+	cr_expect_eq(o.timeout_ms, 5000);
+	cr_expect_str_eq(o.socket, "/x.sock");
+	cr_assert_eq(o.nargs, 4);
+	cr_expect_str_eq(o.args[0], "restart");
+	cr_expect_str_eq(o.args[1], "web");
+	cr_expect_str_eq(o.args[2], "--json");
+	cr_expect_str_eq(o.args[3], "-j");
+	free(o.args);
+}
+
+Test(options, attached_values_and_clusters)
+{
+	struct ctl_options o;
+	char err[256];
+
+	cr_assert_eq(parse_args(&o, err, "--socket=/a", "--timeout=250ms", "status", NULL), 0);
+	cr_expect_str_eq(o.socket, "/a");
+	cr_expect_eq(o.timeout_ms, 250);
+	free(o.args);
+	cr_assert_eq(parse_args(&o, err, "-s/b", "status", NULL), 0);
+	cr_expect_str_eq(o.socket, "/b");
+	free(o.args);
+	cr_assert_eq(parse_args(&o, err, "-js", "/c", "status", "-", NULL), 0);
+	cr_expect(o.json);
+	cr_expect_str_eq(o.socket, "/c");
+	cr_expect_eq(o.nargs, 2, "a lone '-' is an operand");
+	free(o.args);
+	cr_assert_eq(parse_args(&o, err, "-h", NULL), 0);
+	cr_expect(o.help);
+	free(o.args);
+	cr_assert_eq(parse_args(&o, err, "--version", NULL), 0);
+	cr_expect(o.version);
+	free(o.args);
+}
+
+Test(options, refused)
+{
+	const struct { const char *a, *b; const char *msg; } bad[] = {
+		{ "--bogus", NULL, "unknown option '--bogus'" },
+		{ "-x", NULL, "unknown option '-x'" },
+		{ "--timeout", "soon", "--timeout: expected a duration" },
+		{ "--timeout", "0", "--timeout: expected a duration above 0" },
+		{ "--timeout=-1s", NULL, "--timeout: expected" },
+		{ "--timeout", NULL, "option '--timeout' needs a value" },
+		{ "--socket", NULL, "option '--socket' needs a value" },
+		{ "--socket=", NULL, "--socket: expected a path" },
+		{ "-s", NULL, "option '-s' needs a value" },
+		{ "--json=yes", NULL, "option '--json' takes no value" },
+	};
+	struct ctl_options o;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect_eq(parse_args(&o, err, "status", bad[i].a, bad[i].b, NULL), -1,
+		    "accepted %s %s", bad[i].a, bad[i].b ? bad[i].b : "");
+		cr_expect(strncmp(err, bad[i].msg, strlen(bad[i].msg)) == 0,
+		    "%s: message <%s>", bad[i].a, err);
+		free(o.args);
+	}
+}
+
+Test(options, default_socket_follows_vigild)
+{
+	char buf[256];
+
+	cr_expect_str_eq(ctl_default_socket(0, "/run/user/0", buf, sizeof(buf)),
+	    "/run/vigil/vigil.sock");
+	cr_expect_str_eq(ctl_default_socket(1000, "/run/user/1000", buf, sizeof(buf)),
+	    "/run/user/1000/vigil/vigil.sock");
+	cr_expect_str_eq(ctl_default_socket(1000, NULL, buf, sizeof(buf)),
+	    "/tmp/vigil-1000/vigil.sock");
+	cr_expect_str_eq(ctl_default_socket(1000, "", buf, sizeof(buf)),
+	    "/tmp/vigil-1000/vigil.sock");
+	cr_expect_str_eq(ctl_default_socket(1000, "relative", buf, sizeof(buf)),
+	    "/tmp/vigil-1000/vigil.sock", "vigild ignores a relative XDG_RUNTIME_DIR");
+}
+
+Test(options, socket_precedence)
+{
+	struct ctl_options o = { 0 };
+	char buf[256];
+
+	setenv("VIGIL_SOCKET", "/env.sock", 1);
+	o.socket = "/opt.sock";
+	cr_expect_str_eq(resolve_socket(&o, buf, sizeof(buf)), "/opt.sock");
+	o.socket = NULL;
+	cr_expect_str_eq(resolve_socket(&o, buf, sizeof(buf)), "/env.sock");
+	setenv("VIGIL_SOCKET", "", 1);
+	cr_expect_str_neq(resolve_socket(&o, buf, sizeof(buf)), "");
+	unsetenv("VIGIL_SOCKET");
+}
+
+Test(verbs, table_is_consistent)
+{
+	static const char *const expected[] = {
+		"status", "start", "stop", "restart", "signal", "shutdown", "names",
+		"hello", "help",
+	};
+
+	for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+		const struct ctl_verb *v = ctl_verb_find(expected[i]);
+		cr_assert_not_null(v, "%s missing", expected[i]);
+		cr_expect(strncmp(v->usage, v->name, strlen(v->name)) == 0);
+		cr_expect(v->max_args < 0 || v->max_args >= v->min_args);
+		cr_expect_not_null(v->run);
+	}
+	cr_expect_null(ctl_verb_find("frob"));
+	cr_expect_eq(ctl_verb_find("signal")->min_args, 2);
+	cr_expect_eq(ctl_verb_find("start")->min_args, 1);
+}
+
+Test(verbs, operand_counts, .init = cr_redirect_stderr)
+{
+	char *none[] = { NULL }, *two[] = { "a", "b" };
+
+	cr_expect_eq(check_operands(ctl_verb_find("status"), 0, none), CTL_EXIT_OK);
+	cr_expect_eq(check_operands(ctl_verb_find("signal"), 2, two), CTL_EXIT_OK);
+	cr_expect_eq(check_operands(ctl_verb_find("signal"), 1, two), CTL_EXIT_USAGE);
+	cr_expect_eq(check_operands(ctl_verb_find("shutdown"), 1, two), CTL_EXIT_USAGE);
+	cr_expect_eq(check_operands(ctl_verb_find("start"), 0, none), CTL_EXIT_USAGE);
+	fflush(stderr);
+	/* warnx prefixes the program name, which is Criterion's worker here */
+	cr_expect_stderr_neq_str("");
+}
