@@ -103,7 +103,8 @@ socket_answers(void)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	bool ok;
 
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", vh.sock);
+	cr_assert_lt(strlen(vh.sock), sizeof(sun.sun_path), "socket path too long");
+	memcpy(sun.sun_path, vh.sock, strlen(vh.sock) + 1);
 	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
 	close(fd);
 	return ok;
@@ -179,7 +180,7 @@ drain(int out, int err, struct vh_result *r)
 int
 vh_ctl(struct vh_result *r, ...)
 {
-	const char *argv[64];
+	char *argv[64];
 	int out[2], err[2], status, n = 0;
 	va_list ap;
 	pid_t pid;
@@ -188,7 +189,7 @@ vh_ctl(struct vh_result *r, ...)
 	argv[n++] = "--socket";
 	argv[n++] = vh.sock;
 	va_start(ap, r);
-	while (n < 63 && (argv[n] = va_arg(ap, const char *)) != NULL)
+	while (n < 63 && (argv[n] = va_arg(ap, char *)) != NULL)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
@@ -196,7 +197,7 @@ vh_ctl(struct vh_result *r, ...)
 	if ((pid = fork()) == 0) {
 		dup2(out[1], 1);
 		dup2(err[1], 2);
-		execv(env_or("VIGILCTL", "./vigilctl"), (char *const *)argv);
+		execv(env_or("VIGILCTL", "./vigilctl"), argv);
 		_exit(97);
 	}
 	close(out[1]);
@@ -408,6 +409,29 @@ kill_recorded_pids(void)
 		closedir(d);
 }
 
+/*
+ * In a sanitizer build vigild reports leaks, overflows and undefined
+ * behaviour in its log. Criterion does not count a failed assertion in a
+ * teardown, so such a report aborts: the test binary then fails.
+ */
+static void
+check_sanitizer_reports(void)
+{
+	static const char *const marks[] = { "ERROR: AddressSanitizer",
+	    "ERROR: LeakSanitizer", "runtime error:" };
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		if (vh_log_contains(marks[i])) {
+			char cmd[600];
+			fprintf(stderr, "vigild reported \"%s\"; its log:\n", marks[i]);
+			snprintf(cmd, sizeof(cmd), "cat '%s' >&2", vh.log);
+			if (system(cmd) != 0)
+				fprintf(stderr, "(could not print %s)\n", vh.log);
+			abort();
+		}
+	}
+}
+
 void
 vh_teardown(void)
 {
@@ -418,6 +442,7 @@ vh_teardown(void)
 	if (vh.pid > 0 && !vh_signal_and_wait(SIGTERM, 20000))
 		vh_signal_and_wait(SIGKILL, 5000);
 	kill_recorded_pids();
+	check_sanitizer_reports();
 	if (getenv("VIGIL_KEEP_TEST_DIR") == NULL) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", vh.dir);
 		if (system(cmd) != 0)

@@ -1,0 +1,800 @@
+/*
+ * test_control.c: the control socket as a client sees it, raw over a real
+ * socket and through the real vigilctl: protocol replies and error codes,
+ * hostile clients, exit statuses, the socket file, and vigild --check.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+TestSuite(control, .fini = vh_teardown, .timeout = 180);
+
+#define IO_DEADLINE_MS	20000	/* generous: a busy 2-core machine, maybe under ASan */
+
+/*
+ * vh_setup() creates the test folder, so vh_path() names a file in it only
+ * after that call, never in vh_setup's own arguments: tests call
+ * vh_setup("%s", "") first, then add their services with this.
+ */
+static void	add_services(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+add_services(const char *fmt, ...)
+{
+	va_list ap;
+	FILE *f;
+
+	cr_assert_neq(vh.dir[0], '\0', "add_services before vh_setup");
+	f = fopen(vh.conf, "a");
+	cr_assert_not_null(f, "%s: %s", vh.conf, strerror(errno));
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	cr_assert_eq(fclose(f), 0, "%s: %s", vh.conf, strerror(errno));
+}
+
+/* The end of vigild's log, for failure messages: teardown removes the file. */
+static const char *
+log_tail(void)
+{
+	static char buf[4096];
+	FILE *f = fopen(vh.log, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		if (fseek(f, -(long)(sizeof(buf) - 1), SEEK_END) != 0)
+			rewind(f);
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return n > 0 ? buf : "(empty)";
+}
+
+static void
+start_daemon(void)
+{
+	cr_assert(vh_start(), "vigild did not start (wait status 0x%x); log:\n%s",
+	    (unsigned)vh.exit_status, log_tail());
+}
+
+/* ---- a raw protocol client ---- */
+
+struct raw {
+	int	 fd;
+	char	 buf[256 * 1024];
+	size_t	 len;
+};
+
+/* vigild's socket as an address */
+static void
+sock_addr(struct sockaddr_un *sun)
+{
+	size_t len = strlen(vh.sock);
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	cr_assert_lt(len, sizeof(sun->sun_path), "socket path too long: %s", vh.sock);
+	memcpy(sun->sun_path, vh.sock, len);
+}
+
+static void
+raw_connect(struct raw *c)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	c->len = 0;
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_neq(c->fd, -1, "socket: %s", strerror(errno));
+	sock_addr(&sun);
+	cr_assert_eq(connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)), 0,
+	    "connect %s: %s", vh.sock, strerror(errno));
+	cr_assert_neq(fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK), -1);
+}
+
+static void
+raw_close(struct raw *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/* Send all of data before the deadline. */
+static void
+raw_send(struct raw *c, const char *data, size_t len)
+{
+	long long deadline = vh_now_ms() + IO_DEADLINE_MS;
+	size_t off = 0;
+
+	while (off < len) {
+		struct pollfd p = { c->fd, POLLOUT, 0 };
+		ssize_t n;
+
+		cr_assert_lt(vh_now_ms(), deadline, "sent only %zu of %zu bytes in %d ms",
+		    off, len, IO_DEADLINE_MS);
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = send(c->fd, data + off, len - off, MSG_NOSIGNAL);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		cr_assert_gt(n, 0, "send: %s", strerror(errno));
+		off += (size_t)n;
+	}
+}
+
+/* The next reply line (malloc'd, no newline), NULL on EOF or after timeout_ms. */
+static char *
+raw_line(struct raw *c, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+
+	for (;;) {
+		char *nl = memchr(c->buf, '\n', c->len);
+		struct pollfd p = { c->fd, POLLIN, 0 };
+		ssize_t n;
+
+		if (nl != NULL) {
+			size_t used = (size_t)(nl - c->buf) + 1;
+			char *line = strndup(c->buf, used - 1);
+			memmove(c->buf, c->buf + used, c->len - used);
+			c->len -= used;
+			return line;
+		}
+		cr_assert_lt(c->len, sizeof(c->buf), "a reply line longer than %zu bytes",
+		    sizeof(c->buf));
+		if (vh_now_ms() >= deadline)
+			return NULL;
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+		if (n == 0)
+			return NULL;
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n == -1)
+			return NULL;
+		c->len += (size_t)n;
+	}
+}
+
+/* The next reply, parsed; fails the test if none comes or it is not one JSON object. */
+static json_t *
+raw_reply(struct raw *c, const char *what)
+{
+	char *line = raw_line(c, IO_DEADLINE_MS);
+	json_error_t jerr;
+	json_t *r;
+
+	cr_assert_not_null(line, "%s: no reply line within %d ms; log:\n%s", what,
+	    IO_DEADLINE_MS, log_tail());
+	r = json_loads(line, 0, &jerr);
+	cr_assert_not_null(r, "%s: reply is not JSON (%s): %s", what, jerr.text, line);
+	cr_assert(json_is_object(r), "%s: reply is not an object: %s", what, line);
+	free(line);
+	return r;
+}
+
+static json_t *
+raw_request(struct raw *c, const char *line)
+{
+	raw_send(c, line, strlen(line));
+	raw_send(c, "\n", 1);
+	return raw_reply(c, line);
+}
+
+/* A reply as text for failure messages (static buffer). */
+static const char *
+show(const json_t *j)
+{
+	static char buf[2048];
+	size_t n = j ? json_dumpb(j, buf, sizeof(buf) - 1, JSON_COMPACT) : 0;
+
+	buf[n < sizeof(buf) ? n : sizeof(buf) - 1] = '\0';
+	return j ? buf : "(null)";
+}
+
+static bool
+reply_ok(const json_t *r)
+{
+	return json_is_true(json_object_get(r, "ok"));
+}
+
+static const char *
+str_of(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static void
+expect_error(json_t *r, const char *code, const char *what)
+{
+	cr_expect(json_is_false(json_object_get(r, "ok")), "%s: expected ok:false, got %s",
+	    what, show(r));
+	cr_expect_str_eq(str_of(r, "error"), code, "%s: expected error %s, got %s", what,
+	    code, show(r));
+	cr_expect(json_string_length(json_object_get(r, "message")) > 0,
+	    "%s: error without a message: %s", what, show(r));
+	json_decref(r);
+}
+
+/* Send `status` on c and expect a good reply: the connection still works. */
+static void
+expect_status_ok(struct raw *c, const char *after)
+{
+	json_t *r = raw_request(c, "status");
+
+	cr_expect(reply_ok(r), "status after %s: %s", after, show(r));
+	cr_expect(json_is_array(json_object_get(r, "services")), "status after %s: %s",
+	    after, show(r));
+	json_decref(r);
+}
+
+/* ---- running programs directly ---- */
+
+/*
+ * Run argv with stdout and stderr to files in the test folder; its pid is
+ * kept in a .pid file while it runs, so teardown kills it if we fail.
+ * Returns the wait status, or -1 if it did not end within timeout_ms.
+ */
+static int
+run_to_files(char *const argv[], const char *out, const char *err, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+	const char *pidfile = vh_path("run.pid");
+	int status;
+	FILE *f;
+	pid_t pid;
+
+	pid = fork();
+	cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (o == -1 || e == -1)
+			_exit(96);
+		dup2(o, 1);
+		dup2(e, 2);
+		execv(argv[0], argv);
+		_exit(95);
+	}
+	if ((f = fopen(pidfile, "w")) != NULL) {
+		fprintf(f, "%d\n", (int)pid);
+		fclose(f);
+	}
+	do {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			unlink(pidfile);
+			return status;
+		}
+		usleep(10000);
+	} while (vh_now_ms() < deadline);
+	return -1;
+}
+
+static char *
+slurp(const char *path)
+{
+	static char buf[65536];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static char *
+vigild_path(void)
+{
+	static char path[4096];
+	const char *v = getenv("VIGILD");
+
+	snprintf(path, sizeof(path), "%s", v && *v ? v : "./vigild");
+	return path;
+}
+
+/* ---- raw protocol ---- */
+
+Test(control, hello_announces_protocol_1_and_every_v1_command)
+{
+	static const char *const v1[] = { "hello", "help", "status", "start", "stop",
+	    "restart", "signal", "shutdown" };
+	struct raw c;
+	json_t *r, *cmds;
+
+	vh_setup("%s", "");
+	add_services("[service:idle]\ncommand = %s\nautostart = no\n", vh_testsvc());
+	start_daemon();
+	raw_connect(&c);
+	r = raw_request(&c, "hello");
+	cr_assert(reply_ok(r), "hello: %s", show(r));
+	cr_expect_eq(json_integer_value(json_object_get(r, "protocol")), 1, "hello: %s", show(r));
+	cmds = json_object_get(r, "commands");
+	cr_assert(json_is_array(cmds), "hello without a commands array: %s", show(r));
+	for (size_t i = 0; i < sizeof(v1) / sizeof(v1[0]); i++) {
+		bool found = false;
+		size_t j;
+		json_t *v;
+
+		json_array_foreach(cmds, j, v)
+			found = found || (json_is_string(v) && strcmp(json_string_value(v), v1[i]) == 0);
+		cr_expect(found, "hello does not list '%s': %s", v1[i], show(r));
+	}
+	json_decref(r);
+	raw_close(&c);
+}
+
+Test(control, several_requests_on_one_connection_are_answered_in_order)
+{
+	struct raw c;
+	json_t *r;
+
+	vh_setup("%s", "");
+	add_services("[service:a]\ncommand = %s\nautostart = no\n\n"
+	    "[service:b]\ncommand = %s\nautostart = no\n", vh_testsvc(), vh_testsvc());
+	start_daemon();
+	raw_connect(&c);
+	/* one write: the daemon gets them all at once and must still answer each in turn */
+	raw_send(&c, "hello\nstatus b\nstatus nosuch\nhelp\nstatus\nstatus a\n", 50);
+
+	r = raw_reply(&c, "1st (hello)");
+	cr_expect(reply_ok(r) && json_is_integer(json_object_get(r, "protocol")),
+	    "1st reply is not hello's: %s", show(r));
+	json_decref(r);
+
+	r = raw_reply(&c, "2nd (status b)");
+	cr_expect(reply_ok(r), "2nd: %s", show(r));
+	cr_expect_eq(json_array_size(json_object_get(r, "services")), 1, "2nd: %s", show(r));
+	cr_expect_str_eq(str_of(json_array_get(json_object_get(r, "services"), 0), "name"), "b",
+	    "2nd reply is not status b's: %s", show(r));
+	json_decref(r);
+
+	expect_error(raw_reply(&c, "3rd (status nosuch)"), "no-such-service", "3rd");
+
+	r = raw_reply(&c, "4th (help)");
+	cr_expect(reply_ok(r), "4th: %s", show(r));
+	cr_expect(json_is_object(json_array_get(json_object_get(r, "commands"), 0)),
+	    "4th reply is not help's: %s", show(r));
+	json_decref(r);
+
+	r = raw_reply(&c, "5th (status)");
+	cr_expect_eq(json_array_size(json_object_get(r, "services")), 2,
+	    "5th reply is not a status of both: %s", show(r));
+	json_decref(r);
+
+	r = raw_reply(&c, "6th (status a)");
+	cr_expect_str_eq(str_of(json_array_get(json_object_get(r, "services"), 0), "name"), "a",
+	    "6th reply is not status a's: %s", show(r));
+	json_decref(r);
+	raw_close(&c);
+}
+
+Test(control, malformed_requests_get_their_error_and_the_connection_lives_on)
+{
+	char big[5010];
+	struct raw c;
+	json_t *r;
+
+	vh_setup("%s", "");
+	add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
+	start_daemon();
+	raw_connect(&c);
+
+	expect_error(raw_request(&c, "frobnicate"), "unknown-command", "frobnicate");
+	expect_status_ok(&c, "unknown command");
+
+	expect_error(raw_request(&c, "status nosuch"), "no-such-service", "status nosuch");
+	expect_status_ok(&c, "unknown service");
+
+	/* 5000 bytes, then the newline in a separate write */
+	memcpy(big, "status ", 7);
+	memset(big + 7, 'x', 5000 - 7);
+	raw_send(&c, big, 5000);
+	raw_send(&c, "\n", 1);
+	expect_error(raw_reply(&c, "5000-byte line"), "line-too-long", "5000-byte line");
+	expect_status_ok(&c, "a 5000-byte line");
+
+	/* the same with the over-long line and the next request in one write */
+	memcpy(big + 5000, "\nstatus\n", 8);
+	raw_send(&c, big, 5008);
+	expect_error(raw_reply(&c, "5000-byte line, one write"), "line-too-long",
+	    "5000-byte line, one write");
+	r = raw_reply(&c, "status right after a 5000-byte line");
+	cr_expect(reply_ok(r), "status right after a 5000-byte line: %s", show(r));
+	json_decref(r);
+
+	expect_error(raw_request(&c, "signal BOGUS svc"), "bad-signal", "signal BOGUS svc");
+	expect_status_ok(&c, "a bad signal");
+
+	expect_error(raw_request(&c, "start"), "bad-request", "start without a name");
+	expect_status_ok(&c, "start without a name");
+
+	expect_error(raw_request(&c, "status 'svc"), "bad-request", "unbalanced quote");
+	expect_status_ok(&c, "an unbalanced quote");
+
+	expect_error(raw_request(&c, "status \"svc"), "bad-request", "unbalanced double quote");
+	expect_status_ok(&c, "an unbalanced double quote");
+
+	expect_error(raw_request(&c, ""), "bad-request", "empty line");
+	expect_status_ok(&c, "an empty line");
+
+	expect_error(raw_request(&c, "signal TERM svc"), "not-running", "signal to a stopped service");
+	expect_status_ok(&c, "signal to a stopped service");
+	raw_close(&c);
+}
+
+Test(control, line_length_limit_is_4096_bytes)
+{
+	char line[4100];
+	struct raw c;
+	json_t *r;
+
+	vh_setup("%s", "");
+	add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
+	start_daemon();
+	raw_connect(&c);
+	/* "status" padded with blanks to exactly 4096 bytes: accepted */
+	memset(line, ' ', sizeof(line));
+	memcpy(line, "status", 6);
+	line[4096] = '\n';
+	raw_send(&c, line, 4097);
+	r = raw_reply(&c, "4096-byte line");
+	cr_expect(reply_ok(r), "a 4096-byte line must be accepted: %s", show(r));
+	json_decref(r);
+	/* one byte more: refused */
+	line[4096] = ' ';
+	line[4097] = '\n';
+	raw_send(&c, line, 4098);
+	expect_error(raw_reply(&c, "4097-byte line"), "line-too-long", "4097-byte line");
+	expect_status_ok(&c, "a 4097-byte line");
+	raw_close(&c);
+}
+
+Test(control, silent_and_flooding_clients_do_not_stall_the_daemon)
+{
+	enum { FLOOD = 2000 };
+	static char flood[FLOOD * 7];
+	struct raw partial, flooder;
+	struct vh_result r;
+	long long t0, took;
+	json_t *j;
+	char *line;
+	int answered = 0, bad = 0;
+
+	/* several services make each status reply ~2 KB: 4 MB of unread replies */
+	vh_setup("%s", "");
+	add_services("[service:s1]\ncommand = %s\nautostart = no\n\n"
+	    "[service:s2]\ncommand = %s\nautostart = no\n\n"
+	    "[service:s3]\ncommand = %s\nautostart = no\n\n"
+	    "[service:s4]\ncommand = %s\nautostart = no\n\n"
+	    "[service:s5]\ncommand = %s\nautostart = no\n\n"
+	    "[service:s6]\ncommand = %s\nautostart = no\n\n"
+	    "[service:s7]\ncommand = %s\nautostart = no\n\n"
+	    "[service:s8]\ncommand = %s\nautostart = no\n",
+	    vh_testsvc(), vh_testsvc(), vh_testsvc(), vh_testsvc(),
+	    vh_testsvc(), vh_testsvc(), vh_testsvc(), vh_testsvc());
+	start_daemon();
+
+	raw_connect(&partial);
+	raw_send(&partial, "status", 6);	/* and never the newline, for now */
+	raw_connect(&flooder);
+	for (int i = 0; i < FLOOD; i++)
+		memcpy(flood + i * 7, "status\n", 7);
+	raw_send(&flooder, flood, sizeof(flood));
+
+	t0 = vh_now_ms();
+	vh_ctl(&r, "--timeout", "15s", "status", NULL);
+	took = vh_now_ms() - t0;
+	cr_assert_eq(r.code, 0, "vigilctl status exited %d after %lld ms with a silent and a "
+	    "flooding client connected; stderr: %s; log:\n%s", r.code, took, r.err, log_tail());
+	cr_expect_lt(took, 15000, "vigilctl status took %lld ms", took);
+	cr_assert(vh_pid_alive(vh.pid), "vigild died; log:\n%s", log_tail());
+	cr_expect(strstr(r.out, "s8") != NULL, "status table lacks s8: %s", r.out);
+
+	/* the silent client was kept, not dropped: finishing its line gets an answer */
+	raw_send(&partial, "\n", 1);
+	j = raw_reply(&partial, "the partial line, finished");
+	cr_expect(reply_ok(j), "partial client: %s", show(j));
+	json_decref(j);
+
+	/* the flooder, once it reads, gets every reply, in full */
+	while (answered < FLOOD && (line = raw_line(&flooder, 60000)) != NULL) {
+		json_t *o = json_loads(line, 0, NULL);
+		if (o == NULL || !reply_ok(o) ||
+		    json_array_size(json_object_get(o, "services")) != 8)
+			bad++;
+		json_decref(o);
+		free(line);
+		answered++;
+	}
+	cr_expect_eq(answered, FLOOD, "the flooding client got %d of %d replies; log:\n%s",
+	    answered, FLOOD, log_tail());
+	cr_expect_eq(bad, 0, "%d of the flood replies were not good status replies", bad);
+	cr_expect(vh_pid_alive(vh.pid), "vigild died; log:\n%s", log_tail());
+	raw_close(&partial);
+	raw_close(&flooder);
+}
+
+/* ---- vigilctl ---- */
+
+Test(control, vigilctl_exits_3_and_names_the_socket_when_no_daemon_listens)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct vh_result r;
+	int fd;
+
+	vh_setup("%s", "");
+	add_services("[service:svc]\ncommand = %s\n", vh_testsvc());
+	/* nothing at the path */
+	cr_expect_eq(vh_ctl(&r, "status", NULL), 3, "no socket file: exit %d; stderr: %s",
+	    r.code, r.err);
+	cr_expect(strstr(r.err, vh.sock) != NULL, "stderr does not name %s: %s", vh.sock, r.err);
+
+	/* a dead socket file at the path: connection refused */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	sock_addr(&sun);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0, "bind: %s", strerror(errno));
+	close(fd);
+	cr_expect_eq(vh_ctl(&r, "status", NULL), 3, "dead socket: exit %d; stderr: %s",
+	    r.code, r.err);
+	cr_expect(strstr(r.err, vh.sock) != NULL, "stderr does not name %s: %s", vh.sock, r.err);
+}
+
+Test(control, vigilctl_exit_codes_for_refusals_and_usage_errors)
+{
+	struct vh_result r;
+	json_error_t jerr;
+	json_t *j;
+
+	vh_setup("%s", "");
+	add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
+	start_daemon();
+
+	cr_expect_eq(vh_ctl(&r, "status", "nosuch", NULL), 1, "status nosuch: exit %d; %s",
+	    r.code, r.err);
+	cr_expect(strstr(r.err, "no such service: nosuch") != NULL,
+	    "stderr lacks the daemon's message: %s", r.err);
+	cr_expect_eq(vh_ctl(&r, "start", "nosuch", NULL), 1, "start nosuch: exit %d; %s",
+	    r.code, r.err);
+	cr_expect(strstr(r.err, "nosuch") != NULL, "stderr: %s", r.err);
+
+	cr_expect_eq(vh_ctl(&r, "frobnicate", NULL), 2, "unknown verb: exit %d; %s", r.code, r.err);
+	cr_expect_eq(vh_ctl(&r, "start", NULL), 2, "start without a name: exit %d; %s",
+	    r.code, r.err);
+	cr_expect_eq(vh_ctl(&r, "stop", NULL), 2, "stop without a name: exit %d; %s",
+	    r.code, r.err);
+	cr_expect_eq(vh_ctl(&r, "signal", "USR1", NULL), 2, "signal without a name: exit %d; %s",
+	    r.code, r.err);
+
+	cr_assert_eq(vh_ctl(&r, "--json", "status", NULL), 0, "--json status: exit %d; %s",
+	    r.code, r.err);
+	j = json_loads(r.out, 0, &jerr);
+	cr_assert_not_null(j, "--json status is not one JSON document (%s): %s", jerr.text, r.out);
+	cr_expect(reply_ok(j), "--json status: %s", r.out);
+	cr_expect_str_eq(str_of(json_array_get(json_object_get(j, "services"), 0), "name"), "svc",
+	    "--json status: %s", r.out);
+	json_decref(j);
+}
+
+Test(control, signal_reaches_a_running_service_and_is_refused_for_a_stopped_one)
+{
+	struct vh_result r;
+	json_t *s, *last;
+	long pid;
+
+	vh_setup("%s", "");
+	add_services("[service:target]\ncommand = %s pid:%s\nrestart = never\nstart_secs = 100ms\n\n"
+	    "[service:idle]\ncommand = %s\nautostart = no\n",
+	    vh_testsvc(), vh_path("target.pid"), vh_testsvc());
+	start_daemon();
+	cr_assert(vh_wait_state("target", "running", 20000), "target never running; log:\n%s", log_tail());
+	cr_assert(vh_wait_file(vh_path("target.pid"), 10000));
+	pid = vh_read_long(vh_path("target.pid"));
+
+	cr_assert_eq(vh_ctl(&r, "signal", "USR1", "target", NULL), 0, "signal USR1: exit %d; %s",
+	    r.code, r.err);
+	cr_assert(vh_wait_state("target", "exited", 20000), "target did not die of USR1; log:\n%s",
+	    log_tail());
+	cr_expect(vh_wait_gone((pid_t)pid, 10000), "pid %ld still there", pid);
+	s = vh_service("target");
+	cr_assert_not_null(s);
+	last = json_object_get(s, "last_exit");
+	cr_expect_str_eq(str_of(last, "signal"), "USR1", "last_exit: %s", show(last));
+	cr_expect_eq(json_integer_value(json_object_get(last, "pid")), pid, "last_exit: %s",
+	    show(last));
+	json_decref(s);
+
+	cr_expect_eq(vh_ctl(&r, "signal", "USR1", "idle", NULL), 1,
+	    "signal to a stopped service: exit %d; out: %s; err: %s", r.code, r.out, r.err);
+	cr_expect_eq(vh_ctl(&r, "signal", "USR1", "target", NULL), 1,
+	    "signal to an exited service: exit %d; out: %s; err: %s", r.code, r.out, r.err);
+}
+
+static long
+pid_of(const char *name)
+{
+	json_t *s = vh_service(name);
+	long pid = s ? (long)json_integer_value(json_object_get(s, "pid")) : -1;
+
+	json_decref(s);
+	return pid;
+}
+
+Test(control, start_restart_stop_through_vigilctl)
+{
+	struct vh_result r;
+	char st[32];
+	long pid, pid2;
+
+	vh_setup("%s", "");
+	add_services("[service:man]\ncommand = %s pid:%s\nautostart = no\nstart_secs = 200ms\n",
+	    vh_testsvc(), vh_path("man.pid"));
+	start_daemon();
+	cr_expect_str_eq(vh_state("man", st, sizeof(st)), "stopped");
+
+	cr_assert_eq(vh_ctl(&r, "start", "man", NULL), 0, "start: exit %d; %s %s", r.code,
+	    r.out, r.err);
+	cr_expect_str_eq(vh_state("man", st, sizeof(st)), "running", "start returned before running");
+	pid = pid_of("man");
+	cr_assert_gt(pid, 1, "no pid after start");
+	cr_expect(vh_pid_alive((pid_t)pid), "pid %ld is not alive", pid);
+
+	cr_assert_eq(vh_ctl(&r, "restart", "man", NULL), 0, "restart: exit %d; %s %s", r.code,
+	    r.out, r.err);
+	cr_expect_str_eq(vh_state("man", st, sizeof(st)), "running",
+	    "restart returned before running");
+	pid2 = pid_of("man");
+	cr_assert_gt(pid2, 1, "no pid after restart");
+	cr_expect_neq(pid2, pid, "restart kept pid %ld", pid);
+	cr_expect(vh_pid_alive((pid_t)pid2), "new pid %ld is not alive", pid2);
+	cr_expect(vh_wait_gone((pid_t)pid, 10000), "old pid %ld still there (state %c)", pid,
+	    vh_pid_state((pid_t)pid));
+
+	cr_assert_eq(vh_ctl(&r, "stop", "man", NULL), 0, "stop: exit %d; %s %s", r.code,
+	    r.out, r.err);
+	cr_expect_str_eq(vh_state("man", st, sizeof(st)), "stopped", "stop returned before stopped");
+	cr_expect_eq(pid_of("man"), 0, "a pid after stop");
+	cr_expect(vh_wait_gone((pid_t)pid2, 10000), "pid %ld still there (state %c)", pid2,
+	    vh_pid_state((pid_t)pid2));
+	cr_expect_eq(vh_zombie_children(), 0, "zombies left behind");
+}
+
+Test(control, start_of_a_missing_program_fails_with_the_reason)
+{
+	struct vh_result r;
+
+	vh_setup("%s", "");
+	add_services("[service:ghost]\ncommand = /nonexistent/vigil-ghost\nautostart = no\n"
+	    "start_retries = 1\n");
+	start_daemon();
+	cr_expect_eq(vh_ctl(&r, "start", "ghost", NULL), 1, "start: exit %d; out: %s; err: %s",
+	    r.code, r.out, r.err);
+	cr_expect(strstr(r.err, "No such file or directory") != NULL, "stderr: %s", r.err);
+	cr_expect(vh_pid_alive(vh.pid), "vigild died; log:\n%s", log_tail());
+}
+
+/* ---- the socket file and vigild's own checks ---- */
+
+Test(control, socket_file_is_mode_0600)
+{
+	struct stat st;
+
+	vh_setup("%s", "");
+	add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
+	start_daemon();
+	cr_assert_eq(lstat(vh.sock, &st), 0, "%s: %s", vh.sock, strerror(errno));
+	cr_expect(S_ISSOCK(st.st_mode), "%s is not a socket", vh.sock);
+	cr_expect_eq(st.st_mode & 07777, 0600, "mode is %04o", (unsigned)(st.st_mode & 07777));
+}
+
+Test(control, a_stale_socket_file_is_replaced)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct raw c;
+	json_t *r;
+	int fd;
+
+	vh_setup("%s", "");
+	add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	sock_addr(&sun);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0, "bind: %s", strerror(errno));
+	close(fd);	/* the file stays: a stale socket, like after a crash */
+	start_daemon();
+	raw_connect(&c);
+	r = raw_request(&c, "hello");
+	cr_expect(reply_ok(r), "hello: %s", show(r));
+	cr_expect_eq(json_integer_value(json_object_get(r, "pid")), vh.pid,
+	    "someone else answers: %s", show(r));
+	json_decref(r);
+	raw_close(&c);
+}
+
+Test(control, a_second_vigild_on_the_same_socket_refuses_to_start)
+{
+	char *argv[] = { vigild_path(), "-f", "-c", vh.conf, NULL };
+	struct vh_result r;
+	struct raw c;
+	char st[32];
+	json_t *j;
+	int status;
+
+	vh_setup("%s", "");
+	add_services("[service:svc]\ncommand = %s pid:%s\nstart_secs = 100ms\n",
+	    vh_testsvc(), vh_path("svc.pid"));
+	argv[3] = vh.conf;
+	start_daemon();
+	cr_assert(vh_wait_state("svc", "running", 20000), "svc never running; log:\n%s", log_tail());
+
+	status = run_to_files(argv, vh_path("second.out"), vh_path("second.err"), 20000);
+	cr_assert_neq(status, -1, "the second vigild is still running after 20 s; stderr: %s",
+	    slurp(vh_path("second.err")));
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) != 0,
+	    "the second vigild ended with wait status 0x%x; stderr: %s", (unsigned)status,
+	    slurp(vh_path("second.err")));
+	cr_expect(strstr(slurp(vh_path("second.err")), "another vigild is already listening") != NULL,
+	    "stderr of the second vigild: %s", slurp(vh_path("second.err")));
+
+	/* the first one is untouched: same socket, same daemon, same service */
+	cr_expect(vh_pid_alive(vh.pid), "the first vigild died; log:\n%s", log_tail());
+	cr_expect_eq(vh_ctl(&r, "status", "svc", NULL), 0, "status: exit %d; %s", r.code, r.err);
+	raw_connect(&c);
+	j = raw_request(&c, "hello");
+	cr_expect_eq(json_integer_value(json_object_get(j, "pid")), vh.pid,
+	    "someone else answers: %s", show(j));
+	json_decref(j);
+	raw_close(&c);
+	cr_expect_str_eq(vh_state("svc", st, sizeof(st)), "running");
+}
+
+Test(control, check_mode_accepts_a_good_config_and_names_file_and_line_of_a_bad_one)
+{
+	char *argv[] = { vigild_path(), "--check", "-c", NULL, NULL };
+	char bad[512], where[600];
+	FILE *f;
+	int status;
+
+	vh_setup("%s", "");
+	add_services("[service:svc]\ncommand = %s\nrestart = on-failure\nstop_timeout = 2s\n",
+	    vh_testsvc());
+	argv[3] = vh.conf;
+	status = run_to_files(argv, vh_path("check.out"), vh_path("check.err"), 20000);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "--check of a good config: wait status 0x%x; stderr: %s", (unsigned)status,
+	    slurp(vh_path("check.err")));
+	cr_expect_eq(access(vh.sock, F_OK), -1, "--check created the socket");
+
+	snprintf(bad, sizeof(bad), "%s", vh_path("bad.conf"));
+	f = fopen(bad, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "[vigil]\nsocket = %s\n\n[service:svc]\ncommand = %s\n"
+	    "restart = sometimes\n", vh.sock, vh_testsvc());	/* line 6 */
+	fclose(f);
+	argv[3] = bad;
+	status = run_to_files(argv, vh_path("check.out"), vh_path("check.err"), 20000);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+	    "--check of a bad config: wait status 0x%x; stderr: %s", (unsigned)status,
+	    slurp(vh_path("check.err")));
+	snprintf(where, sizeof(where), "%s:6:", bad);
+	cr_expect(strstr(slurp(vh_path("check.err")), where) != NULL, "stderr lacks '%s': %s",
+	    where, slurp(vh_path("check.err")));
+}
