@@ -131,9 +131,10 @@ parse_action_options(struct command_args *a, size_t *first, int64_t *wait_ms)
 		} else if (strcmp(opt, "--wait") == 0) {
 			*wait_ms = WAIT_DEFAULT_MS;
 		} else if (strncmp(opt, "--wait=", 7) == 0) {
-			if (duration_parse(opt + 7, wait_ms) == -1)
+			/* every wait ends: a parked client holds a slot until it does */
+			if (duration_parse(opt + 7, wait_ms) == -1 || *wait_ms <= 0)
 				return proto_reply_error(PROTO_ERR_BAD_REQUEST,
-				    "%s: expected a duration like 250ms, 10s or 5m, found '%s'",
+				    "%s: expected a duration above 0 like 250ms, 10s or 5m, found '%s'",
 				    a->argv[0], opt + 7);
 		} else {
 			return proto_reply_error(PROTO_ERR_BAD_REQUEST,
@@ -169,8 +170,11 @@ run_action(struct command_args *a, void (*action)(struct service *),
 	}
 	for (size_t i = 0; i < n; i++)
 		action(svcs[i]);
-	if (wait_ms >= 0 && (w = wait_new(target, svcs, n, wait_ms)) != NULL) {
+	if (wait_ms >= 0) {
+		w = wait_new(target, svcs, n, wait_ms);
 		free(svcs);
+		if (w == NULL)
+			return proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
 		if ((r = wait_check(w)) != NULL) {
 			wait_free(w);
 			return r;

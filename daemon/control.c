@@ -42,6 +42,7 @@ struct control_client {
 static int	 listen_fd = -1;
 static char	*listen_path;
 static ev_io	 listen_io;
+static ev_timer	 listen_retry;	/* out of fds: accept again later, do not spin */
 static struct control_client *clients;
 static size_t	 nclients;
 
@@ -64,6 +65,10 @@ client_free(struct control_client *c)
 	nclients--;
 	free(c->out);
 	free(c);
+	if (listen_fd != -1 && !ev_is_active(&listen_io)) {
+		ev_timer_stop(vigild.loop, &listen_retry);
+		ev_io_start(vigild.loop, &listen_io);
+	}
 }
 
 /* Write what we can without blocking; -1 if the client is gone. */
@@ -245,8 +250,12 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	if (revents & EV_READ) {
 		n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, MSG_DONTWAIT);
-		if (n == 0)
+		if (n == 0) {
 			c->eof = true;
+			/* a last request without its newline is still a request */
+			if (c->inlen > 0 && c->inlen < sizeof(c->in) && !c->discarding)
+				c->in[c->inlen++] = '\n';
+		}
 		else if (n == -1 && errno != EAGAIN && errno != EINTR)
 			c->eof = true;
 		else if (n > 0)
@@ -300,8 +309,23 @@ listen_cb(struct ev_loop *loop, ev_io *w, int revents)
 		nclients++;
 		ev_io_start(loop, &c->rio);
 	}
-	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+	if (errno == EMFILE || errno == ENFILE) {
+		/* the pending connection would wake us forever: pause accepting */
+		log_warn("control: accept, pausing for a second");
+		ev_io_stop(loop, &listen_io);
+		ev_timer_set(&listen_retry, 1., 0.);
+		ev_timer_start(loop, &listen_retry);
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 		log_warn("control: accept");
+	}
+}
+
+static void
+listen_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_io_start(loop, &listen_io);
 }
 
 /* Create the socket's folder, one level at a time, like mkdir -p. */
@@ -389,6 +413,7 @@ control_open(const char *path)
 	listen_fd = fd;
 	listen_path = strdup(path);
 	ev_io_init(&listen_io, listen_cb, fd, EV_READ);
+	ev_init(&listen_retry, listen_retry_cb);
 	ev_io_start(vigild.loop, &listen_io);
 	log_info("control: listening on %s", path);
 	return 0;
@@ -404,6 +429,7 @@ control_close(void)
 	}
 	if (listen_fd != -1) {
 		ev_io_stop(vigild.loop, &listen_io);
+		ev_timer_stop(vigild.loop, &listen_retry);
 		close(listen_fd);
 		listen_fd = -1;
 	}

@@ -161,6 +161,8 @@ service_spawn(struct service *s, const char *why)
 	service_set_state(s, SERVICE_STARTING, "%s", why);
 	if (s->ops->spawn(s, err, sizeof(err)) == -1) {
 		s->pid = 0;
+		/* this attempt has no process: do not mix in the previous one's exit */
+		memset(&s->last_exit, 0, sizeof(s->last_exit));
 		snprintf(s->last_exit.spawn_error, sizeof(s->last_exit.spawn_error), "%s", err);
 		if (s->conf->restart == RESTART_NEVER)
 			service_set_state(s, SERVICE_EXITED, "%s", err);

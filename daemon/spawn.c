@@ -70,9 +70,15 @@ spawn_init(void)
 	return 0;
 }
 
+/*
+ * The child runs on a stack ASan does not know; instrumenting it only buys
+ * a "false positive error reports may follow" warning at each _exit.
+ */
+#define CHILD_CODE __attribute__((no_sanitize_address))
+
 #define CHILD_FAIL(e, s) do { (e)->step = (s); (e)->err = errno; _exit(127); } while (0)
 
-static void
+CHILD_CODE static void
 child_reset_signals(void)
 {
 	struct sigaction dfl;
@@ -84,7 +90,7 @@ child_reset_signals(void)
 			sigaction(sig, &dfl, NULL);
 }
 
-static void
+CHILD_CODE static void
 child_setup_fds(const struct spawn_request *req, struct spawn_error *err)
 {
 	int in = req->stdin_fd >= 0 ? req->stdin_fd : devnull_fd;
@@ -98,7 +104,7 @@ child_setup_fds(const struct spawn_request *req, struct spawn_error *err)
 		CHILD_FAIL(err, "dup2 stderr");
 }
 
-static void
+CHILD_CODE static void
 child_set_ids(const struct spawn_request *req, struct spawn_error *err)
 {
 	if (setgroups(req->ngroups, req->groups) == -1)
@@ -110,7 +116,7 @@ child_set_ids(const struct spawn_request *req, struct spawn_error *err)
 }
 
 /* Like execvp: ENOENT and friends move on, EACCES is kept if nothing better turns up. */
-static void
+CHILD_CODE static void
 child_exec(const struct spawn_request *req, struct spawn_error *err)
 {
 	int saved = ENOENT;
@@ -134,7 +140,7 @@ child_exec(const struct spawn_request *req, struct spawn_error *err)
 	CHILD_FAIL(err, "execve");
 }
 
-static int
+CHILD_CODE static int
 child_main(void *arg)
 {
 	struct spawn_child *c = arg;

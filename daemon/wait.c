@@ -89,6 +89,12 @@ wait_check(struct wait *w)
 		const struct service *s = w->svcs[i];
 		int v = service_verdict(w->target, s);
 
+		if (v < 0 && vigild.shutting_down) {
+			r = proto_reply_error(PROTO_ERR_SHUTTING_DOWN, "%s: %s: vigild is shutting down",
+			    s->conf->name, service_state_name(s->state));
+			json_object_set_new(r, "services", services_json(w, now));
+			return r;
+		}
 		if (v < 0) {
 			r = proto_reply_error(PROTO_ERR_FAILED, "%s: %s (%s)",
 			    s->conf->name, service_state_name(s->state), s->reason);
@@ -116,7 +122,7 @@ wait_timeout_reply(struct wait *w)
 		const struct service *s = w->svcs[i];
 		if (service_verdict(w->target, s) == 0) {
 			r = proto_reply_error(PROTO_ERR_TIMEOUT,
-			    "%s: still %s after %.3gs, waiting to be %s (%s)",
+			    "%s: still %s after %.3fs, waiting to be %s (%s)",
 			    s->conf->name, service_state_name(s->state),
 			    w->timeout_ms / 1000.0, target, s->reason);
 			json_object_set_new(r, "services", services_json(w, now));
