@@ -90,6 +90,10 @@ detach(void)
 		exit(read(pfd[0], &c, 1) == 1 ? 0 : 1);
 	}
 	close(pfd[0]);
+	/* a daemon keeps nothing of the terminal session that started it */
+	if (pfd[1] > 3)
+		close_range(3, (unsigned)pfd[1] - 1, 0);
+	close_range((unsigned)pfd[1] + 1, ~0U, 0);
 	if (setsid() == -1)
 		fatal("setsid");
 	if ((fd = open("/dev/null", O_RDWR)) != -1) {

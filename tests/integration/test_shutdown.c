@@ -274,3 +274,47 @@ Test(shutdown, sighup_does_not_kill_the_daemon_or_its_services)
 	cr_expect(vh_pid_alive((pid_t)a) && vh_pid_alive((pid_t)b), "a service died");
 
 }
+
+Test(shutdown, daemon_mode_detaches_once_listening)
+{
+	struct vh_result *r = malloc(sizeof(*r));
+	json_t *hello;
+	pid_t child, daemon_pid;
+	int status;
+	FILE *f;
+
+	vh_setup("[service:a]\ncommand = %s pid:%s\n", vh_testsvc(), vh_path("a.pid"));
+	child = fork();
+	cr_assert_neq(child, -1);
+	if (child == 0) {
+		execl(getenv("VIGILD"), "vigild", "-d", "-c", vh.conf, (char *)NULL);
+		_exit(98);
+	}
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "vigild -d: status 0x%x", (unsigned)status);
+	/* no waiting: the parent returned only once the socket was listening */
+	cr_assert_eq(vh_ctl(r, "--json", "hello", NULL), 0, "hello: %s", r->err);
+	hello = json_loads(r->out, 0, NULL);
+	cr_assert_not_null(hello, "%s", r->out);
+	daemon_pid = (pid_t)json_integer_value(json_object_get(hello, "pid"));
+	json_decref(hello);
+	cr_assert_neq(daemon_pid, child, "the daemon is the forked child, not the parent");
+	f = fopen(vh_path("vigild.pid"), "w");	/* so teardown can kill it by pid */
+	fprintf(f, "%d\n", (int)daemon_pid);
+	fclose(f);
+	cr_expect_eq(getsid(daemon_pid), daemon_pid, "detached into its own session");
+	cr_assert(vh_wait_state("a", "running", 10000));
+	cr_assert_eq(vh_ctl(r, "shutdown", NULL), 0, "shutdown: %s", r->err);
+	/* this suite is a subreaper, so the detached daemon ends as our child */
+	{
+		long long deadline = vh_now_ms() + 15000;
+		pid_t got = 0;
+		while ((got = waitpid(daemon_pid, &status, WNOHANG)) == 0 && vh_now_ms() < deadline)
+			usleep(10000);
+		cr_assert_eq(got, daemon_pid, "daemon %d did not exit", (int)daemon_pid);
+		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x",
+		    (unsigned)status);
+	}
+	free(r);
+}
