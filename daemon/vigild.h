@@ -32,7 +32,7 @@ struct service_conf {
 	char	 *command;	/* as written */
 	char	**argv;		/* split command */
 	char	**exec_paths;	/* execve candidates: argv[0] itself if it has a '/', else PATH entries joined with it */
-	char	**envp;		/* the full environment the service gets */
+	char	**envp;		/* the full environment the service gets; strings borrowed from environ and environment */
 	char	**environment;	/* just the KEY=VALUE words the user wrote */
 	bool	  clear_environment;
 	char	 *directory;	/* NULL: vigild's own */
