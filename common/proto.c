@@ -72,7 +72,7 @@ proto_dump_line(json_t *reply, size_t *len)
 	if (reply == NULL)
 		return NULL;
 	/* JSON_COMPACT never emits a newline, so one object stays one line */
-	s = json_dumps(reply, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+	s = json_dumps(reply, PROTO_JSON_FLAGS);
 	json_decref(reply);
 	if (s == NULL)
 		return NULL;

@@ -14,6 +14,8 @@
 
 #define PROTO_VERSION	1
 #define PROTO_MAX_LINE	4096	/* bytes in one request line, newline excluded */
+/* How every reply is serialised: compact (so one line), ASCII, short floats */
+#define PROTO_JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
 
 /* Stable error codes: scripts match on these, so never rename one. */
 #define PROTO_ERR_BAD_REQUEST	  "bad-request"	     /* malformed line or arguments */

@@ -96,6 +96,42 @@ cmd_help(struct command_args *a)
 	return r;
 }
 
+/*
+ * The status reply is written one service object at a time, so a status
+ * of a thousand services never holds a thousand-object tree and its
+ * serialisation at once. Each object is still serialised by jansson.
+ */
+static void
+write_status_reply(struct control_client *c, struct service **svcs, size_t n)
+{
+	static const char head[] = "{\"ok\":true,\"services\":[", tail[] = "]}\n";
+	int64_t now = supervisor_ops.now_ms();
+	char buf[4096];
+
+	if (control_write(c, head, sizeof(head) - 1) == -1)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = status_service_json(svcs[i], now);
+		size_t len = json_dumpb(o, buf + 1, sizeof(buf) - 1, PROTO_JSON_FLAGS);
+		char *big = NULL;
+
+		buf[0] = ',';
+		if (len >= sizeof(buf) - 1) {	/* unusually long reasons: take the slow path */
+			big = json_dumps(o, PROTO_JSON_FLAGS);
+			len = big ? strlen(big) : 0;
+		}
+		json_decref(o);
+		if (i > 0 && control_write(c, buf, 1) == -1)
+			break;
+		if (control_write(c, big ? big : buf + 1, len) == -1) {
+			free(big);
+			return;
+		}
+		free(big);
+	}
+	control_write(c, tail, sizeof(tail) - 1);
+}
+
 static json_t *
 cmd_status(struct command_args *a)
 {
@@ -103,17 +139,16 @@ cmd_status(struct command_args *a)
 	json_t *r;
 
 	if (a->argc == 1) {
-		r = proto_reply_ok();
-		json_object_set_new(r, "services",
-		    services_array(vigild.services, vigild.nservices));
-		return r;
+		write_status_reply(a->client, vigild.services, vigild.nservices);
+		*a->deferred = true;	/* the reply is written */
+		return NULL;
 	}
 	if ((r = resolve_names(a->argv + 1, a->argc - 1, &svcs)) != NULL)
 		return r;
-	r = proto_reply_ok();
-	json_object_set_new(r, "services", services_array(svcs, a->argc - 1));
+	write_status_reply(a->client, svcs, a->argc - 1);
+	*a->deferred = true;
 	free(svcs);
-	return r;
+	return NULL;
 }
 
 /* Parse [--wait[=DURATION]] [--] for start/stop/restart; returns the first name's index. */

@@ -24,6 +24,7 @@
 #define CONTROL_MAX_CLIENTS	256
 #define CONTROL_OUT_PAUSE	(256 * 1024)	/* stop reading requests above this */
 #define CONTROL_OUT_MAX		(64 * 1024 * 1024)	/* drop a client that never reads */
+#define CONTROL_OUT_KEEP	(64 * 1024)	/* reply buffer kept between requests */
 
 struct control_client {
 	int		 fd;
@@ -89,6 +90,12 @@ client_flush(struct control_client *c)
 	}
 	if (c->outoff == c->outlen) {
 		c->outoff = c->outlen = 0;
+		if (c->outcap > CONTROL_OUT_KEEP) {
+			/* a big status went out: give the memory back */
+			free(c->out);
+			c->out = NULL;
+			c->outcap = 0;
+		}
 		ev_io_stop(vigild.loop, &c->wio);
 	} else {
 		ev_io_start(vigild.loop, &c->wio);
@@ -106,6 +113,30 @@ client_update_reading(struct control_client *c)
 		ev_io_stop(vigild.loop, &c->rio);
 }
 
+int
+control_write(struct control_client *c, const char *buf, size_t len)
+{
+	if (c->eof && c->outlen == 0 && c->outcap > 0)
+		return -1;	/* already dropped for not reading */
+	if (c->outlen + len > c->outcap) {
+		size_t ncap = c->outcap ? c->outcap : 4096;
+		char *n;
+		while (ncap < c->outlen + len)
+			ncap *= 2;
+		if (ncap > CONTROL_OUT_MAX || (n = realloc(c->out, ncap)) == NULL) {
+			log_warnx("control: client fd %d is not reading its replies, dropping it", c->fd);
+			c->eof = true;
+			c->outlen = c->outoff = 0;
+			return -1;
+		}
+		c->out = n;
+		c->outcap = ncap;
+	}
+	memcpy(c->out + c->outlen, buf, len);
+	c->outlen += len;
+	return 0;
+}
+
 void
 control_reply(struct control_client *c, json_t *reply)
 {
@@ -116,23 +147,7 @@ control_reply(struct control_client *c, json_t *reply)
 		reply = proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
 	if ((line = proto_dump_line(reply, &len)) == NULL)
 		return;
-	if (c->outlen + len > c->outcap) {
-		size_t ncap = c->outcap ? c->outcap : 4096;
-		char *n;
-		while (ncap < c->outlen + len)
-			ncap *= 2;
-		if (ncap > CONTROL_OUT_MAX || (n = realloc(c->out, ncap)) == NULL) {
-			log_warnx("control: client fd %d is not reading its replies, dropping it", c->fd);
-			free(line);
-			c->eof = true;
-			c->outlen = c->outoff = 0;
-			return;
-		}
-		c->out = n;
-		c->outcap = ncap;
-	}
-	memcpy(c->out + c->outlen, line, len);
-	c->outlen += len;
+	control_write(c, line, len);
 	free(line);
 }
 

@@ -13,6 +13,8 @@ struct wait;
 
 /* Queue one reply line for c; steals reply. */
 void	control_reply(struct control_client *c, json_t *reply);
+/* Queue raw reply bytes (a reply built in pieces); -1 if c was dropped. */
+int	control_write(struct control_client *c, const char *buf, size_t len);
 /* Park c on w (c owns w from now on); its later requests wait their turn. */
 void	control_defer(struct control_client *c, struct wait *w);
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,12 @@ main(int argc, char **argv)
 	int ch, rc, ready_fd = -1;
 
 	ensure_std_fds();
+	/*
+	 * A fixed threshold keeps big, short-lived buffers (a status of a
+	 * thousand services) in their own mappings, returned when freed;
+	 * glibc's sliding default would move them onto the heap for good.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	log_init("vigild", LOG_LEVEL_INFO);
 	while ((ch = getopt_long(argc, argv, "c:dfh", opts, NULL)) != -1) {
 		switch (ch) {

@@ -163,6 +163,7 @@ void		 control_service_changed(struct service *s);
 
 /* commands.c */
 struct control_client;
+/* The reply, or NULL with *deferred set when the handler wrote it or parked c on a wait */
 json_t		*commands_dispatch(struct control_client *c, char **argv, size_t argc, bool *deferred);
 
 /* main.c / supervisor.c: the daemon's state */
