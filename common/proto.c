@@ -14,7 +14,7 @@
 const struct proto_command_info proto_commands[] = {
 	{ "hello", "hello", "protocol and program version, supported commands" },
 	{ "help", "help", "the commands with their usage" },
-	{ "status", "status [NAME...]", "state of all or the named services" },
+	{ "status", "status [--fields=LIST] [--] [NAME...]", "state of all or the named services" },
 	{ "start", "start [--wait[=DURATION]] [--] NAME...", "start services" },
 	{ "stop", "stop [--wait[=DURATION]] [--] NAME...", "stop services" },
 	{ "restart", "restart [--wait[=DURATION]] [--] NAME...", "stop then start services" },

@@ -4,7 +4,7 @@
  *
  * Version history (numbers and names are never reused):
  *   1  hello help status start stop restart signal shutdown;
- *      start/stop/restart take --wait[=DURATION]
+ *      start/stop/restart take --wait[=DURATION]; status takes --fields=LIST
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H

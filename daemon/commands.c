@@ -34,7 +34,7 @@ services_array(struct service **svcs, size_t n)
 	json_t *arr = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, status_service_json(svcs[i], now));
+		json_array_append_new(arr, status_service_json(svcs[i], now, STATUS_ALL));
 	return arr;
 }
 
@@ -102,7 +102,8 @@ cmd_help(struct command_args *a)
  * serialisation at once. Each object is still serialised by jansson.
  */
 static void
-write_status_reply(struct control_client *c, struct service **svcs, size_t n)
+write_status_reply(struct control_client *c, struct service **svcs, size_t n,
+    unsigned fields)
 {
 	static const char head[] = "{\"ok\":true,\"services\":[", tail[] = "]}\n";
 	int64_t now = supervisor_ops.now_ms();
@@ -111,7 +112,7 @@ write_status_reply(struct control_client *c, struct service **svcs, size_t n)
 	if (control_write(c, head, sizeof(head) - 1) == -1)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		json_t *o = status_service_json(svcs[i], now);
+		json_t *o = status_service_json(svcs[i], now, fields);
 		size_t len = json_dumpb(o, buf + 1, sizeof(buf) - 1, PROTO_JSON_FLAGS);
 		char *big = NULL;
 
@@ -136,16 +137,32 @@ static json_t *
 cmd_status(struct command_args *a)
 {
 	struct service **svcs;
+	unsigned fields = STATUS_ALL;
+	const char *bad = "";
+	size_t first = 1;
 	json_t *r;
 
-	if (a->argc == 1) {
-		write_status_reply(a->client, vigild.services, vigild.nservices);
+	/* [--fields=LIST] [--]: a client that shows a table asks only for its columns */
+	for (; first < a->argc && strncmp(a->argv[first], "--", 2) == 0; first++) {
+		if (strcmp(a->argv[first], "--") == 0) {
+			first++;
+			break;
+		}
+		if (strncmp(a->argv[first], "--fields=", 9) != 0)
+			return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+			    "status: unknown option '%s'", a->argv[first]);
+		if (status_fields_parse(a->argv[first] + 9, &fields, &bad) == -1)
+			return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+			    "status: expected field names like name,state,pid, found '%s'", bad);
+	}
+	if (first == a->argc) {
+		write_status_reply(a->client, vigild.services, vigild.nservices, fields);
 		*a->deferred = true;	/* the reply is written */
 		return NULL;
 	}
-	if ((r = resolve_names(a->argv + 1, a->argc - 1, &svcs)) != NULL)
+	if ((r = resolve_names(a->argv + first, a->argc - first, &svcs)) != NULL)
 		return r;
-	write_status_reply(a->client, svcs, a->argc - 1);
+	write_status_reply(a->client, svcs, a->argc - first, fields);
 	*a->deferred = true;
 	free(svcs);
 	return NULL;

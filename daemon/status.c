@@ -5,6 +5,9 @@
 #include "config.h"
 #include "vigild.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "signame.h"
 
 static const char *const policy_names[] = {
@@ -47,32 +50,67 @@ exit_json(const struct exit_info *e)
 	return o;
 }
 
-json_t *
-status_service_json(const struct service *s, int64_t now_ms)
-{
-	json_t *o;
+static const char *const field_names[] = {
+	"name", "state", "reason", "since", "restarts", "failures", "last_exit",
+	"autostart", "restart", "pid", "uptime", "next_start_in", NULL,
+};
 
-	o = json_pack("{s:s, s:s, s:s, s:f, s:I, s:I, s:o, s:b, s:s}",
-	    "name", s->conf->name,
-	    "state", service_state_name(s->state),
-	    "reason", s->reason,
-	    "since", s->state_since_wall,
-	    "restarts", (json_int_t)s->restarts,
-	    "failures", (json_int_t)s->failures,
-	    "last_exit", exit_json(&s->last_exit),
-	    "autostart", s->conf->autostart,
-	    "restart", policy_names[s->conf->restart]);
+int
+status_fields_parse(const char *list, unsigned *mask, const char **bad)
+{
+	char buf[512], *save = NULL, *f;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	*mask = 0;
+	for (f = strtok_r(buf, ",", &save); f != NULL; f = strtok_r(NULL, ",", &save)) {
+		size_t i;
+		for (i = 0; field_names[i] != NULL && strcmp(field_names[i], f) != 0; i++)
+			;
+		if (field_names[i] == NULL) {
+			static char unknown[64];
+			snprintf(unknown, sizeof(unknown), "%s", f);
+			*bad = unknown;
+			return -1;
+		}
+		*mask |= 1u << i;
+	}
+	return *mask != 0 ? 0 : -1;
+}
+
+static void
+set_field(json_t *o, unsigned mask, enum status_field f, json_t *v)
+{
+	if (mask & (1u << f))
+		json_object_set_new(o, field_names[f], v);
+	else
+		json_decref(v);
+}
+
+json_t *
+status_service_json(const struct service *s, int64_t now_ms, unsigned mask)
+{
+	json_t *o = json_object();
+	bool has_pid = s->pid > 0;
+
 	if (o == NULL)
 		return NULL;
-	if (s->pid > 0) {
-		json_object_set_new(o, "pid", json_integer(s->pid));
-		json_object_set_new(o, "uptime", json_real((now_ms - s->started_ms) / 1000.0));
-	} else {
-		json_object_set_new(o, "pid", json_null());
-		json_object_set_new(o, "uptime", json_null());
-	}
+	set_field(o, mask, STATUS_NAME, json_string(s->conf->name));
+	set_field(o, mask, STATUS_STATE, json_string(service_state_name(s->state)));
+	set_field(o, mask, STATUS_REASON, json_string(s->reason));
+	if (mask & STATUS_BIT(STATUS_SINCE))
+		set_field(o, mask, STATUS_SINCE, json_real(s->state_since_wall));
+	set_field(o, mask, STATUS_RESTARTS, json_integer(s->restarts));
+	set_field(o, mask, STATUS_FAILURES, json_integer(s->failures));
+	if (mask & STATUS_BIT(STATUS_LAST_EXIT))
+		set_field(o, mask, STATUS_LAST_EXIT, exit_json(&s->last_exit));
+	set_field(o, mask, STATUS_AUTOSTART, json_boolean(s->conf->autostart));
+	set_field(o, mask, STATUS_RESTART, json_string(policy_names[s->conf->restart]));
+	set_field(o, mask, STATUS_PID, has_pid ? json_integer(s->pid) : json_null());
+	if (mask & STATUS_BIT(STATUS_UPTIME))
+		set_field(o, mask, STATUS_UPTIME, has_pid ?
+		    json_real((now_ms - s->started_ms) / 1000.0) : json_null());
 	if (s->timer_due_ms > 0 && s->state == SERVICE_BACKOFF)
-		json_object_set_new(o, "next_start_in",
+		set_field(o, mask, STATUS_NEXT_START_IN,
 		    json_real((s->timer_due_ms - now_ms) / 1000.0));
 	return o;
 }

@@ -153,8 +153,17 @@ void		 reap_children(void);
 void		 reap_status_text(int status, char *buf, size_t len);
 void		 reap_leftovers(void);	/* at exit: end what is left of our descendants */
 
-/* status.c */
-json_t		*status_service_json(const struct service *s, int64_t now_ms);
+/* status.c: the fields of a status object, in the order they are sent */
+enum status_field {
+	STATUS_NAME, STATUS_STATE, STATUS_REASON, STATUS_SINCE, STATUS_RESTARTS,
+	STATUS_FAILURES, STATUS_LAST_EXIT, STATUS_AUTOSTART, STATUS_RESTART,
+	STATUS_PID, STATUS_UPTIME, STATUS_NEXT_START_IN
+};
+#define STATUS_BIT(f)	(1u << (f))
+#define STATUS_ALL	0xfffu
+json_t		*status_service_json(const struct service *s, int64_t now_ms, unsigned fields);
+/* "name,state,pid" -> mask; -1 with *bad pointing at the unknown name */
+int		 status_fields_parse(const char *list, unsigned *mask, const char **bad);
 
 /* control.c */
 int		 control_open(const char *path);

@@ -74,7 +74,7 @@ services_json(struct wait *w, int64_t now)
 	json_t *arr = json_array();
 
 	for (size_t i = 0; i < w->n; i++)
-		json_array_append_new(arr, status_service_json(w->svcs[i], now));
+		json_array_append_new(arr, status_service_json(w->svcs[i], now, STATUS_ALL));
 	return arr;
 }
 

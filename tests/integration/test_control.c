@@ -798,3 +798,31 @@ Test(control, check_mode_accepts_a_good_config_and_names_file_and_line_of_a_bad_
 	cr_expect(strstr(slurp(vh_path("check.err")), where) != NULL, "stderr lacks '%s': %s",
 	    where, slurp(vh_path("check.err")));
 }
+
+Test(control, status_fields_limit_the_reply_to_the_named_fields)
+{
+	struct raw c;
+	json_t *reply, *svc, *v;
+	const char *key;
+
+	vh_setup("[service:a]\ncommand = %s\n", vh_testsvc());
+	cr_assert(vh_start());
+	raw_connect(&c);
+	reply = raw_request(&c, "status a");
+	svc = json_array_get(json_object_get(reply, "services"), 0);
+	cr_expect_not_null(json_object_get(svc, "since"), "a plain status has every field");
+	cr_expect_not_null(json_object_get(svc, "autostart"), "a plain status has every field");
+	json_decref(reply);
+
+	reply = raw_request(&c, "status --fields=name,pid -- a");
+	svc = json_array_get(json_object_get(reply, "services"), 0);
+	cr_expect_eq(json_object_size(svc), 2, "fields: %s", show(svc));
+	json_object_foreach(svc, key, v)
+		cr_expect(strcmp(key, "name") == 0 || strcmp(key, "pid") == 0, "extra %s", key);
+	json_decref(reply);
+
+	expect_error(raw_request(&c, "status --fields=name,bogus"), "bad-request",
+	    "unknown field");
+	expect_error(raw_request(&c, "status --colour"), "bad-request", "unknown option");
+	raw_close(&c);
+}
