@@ -508,8 +508,6 @@ values_service_free(struct service_conf *sc)
 	free(sc->command);
 	words_free(sc->argv);
 	words_free(sc->exec_paths);
-	if (sc->envp != environ)
-		free(sc->envp);	/* its strings are borrowed: see env_build */
 	words_free(sc->environment);
 	free(sc->directory);
 	free(sc->user);
@@ -565,30 +563,35 @@ env_set_later(char *const *words, size_t from, const char *entry)
  * vigild's environment (unless cleared) minus what the user sets, then the
  * user's words; of a variable the user sets twice the last one wins, so
  * envp never holds two values that getenv and a shell would disagree on.
- * The strings are borrowed, not copied: from environ (vigild never changes
- * its own) and from sc->environment. A service that sets nothing shares
- * environ itself. With a thousand services this is most of their memory.
+ * Composed at each spawn into the caller's scratch array, with strings
+ * borrowed from environ (vigild never changes its own) and sc->environment:
+ * kept per service, a thousand copies of it were most of vigild's memory.
  */
-static int
-env_build(struct service_conf *sc)
+char **
+config_service_envp(const struct service_conf *sc, char ***scratch, size_t *cap)
 {
 	char *const *base = sc->clear_environment ? NULL : environ;
 	size_t nbase = words_count(base), nuser = words_count(sc->environment);
 	size_t n = 0;
+	char **envp;
 
-	if (nuser == 0 && !sc->clear_environment) {
-		sc->envp = environ;
-		return 0;
+	if (nuser == 0 && !sc->clear_environment)
+		return environ;
+	if (nbase + nuser + 1 > *cap) {
+		if ((envp = reallocarray(*scratch, nbase + nuser + 1, sizeof(char *))) == NULL)
+			return NULL;
+		*scratch = envp;
+		*cap = nbase + nuser + 1;
 	}
-	if ((sc->envp = calloc(nbase + nuser + 1, sizeof(char *))) == NULL)
-		return -1;
+	envp = *scratch;
 	for (size_t i = 0; i < nbase; i++)
 		if (!env_set_later(sc->environment, 0, base[i]))
-			sc->envp[n++] = base[i];
+			envp[n++] = base[i];
 	for (size_t i = 0; i < nuser; i++)
 		if (!env_set_later(sc->environment, i + 1, sc->environment[i]))
-			sc->envp[n++] = sc->environment[i];
-	return 0;
+			envp[n++] = sc->environment[i];
+	envp[n] = NULL;
+	return envp;
 }
 
 static const char *
@@ -606,7 +609,7 @@ env_get(char *const *envp, const char *key)
 static int
 exec_paths_build(struct service_conf *sc)
 {
-	const char *argv0 = sc->argv[0], *path, *p;
+	const char *argv0 = sc->argv[0], *path = NULL, *p;
 	size_t n = 1, i = 0;
 
 	if (strchr(argv0, '/') != NULL) {
@@ -614,7 +617,13 @@ exec_paths_build(struct service_conf *sc)
 			return -1;
 		return (sc->exec_paths[0] = strdup(argv0)) == NULL ? -1 : 0;
 	}
-	if ((path = env_get(sc->envp, "PATH")) == NULL)
+	/* the service's own PATH if it sets one, else the one it inherits */
+	for (size_t k = words_count(sc->environment); k-- > 0 && path == NULL; )
+		if (strncmp(sc->environment[k], "PATH=", 5) == 0)
+			path = sc->environment[k] + 5;
+	if (path == NULL && !sc->clear_environment)
+		path = env_get(environ, "PATH");
+	if (path == NULL)
 		path = DEFAULT_PATH;
 	for (p = path; *p != '\0'; p++)
 		n += *p == ':';
@@ -695,7 +704,7 @@ values_service_finish(struct service_conf *sc, struct value_error *e)
 	if (sc->environment == NULL &&
 	    (sc->environment = calloc(1, sizeof(char *))) == NULL)
 		return out_of_memory(e);
-	if (env_build(sc) == -1 || ids_build(sc) == -1)
+	if (ids_build(sc) == -1)
 		return out_of_memory(e);
 	if (sc->argv != NULL && exec_paths_build(sc) == -1)
 		return out_of_memory(e);

@@ -63,15 +63,56 @@ service_new(const struct service_conf *conf, const struct service_ops *ops)
 		gettimeofday(&tv, NULL);
 		s->state_since_wall = tv.tv_sec + tv.tv_usec / 1e6;
 	}
-	snprintf(s->reason, sizeof(s->reason), "%s",
-	    conf->autostart ? "not started yet" : "autostart is off");
+	if ((s->reason = strdup(conf->autostart ? "not started yet" : "autostart is off")) == NULL) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
 void
 service_free(struct service *s)
 {
+	if (s == NULL)
+		return;
+	free(s->reason);
+	free(s->last_exit.spawn_error);
 	free(s);
+}
+
+/*
+ * Reasons are allocated to fit: a thousand services cost a thousand short
+ * strings, not a thousand 256-byte buffers. Out of memory keeps the old one.
+ */
+static void
+set_reason(struct service *s, const char *fmt, va_list ap)
+{
+	char *r;
+
+	if (vasprintf(&r, fmt, ap) == -1)
+		return;
+	free(s->reason);
+	s->reason = r;
+}
+
+static void
+set_reasonf(struct service *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+set_reasonf(struct service *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_reason(s, fmt, ap);
+	va_end(ap);
+}
+
+static void
+clear_exit(struct exit_info *e)
+{
+	free(e->spawn_error);
+	memset(e, 0, sizeof(*e));
 }
 
 static void
@@ -88,7 +129,7 @@ service_set_state(struct service *s, enum service_state next, const char *fmt, .
 		fatalx("%s: broken invariant: transition %s -> %s", s->conf->name,
 		    state_names[from], state_names[next]);
 	va_start(ap, fmt);
-	vsnprintf(s->reason, sizeof(s->reason), fmt, ap);
+	set_reason(s, fmt, ap);
 	va_end(ap);
 	s->state = next;
 	s->state_since_ms = s->ops->now_ms();
@@ -162,8 +203,8 @@ service_spawn(struct service *s, const char *why)
 	if (s->ops->spawn(s, err, sizeof(err)) == -1) {
 		s->pid = 0;
 		/* this attempt has no process: do not mix in the previous one's exit */
-		memset(&s->last_exit, 0, sizeof(s->last_exit));
-		snprintf(s->last_exit.spawn_error, sizeof(s->last_exit.spawn_error), "%s", err);
+		clear_exit(&s->last_exit);
+		s->last_exit.spawn_error = strdup(err);
 		if (s->conf->restart == RESTART_NEVER)
 			service_set_state(s, SERVICE_EXITED, "%s", err);
 		else
@@ -264,6 +305,7 @@ record_exit(struct service *s, int status, const struct rusage *ru, int64_t now)
 	struct timeval tv;
 
 	gettimeofday(&tv, NULL);
+	clear_exit(e);
 	e->valid = true;
 	e->pid = s->pid;
 	e->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
@@ -274,7 +316,6 @@ record_exit(struct service *s, int status, const struct rusage *ru, int64_t now)
 	e->cpu_user = ru ? ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6 : 0;
 	e->cpu_system = ru ? ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6 : 0;
 	e->max_rss_kb = ru ? ru->ru_maxrss : 0;
-	e->spawn_error[0] = '\0';
 }
 
 static bool
@@ -363,7 +404,7 @@ service_timer_fired(struct service *s)
 		    s->conf->name, (long long)s->conf->stop_timeout_ms,
 		    signame_name(s->conf->stop_signal, buf, sizeof(buf)), (int)s->pid);
 		s->ops->kill(s->pid, SIGKILL);
-		snprintf(s->reason, sizeof(s->reason), "stop_timeout passed; sent KILL");
+		set_reasonf(s, "stop_timeout passed; sent KILL");
 		break;
 	default:
 		break;

@@ -22,7 +22,7 @@ exit_json(const struct exit_info *e)
 	char buf[16];
 	json_t *o;
 
-	if (!e->valid && e->spawn_error[0] == '\0')
+	if (!e->valid && e->spawn_error == NULL)
 		return json_null();
 	if (!e->valid)	/* the last attempt never reached execve */
 		return json_pack("{s:s}", "spawn_error", e->spawn_error);
@@ -45,7 +45,7 @@ exit_json(const struct exit_info *e)
 		json_object_set_new(o, "signal", json_null());
 		json_object_set_new(o, "core_dumped", json_false());
 	}
-	if (e->spawn_error[0] != '\0')
+	if (e->spawn_error != NULL)
 		json_object_set_new(o, "spawn_error", json_string(e->spawn_error));
 	return o;
 }

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,8 @@
 #include "spawn.h"
 
 struct vigild vigild;
+static char	**envp_scratch;	/* one spawn at a time: one array serves them all */
+static size_t	  envp_cap;
 
 static int
 ops_spawn(struct service *s, char *err, size_t errlen)
@@ -23,7 +26,7 @@ ops_spawn(struct service *s, char *err, size_t errlen)
 	const struct service_conf *c = s->conf;
 	struct spawn_request req = {
 		.argv = c->argv,
-		.envp = c->envp,
+		.envp = config_service_envp(c, &envp_scratch, &envp_cap),
 		.exec_paths = c->exec_paths,
 		.directory = c->directory,
 		.umask = c->umask,
@@ -40,6 +43,10 @@ ops_spawn(struct service *s, char *err, size_t errlen)
 	struct spawn_error e;
 	pid_t pid;
 
+	if (req.envp == NULL) {
+		snprintf(err, errlen, "spawn failed at environment: out of memory");
+		return -1;
+	}
 	if ((pid = spawn_process(&req, &e)) == -1) {
 		spawn_error_text(&e, err, errlen);
 		return -1;
@@ -190,5 +197,8 @@ supervisor_free(void)
 	}
 	free(vigild.services);
 	vigild.services = NULL;
+	free(envp_scratch);
+	envp_scratch = NULL;
+	envp_cap = 0;
 	vigild.nservices = 0;
 }

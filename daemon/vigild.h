@@ -32,7 +32,6 @@ struct service_conf {
 	char	 *command;	/* as written */
 	char	**argv;		/* split command */
 	char	**exec_paths;	/* execve candidates: argv[0] itself if it has a '/', else PATH entries joined with it */
-	char	**envp;		/* the full environment the service gets; strings borrowed from environ and environment */
 	char	**environment;	/* just the KEY=VALUE words the user wrote */
 	bool	  clear_environment;
 	char	 *directory;	/* NULL: vigild's own */
@@ -93,7 +92,7 @@ struct exit_info {
 	int64_t	  ran_ms;	/* how long it ran */
 	double	  cpu_user, cpu_system;	/* seconds */
 	long	  max_rss_kb;
-	char	  spawn_error[256];	/* set when the process never reached execve */
+	char	 *spawn_error;	/* malloc'd, set when the attempt never reached execve */
 };
 
 struct service;
@@ -122,7 +121,7 @@ struct service {
 	unsigned  restarts;	/* automatic restarts since the last start request */
 	bool	  start_after_stop;	/* a restart is under way */
 	bool	  killed;	/* SIGKILL already sent in this stop */
-	char	  reason[256];	/* why it is in its state, for people */
+	char	 *reason;	/* malloc'd: why it is in its state, for people */
 	struct exit_info last_exit;
 	ev_timer  timer;	/* used by the daemon's ops only */
 };
@@ -133,6 +132,8 @@ void		 config_free(struct config *conf);
 void		 config_errors_free(struct config_errors *errs);
 const char	*config_default_path(void);	/* static storage */
 const char	*config_default_socket(void);	/* static storage */
+/* The environment a service starts with: environ itself, or composed in *scratch. */
+char		**config_service_envp(const struct service_conf *sc, char ***scratch, size_t *cap);
 
 /* service.c */
 struct service	*service_new(const struct service_conf *conf, const struct service_ops *ops);

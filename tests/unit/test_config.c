@@ -35,6 +35,16 @@
 
 extern char **environ;
 
+/* The environment the service would be spawned with (composed as vigild does). */
+static char **
+envp_of(const struct service_conf *sc)
+{
+	static char **scratch;
+	static size_t cap;
+
+	return config_service_envp(sc, &scratch, &cap);
+}
+
 static struct config_errors errs;
 
 static void
@@ -145,7 +155,7 @@ Test(config_good, minimal_gets_every_default)
 	assert_words("exec_paths", sc->exec_paths,
 	    (const char *[]){ "/usr/sbin/nginx", NULL });
 	assert_words("environment", sc->environment, (const char *[]){ NULL });
-	assert_words("envp", sc->envp, (const char *const *)environ);
+	assert_words("envp", envp_of(sc), (const char *const *)environ);
 	cr_expect_not(sc->clear_environment, "clear_environment: expected no");
 	cr_expect_null(sc->directory, "directory: expected NULL, got '%s'", sc->directory);
 	cr_expect_null(sc->user, "user: expected NULL, got '%s'", sc->user);
@@ -191,7 +201,7 @@ Test(config_good, full_sets_every_key)
 	assert_words("environment", sc->environment,
 	    (const char *[]){ "A=1", "B=two words", "C=x y", "EMPTY=", NULL });
 	cr_expect(sc->clear_environment, "clear_environment: expected yes");
-	assert_words("envp (cleared)", sc->envp,
+	assert_words("envp (cleared)", envp_of(sc),
 	    (const char *[]){ "A=1", "B=two words", "C=x y", "EMPTY=", NULL });
 	cr_expect_str_eq(sc->directory, "/tmp");
 	cr_expect_str_eq(sc->user, "root");
@@ -226,12 +236,12 @@ Test(config_good, environment_overrides_and_path_lookup)
 	cr_assert(setenv("HOME", "/root-of-vigild", 1) == 0);
 	conf = load_good("good-full.conf");
 	sc = find_service(conf, "path-lookup");
-	cr_expect(has_word(sc->envp, "VIGIL_TEST_INHERITED=yes"),
+	cr_expect(has_word(envp_of(sc), "VIGIL_TEST_INHERITED=yes"),
 	    "envp: vigild's own variables must be inherited");
-	cr_expect(has_word(sc->envp, "HOME=/home/x") && count_prefix(sc->envp, "HOME=") == 1,
+	cr_expect(has_word(envp_of(sc), "HOME=/home/x") && count_prefix(envp_of(sc), "HOME=") == 1,
 	    "envp: environment must replace vigild's HOME, not add a second one");
-	cr_expect(has_word(sc->envp, "PATH=/opt/bin::/usr/bin:") &&
-	    count_prefix(sc->envp, "PATH=") == 1, "envp: expected exactly the user's PATH");
+	cr_expect(has_word(envp_of(sc), "PATH=/opt/bin::/usr/bin:") &&
+	    count_prefix(envp_of(sc), "PATH=") == 1, "envp: expected exactly the user's PATH");
 	assert_words("environment", sc->environment,
 	    (const char *[]){ "PATH=/opt/bin::/usr/bin:", "HOME=/home/x", NULL });
 	assert_words("exec_paths (from the service's PATH, empty entries = .)",
@@ -242,7 +252,7 @@ Test(config_good, environment_overrides_and_path_lookup)
 	    sc->stop_signal);
 
 	sc = find_service(conf, "default-path");
-	assert_words("envp (cleared, nothing set)", sc->envp, (const char *[]){ NULL });
+	assert_words("envp (cleared, nothing set)", envp_of(sc), (const char *[]){ NULL });
 	assert_words("exec_paths (default PATH)", sc->exec_paths, (const char *[]){
 	    "/usr/local/sbin/prog", "/usr/local/bin/prog", "/usr/sbin/prog",
 	    "/usr/bin/prog", "/sbin/prog", "/bin/prog", NULL });
@@ -251,7 +261,7 @@ Test(config_good, environment_overrides_and_path_lookup)
 	sc = find_service(conf, "env-twice");
 	assert_words("environment (as written)", sc->environment,
 	    (const char *[]){ "X=1", "Y=2", "X=3", NULL });
-	cr_expect(has_word(sc->envp, "X=3") && count_prefix(sc->envp, "X=") == 1,
+	cr_expect(has_word(envp_of(sc), "X=3") && count_prefix(envp_of(sc), "X=") == 1,
 	    "envp: of X=1 and X=3 only the last may reach the service");
 	done(conf);
 }
