@@ -610,6 +610,7 @@ build_service(struct load *ld, const struct raw_section *sec)
 		ld->oom = true;
 		return;
 	}
+	values_service_inherit(sc, ld->conf);
 	for (size_t i = 0; i < sec->nkeys; i++) {
 		const struct raw_key *k = &sec->keys[i];
 
@@ -687,6 +688,10 @@ config_load(const char *path, struct config_errors *errs)
 		ld.oom = true;
 	else if (parse_file(&ld, path, true) == 0) {
 		conf->log_level = LOG_LEVEL_INFO;
+		conf->log_max_size = VALUES_LOG_MAX_SIZE;
+		conf->log_keep = VALUES_LOG_KEEP;
+		conf->log_timestamps = true;
+		conf->log_buffer = VALUES_LOG_BUFFER;
 		for (size_t i = 0; i < ld.nsecs; i++)
 			if (ld.secs[i]->kind == SECTION_VIGIL)
 				build_vigil(&ld, ld.secs[i]);
@@ -697,6 +702,9 @@ config_load(const char *path, struct config_errors *errs)
 				build_service(&ld, ld.secs[i]);
 		if (conf->socket_path == NULL &&
 		    (conf->socket_path = strdup(config_default_socket())) == NULL)
+			ld.oom = true;
+		if (conf->log_dir == NULL &&
+		    (conf->log_dir = strdup(config_default_log_dir())) == NULL)
 			ld.oom = true;
 	}
 	if (ld.nerrs > 0 || ld.oom) {
@@ -718,6 +726,7 @@ config_free(struct config *conf)
 	free(conf->services);
 	free(conf->file);
 	free(conf->socket_path);
+	free(conf->log_dir);
 	free(conf->include);
 	free(conf);
 }
@@ -776,5 +785,23 @@ config_default_socket(void)
 	else
 		snprintf(path, sizeof(path), "/tmp/vigil-%u/vigil.sock",
 		    (unsigned)geteuid());
+	return path;
+}
+
+/* /var/log/vigil as root; else $XDG_STATE_HOME/vigil or ~/.local/state/vigil. */
+const char *
+config_default_log_dir(void)
+{
+	static char path[PATH_MAX];
+	const char *dir;
+
+	if (geteuid() == 0)
+		return "/var/log/vigil";
+	if ((dir = xdg_dir("XDG_STATE_HOME")) != NULL)
+		snprintf(path, sizeof(path), "%s/vigil", dir);
+	else if ((dir = getenv("HOME")) != NULL && dir[0] == '/')
+		snprintf(path, sizeof(path), "%s/.local/state/vigil", dir);
+	else
+		snprintf(path, sizeof(path), "/tmp/vigil-%u/log", (unsigned)geteuid());
 	return path;
 }

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "config_values.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -164,6 +165,112 @@ value_log_level(void *obj, size_t off, const char *v, struct value_error *e)
 	if (log_level_parse(v, FIELD(obj, off, enum log_level)) == -1)
 		return expected(e, v, "error, warn, notice, info or debug");
 	return 0;
+}
+
+/* Sizes as people write them: 65536, 64K, 10M, 1G (powers of 1024). */
+static int
+value_size(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	unsigned long long n;
+	char *end;
+	int shift = 0;
+
+	if (!isdigit((unsigned char)*v))
+		return expected(e, v, "a size like 65536, 64K, 10M or 1G");
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (strcmp(end, "K") == 0 || strcmp(end, "k") == 0)
+		shift = 10;
+	else if (strcmp(end, "M") == 0)
+		shift = 20;
+	else if (strcmp(end, "G") == 0)
+		shift = 30;
+	else if (*end != '\0')
+		return expected(e, v, "a size like 65536, 64K, 10M or 1G");
+	if (errno != 0 || n > (1ULL << 40) >> shift)
+		return expected(e, v, "a size of at most 1024G");
+	*FIELD(obj, off, int64_t) = (int64_t)(n << shift);
+	return 0;
+}
+
+static int
+value_log_keep(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (!isdigit((unsigned char)*v) || *end != '\0' || errno != 0 || n > 1000)
+		return expected(e, v, "a number of files from 0 to 1000");
+	*FIELD(obj, off, unsigned) = (unsigned)n;
+	return 0;
+}
+
+static int
+value_log_target(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	if (strcmp(v, "stderr") == 0)
+		*FIELD(obj, off, enum log_target) = LOG_TARGET_STDERR;
+	else if (strcmp(v, "syslog") == 0)
+		*FIELD(obj, off, enum log_target) = LOG_TARGET_SYSLOG;
+	else
+		return expected(e, v, "stderr or syslog");
+	return 0;
+}
+
+static int
+value_log_dir(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	char **field = FIELD(obj, off, char *);
+
+	if (v[0] != '/')
+		return expected(e, v, "an absolute path");
+	free(*field);
+	if ((*field = strdup(v)) == NULL)
+		return out_of_memory(e);
+	return 0;
+}
+
+/* log | null | inherit | file:PATH, and for stderr also "stdout" */
+static int
+value_output(struct service_conf *sc, bool is_stderr, const char *v, struct value_error *e)
+{
+	enum output_target *to = is_stderr ? &sc->stderr_to : &sc->stdout_to;
+	char **path = is_stderr ? &sc->stderr_path : &sc->stdout_path;
+
+	if (strcmp(v, "log") == 0)
+		*to = OUTPUT_TO_LOG;
+	else if (strcmp(v, "null") == 0)
+		*to = OUTPUT_TO_NULL;
+	else if (strcmp(v, "inherit") == 0)
+		*to = OUTPUT_TO_INHERIT;
+	else if (is_stderr && strcmp(v, "stdout") == 0)
+		*to = OUTPUT_TO_STDOUT;
+	else if (strncmp(v, "file:", 5) == 0 && v[5] == '/') {
+		free(*path);
+		if ((*path = strdup(v + 5)) == NULL)
+			return out_of_memory(e);
+		*to = OUTPUT_TO_FILE;
+	} else
+		return expected(e, v, is_stderr ?
+		    "log, null, inherit, stdout or file:/absolute/path" :
+		    "log, null, inherit or file:/absolute/path");
+	return 0;
+}
+
+static int
+value_stdout(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	(void)off;
+	return value_output(obj, false, v, e);
+}
+
+static int
+value_stderr(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	(void)off;
+	return value_output(obj, true, v, e);
 }
 
 static int
@@ -353,6 +460,12 @@ static const struct value_key {
 	{ "socket",		VIGIL,	 value_socket,		V(socket_path) },
 	{ "include",		VIGIL,	 value_include,		V(include) },
 	{ "log_level",		VIGIL,	 value_log_level,	V(log_level) },
+	{ "log_target",		VIGIL,	 value_log_target,	V(log_target) },
+	{ "log_dir",		VIGIL,	 value_log_dir,		V(log_dir) },
+	{ "log_max_size",	VIGIL,	 value_size,		V(log_max_size) },
+	{ "log_keep",		VIGIL,	 value_log_keep,	V(log_keep) },
+	{ "log_timestamps",	VIGIL,	 value_bool,		V(log_timestamps) },
+	{ "log_buffer",		VIGIL,	 value_size,		V(log_buffer) },
 	{ "command",		SERVICE, value_command,		S(command) },
 	{ "environment",	SERVICE, value_environment,	S(environment) },
 	{ "clear_environment",	SERVICE, value_bool,		S(clear_environment) },
@@ -368,6 +481,12 @@ static const struct value_key {
 	{ "start_retries",	SERVICE, value_start_retries,	S(start_retries) },
 	{ "stop_signal",	SERVICE, value_signal,		S(stop_signal) },
 	{ "stop_timeout",	SERVICE, value_duration,	S(stop_timeout_ms) },
+	{ "stdout",		SERVICE, value_stdout,		S(stdout_to) },
+	{ "stderr",		SERVICE, value_stderr,		S(stderr_to) },
+	{ "log_max_size",	SERVICE, value_size,		S(log_max_size) },
+	{ "log_keep",		SERVICE, value_log_keep,	S(log_keep) },
+	{ "log_timestamps",	SERVICE, value_bool,		S(log_timestamps) },
+	{ "log_buffer",		SERVICE, value_size,		S(log_buffer) },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -491,11 +610,26 @@ values_service_new(const char *name, const char *file, int line)
 	sc->start_retries = 0;
 	sc->stop_signal = SIGTERM;
 	sc->stop_timeout_ms = 10 * 1000;
+	sc->stdout_to = OUTPUT_TO_LOG;
+	sc->stderr_to = OUTPUT_TO_LOG;
+	sc->log_max_size = VALUES_LOG_MAX_SIZE;
+	sc->log_keep = VALUES_LOG_KEEP;
+	sc->log_timestamps = true;
+	sc->log_buffer = VALUES_LOG_BUFFER;
 	if (sc->name == NULL || sc->file == NULL) {
 		values_service_free(sc);
 		return NULL;
 	}
 	return sc;
+}
+
+void
+values_service_inherit(struct service_conf *sc, const struct config *conf)
+{
+	sc->log_max_size = conf->log_max_size;
+	sc->log_keep = conf->log_keep;
+	sc->log_timestamps = conf->log_timestamps;
+	sc->log_buffer = conf->log_buffer;
 }
 
 void
@@ -510,6 +644,8 @@ values_service_free(struct service_conf *sc)
 	words_free(sc->exec_paths);
 	words_free(sc->environment);
 	free(sc->directory);
+	free(sc->stdout_path);
+	free(sc->stderr_path);
 	free(sc->user);
 	free(sc->group);
 	free(sc->groups);

@@ -12,6 +12,11 @@
 
 #define VALUE_SHOWN_MAX	60	/* longer values are cut and end in "..." */
 
+/* Output defaults, for [vigil] and so for every service */
+#define VALUES_LOG_MAX_SIZE	(10 * 1024 * 1024)
+#define VALUES_LOG_KEEP		5
+#define VALUES_LOG_BUFFER	(64 * 1024)
+
 enum value_section {
 	VALUE_SECTION_VIGIL,	/* [vigil]: keys fill a struct config */
 	VALUE_SECTION_SERVICE	/* [service:NAME]: keys fill a struct service_conf */
@@ -31,6 +36,8 @@ void	 values_quote(char *buf, size_t len, const char *value);
 
 int	 values_service_name(const char *name, struct value_error *e);
 struct service_conf *values_service_new(const char *name, const char *file, int line);
+/* Take [vigil]'s log_* values as this service's defaults. */
+void	 values_service_inherit(struct service_conf *sc, const struct config *conf);
 void	 values_service_free(struct service_conf *sc);
 int	 values_check_delays(const struct service_conf *sc, const char *key,
 	    const char *value, struct value_error *e);

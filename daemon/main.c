@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "output.h"
 #include "spawn.h"
 
 static void
@@ -130,13 +131,20 @@ sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 }
 
 static void
+sigusr1_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop, (void)w, (void)revents;
+	output_reopen_all();	/* logrotate moved the files away */
+}
+
+static void
 sigpipe_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	/* watched only so a closed stderr pipe is an EPIPE, not our death */
 	(void)loop, (void)w, (void)revents;
 }
 
-static ev_signal sig_watchers[6];
+static ev_signal sig_watchers[8];	/* at least as many as the table below */
 
 static void
 setup_signals(void)
@@ -146,7 +154,7 @@ setup_signals(void)
 		void (*cb)(struct ev_loop *, ev_signal *, int);
 	} table[] = {
 		{ SIGCHLD, sigchld_cb }, { SIGTERM, sigterm_cb }, { SIGINT, sigterm_cb },
-		{ SIGHUP, sighup_cb }, { SIGPIPE, sigpipe_cb },
+		{ SIGHUP, sighup_cb }, { SIGPIPE, sigpipe_cb }, { SIGUSR1, sigusr1_cb },
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
@@ -238,7 +246,9 @@ main(int argc, char **argv)
 	}
 	log_set_level(conf->log_level);
 	if (daemonize)
-		ready_fd = detach();
+		ready_fd = detach();	/* and logs to syslog from then on */
+	else if (conf->log_target == LOG_TARGET_SYSLOG)
+		log_to_syslog();
 	rc = run(conf, ready_fd);
 	supervisor_free();
 	config_free(conf);

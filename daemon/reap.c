@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include "output.h"
 #include "signame.h"
 
 void
@@ -56,6 +57,8 @@ reap_children(void)
 			break;
 		}
 		if ((s = supervisor_find_pid(pid)) != NULL) {
+			/* its last words first, then the transition they explain */
+			output_process_ended(s);
 			service_process_ended(s, status, &ru);
 			continue;
 		}

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "output.h"
 #include "spawn.h"
 
 struct vigild vigild;
@@ -37,8 +38,8 @@ ops_spawn(struct service *s, char *err, size_t errlen)
 		.ngroups = c->ngroups,
 		.new_session = true,
 		.stdin_fd = -1,
-		.stdout_fd = -1,
-		.stderr_fd = -1,
+		.stdout_fd = output_child_fd(s, OUTPUT_STDOUT),
+		.stderr_fd = output_child_fd(s, OUTPUT_STDERR),
 	};
 	struct spawn_error e;
 	pid_t pid;
@@ -144,6 +145,8 @@ supervisor_init(struct config *conf)
 		ev_init(&s->timer, timer_cb);
 		s->timer.data = s;
 		vigild.services[vigild.nservices++] = s;
+		if (output_service_init(s) == -1)
+			log_warn("%s: setting up output capture", s->conf->name);
 	}
 	return 0;
 }
@@ -193,6 +196,7 @@ supervisor_free(void)
 {
 	for (size_t i = 0; i < vigild.nservices; i++) {
 		ev_timer_stop(vigild.loop, &vigild.services[i]->timer);
+		output_service_free(vigild.services[i]);
 		service_free(vigild.services[i]);
 	}
 	free(vigild.services);

@@ -23,6 +23,20 @@ enum restart_policy {
 	RESTART_NEVER		/* a death is final: state exited */
 };
 
+/* Where a service's stdout or stderr goes. */
+enum output_target {
+	OUTPUT_TO_LOG,		/* captured: ring buffer, LOG_DIR/NAME.log, followers */
+	OUTPUT_TO_NULL,		/* /dev/null */
+	OUTPUT_TO_INHERIT,	/* vigild's own stdout/stderr */
+	OUTPUT_TO_FILE,		/* appended to a file of the user's, uncaptured */
+	OUTPUT_TO_STDOUT	/* stderr only: merged into stdout's pipe, in order */
+};
+
+enum log_target {
+	LOG_TARGET_STDERR,	/* vigild's own log: stderr, timestamped */
+	LOG_TARGET_SYSLOG	/* vigild's own log: syslog, daemon facility */
+};
+
 /* One [service:NAME] section, resolved and ready to spawn. Owned by its config. */
 struct service_conf {
 	char	 *name;
@@ -53,6 +67,14 @@ struct service_conf {
 	unsigned  start_retries;	/* 0: never give up */
 	int	  stop_signal;
 	int64_t	  stop_timeout_ms;
+
+	enum output_target stdout_to, stderr_to;
+	char	 *stdout_path;	/* for file:PATH */
+	char	 *stderr_path;
+	int64_t	  log_max_size;	/* bytes of NAME.log before it rotates; 0: never */
+	unsigned  log_keep;	/* rotated files kept */
+	bool	  log_timestamps;	/* prefix lines with time and stream */
+	int64_t	  log_buffer;	/* bytes of the in-memory ring of recent lines */
 };
 
 struct config {
@@ -60,6 +82,12 @@ struct config {
 	char	 *socket_path;
 	char	 *include;	/* glob, resolved against the main file's folder */
 	enum log_level log_level;
+	enum log_target log_target;
+	char	 *log_dir;	/* where NAME.log files go */
+	int64_t	  log_max_size;	/* defaults for the services */
+	unsigned  log_keep;
+	bool	  log_timestamps;
+	int64_t	  log_buffer;
 	struct service_conf **services;	/* in file order, includes after the main file */
 	size_t	  nservices;
 };
@@ -96,6 +124,7 @@ struct exit_info {
 };
 
 struct service;
+struct service_output;
 
 /* What the state machine needs from the world; tests pass fakes. */
 struct service_ops {
@@ -124,6 +153,7 @@ struct service {
 	char	 *reason;	/* malloc'd: why it is in its state, for people */
 	struct exit_info last_exit;
 	ev_timer  timer;	/* used by the daemon's ops only */
+	struct service_output *output;	/* output.c's: pipes, ring, log file */
 };
 
 /* config.c */
@@ -132,6 +162,7 @@ void		 config_free(struct config *conf);
 void		 config_errors_free(struct config_errors *errs);
 const char	*config_default_path(void);	/* static storage */
 const char	*config_default_socket(void);	/* static storage */
+const char	*config_default_log_dir(void);	/* static storage */
 /* The environment a service starts with: environ itself, or composed in *scratch. */
 char		**config_service_envp(const struct service_conf *sc, char ***scratch, size_t *cap);
 

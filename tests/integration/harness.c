@@ -89,7 +89,8 @@ vh_setup(const char *services_fmt, ...)
 	ensure_dir();
 	f = fopen(vh.conf, "w");
 	cr_assert_not_null(f, "%s: %s", vh.conf, strerror(errno));
-	fprintf(f, "[vigil]\nsocket = %s\nlog_level = debug\n\n", vh.sock);
+	fprintf(f, "[vigil]\nsocket = %s\nlog_level = debug\nlog_dir = %s/logs\n\n",
+	    vh.sock, vh.dir);
 	va_start(ap, services_fmt);
 	vfprintf(f, services_fmt, ap);
 	va_end(ap);

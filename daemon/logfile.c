@@ -1,0 +1,144 @@
+/*
+ * logfile.c: writing a service's log file. Writes are whole batches of
+ * whole lines, so rotation never splits a line. Errors (no space, folder
+ * gone, permissions) are logged once with the OS error, then the bytes are
+ * counted as dropped and the file is retried at most once a second until
+ * it works again, which is logged too.
+ */
+#include "config.h"
+#include "logfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define RETRY_US	1000000
+
+static void
+report_failure(struct logfile *lf, const char *what)
+{
+	if (!lf->failing)
+		log_warn("%s: %s %s, dropping output until it works again", lf->who,
+		    what, lf->path);
+	lf->failing = true;
+}
+
+static int
+open_fd(struct logfile *lf)
+{
+	struct stat st;
+
+	lf->fd = open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (lf->fd == -1) {
+		report_failure(lf, "opening");
+		return -1;
+	}
+	lf->size = fstat(lf->fd, &st) == 0 ? st.st_size : 0;
+	return 0;
+}
+
+int
+logfile_open(struct logfile *lf, const char *who, const char *path,
+    int64_t max_size, unsigned keep)
+{
+	memset(lf, 0, sizeof(*lf));
+	lf->who = who;
+	lf->max_size = max_size;
+	lf->keep = keep;
+	lf->fd = -1;
+	if ((lf->path = strdup(path)) == NULL)
+		return -1;
+	open_fd(lf);
+	return 0;
+}
+
+void
+logfile_close(struct logfile *lf)
+{
+	if (lf->fd != -1)
+		close(lf->fd);
+	lf->fd = -1;
+	free(lf->path);
+	lf->path = NULL;
+}
+
+void
+logfile_reopen(struct logfile *lf)
+{
+	if (lf->path == NULL)
+		return;
+	if (lf->fd != -1)
+		close(lf->fd);
+	open_fd(lf);
+}
+
+/* NAME.log.(k-1) -> NAME.log.k from the oldest kept down, then NAME.log -> NAME.log.1 */
+static void
+rotate(struct logfile *lf)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+
+	close(lf->fd);
+	lf->fd = -1;
+	if (lf->keep == 0) {
+		if (unlink(lf->path) == -1 && errno != ENOENT)
+			report_failure(lf, "removing");
+	} else {
+		for (unsigned k = lf->keep; k > 1; k--) {
+			snprintf(from, sizeof(from), "%s.%u", lf->path, k - 1);
+			snprintf(to, sizeof(to), "%s.%u", lf->path, k);
+			if (rename(from, to) == -1 && errno != ENOENT)
+				log_warn("%s: rotating %s", lf->who, from);
+		}
+		snprintf(to, sizeof(to), "%s.1", lf->path);
+		if (rename(lf->path, to) == -1 && errno != ENOENT)
+			log_warn("%s: rotating %s", lf->who, lf->path);
+	}
+	open_fd(lf);
+}
+
+void
+logfile_write(struct logfile *lf, const char *buf, size_t len, int64_t now_us)
+{
+	size_t done = 0;
+
+	if (lf->path == NULL)
+		return;
+	if (lf->fd == -1) {
+		if (now_us < lf->retry_after_us || open_fd(lf) == -1) {
+			lf->retry_after_us = now_us + RETRY_US;
+			lf->dropped += len;
+			return;
+		}
+	}
+	if (lf->max_size > 0 && lf->size > 0 && lf->size + (int64_t)len > lf->max_size)
+		rotate(lf);
+	while (lf->fd != -1 && done < len) {
+		ssize_t n = write(lf->fd, buf + done, len - done);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			report_failure(lf, "writing");
+			/* a fresh open later finds out whether space came back */
+			close(lf->fd);
+			lf->fd = -1;
+			lf->retry_after_us = now_us + RETRY_US;
+			break;
+		}
+		done += (size_t)n;
+		lf->size += n;
+	}
+	lf->dropped += len - done;
+	if (done == len && lf->failing) {
+		log_notice("%s: writing %s works again (%llu bytes were dropped so far)",
+		    lf->who, lf->path, (unsigned long long)lf->dropped);
+		lf->failing = false;
+	}
+}

@@ -1,0 +1,461 @@
+/*
+ * output.c: the pipes between services and vigild. Each service gets its
+ * pipes once, for life; vigild keeps the write ends open too, so the pipes
+ * outlive every run and a grandchild's late output is still read. Reading
+ * is fair: one bounded read per pipe per loop turn, so a flooding service
+ * is slowed by its full pipe and never starves the loop. Lines go to the
+ * ring (always), the log file (when logging) and followers (control.c).
+ */
+#include "config.h"
+#include "vigild.h"
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "logfile.h"
+#include "ring.h"
+
+#define READ_CHUNK	(64 * 1024)	/* one read per pipe per loop turn */
+#define PREFIX_MAX	40		/* "2026-11-28T01:30:36.123456Z out+ " */
+
+struct output_pipe {
+	struct service_output *owner;
+	enum output_stream stream;
+	int		 rfd, wfd;	/* -1 when this stream is not captured */
+	ev_io		 io;
+	char		*partial;	/* the line read so far, OUTPUT_LINE_MAX bytes */
+	size_t		 plen;
+	bool		 cont;		/* the next piece continues a split line */
+};
+
+struct service_output {
+	struct service	*svc;
+	struct output_pipe out, err;
+	int		 file_fd[3];	/* file:PATH targets, by stream; -1 if none */
+	struct ring	 ring;
+	struct logfile	 log;
+	bool		 logging;	/* a log file is configured */
+	struct service_output *next;	/* every service's, for reopen */
+};
+
+/* Until control.c serves followers, nobody listens; its definition wins. */
+__attribute__((weak)) void
+control_log_line(struct service *s, const struct log_line *line)
+{
+	(void)s;
+	(void)line;
+}
+
+static struct service_output *all_outputs;
+static int	devnull = -1;
+static char	scratch[READ_CHUNK];		/* one read at a time */
+static char	*batch;				/* formatted lines for one file write */
+static size_t	 batch_len, batch_cap;
+
+const char *
+output_stream_name(enum output_stream stream)
+{
+	return stream == OUTPUT_STDERR ? "err" : "out";
+}
+
+static int64_t
+now_usec(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static void
+batch_add(const char *p, size_t n)
+{
+	if (batch_len + n > batch_cap) {
+		size_t ncap = batch_cap ? batch_cap : 2 * READ_CHUNK;
+		char *nb;
+		while (ncap < batch_len + n)
+			ncap *= 2;
+		if ((nb = realloc(batch, ncap)) == NULL)
+			return;	/* the ring still has the line */
+		batch = nb;
+		batch_cap = ncap;
+	}
+	memcpy(batch + batch_len, p, n);
+	batch_len += n;
+}
+
+/* One line or piece: ring, file batch, followers. */
+static void
+emit(struct output_pipe *p, const char *text, size_t len, bool partial, int64_t usec,
+    const char *prefix, size_t prefix_len)
+{
+	struct service_output *o = p->owner;
+	struct log_line line = { usec, p->stream, p->cont, partial, len, text };
+
+	ring_push(&o->ring, usec, (uint8_t)p->stream, (uint8_t)(p->cont | partial << 1),
+	    text, len);
+	if (o->logging) {
+		if (prefix_len > 0) {
+			batch_add(prefix, prefix_len);
+			if (p->cont)	/* "out+ " marks the rest of a split line */
+				batch[batch_len - 1] = '+', batch_add(" ", 1);
+		} else if (p->cont) {
+			batch_add("+ ", 2);
+		}
+		batch_add(text, len);
+		batch_add("\n", 1);
+	}
+	control_log_line(o->svc, &line);
+}
+
+/* "2026-11-28T01:30:36.123456Z out " for every line of one read */
+static size_t
+format_prefix(const struct output_pipe *p, int64_t usec, char *buf)
+{
+	time_t secs = (time_t)(usec / 1000000);
+	struct tm tm;
+	size_t n;
+
+	if (!p->owner->svc->conf->log_timestamps)
+		return 0;
+	gmtime_r(&secs, &tm);
+	n = strftime(buf, PREFIX_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
+	n += (size_t)snprintf(buf + n, PREFIX_MAX - n, ".%06dZ %s ",
+	    (int)(usec % 1000000), output_stream_name(p->stream));
+	return n;
+}
+
+/* Split data into lines, carrying an unfinished one over in p->partial. */
+static void
+take_bytes(struct output_pipe *p, const char *data, size_t len, int64_t usec)
+{
+	char prefix[PREFIX_MAX];
+	size_t plen = format_prefix(p, usec, prefix);
+
+	while (len > 0) {
+		const char *nl = memchr(data, '\n', len);
+		size_t n = nl != NULL ? (size_t)(nl - data) : len;
+
+		if (p->plen == 0 && nl != NULL && n <= OUTPUT_LINE_MAX) {
+			emit(p, data, n, false, usec, prefix, plen);	/* the common case: no copy */
+			p->cont = false;
+		} else {
+			size_t room = OUTPUT_LINE_MAX - p->plen, take = n < room ? n : room;
+			memcpy(p->partial + p->plen, data, take);
+			p->plen += take;
+			if (p->plen == OUTPUT_LINE_MAX && (nl == NULL || take < n)) {
+				emit(p, p->partial, p->plen, false, usec, prefix, plen);
+				p->plen = 0;
+				p->cont = true;	/* what follows is the same line */
+				data += take;
+				len -= take;
+				continue;
+			}
+			if (nl == NULL)
+				break;
+			emit(p, p->partial, p->plen, false, usec, prefix, plen);
+			p->plen = 0;
+			p->cont = false;
+		}
+		data += n + 1;
+		len -= n + 1;
+	}
+}
+
+static void
+flush_batch(struct service_output *o, int64_t usec)
+{
+	if (o->logging && batch_len > 0)
+		logfile_write(&o->log, batch, batch_len, usec);
+	batch_len = 0;
+}
+
+/* One read: the fairness bound. Returns bytes read, 0 when nothing was there. */
+static ssize_t
+read_once(struct output_pipe *p)
+{
+	ssize_t n = read(p->rfd, scratch, sizeof(scratch));
+	int64_t usec;
+
+	if (n <= 0) {
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			log_warn("%s: reading its %s", p->owner->svc->conf->name,
+			    output_stream_name(p->stream));
+		return 0;
+	}
+	usec = now_usec();
+	take_bytes(p, scratch, (size_t)n, usec);
+	flush_batch(p->owner, usec);
+	return n;
+}
+
+static void
+pipe_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	read_once(w->data);
+}
+
+/* The partial line of a process that ended mid-line is still a line. */
+static void
+flush_partial(struct output_pipe *p)
+{
+	int64_t usec = now_usec();
+	char prefix[PREFIX_MAX];
+	size_t plen;
+
+	if (p->rfd == -1 || p->plen == 0)
+		return;
+	plen = format_prefix(p, usec, prefix);
+	emit(p, p->partial, p->plen, true, usec, prefix, plen);
+	p->plen = 0;
+	p->cont = false;
+	flush_batch(p->owner, usec);
+}
+
+void
+output_process_ended(struct service *s)
+{
+	struct service_output *o = s->output;
+
+	if (o == NULL)
+		return;
+	/* what the dead process wrote is all in the pipe now: take it (bounded) */
+	for (int i = 0; i < 64 && o->out.rfd != -1 && read_once(&o->out) > 0; i++)
+		;
+	for (int i = 0; i < 64 && o->err.rfd != -1 && read_once(&o->err) > 0; i++)
+		;
+	flush_partial(&o->out);
+	flush_partial(&o->err);
+}
+
+static int
+pipe_open(struct output_pipe *p, struct service_output *o, enum output_stream stream)
+{
+	int fds[2];
+
+	p->owner = o;
+	p->stream = stream;
+	p->rfd = p->wfd = -1;
+	/* both ends close-on-exec: the child gets its end through dup2 only */
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return -1;
+	if (fcntl(fds[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    (p->partial = malloc(OUTPUT_LINE_MAX)) == NULL) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	p->rfd = fds[0];
+	p->wfd = fds[1];
+	ev_io_init(&p->io, pipe_cb, p->rfd, EV_READ);
+	p->io.data = p;
+	ev_io_start(vigild.loop, &p->io);
+	return 0;
+}
+
+static void
+pipe_close(struct output_pipe *p)
+{
+	if (p->rfd != -1) {
+		ev_io_stop(vigild.loop, &p->io);
+		close(p->rfd);
+		close(p->wfd);
+	}
+	p->rfd = p->wfd = -1;
+	free(p->partial);
+	p->partial = NULL;
+}
+
+static int
+open_target_file(struct service_output *o, enum output_stream stream, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd == -1) {
+		log_warn("%s: opening %s for its %s; it goes to /dev/null", o->svc->conf->name,
+		    path, output_stream_name(stream));
+		return -1;
+	}
+	o->file_fd[stream] = fd;
+	return 0;
+}
+
+/* mkdir -p for the log folder; the first service to need it makes it. */
+static int
+make_dirs(const char *dir)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (char *p = buf + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+				return -1;
+			if ((*p = c) == '\0')
+				return 0;
+		}
+	}
+}
+
+static void
+start_logfile(struct service_output *o)
+{
+	const struct service_conf *c = o->svc->conf;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s.log", vigild.conf->log_dir, c->name);
+	if (make_dirs(vigild.conf->log_dir) == -1)
+		log_warn("%s: creating the log folder %s", c->name, vigild.conf->log_dir);
+	if (logfile_open(&o->log, c->name, path, c->log_max_size, c->log_keep) == 0)
+		o->logging = true;
+}
+
+int
+output_service_init(struct service *s)
+{
+	const struct service_conf *c = s->conf;
+	struct service_output *o = calloc(1, sizeof(*o));
+
+	if (o == NULL)
+		return -1;
+	if (devnull == -1 && (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		log_warn("opening /dev/null");
+	o->svc = s;
+	o->out.rfd = o->out.wfd = o->err.rfd = o->err.wfd = -1;
+	o->file_fd[0] = o->file_fd[1] = o->file_fd[2] = -1;
+	s->output = o;
+	if (ring_init(&o->ring, (size_t)c->log_buffer) == -1)
+		return -1;
+	if (c->stdout_to == OUTPUT_TO_LOG && pipe_open(&o->out, o, OUTPUT_STDOUT) == -1)
+		log_warn("%s: creating its stdout pipe; it goes to vigild's", c->name);
+	if (c->stderr_to == OUTPUT_TO_LOG && pipe_open(&o->err, o, OUTPUT_STDERR) == -1)
+		log_warn("%s: creating its stderr pipe; it goes to vigild's", c->name);
+	if (c->stdout_to == OUTPUT_TO_FILE)
+		open_target_file(o, OUTPUT_STDOUT, c->stdout_path);
+	if (c->stderr_to == OUTPUT_TO_FILE)
+		open_target_file(o, OUTPUT_STDERR, c->stderr_path);
+	if (o->out.rfd != -1 || o->err.rfd != -1)
+		start_logfile(o);
+	o->next = all_outputs;
+	all_outputs = o;
+	return 0;
+}
+
+void
+output_service_free(struct service *s)
+{
+	struct service_output *o = s->output, **pp;
+
+	if (o == NULL)
+		return;
+	for (pp = &all_outputs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == o) {
+			*pp = o->next;
+			break;
+		}
+	pipe_close(&o->out);
+	pipe_close(&o->err);
+	for (int i = 0; i < 3; i++)
+		if (o->file_fd[i] != -1)
+			close(o->file_fd[i]);
+	ring_free(&o->ring);
+	logfile_close(&o->log);
+	free(o);
+	s->output = NULL;
+	if (all_outputs == NULL) {
+		free(batch);
+		batch = NULL;
+		batch_cap = 0;
+	}
+}
+
+static int
+target_fd(const struct service_output *o, enum output_target to, enum output_stream stream)
+{
+	switch (to) {
+	case OUTPUT_TO_LOG:
+		return stream == OUTPUT_STDOUT ? o->out.wfd : o->err.wfd;
+	case OUTPUT_TO_NULL:
+		return devnull;
+	case OUTPUT_TO_FILE:
+		return o->file_fd[stream] != -1 ? o->file_fd[stream] : devnull;
+	case OUTPUT_TO_INHERIT:
+	case OUTPUT_TO_STDOUT:
+		break;
+	}
+	return -1;
+}
+
+int
+output_child_fd(const struct service *s, enum output_stream stream)
+{
+	const struct service_output *o = s->output;
+	const struct service_conf *c = s->conf;
+
+	if (o == NULL)
+		return -1;
+	if (stream == OUTPUT_STDERR && c->stderr_to == OUTPUT_TO_STDOUT)
+		return target_fd(o, c->stdout_to, OUTPUT_STDOUT);	/* one pipe: order kept */
+	return target_fd(o, stream == OUTPUT_STDOUT ? c->stdout_to : c->stderr_to, stream);
+}
+
+struct foreach_arg {
+	bool	(*fn)(const struct log_line *, void *);
+	void	 *arg;
+};
+
+static bool
+ring_cb(const struct ring_record *r, void *arg)
+{
+	struct foreach_arg *fa = arg;
+	struct log_line line = {
+		r->usec, (enum output_stream)r->stream, (r->flags & 1) != 0,
+		(r->flags & 2) != 0, r->len, r->text,
+	};
+
+	return fa->fn(&line, fa->arg);
+}
+
+void
+output_ring_foreach(const struct service *s, bool (*fn)(const struct log_line *, void *),
+    void *arg)
+{
+	struct foreach_arg fa = { fn, arg };
+
+	if (s->output != NULL)
+		ring_foreach(&s->output->ring, ring_cb, &fa);
+}
+
+const char *
+output_log_path(const struct service *s)
+{
+	return s->output != NULL && s->output->logging ? s->output->log.path : NULL;
+}
+
+uint64_t
+output_dropped_bytes(const struct service *s)
+{
+	return s->output != NULL ? s->output->log.dropped : 0;
+}
+
+void
+output_reopen_all(void)
+{
+	for (struct service_output *o = all_outputs; o != NULL; o = o->next)
+		if (o->logging)
+			logfile_reopen(&o->log);
+	log_notice("reopened the services' log files");
+}
