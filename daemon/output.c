@@ -393,6 +393,8 @@ target_fd(const struct service_output *o, enum output_target to, enum output_str
 	case OUTPUT_TO_FILE:
 		return o->file_fd[stream] != -1 ? o->file_fd[stream] : devnull;
 	case OUTPUT_TO_INHERIT:
+		/* vigild's own fd of that number (for a merged stderr: its stdout) */
+		return stream == OUTPUT_STDOUT ? 1 : 2;
 	case OUTPUT_TO_STDOUT:
 		break;
 	}
