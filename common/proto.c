@@ -20,6 +20,9 @@ const struct proto_command_info proto_commands[] = {
 	{ "restart", "restart [--wait[=DURATION]] [--] NAME...", "stop then start services" },
 	{ "signal", "signal SIGNAL NAME...", "send a signal to each service's process group" },
 	{ "shutdown", "shutdown", "stop every service, then vigild exits" },
+	{ "log", "log [-n N] [--since=DURATION] [--follow] [--] [NAME...]",
+	    "the last lines of output of all or the named services; --follow streams new ones" },
+	{ "log-reopen", "log-reopen", "reopen every log file (after logrotate moved them)" },
 	{ NULL, NULL, NULL },
 };
 

@@ -5,6 +5,7 @@
  * Version history (numbers and names are never reused):
  *   1  hello help status start stop restart signal shutdown;
  *      start/stop/restart take --wait[=DURATION]; status takes --fields=LIST
+ *   2  log, log-reopen; status gains log_file, log_dropped_bytes
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H
@@ -12,10 +13,13 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define PROTO_VERSION	1
+#define PROTO_VERSION	2
 #define PROTO_MAX_LINE	4096	/* bytes in one request line, newline excluded */
 /* How every reply is serialised: compact (so one line), ASCII, short floats */
 #define PROTO_JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
+/* LINE objects of `log`: the same, with the microseconds of "time" kept */
+#define PROTO_LINE_JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(16))
+#define PROTO_LOG_MAX_LINES	1000000	/* the largest `log -n` */
 
 /* Stable error codes: scripts match on these, so never rename one. */
 #define PROTO_ERR_BAD_REQUEST	  "bad-request"	     /* malformed line or arguments */

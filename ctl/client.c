@@ -22,6 +22,8 @@
 
 #define CLIENT_BUF_FIRST	(64 * 1024)
 
+volatile sig_atomic_t client_stop;
+
 int64_t
 client_now_ms(void)
 {
@@ -48,7 +50,7 @@ client_poll(struct ctl_client *c, short events, int64_t deadline)
 		n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (n > 0)
 			return 0;
-		if (n == -1 && errno != EINTR)
+		if (n == -1 && (errno != EINTR || client_stop))
 			return -1;
 	}
 }
@@ -232,6 +234,12 @@ client_read_line(struct ctl_client *c, int64_t deadline, char **line, size_t *le
 			return -1;
 		}
 	}
+}
+
+bool
+client_has_line(const struct ctl_client *c)
+{
+	return c->len > c->used && memchr(c->buf + c->used, '\n', c->len - c->used) != NULL;
 }
 
 int

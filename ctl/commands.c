@@ -8,6 +8,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,8 @@ static int	verb_signal(const struct ctl_options *, int, char **);
 static int	verb_shutdown(const struct ctl_options *, int, char **);
 static int	verb_hello(const struct ctl_options *, int, char **);
 static int	verb_help(const struct ctl_options *, int, char **);
+static int	verb_log(const struct ctl_options *, int, char **);
+static int	verb_log_reopen(const struct ctl_options *, int, char **);
 
 const struct ctl_verb ctl_verbs[] = {
 	{ "status", "status [NAME...]", "state of all or the named services",
@@ -36,6 +39,10 @@ const struct ctl_verb ctl_verbs[] = {
 	    2, -1, verb_signal },
 	{ "shutdown", "shutdown", "stop every service and wait for vigild to exit",
 	    0, 0, verb_shutdown },
+	{ "log", "log [NAME...]", "the last lines of output (-n, --since); -f: then follow",
+	    0, -1, verb_log },
+	{ "log-reopen", "log-reopen", "make vigild reopen the log files (after logrotate)",
+	    0, 0, verb_log_reopen },
 	{ "names", "names", "the configured service names, one per line",
 	    0, 0, verb_names },
 	{ "hello", "hello", "vigild's version and protocol", 0, 0, verb_hello },
@@ -99,7 +106,8 @@ static json_t *
 parse_reply(const char *line, size_t len)
 {
 	json_error_t jerr;
-	json_t *r = json_loadb(line, len, 0, &jerr);
+	/* a service may print NUL bytes: vigild sends them as \u0000 */
+	json_t *r = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
 
 	if (r == NULL) {
 		warnx("unreadable reply from vigild: %s", jerr.text);
@@ -398,4 +406,222 @@ verb_help(const struct ctl_options *o, int argc, char **argv)
 		print_daemon_commands(o, json_object_get(reply, "commands"));
 	json_decref(reply);
 	return CTL_EXIT_OK;
+}
+
+/* log [-n N] [--since=MSms] [--follow] -- NAME...; the buffers hold the option words. */
+static char **
+log_words(const struct ctl_options *o, int argc, char **argv, char *nbuf, char *sbuf,
+    size_t buflen, size_t *n)
+{
+	char **words = calloc((size_t)argc + 6, sizeof(*words));
+
+	if (words == NULL)
+		err(CTL_EXIT_FAILED, NULL);
+	*n = 0;
+	words[(*n)++] = argv[0];
+	if (o->lines >= 0) {
+		snprintf(nbuf, buflen, "%ld", o->lines);
+		words[(*n)++] = "-n";
+		words[(*n)++] = nbuf;
+	}
+	if (o->since_ms >= 0) {
+		snprintf(sbuf, buflen, "--since=%lldms", (long long)o->since_ms);
+		words[(*n)++] = sbuf;
+	}
+	if (o->follow)
+		words[(*n)++] = "--follow";
+	words[(*n)++] = "--";	/* a name is never taken for an option */
+	for (int k = 1; k < argc; k++)
+		words[(*n)++] = argv[k];
+	return words;
+}
+
+/* One request whose ok:false reply --json still prints, as for other verbs. */
+static int
+log_request(const struct ctl_options *o, struct ctl_client *c, char **words, size_t n,
+    int64_t deadline, json_t **reply)
+{
+	struct ctl_options quiet = *o;
+	char *dump;
+	int rc;
+
+	quiet.json = false;	/* log prints LINE objects, not the reply that carries them */
+	if ((rc = request(&quiet, c, words, n, deadline, reply)) != CTL_EXIT_OK)
+		return rc;
+	if (json_is_true(json_object_get(*reply, "ok")))
+		return CTL_EXIT_OK;
+	if (o->json && (dump = json_dumps(*reply, PROTO_JSON_FLAGS)) != NULL) {
+		puts(dump);
+		free(dump);
+	}
+	rc = reply_status(*reply);
+	json_decref(*reply);
+	*reply = NULL;
+	return rc;
+}
+
+static int
+longest_name(char *const *names, size_t n)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (strlen(names[i]) > w)
+			w = strlen(names[i]);
+	return (int)w;
+}
+
+/* Without names, a follower pads to the longest configured name: ask vigild first. */
+static int
+all_names_width(const struct ctl_options *o, struct ctl_client *c, int64_t deadline,
+    int *width)
+{
+	char *words[] = { "status", "--fields=name" };
+	const json_t *svc;
+	json_t *reply;
+	size_t i;
+	int rc;
+
+	if ((rc = log_request(o, c, words, 2, deadline, &reply)) != CTL_EXIT_OK)
+		return rc;
+	json_array_foreach(json_object_get(reply, "services"), i, svc) {
+		const char *name = str_of(svc, "name", "");
+		if ((int)strlen(name) > *width)
+			*width = (int)strlen(name);
+	}
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+static void
+stop_cb(int sig)
+{
+	(void)sig;
+	client_stop = 1;
+}
+
+/* SIGINT and SIGTERM end a follow with status 0: they interrupt the wait, nothing more. */
+static void
+catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = stop_cb;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: poll(2) must return EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Print what vigild streams until it closes, or a signal says stop. */
+static int
+follow_stream(const struct ctl_options *o, struct ctl_client *c, int width)
+{
+	json_t *obj;
+	char *raw;
+	size_t len;
+	int rc;
+
+	for (;;) {
+		/* flush only before waiting: a burst of lines is one write */
+		if (!client_has_line(c) && fflush(stdout) == EOF)
+			return CTL_EXIT_FAILED;
+		rc = client_read_line(c, INT64_MAX, &raw, &len);
+		if (rc == 0 || (rc == -1 && (client_stop || errno == ECONNRESET)))
+			return CTL_EXIT_OK;	/* vigild exited, or we were told to stop */
+		if (rc == -1) {
+			warn("reading from vigild");
+			return CTL_EXIT_UNREACHABLE;
+		}
+		if (o->json) {
+			fwrite(raw, 1, len, stdout);
+			putchar('\n');
+		} else if ((obj = json_loadb(raw, len, JSON_ALLOW_NUL, NULL)) != NULL) {
+			output_log_line(obj, width, o->colour, stdout);
+			json_decref(obj);
+		}
+	}
+}
+
+static int
+log_follow(const struct ctl_options *o, char **words, size_t n, int argc, char **argv)
+{
+	struct ctl_client c = { .fd = -1 };
+	int64_t deadline = client_now_ms() + o->timeout_ms;
+	int width = longest_name(argv + 1, (size_t)argc - 1), rc;
+	json_t *reply = NULL;
+
+	if (argc == 1 && !o->json)
+		rc = all_names_width(o, &c, deadline, &width);
+	else
+		rc = CTL_EXIT_OK;
+	if (rc == CTL_EXIT_OK)
+		rc = log_request(o, &c, words, n, deadline, &reply);
+	json_decref(reply);	/* {"ok":true,"follow":true}: the lines follow */
+	if (rc == CTL_EXIT_OK) {
+		catch_stop_signals();
+		rc = follow_stream(o, &c, width);
+	}
+	client_close(&c);
+	return rc;
+}
+
+static void
+log_print(const struct ctl_options *o, const json_t *lines)
+{
+	const json_t *line;
+	int width = 0;
+	size_t i;
+
+	json_array_foreach(lines, i, line) {
+		const char *name = str_of(line, "service", "");
+		if ((int)strlen(name) > width)
+			width = (int)strlen(name);
+	}
+	json_array_foreach(lines, i, line) {
+		char *dump;
+		if (!o->json) {
+			output_log_line(line, width, o->colour, stdout);
+		} else if ((dump = json_dumps(line, PROTO_LINE_JSON_FLAGS)) != NULL) {
+			puts(dump);	/* as vigild wrote it: same flags, same order */
+			free(dump);
+		}
+	}
+}
+
+static int
+verb_log(const struct ctl_options *o, int argc, char **argv)
+{
+	struct ctl_client c = { .fd = -1 };
+	char nbuf[48], sbuf[48], **words;
+	json_t *reply;
+	size_t n;
+	int rc;
+
+	words = log_words(o, argc, argv, nbuf, sbuf, sizeof(sbuf), &n);
+	if (o->follow) {
+		rc = log_follow(o, words, n, argc, argv);
+	} else {
+		rc = log_request(o, &c, words, n, client_now_ms() + o->timeout_ms, &reply);
+		client_close(&c);
+		if (rc == CTL_EXIT_OK)
+			log_print(o, json_object_get(reply, "lines"));
+		json_decref(reply);
+	}
+	free(words);
+	return rc;
+}
+
+static int
+verb_log_reopen(const struct ctl_options *o, int argc, char **argv)
+{
+	json_t *reply;
+	int rc;
+
+	(void)argc;
+	if ((rc = call(o, argv, 1, o->timeout_ms, &reply)) == CTL_EXIT_OK && !o->json)
+		printf("vigild: reopened the log files\n");
+	json_decref(reply);
+	return rc;
 }

@@ -7,6 +7,7 @@
 #include "vigilctl.h"
 
 #include <err.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -36,7 +37,8 @@ ctl_usage(FILE *f, bool full)
 	char sock[PATH_MAX];
 
 	fprintf(f, "usage: vigilctl [--socket PATH] [--json] [--no-wait] "
-	    "[--timeout DURATION]\n                COMMAND [ARG...]\n");
+	    "[--timeout DURATION]\n                COMMAND [ARG...]\n"
+	    "       vigilctl log [-f] [-n N] [--since DURATION] [NAME...]\n");
 	if (!full) {
 		fprintf(f, "commands:");
 		for (const struct ctl_verb *v = ctl_verbs; v->name != NULL; v++)
@@ -49,6 +51,9 @@ ctl_usage(FILE *f, bool full)
 	    "  -j, --json             print vigild's replies as JSON, as they come\n"
 	    "      --no-wait          start, stop, restart: return once vigild accepted\n"
 	    "      --timeout DURATION give up after this long (default 60s)\n"
+	    "  -n N                   log: the last N lines (default 50)\n"
+	    "  -f, --follow           log: then print new lines until interrupted\n"
+	    "      --since DURATION   log: only lines from the last DURATION\n"
 	    "  -h, --help             this help\n"
 	    "      --version          print the version\n"
 	    "commands:\n",
@@ -81,6 +86,33 @@ set_socket(struct ctl_options *o, const char *value, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+set_lines(struct ctl_options *o, const char *value, char *err, size_t errlen)
+{
+	char *end;
+
+	errno = 0;
+	o->lines = strtol(value, &end, 10);
+	if (value[0] < '0' || value[0] > '9' || *end != '\0' || errno != 0 ||
+	    o->lines > PROTO_LOG_MAX_LINES) {
+		snprintf(err, errlen, "-n: expected a number of lines from 0 to %d, found '%s'",
+		    PROTO_LOG_MAX_LINES, value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_since(struct ctl_options *o, const char *value, char *err, size_t errlen)
+{
+	if (duration_parse(value, &o->since_ms) == -1) {
+		snprintf(err, errlen, "--since: expected a duration like 30s, 5m or 2h, "
+		    "found '%s'", value);
+		return -1;
+	}
+	return 0;
+}
+
 static bool
 name_is(const char *arg, size_t nlen, const char *name)
 {
@@ -96,12 +128,15 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 	const char *value = eq != NULL ? eq + 1 : NULL;
 	bool *flag;
 
-	if (name_is(arg, nlen, "socket") || name_is(arg, nlen, "timeout")) {
+	if (name_is(arg, nlen, "socket") || name_is(arg, nlen, "timeout") ||
+	    name_is(arg, nlen, "since")) {
 		if (value == NULL && (value = argv[++*i]) == NULL) {
 			snprintf(err, errlen, "option '--%.*s' needs a value",
 			    (int)nlen, arg);
 			return -1;
 		}
+		if (name_is(arg, nlen, "since"))
+			return set_since(o, value, err, errlen);
 		return arg[0] == 's' ? set_socket(o, value, err, errlen) :
 		    set_timeout(o, value, err, errlen);
 	}
@@ -113,6 +148,8 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 		flag = &o->help;
 	else if (name_is(arg, nlen, "version"))
 		flag = &o->version;
+	else if (name_is(arg, nlen, "follow"))
+		flag = &o->follow;
 	else
 		flag = NULL;
 	if (flag == NULL) {
@@ -127,10 +164,12 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 	return 0;
 }
 
-/* -j, -h, -s PATH, -sPATH, and clusters like -js PATH. */
+/* -j, -h, -f, -s PATH, -sPATH, -n N, -nN, and clusters like -js PATH. */
 static int
 short_options(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen)
 {
+	const char *value;
+
 	for (const char *p = argv[*i] + 1; *p != '\0'; p++) {
 		switch (*p) {
 		case 'j':
@@ -139,14 +178,18 @@ short_options(char **argv, int *i, struct ctl_options *o, char *err, size_t errl
 		case 'h':
 			o->help = true;
 			break;
+		case 'f':
+			o->follow = true;
+			break;
 		case 's':
-			if (p[1] != '\0')
-				return set_socket(o, p + 1, err, errlen);
-			if (argv[*i + 1] == NULL) {
-				snprintf(err, errlen, "option '-s' needs a value");
+		case 'n':
+			if (p[1] == '\0' && argv[*i + 1] == NULL) {
+				snprintf(err, errlen, "option '-%c' needs a value", *p);
 				return -1;
 			}
-			return set_socket(o, argv[++*i], err, errlen);
+			value = p[1] != '\0' ? p + 1 : argv[++*i];
+			return *p == 's' ? set_socket(o, value, err, errlen) :
+			    set_lines(o, value, err, errlen);
 		default:
 			snprintf(err, errlen, "unknown option '-%c'", *p);
 			return -1;
@@ -163,6 +206,8 @@ ctl_parse_options(int argc, char **argv, struct ctl_options *o, char *err,
 
 	memset(o, 0, sizeof(*o));
 	o->timeout_ms = CTL_TIMEOUT_DEFAULT_MS;
+	o->lines = -1;
+	o->since_ms = -1;
 	if ((o->args = calloc((size_t)argc + 1, sizeof(*o->args))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -260,6 +305,8 @@ ctl_run(struct ctl_options *o)
 		return usage_error("unknown command '%s'", o->args[0]);
 	if ((rc = check_operands(v, o->nargs - 1, o->args + 1)) != CTL_EXIT_OK)
 		return rc;
+	if ((o->follow || o->lines >= 0 || o->since_ms >= 0) && strcmp(v->name, "log") != 0)
+		return usage_error("%s: -n, -f and --since belong to log", v->name);
 	o->socket = resolve_socket(o, sock, sizeof(sock));
 	o->colour = output_use_colour(isatty(STDOUT_FILENO), getenv("NO_COLOR"));
 	return v->run(o, o->nargs, o->args);

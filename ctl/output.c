@@ -358,3 +358,79 @@ output_service_line(const json_t *svc, FILE *f)
 	}
 	fputc('\n', f);
 }
+
+const char *
+output_service_colour(const char *name)
+{
+	/* no red: it would read as an error; FNV-1a spreads similar names apart */
+	static const char *const palette[] = {
+		"\033[36m", "\033[32m", "\033[35m", "\033[34m", "\033[33m",
+		"\033[96m", "\033[92m", "\033[95m", "\033[94m", "\033[93m",
+	};
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619u;
+	return palette[h % (sizeof(palette) / sizeof(palette[0]))];
+}
+
+/* A line's text, with control characters (but tabs) as '?', as in the table */
+static void
+put_log_text(const char *s, size_t len, FILE *f)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f) {	/* C1 control in UTF-8 */
+			fputc('?', f);
+			i++;
+		} else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			fputc('?', f);
+		} else {
+			fputc(c, f);
+		}
+	}
+}
+
+/* "web  " padded to width, coloured on request; blanks when name is NULL */
+static void
+put_log_name(const char *name, int width, bool colour, FILE *f)
+{
+	int w = name != NULL ? (int)text_width(name) : 0;
+
+	if (name != NULL && colour)
+		fprintf(f, "%s", output_service_colour(name));
+	if (name != NULL)
+		put_log_text(name, strlen(name), f);
+	if (name != NULL && colour)
+		fputs(SGR_RESET, f);
+	fprintf(f, "%*s", w < width ? width - w : 0, "");
+}
+
+void
+output_log_line(const json_t *obj, int width, bool colour, FILE *f)
+{
+	const char *name = json_string_value(json_object_get(obj, "service"));
+	const json_t *text = json_object_get(obj, "text");
+	const json_t *skipped = json_object_get(obj, "skipped");
+	const char *stream;
+
+	if (json_is_integer(skipped)) {
+		put_log_name(name, width, colour, f);
+		fprintf(f, " | %s[... %lld lines skipped ...]%s\n", colour ? "\033[2m" : "",
+		    (long long)json_integer_value(skipped), colour ? SGR_RESET : "");
+		return;
+	}
+	if (!json_is_string(text))
+		return;
+	stream = json_string_value(json_object_get(obj, "stream"));
+	put_log_name(name != NULL ? name : "?", width, colour, f);
+	fputc(' ', f);
+	fputc(stream != NULL && strcmp(stream, "err") == 0 ? '!' : '|', f);
+	if (json_is_true(json_object_get(obj, "continued")))
+		fputc('+', f);
+	else if (json_string_length(text) > 0)
+		fputc(' ', f);	/* an empty line ends at its separator */
+	put_log_text(json_string_value(text), json_string_length(text), f);
+	fputc('\n', f);
+}

@@ -7,6 +7,7 @@
 #define VIGILCTL_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,9 @@ struct ctl_options {
 	int64_t		  timeout_ms;	/* deadline of the whole operation */
 	bool		  help;
 	bool		  version;
+	long		  lines;	/* log -n N; -1 when not given */
+	bool		  follow;	/* log -f */
+	int64_t		  since_ms;	/* log --since; -1 when not given */
 	char		**args;		/* the verb and its operands */
 	int		  nargs;
 	bool		  colour;	/* stdout is a TTY and NO_COLOR is unset */
@@ -64,6 +68,8 @@ extern const struct ctl_verb ctl_verbs[];	/* NULL-name terminated */
 const struct ctl_verb *ctl_verb_find(const char *name);
 
 /* client.c */
+/* Set by a signal handler: a wait for vigild gives up with EINTR. */
+extern volatile sig_atomic_t client_stop;
 struct ctl_client {
 	int	 fd;
 	char	*buf;		/* bytes received and not yet handed out */
@@ -86,6 +92,8 @@ int	 client_send(struct ctl_client *c, const char *line, int64_t deadline);
  */
 int	 client_read_line(struct ctl_client *c, int64_t deadline, char **line,
 	    size_t *len);
+/* Whether a whole line is already buffered (then reading it will not wait). */
+bool	 client_has_line(const struct ctl_client *c);
 /* 0 once vigild closes the connection, -1 with errno (ETIMEDOUT) otherwise. */
 int	 client_wait_close(struct ctl_client *c, int64_t deadline);
 void	 client_close(struct ctl_client *c);
@@ -112,5 +120,14 @@ void		 output_seconds(double secs, char *buf, size_t len);
 int		 output_status_table(const json_t *services, FILE *f, bool colour);
 /* "web: running (pid 1234)", "web: stopped" */
 void		 output_service_line(const json_t *svc, FILE *f);
+/* The SGR colour of a service's name in `log`: from a small palette, by its name. */
+const char	*output_service_colour(const char *name);
+/*
+ * One object of a `log` reply or stream: a LINE as "web  | text" ('!' for
+ * stderr, '+' after it for a continuation piece), a {"skipped":N} marker as
+ * "web  | [... N lines skipped ...]"; names padded to width. Anything
+ * else prints nothing. Control characters in the text show as '?'.
+ */
+void		 output_log_line(const json_t *obj, int width, bool colour, FILE *f);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "duration.h"
+#include "logcmd.h"
 #include "proto.h"
 #include "signame.h"
 
@@ -42,8 +43,8 @@ services_array(struct service **svcs, size_t n)
  * Resolve names into services. All or nothing: one unknown name fails the
  * whole request before anything is done. *out is malloc'd.
  */
-static json_t *
-resolve_names(char **names, size_t n, struct service ***out)
+json_t *
+commands_resolve_names(char **names, size_t n, struct service ***out)
 {
 	struct service **svcs = calloc(n ? n : 1, sizeof(*svcs));
 	char unknown[1024] = "";
@@ -160,7 +161,7 @@ cmd_status(struct command_args *a)
 		*a->deferred = true;	/* the reply is written */
 		return NULL;
 	}
-	if ((r = resolve_names(a->argv + first, a->argc - first, &svcs)) != NULL)
+	if ((r = commands_resolve_names(a->argv + first, a->argc - first, &svcs)) != NULL)
 		return r;
 	write_status_reply(a->client, svcs, a->argc - first, fields);
 	*a->deferred = true;
@@ -213,7 +214,7 @@ run_action(struct command_args *a, void (*action)(struct service *),
 	if ((r = parse_action_options(a, &first, &wait_ms)) != NULL)
 		return r;
 	n = a->argc - first;
-	if ((r = resolve_names(a->argv + first, n, &svcs)) != NULL)
+	if ((r = commands_resolve_names(a->argv + first, n, &svcs)) != NULL)
 		return r;
 	if (vigild.shutting_down && target == WAIT_RUNNING) {
 		free(svcs);
@@ -274,7 +275,7 @@ cmd_signal(struct command_args *a)
 		return proto_reply_error(PROTO_ERR_BAD_SIGNAL,
 		    "signal: expected a signal name like TERM, HUP or USR1, found '%s'",
 		    a->argv[1]);
-	if ((r = resolve_names(a->argv + 2, a->argc - 2, &svcs)) != NULL)
+	if ((r = commands_resolve_names(a->argv + 2, a->argc - 2, &svcs)) != NULL)
 		return r;
 	for (size_t i = 0; i < a->argc - 2; i++) {
 		if (svcs[i]->pid <= 0) {
@@ -311,6 +312,18 @@ cmd_shutdown(struct command_args *a)
 	return r;
 }
 
+static json_t *
+cmd_log(struct command_args *a)
+{
+	return logcmd_log(a->client, a->argv, a->argc, a->deferred);
+}
+
+static json_t *
+cmd_log_reopen(struct command_args *a)
+{
+	return logcmd_reopen(a->argv, a->argc);
+}
+
 static const struct {
 	const char *name;
 	command_fn  fn;
@@ -323,6 +336,8 @@ static const struct {
 	{ "restart", cmd_restart },
 	{ "signal", cmd_signal },
 	{ "shutdown", cmd_shutdown },
+	{ "log", cmd_log },
+	{ "log-reopen", cmd_log_reopen },
 };
 
 json_t *

@@ -1,8 +1,10 @@
 /*
  * control.c: the control socket server. Non-blocking accept, read and
  * write; per-client line assembly and reply buffers with bounds, so a slow,
- * silent or hostile client costs only its own buffers. What a request means
- * belongs to commands.c.
+ * silent or hostile client costs only its own buffers. Followers of
+ * services' output (`log --follow`) get every new line, bounded too: a slow
+ * one skips lines and is told how many. What a request means belongs to
+ * commands.c.
  */
 #include "config.h"
 #include "vigild.h"
@@ -11,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +22,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "logcmd.h"
+#include "output.h"
 #include "proto.h"
 
 #define CONTROL_MAX_CLIENTS	256
 #define CONTROL_OUT_PAUSE	(256 * 1024)	/* stop reading requests above this */
 #define CONTROL_OUT_MAX		(64 * 1024 * 1024)	/* drop a client that never reads */
 #define CONTROL_OUT_KEEP	(64 * 1024)	/* reply buffer kept between requests */
+#define CONTROL_FOLLOW_MAX	(1024 * 1024)	/* a follower's unsent lines: skip beyond this */
+#define CONTROL_FOLLOW_RESUME	(256 * 1024)	/* and resume once it is down to this */
 
 struct control_client {
 	int		 fd;
@@ -37,6 +44,13 @@ struct control_client {
 	size_t		 outlen, outoff, outcap;
 	struct wait	*wait;		/* a parked start/stop/restart */
 	ev_timer	 wait_timer;
+	bool		 following;	/* log --follow: gets lines, reads no more requests */
+	bool		 follow_all;	/* of every service, else of follow[] */
+	struct service	**follow;
+	size_t		 nfollow;
+	bool		 half_closed;	/* a follower that shut down its sending side */
+	uint64_t	 skipped;	/* lines not queued since the follower fell behind */
+	struct service	*skipped_from;	/* their service, NULL once there are several */
 	struct control_client *prev, *next;
 };
 
@@ -46,6 +60,7 @@ static ev_io	 listen_io;
 static ev_timer	 listen_retry;	/* out of fds: accept again later, do not spin */
 static struct control_client *clients;
 static size_t	 nclients;
+static size_t	 nfollowers;	/* so that a line nobody follows costs nothing */
 
 static void	client_process(struct control_client *c);
 
@@ -56,6 +71,9 @@ client_free(struct control_client *c)
 	ev_io_stop(vigild.loop, &c->wio);
 	ev_timer_stop(vigild.loop, &c->wait_timer);
 	wait_free(c->wait);
+	if (c->following)
+		nfollowers--;
+	free(c->follow);
 	close(c->fd);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -103,11 +121,18 @@ client_flush(struct control_client *c)
 	return 0;
 }
 
-/* Read requests only while we are not waiting and the client keeps up. */
+/*
+ * Read requests only while we are not waiting and the client keeps up. A
+ * follower is always read, however far behind it is: that is how we learn
+ * at once that it left.
+ */
 static void
 client_update_reading(struct control_client *c)
 {
-	if (c->wait == NULL && !c->eof && c->outlen - c->outoff < CONTROL_OUT_PAUSE)
+	bool read_on = c->following ? !c->half_closed :
+	    c->wait == NULL && !c->eof && c->outlen - c->outoff < CONTROL_OUT_PAUSE;
+
+	if (read_on)
 		ev_io_start(vigild.loop, &c->rio);
 	else
 		ev_io_stop(vigild.loop, &c->rio);
@@ -118,6 +143,12 @@ control_write(struct control_client *c, const char *buf, size_t len)
 {
 	if (c->eof && c->outlen == 0 && c->outcap > 0)
 		return -1;	/* already dropped for not reading */
+	if (c->outoff > 0 && c->outlen + len > c->outcap) {
+		/* a follower may never drain all: reuse what it has read */
+		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
+		c->outlen -= c->outoff;
+		c->outoff = 0;
+	}
 	if (c->outlen + len > c->outcap) {
 		size_t ncap = c->outcap ? c->outcap : 4096;
 		char *n;
@@ -175,6 +206,68 @@ control_defer(struct control_client *c, struct wait *w)
 }
 
 void
+control_follow(struct control_client *c, struct service **svcs, size_t n)
+{
+	c->following = true;
+	c->follow_all = svcs == NULL;
+	c->follow = svcs;
+	c->nfollow = n;
+	if (c->eof) {	/* it shut down its sending side after asking: keep sending */
+		c->eof = false;
+		c->half_closed = true;
+	}
+	nfollowers++;
+	log_debug("control: client fd %d follows %s%s", c->fd,
+	    svcs == NULL ? "every service" : svcs[0]->conf->name, n > 1 ? " and more" : "");
+}
+
+static bool
+client_follows(const struct control_client *c, const struct service *s)
+{
+	if (!c->following)
+		return false;
+	if (c->follow_all)
+		return true;
+	for (size_t i = 0; i < c->nfollow; i++)
+		if (c->follow[i] == s)
+			return true;
+	return false;
+}
+
+/*
+ * Queue the line for every follower of s, serialised once. Nothing is sent
+ * here: the write watchers send in the next loop turn, many lines at once.
+ */
+void
+control_log_line(struct service *s, const struct log_line *line)
+{
+	static char buf[LOG_LINE_JSON_MAX];
+	struct control_client *c;
+	char *big = NULL;
+	size_t len = 0;
+
+	if (nfollowers == 0)
+		return;
+	for (c = clients; c != NULL; c = c->next) {
+		if (!client_follows(c, s))
+			continue;
+		if (len == 0 &&
+		    (len = logcmd_format_line(s->conf->name, line, buf, sizeof(buf), &big)) == 0)
+			return;	/* out of memory: this line is lost to followers */
+		if (c->skipped > 0 || c->outlen - c->outoff + len > CONTROL_FOLLOW_MAX) {
+			if (c->skipped++ == 0)
+				c->skipped_from = s;
+			else if (c->skipped_from != s)
+				c->skipped_from = NULL;
+			continue;
+		}
+		if (control_write(c, big != NULL ? big : buf, len) == 0)
+			ev_io_start(vigild.loop, &c->wio);
+	}
+	free(big);
+}
+
+void
 control_service_changed(struct service *s)
 {
 	struct control_client *c, *next;
@@ -218,7 +311,8 @@ client_run_lines(struct control_client *c)
 {
 	char *nl;
 
-	while (c->wait == NULL && (nl = memchr(c->in, '\n', c->inlen)) != NULL) {
+	while (c->wait == NULL && !c->following &&
+	    (nl = memchr(c->in, '\n', c->inlen)) != NULL) {
 		size_t used = (size_t)(nl - c->in) + 1;
 		*nl = '\0';
 		if (nl > c->in && nl[-1] == '\r')
@@ -233,6 +327,10 @@ client_run_lines(struct control_client *c)
 		memmove(c->in, c->in + used, c->inlen - used);
 		c->inlen -= used;
 	}
+	if (c->following) {
+		c->inlen = 0;	/* a follower's further requests are ignored */
+		return;
+	}
 	/* full and no newline: the line is too long whatever follows */
 	if (c->wait == NULL && c->inlen >= sizeof(c->in)) {
 		if (!c->discarding)
@@ -243,17 +341,62 @@ client_run_lines(struct control_client *c)
 	}
 }
 
+/* A follower that fell behind has caught up enough: say what it missed, go on. */
+static void
+follower_resume(struct control_client *c)
+{
+	json_t *r;
+
+	if (c->skipped == 0 || c->outlen - c->outoff >= CONTROL_FOLLOW_RESUME)
+		return;
+	r = json_pack("{s:I}", "skipped", (json_int_t)c->skipped);
+	if (r != NULL && c->skipped_from != NULL)
+		json_object_set_new(r, "service", json_string(c->skipped_from->conf->name));
+	control_reply(c, r);
+	c->skipped = 0;
+	c->skipped_from = NULL;
+}
+
 /* Flush, decide whether to read on, and close when the client is done. */
 static void
 client_process(struct control_client *c)
 {
 	client_run_lines(c);
+	/* a follower that caught up hears what it missed, in this same flush */
+	if (c->following && client_flush(c) == 0)
+		follower_resume(c);
 	if (client_flush(c) == -1 ||
 	    (c->eof && c->wait == NULL && c->outlen == c->outoff)) {
 		client_free(c);
 		return;
 	}
 	client_update_reading(c);
+}
+
+/* Whether the peer closed both directions (not just its sending side). */
+static bool
+peer_gone(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+/* A follower sends nothing we act on; reading it only tells when it leaves. */
+static void
+follower_read(struct control_client *c)
+{
+	ssize_t n = recv(c->fd, c->in, sizeof(c->in), MSG_DONTWAIT);
+
+	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EINTR)))
+		return;
+	if (n == 0 && !peer_gone(c->fd)) {
+		/* like socat at the end of its input: it may still read; a send tells */
+		c->half_closed = true;
+		ev_io_stop(vigild.loop, &c->rio);
+		return;
+	}
+	client_free(c);
 }
 
 static void
@@ -263,6 +406,11 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ssize_t n;
 
 	(void)loop;
+	if (c->following) {
+		if (revents & EV_READ)
+			follower_read(c);
+		return;
+	}
 	if (revents & EV_READ) {
 		n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, MSG_DONTWAIT);
 		if (n == 0) {

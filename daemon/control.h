@@ -1,7 +1,7 @@
 /*
  * control.h: what commands.c needs from the control socket server:
  * queueing a reply line, and parking a client on a wait until services
- * reach a state.
+ * reach a state, or turning it into a follower of services' output.
  */
 #ifndef VIGIL_CONTROL_H
 #define VIGIL_CONTROL_H
@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 struct control_client;
+struct service;
 struct wait;
 
 /* Queue one reply line for c; steals reply. */
@@ -17,6 +18,12 @@ void	control_reply(struct control_client *c, json_t *reply);
 int	control_write(struct control_client *c, const char *buf, size_t len);
 /* Park c on w (c owns w from now on); its later requests wait their turn. */
 void	control_defer(struct control_client *c, struct wait *w);
+/*
+ * Make c a follower of the n services in svcs (c owns the malloc'd array),
+ * or of every service when svcs is NULL: from now on it gets each of their
+ * new lines, and its further requests are ignored.
+ */
+void	control_follow(struct control_client *c, struct service **svcs, size_t n);
 
 /* wait.c: a client waiting for services to reach a target */
 enum wait_target {

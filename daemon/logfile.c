@@ -15,18 +15,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 
 #define RETRY_US	1000000
 
+#define REPORT_EVERY_US	(60 * 1000000LL)
+
+/*
+ * Once per trouble, and a disk that fills and frees again and again gets
+ * at most one line a minute: the count in status says the rest.
+ */
 static void
 report_failure(struct logfile *lf, const char *what)
 {
-	if (!lf->failing)
+	struct timespec ts;
+	int64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (!lf->failing && (lf->last_report_us == 0 || now - lf->last_report_us >= REPORT_EVERY_US)) {
 		log_warn("%s: %s %s, dropping output until it works again", lf->who,
 		    what, lf->path);
+		lf->last_report_us = now;
+	}
 	lf->failing = true;
 }
 
@@ -53,9 +67,9 @@ logfile_open(struct logfile *lf, const char *who, const char *path,
 	lf->max_size = max_size;
 	lf->keep = keep;
 	lf->fd = -1;
+	/* opened at the first write: a quiet service costs no fd and no empty file */
 	if ((lf->path = strdup(path)) == NULL)
 		return -1;
-	open_fd(lf);
 	return 0;
 }
 
@@ -74,8 +88,9 @@ logfile_reopen(struct logfile *lf)
 {
 	if (lf->path == NULL)
 		return;
-	if (lf->fd != -1)
-		close(lf->fd);
+	if (lf->fd == -1)
+		return;	/* not open yet, or failing: the next write opens it */
+	close(lf->fd);
 	open_fd(lf);
 }
 
@@ -108,11 +123,16 @@ void
 logfile_write(struct logfile *lf, const char *buf, size_t len, int64_t now_us)
 {
 	size_t done = 0;
+	int64_t before;
 
 	if (lf->path == NULL)
 		return;
 	if (lf->fd == -1) {
-		if (now_us < lf->retry_after_us || open_fd(lf) == -1) {
+		if (now_us < lf->retry_after_us) {
+			lf->dropped += len;
+			return;
+		}
+		if (open_fd(lf) == -1) {
 			lf->retry_after_us = now_us + RETRY_US;
 			lf->dropped += len;
 			return;
@@ -120,12 +140,18 @@ logfile_write(struct logfile *lf, const char *buf, size_t len, int64_t now_us)
 	}
 	if (lf->max_size > 0 && lf->size > 0 && lf->size + (int64_t)len > lf->max_size)
 		rotate(lf);
+	before = lf->size;
 	while (lf->fd != -1 && done < len) {
 		ssize_t n = write(lf->fd, buf + done, len - done);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			report_failure(lf, "writing");
+			/* take back a torn batch: the file keeps whole lines only */
+			if (done > 0 && ftruncate(lf->fd, before) == 0) {
+				lf->size = before;
+				done = 0;
+			}
 			/* a fresh open later finds out whether space came back */
 			close(lf->fd);
 			lf->fd = -1;
@@ -137,7 +163,7 @@ logfile_write(struct logfile *lf, const char *buf, size_t len, int64_t now_us)
 	}
 	lf->dropped += len - done;
 	if (done == len && lf->failing) {
-		log_notice("%s: writing %s works again (%llu bytes were dropped so far)",
+		log_info("%s: writing %s works again (%llu bytes were dropped so far)",
 		    lf->who, lf->path, (unsigned long long)lf->dropped);
 		lf->failing = false;
 	}

@@ -20,6 +20,7 @@ struct logfile {
 	bool	 failing;	/* an error was reported and not yet cleared */
 	int64_t	 retry_after_us;	/* do not retry opening before this */
 	uint64_t dropped;	/* bytes that never reached the file */
+	int64_t	 last_report_us;	/* monotonic time of the last failure report */
 };
 
 int	logfile_open(struct logfile *lf, const char *who, const char *path,

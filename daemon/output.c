@@ -32,7 +32,7 @@ struct output_pipe {
 	enum output_stream stream;
 	int		 rfd, wfd;	/* -1 when this stream is not captured */
 	ev_io		 io;
-	char		*partial;	/* the line read so far, OUTPUT_LINE_MAX bytes */
+	char		*partial;	/* the line read so far, OUTPUT_LINE_MAX bytes; NULL until needed */
 	size_t		 plen;
 	bool		 cont;		/* the next piece continues a split line */
 };
@@ -46,14 +46,6 @@ struct service_output {
 	bool		 logging;	/* a log file is configured */
 	struct service_output *next;	/* every service's, for reopen */
 };
-
-/* Until control.c serves followers, nobody listens; its definition wins. */
-__attribute__((weak)) void
-control_log_line(struct service *s, const struct log_line *line)
-{
-	(void)s;
-	(void)line;
-}
 
 static struct service_output *all_outputs;
 static int	devnull = -1;
@@ -150,9 +142,19 @@ take_bytes(struct output_pipe *p, const char *data, size_t len, int64_t usec)
 			p->cont = false;
 		} else {
 			size_t room = OUTPUT_LINE_MAX - p->plen, take = n < room ? n : room;
+			/* allocated when first needed: most services never leave half a line */
+			if (p->partial == NULL && (p->partial = malloc(OUTPUT_LINE_MAX)) == NULL) {
+				log_warn("%s: keeping a partial line", p->owner->svc->conf->name);
+				return;
+			}
 			memcpy(p->partial + p->plen, data, take);
 			p->plen += take;
-			if (p->plen == OUTPUT_LINE_MAX && (nl == NULL || take < n)) {
+			/*
+			 * Full, and more of this line is in hand: emit a piece. A
+			 * line of exactly OUTPUT_LINE_MAX whose newline has not
+			 * arrived yet waits for it instead of leaving an empty piece.
+			 */
+			if (p->plen == OUTPUT_LINE_MAX && take < n) {
 				emit(p, p->partial, p->plen, false, usec, prefix, plen);
 				p->plen = 0;
 				p->cont = true;	/* what follows is the same line */
@@ -250,8 +252,7 @@ pipe_open(struct output_pipe *p, struct service_output *o, enum output_stream st
 	/* both ends close-on-exec: the child gets its end through dup2 only */
 	if (pipe2(fds, O_CLOEXEC) == -1)
 		return -1;
-	if (fcntl(fds[0], F_SETFL, O_NONBLOCK) == -1 ||
-	    (p->partial = malloc(OUTPUT_LINE_MAX)) == NULL) {
+	if (fcntl(fds[0], F_SETFL, O_NONBLOCK) == -1) {
 		close(fds[0]);
 		close(fds[1]);
 		return -1;

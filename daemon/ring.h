@@ -27,6 +27,7 @@ struct ring_record {
 	const char *text;
 };
 
+/* Nothing is allocated until the first line. */
 int	ring_init(struct ring *r, size_t cap);
 void	ring_free(struct ring *r);
 /* Add a line, evicting the oldest as needed; a line longer than the ring is cut. */

@@ -155,6 +155,8 @@ child_main(void *arg)
 		CHILD_FAIL(c->err, "chdir");
 	if (req->umask >= 0)
 		umask((mode_t)req->umask);
+	if (req->nofile != NULL && setrlimit(RLIMIT_NOFILE, req->nofile) == -1)
+		CHILD_FAIL(c->err, "setrlimit");
 	if (req->set_ids)
 		child_set_ids(req, c->err);
 	sigemptyset(&empty);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 struct spawn_request {
@@ -23,6 +24,7 @@ struct spawn_request {
 	const gid_t	 *groups;
 	size_t		  ngroups;
 	bool		  new_session;	/* setsid(): the child leads its own process group */
+	const struct rlimit *nofile;	/* RLIMIT_NOFILE to restore, NULL: keep vigild's */
 	int		  stdin_fd;	/* -1: /dev/null */
 	int		  stdout_fd;	/* -1: vigild's own */
 	int		  stderr_fd;	/* -1: vigild's own */

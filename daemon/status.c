@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "output.h"
 #include "signame.h"
 
 static const char *const policy_names[] = {
@@ -52,7 +53,8 @@ exit_json(const struct exit_info *e)
 
 static const char *const field_names[] = {
 	"name", "state", "reason", "since", "restarts", "failures", "last_exit",
-	"autostart", "restart", "pid", "uptime", "next_start_in", NULL,
+	"autostart", "restart", "pid", "uptime", "next_start_in", "log_file",
+	"log_dropped_bytes", NULL,
 };
 
 int
@@ -112,5 +114,11 @@ status_service_json(const struct service *s, int64_t now_ms, unsigned mask)
 	if (s->timer_due_ms > 0 && s->state == SERVICE_BACKOFF)
 		set_field(o, mask, STATUS_NEXT_START_IN,
 		    json_real((s->timer_due_ms - now_ms) / 1000.0));
+	if (mask & STATUS_BIT(STATUS_LOG_FILE)) {
+		const char *path = output_log_path(s);
+		set_field(o, mask, STATUS_LOG_FILE, path ? json_string(path) : json_null());
+	}
+	set_field(o, mask, STATUS_LOG_DROPPED_BYTES,
+	    json_integer((json_int_t)output_dropped_bytes(s)));
 	return o;
 }

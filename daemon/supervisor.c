@@ -37,6 +37,7 @@ ops_spawn(struct service *s, char *err, size_t errlen)
 		.groups = c->groups,
 		.ngroups = c->ngroups,
 		.new_session = true,
+		.nofile = vigild.nofile_raised ? &vigild.nofile_orig : NULL,
 		.stdin_fd = -1,
 		.stdout_fd = output_child_fd(s, OUTPUT_STDOUT),
 		.stderr_fd = output_child_fd(s, OUTPUT_STDERR),
@@ -130,9 +131,32 @@ const struct service_ops supervisor_ops = {
 	.changed = ops_changed,
 };
 
+/*
+ * Five descriptors per service (two pipes, a log file) pass the usual soft
+ * limit of 1024 at about two hundred services: take what the hard limit
+ * allows, and give services the limit vigild was started with.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &vigild.nofile_orig) == -1 ||
+	    vigild.nofile_orig.rlim_cur >= vigild.nofile_orig.rlim_max)
+		return;
+	rl = vigild.nofile_orig;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("raising the open files limit to %llu", (unsigned long long)rl.rlim_max);
+		return;
+	}
+	vigild.nofile_raised = true;
+}
+
 int
 supervisor_init(struct config *conf)
 {
+	raise_nofile();
 	vigild.conf = conf;
 	vigild.services = calloc(conf->nservices ? conf->nservices : 1,
 	    sizeof(*vigild.services));

@@ -189,10 +189,11 @@ void		 reap_leftovers(void);	/* at exit: end what is left of our descendants */
 enum status_field {
 	STATUS_NAME, STATUS_STATE, STATUS_REASON, STATUS_SINCE, STATUS_RESTARTS,
 	STATUS_FAILURES, STATUS_LAST_EXIT, STATUS_AUTOSTART, STATUS_RESTART,
-	STATUS_PID, STATUS_UPTIME, STATUS_NEXT_START_IN
+	STATUS_PID, STATUS_UPTIME, STATUS_NEXT_START_IN, STATUS_LOG_FILE,
+	STATUS_LOG_DROPPED_BYTES
 };
 #define STATUS_BIT(f)	(1u << (f))
-#define STATUS_ALL	0xfffu
+#define STATUS_ALL	0x3fffu
 json_t		*status_service_json(const struct service *s, int64_t now_ms, unsigned fields);
 /* "name,state,pid" -> mask; -1 with *bad pointing at the unknown name */
 int		 status_fields_parse(const char *list, unsigned *mask, const char **bad);
@@ -206,6 +207,10 @@ void		 control_service_changed(struct service *s);
 struct control_client;
 /* The reply, or NULL with *deferred set when the handler wrote it or parked c on a wait */
 json_t		*commands_dispatch(struct control_client *c, char **argv, size_t argc, bool *deferred);
+/* Names to services, all or nothing: NULL and *out (malloc'd), or a no-such-service reply. */
+json_t		*commands_resolve_names(char **names, size_t n, struct service ***out);
+
+/* logcmd.c, logread.c: the log and log-reopen requests; see logcmd.h, logread.h */
 
 /* main.c / supervisor.c: the daemon's state */
 struct vigild {
@@ -215,6 +220,8 @@ struct vigild {
 	size_t		  nservices;
 	bool		  shutting_down;
 	int		  exit_code;
+	struct rlimit	  nofile_orig;	/* RLIMIT_NOFILE as vigild found it */
+	bool		  nofile_raised;	/* and services get it back */
 };
 extern struct vigild vigild;
 

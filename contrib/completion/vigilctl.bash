@@ -26,8 +26,9 @@ _vigilctl_names()
 _vigilctl()
 {
 	local cur prev verb i w nops=0 dashdash=
-	local verbs="status start stop restart signal shutdown names hello help"
+	local verbs="status start stop restart signal shutdown log log-reopen names hello help"
 	local opts="--socket --json --no-wait --timeout --help --version -s -j -h"
+	local logopts="-f --follow -n --since"
 	local sigs="HUP INT QUIT KILL USR1 USR2 TERM CONT STOP TSTP WINCH ALRM"
 
 	COMPREPLY=()
@@ -43,6 +44,14 @@ _vigilctl()
 		COMPREPLY=($(compgen -W "1s 10s 30s 60s 5m" -- "$cur"))
 		return
 		;;
+	--since)
+		COMPREPLY=($(compgen -W "1m 10m 1h 24h" -- "$cur"))
+		return
+		;;
+	-n)
+		COMPREPLY=($(compgen -W "10 50 100 1000" -- "$cur"))
+		return
+		;;
 	esac
 
 	# find the verb and count its operands; options may stand anywhere
@@ -51,7 +60,7 @@ _vigilctl()
 		if [[ -z $dashdash ]]; then
 			case $w in
 			--) dashdash=1; continue ;;
-			--socket | -s | --timeout) ((i++)); continue ;;
+			--socket | -s | --timeout | --since | -n) ((i++)); continue ;;
 			-?*) continue ;;
 			esac
 		fi
@@ -63,6 +72,7 @@ _vigilctl()
 	done
 
 	if [[ -z $dashdash && $cur == -* ]]; then
+		[[ $verb == log ]] && opts="$opts $logopts"
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		return
 	fi
@@ -70,7 +80,7 @@ _vigilctl()
 	"")
 		COMPREPLY=($(compgen -W "$verbs" -- "$cur"))
 		;;
-	status | start | stop | restart)
+	status | start | stop | restart | log)
 		COMPREPLY=($(compgen -W "$(_vigilctl_names)" -- "$cur"))
 		;;
 	signal)

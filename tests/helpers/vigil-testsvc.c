@@ -14,6 +14,21 @@
  *                     (setsid), writes its pid to FILE, lives MS ms, exits 0
  *   sleep:MS          sleep MS milliseconds
  *   echo:TEXT         print TEXT and a newline on stdout
+ *   err:TEXT          print TEXT and a newline on stderr
+ *   partial:TEXT      print TEXT on stdout, no newline
+ *   bytes:HEX         write the bytes HEX spells (e.g. ff00410a) on stdout, as is
+ *   line:N[:MS]       print one line of N bytes ('a' + i % 26) and a newline;
+ *                     with MS, the newline is a separate write MS ms later
+ *   count:N           print "line 000000" ... "line N-1" on stdout, one write each
+ *   burst:BYTES       write BYTES/100 lines of 100 bytes ("000000042 xxx...\n")
+ *                     on stdout as fast as possible, in 64 KiB writes
+ *   flood:BYTES:FILE  burst:BYTES again and again until FILE exists
+ *   every:MS:TEXT     print "TEXT 000000", "TEXT 000001", ... every MS ms, forever
+ *   await:FILE        wait until FILE exists (checked every millisecond)
+ *   orphan-echo:TEXT:MS
+ *                     double-fork a grandchild that leaves our group (setsid),
+ *                     waits until we are gone, sleeps MS ms, prints TEXT and a
+ *                     newline on stdout, exits 0
  *   exit:N            exit with code N
  *   raise:SIG         send SIG to ourselves
  *
@@ -21,6 +36,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -171,6 +187,167 @@ do_orphan(const char *arg)
 		;
 }
 
+/* One write(2) per call, so lines from several writers never mix. */
+static void
+put(int fd, const char *text, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, text, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("write");
+		text += n;
+		len -= (size_t)n;
+	}
+}
+
+static void
+put_line(int fd, const char *text)
+{
+	size_t len = strlen(text);
+	char *buf = malloc(len + 1);
+
+	if (buf == NULL)
+		die("malloc");
+	memcpy(buf, text, len);
+	buf[len] = '\n';
+	put(fd, buf, len + 1);
+	free(buf);
+}
+
+static void
+do_bytes(const char *hex)
+{
+	size_t n = strlen(hex) / 2;
+	char *buf = malloc(n + 1);
+
+	if (buf == NULL)
+		die("malloc");
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			die("bytes:HEX");
+		buf[i] = (char)v;
+	}
+	put(1, buf, n);
+	free(buf);
+}
+
+static void
+do_line(const char *arg)
+{
+	size_t n = (size_t)atol(arg);
+	const char *colon = strchr(arg, ':');
+	char *buf = malloc(n + 1);
+
+	if (buf == NULL)
+		die("malloc");
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)('a' + i % 26);
+	buf[n] = '\n';
+	if (colon != NULL) {
+		put(1, buf, n);
+		usleep((useconds_t)atoi(colon + 1) * 1000);
+		put(1, "\n", 1);
+	} else {
+		put(1, buf, n + 1);
+	}
+	free(buf);
+}
+
+static void
+do_count(const char *arg)
+{
+	long n = atol(arg);
+	char line[32];
+
+	for (long i = 0; i < n; i++) {
+		int len = snprintf(line, sizeof(line), "line %06ld\n", i);
+		put(1, line, (size_t)len);
+	}
+}
+
+static void
+do_burst(const char *arg)
+{
+	static char buf[65500];		/* 655 lines of 100 bytes */
+	long lines = atol(arg) / 100, next = 0;
+
+	while (next < lines) {
+		size_t len = 0;
+		for (; next < lines && len + 100 <= sizeof(buf); next++, len += 100) {
+			char num[32];
+			snprintf(num, sizeof(num), "%09ld ", next % 1000000000);
+			memcpy(buf + len, num, 10);
+			memset(buf + len + 10, 'x', 89);
+			buf[len + 99] = '\n';
+		}
+		put(1, buf, len);
+	}
+}
+
+static void
+do_flood(const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+
+	if (colon == NULL)
+		die("flood:BYTES:FILE");
+	while (access(colon + 1, F_OK) != 0)
+		do_burst(arg);
+}
+
+static void
+do_every(const char *arg)
+{
+	char text[4096];
+	const char *colon = strchr(arg, ':');
+	int ms = atoi(arg);
+
+	if (colon == NULL)
+		die("every:MS:TEXT");
+	for (long i = 0; ; i++) {
+		snprintf(text, sizeof(text), "%s %06ld", colon + 1, i);
+		put_line(1, text);
+		usleep((useconds_t)ms * 1000);
+	}
+}
+
+static void
+do_await(const char *file)
+{
+	while (access(file, F_OK) != 0)
+		usleep(1000);
+}
+
+static void
+do_orphan_echo(const char *arg)
+{
+	char text[4096];
+	const char *colon = strrchr(arg, ':');
+	pid_t main_pid = getpid(), pid;
+
+	if (colon == NULL)
+		die("orphan-echo:TEXT:MS");
+	snprintf(text, sizeof(text), "%.*s", (int)(colon - arg), arg);
+	if ((pid = fork()) == -1)
+		die("fork");
+	if (pid == 0) {
+		if (fork() != 0)
+			_exit(0);	/* the middle process: its child is orphaned */
+		setsid();
+		/* gone means reaped too; give up after 60 s so nothing lingers */
+		for (int i = 0; i < 60000 && kill(main_pid, 0) == 0; i++)
+			usleep(1000);
+		usleep((useconds_t)atoi(colon + 1) * 1000);
+		put_line(1, text);
+		_exit(0);
+	}
+	while (waitpid(pid, NULL, 0) == -1)
+		;
+}
+
 static void
 run_action(const char *a)
 {
@@ -197,6 +374,26 @@ run_action(const char *a)
 		usleep((useconds_t)atoi(v) * 1000);
 	else if (strncmp(a, "echo:", 5) == 0)
 		printf("%s\n", v), fflush(stdout);
+	else if (strncmp(a, "err:", 4) == 0)
+		put_line(2, v);
+	else if (strncmp(a, "partial:", 8) == 0)
+		put(1, v, strlen(v));
+	else if (strncmp(a, "bytes:", 6) == 0)
+		do_bytes(v);
+	else if (strncmp(a, "line:", 5) == 0)
+		do_line(v);
+	else if (strncmp(a, "count:", 6) == 0)
+		do_count(v);
+	else if (strncmp(a, "burst:", 6) == 0)
+		do_burst(v);
+	else if (strncmp(a, "flood:", 6) == 0)
+		do_flood(v);
+	else if (strncmp(a, "every:", 6) == 0)
+		do_every(v);
+	else if (strncmp(a, "await:", 6) == 0)
+		do_await(v);
+	else if (strncmp(a, "orphan-echo:", 12) == 0)
+		do_orphan_echo(v);
 	else if (strncmp(a, "exit:", 5) == 0)
 		exit(atoi(v));
 	else if (strncmp(a, "raise:", 6) == 0)

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -314,10 +316,10 @@ vigild_path(void)
 
 /* ---- raw protocol ---- */
 
-Test(control, hello_announces_protocol_1_and_every_v1_command)
+Test(control, hello_announces_protocol_2_and_every_command)
 {
 	static const char *const v1[] = { "hello", "help", "status", "start", "stop",
-	    "restart", "signal", "shutdown" };
+	    "restart", "signal", "shutdown", "log", "log-reopen" };
 	struct raw c;
 	json_t *r, *cmds;
 
@@ -327,7 +329,7 @@ Test(control, hello_announces_protocol_1_and_every_v1_command)
 	raw_connect(&c);
 	r = raw_request(&c, "hello");
 	cr_assert(reply_ok(r), "hello: %s", show(r));
-	cr_expect_eq(json_integer_value(json_object_get(r, "protocol")), 1, "hello: %s", show(r));
+	cr_expect_eq(json_integer_value(json_object_get(r, "protocol")), 2, "hello: %s", show(r));
 	cmds = json_object_get(r, "commands");
 	cr_assert(json_is_array(cmds), "hello without a commands array: %s", show(r));
 	for (size_t i = 0; i < sizeof(v1) / sizeof(v1[0]); i++) {
@@ -825,4 +827,360 @@ Test(control, status_fields_limit_the_reply_to_the_named_fields)
 	    "unknown field");
 	expect_error(raw_request(&c, "status --colour"), "bad-request", "unknown option");
 	raw_close(&c);
+}
+
+/* ---- log: the last lines, and followers ---- */
+
+static void
+touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	fclose(f);
+}
+
+/* `log REQ` until its reply holds at least n lines; the reply (caller decrefs). */
+static json_t *
+log_until(struct raw *c, const char *req, size_t n)
+{
+	long long deadline = vh_now_ms() + IO_DEADLINE_MS;
+	json_t *r;
+
+	for (;;) {
+		r = raw_request(c, req);
+		cr_assert(reply_ok(r), "%s: %s", req, show(r));
+		if (json_array_size(json_object_get(r, "lines")) >= n)
+			return r;
+		cr_assert_lt(vh_now_ms(), deadline, "%s: fewer than %zu lines: %s", req, n, show(r));
+		json_decref(r);
+		usleep(20000);
+	}
+}
+
+static const char *
+line_text(const json_t *lines, size_t i)
+{
+	return str_of(json_array_get(lines, i), "text");
+}
+
+Test(control, log_merges_services_by_time_and_refuses_bad_options)
+{
+	const char *bad[] = { "log -n", "log -n x", "log -n -1", "log -n 1000001",
+	    "log --since=soon", "log --frob", "log-reopen now" };
+	json_t *r, *lines, *l;
+	struct raw c;
+	double prev = 0;
+	size_t i;
+
+	vh_setup("%s", "");
+	/*
+	 * a's last line holds a byte that is not UTF-8: it comes back as U+FFFD.
+	 * stdout and stderr are two pipes, so only a pause orders lines across them.
+	 */
+	add_services("[service:a]\ncommand = %s echo:a-one sleep:60 echo:a-two bytes:ff410a\n"
+	    "[service:b]\ncommand = %s sleep:30 echo:b-one sleep:60 err:b-err\n",
+	    vh_testsvc(), vh_testsvc());
+	start_daemon();
+	raw_connect(&c);
+
+	r = log_until(&c, "log", 5);
+	lines = json_object_get(r, "lines");
+	cr_assert_eq(json_array_size(lines), 5, "%s", show(r));
+	cr_expect_str_eq(line_text(lines, 0), "a-one", "%s", show(r));
+	cr_expect_str_eq(line_text(lines, 1), "b-one", "%s", show(r));
+	cr_expect_str_eq(line_text(lines, 3), "\xef\xbf\xbd" "A", "%s", show(r));
+	cr_expect_str_eq(line_text(lines, 4), "b-err", "%s", show(r));
+	json_array_foreach(lines, i, l) {
+		double t = json_number_value(json_object_get(l, "time"));
+		cr_expect_geq(t, prev, "lines out of time order: %s", show(r));
+		prev = t;
+		cr_expect(json_is_string(json_object_get(l, "service")));
+		cr_expect(json_is_false(json_object_get(l, "continued")));
+		cr_expect(json_is_false(json_object_get(l, "partial")));
+	}
+	json_decref(r);
+
+	r = raw_request(&c, "log -n 2 -- a");
+	lines = json_object_get(r, "lines");
+	cr_assert_eq(json_array_size(lines), 2, "%s", show(r));
+	cr_expect_str_eq(line_text(lines, 0), "a-two", "%s", show(r));
+	cr_expect_str_eq(str_of(json_array_get(lines, 1), "service"), "a");
+	json_decref(r);
+
+	r = raw_request(&c, "log -n 1 b b");
+	lines = json_object_get(r, "lines");
+	cr_assert_eq(json_array_size(lines), 1, "a name given twice counts once: %s", show(r));
+	cr_expect_str_eq(line_text(lines, 0), "b-err");
+	cr_expect_str_eq(str_of(json_array_get(lines, 0), "stream"), "err");
+	json_decref(r);
+
+	r = raw_request(&c, "log --since=1h -n 0 a");
+	cr_expect_eq(json_array_size(json_object_get(r, "lines")), 0, "%s", show(r));
+	json_decref(r);
+	r = raw_request(&c, "log --since=1h a");
+	cr_expect_eq(json_array_size(json_object_get(r, "lines")), 3, "%s", show(r));
+	json_decref(r);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error(raw_request(&c, bad[i]), "bad-request", bad[i]);
+	expect_error(raw_request(&c, "log a nosuch"), "no-such-service", "log a nosuch");
+	r = raw_request(&c, "log-reopen");
+	cr_expect(reply_ok(r), "log-reopen: %s", show(r));
+	json_decref(r);
+	raw_close(&c);
+}
+
+/* vigild's open fds, to see a follower's connection go */
+static int
+daemon_fds(void)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)vh.pid);
+	cr_assert_not_null(d = opendir(path), "%s: %s", path, strerror(errno));
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+Test(control, followers_get_the_backlog_then_each_new_line_and_nothing_else)
+{
+	struct raw one, all, gone;
+	long long deadline;
+	json_t *r;
+	char *line;
+	int fds;
+
+	vh_setup("%s", "");
+	add_services("[service:talk]\ncommand = %s echo:before await:%s echo:after-one "
+	    "sleep:30 err:after-two\n[service:quiet]\ncommand = %s\n", vh_testsvc(), vh_path("go"),
+	    vh_testsvc());
+	start_daemon();
+	raw_connect(&one);
+	json_decref(log_until(&one, "log talk", 1));
+
+	/* pipelined after the follow request: ignored, a follower asks nothing more */
+	raw_send(&one, "log --follow -n 1 talk\nstatus\n", 30);
+	r = raw_reply(&one, "log --follow");
+	cr_expect(reply_ok(r) && json_is_true(json_object_get(r, "follow")), "%s", show(r));
+	json_decref(r);
+	r = raw_reply(&one, "the backlog");
+	cr_expect_str_eq(str_of(r, "text"), "before", "%s", show(r));
+	cr_expect_str_eq(str_of(r, "service"), "talk", "%s", show(r));
+	json_decref(r);
+
+	raw_connect(&all);
+	r = raw_request(&all, "log --follow -n 0");
+	cr_expect(reply_ok(r), "%s", show(r));
+	json_decref(r);
+
+	/* a follower that leaves is freed at once */
+	fds = daemon_fds();
+	raw_connect(&gone);
+	json_decref(raw_request(&gone, "log --follow talk"));
+	raw_close(&gone);
+	deadline = vh_now_ms() + 5000;
+	while (daemon_fds() > fds && vh_now_ms() < deadline)
+		usleep(10000);
+	cr_expect_eq(daemon_fds(), fds, "the connection of a follower that left is still open");
+
+	touch(vh_path("go"));
+	r = raw_reply(&one, "after-one");
+	cr_expect_str_eq(str_of(r, "text"), "after-one", "%s", show(r));
+	cr_expect_str_eq(str_of(r, "stream"), "out", "%s", show(r));
+	json_decref(r);
+	r = raw_reply(&one, "after-two");
+	cr_expect_str_eq(str_of(r, "text"), "after-two", "%s", show(r));
+	cr_expect_str_eq(str_of(r, "stream"), "err", "%s", show(r));
+	json_decref(r);
+	r = raw_reply(&all, "after-one, to the follower of every service");
+	cr_expect_str_eq(str_of(r, "text"), "after-one", "%s", show(r));
+	json_decref(r);
+	line = raw_line(&one, 300);
+	cr_expect_null(line, "the follower got more: %s", line);
+	free(line);
+	raw_close(&one);
+	raw_close(&all);
+}
+
+/*
+ * A follower that stops reading while a service bursts: vigild queues at
+ * most about 1 MiB for it, counts what it leaves out, and once the follower
+ * catches up says how much with {"skipped":N}. Every line is then either
+ * received or counted, in order.
+ */
+Test(control, a_slow_follower_is_told_what_it_skipped_and_never_dropped)
+{
+	enum { LINES = 200000 };
+	static char buf[1 << 20];
+	long long deadline, expected = 0;
+	size_t len = 0, markers = 0;
+	int rcvbuf = 4096;
+	struct raw c;
+	json_t *r;
+
+	vh_setup("%s", "");
+	add_services("[service:burst]\ncommand = %s await:%s burst:%d\n"
+	    "log_max_size = 1M\nlog_keep = 1\n", vh_testsvc(), vh_path("go"), LINES * 100);
+	start_daemon();
+	c.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_neq(c.fd, -1);
+	setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	{
+		struct sockaddr_un sun;
+		sock_addr(&sun);
+		cr_assert_eq(connect(c.fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	}
+	c.len = 0;
+	r = raw_request(&c, "log --follow -n 0 burst");
+	cr_assert(reply_ok(r), "%s", show(r));
+	json_decref(r);
+	touch(vh_path("go"));
+	sleep(2);	/* not reading while 20 MB go by */
+
+	deadline = vh_now_ms() + 120000;
+	while (expected < LINES && vh_now_ms() < deadline) {
+		ssize_t n = recv(c.fd, buf + len, sizeof(buf) - len, 0);
+		char *p = buf, *nl;
+
+		cr_assert_gt(n, 0, "the follower was disconnected after line %lld", expected);
+		len += (size_t)n;
+		while ((nl = memchr(p, '\n', len - (size_t)(p - buf))) != NULL) {
+			json_t *o = json_loadb(p, (size_t)(nl - p), 0, NULL);
+			json_t *skipped = json_object_get(o, "skipped");
+			cr_assert_not_null(o, "not JSON: %.*s", (int)(nl - p), p);
+			if (json_is_integer(skipped)) {
+				cr_expect_str_eq(str_of(o, "service"), "burst", "%s", show(o));
+				expected += json_integer_value(skipped);
+				markers++;
+			} else {
+				long long num = atoll(str_of(o, "text"));
+				cr_assert_eq(num, expected, "line %lld came after %lld (%zu markers)",
+				    num, expected - 1, markers);
+				expected++;
+			}
+			json_decref(o);
+			p = nl + 1;
+		}
+		len -= (size_t)(p - buf);
+		memmove(buf, p, len);
+	}
+	cr_expect_eq(expected, LINES, "lines received and skipped add up to %lld", expected);
+	cr_expect_gt(markers, 0, "a follower that did not read for 2 s skipped nothing");
+	{	/* and vigild is fine */
+		struct raw s;
+		raw_connect(&s);
+		expect_status_ok(&s, "a slow follower");
+		raw_close(&s);
+	}
+	raw_close(&c);
+}
+
+/* Start vigilctl ARGS... in the background, stdout and stderr to out; teardown kills it. */
+static pid_t
+ctl_background(const char *out, const char *const *args)
+{
+	const char *ctl = getenv("VIGILCTL") ? getenv("VIGILCTL") : "./vigilctl";
+	char *argv[16];
+	int n = 0;
+	pid_t pid;
+	FILE *f;
+
+	argv[n++] = (char *)(uintptr_t)ctl;
+	argv[n++] = "--socket";
+	argv[n++] = vh.sock;
+	for (; *args != NULL && n < 15; args++)
+		argv[n++] = (char *)(uintptr_t)*args;
+	argv[n] = NULL;
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd == -1)
+			_exit(96);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(ctl, argv);
+		_exit(95);
+	}
+	if ((f = fopen(vh_path("ctl.pid"), "w")) != NULL) {
+		fprintf(f, "%d\n", (int)pid);
+		fclose(f);
+	}
+	return pid;
+}
+
+/* The exit status of pid, or -1 if it did not end within timeout_ms. */
+static int
+wait_exit(pid_t pid, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+	int status;
+
+	do {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		usleep(10000);
+	} while (vh_now_ms() < deadline);
+	return -1;
+}
+
+static bool
+wait_contains(const char *path, const char *needle, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+
+	do {
+		if (strstr(slurp(path), needle) != NULL)
+			return true;
+		usleep(10000);
+	} while (vh_now_ms() < deadline);
+	return false;
+}
+
+Test(control, vigilctl_log_prefixes_names_and_follows_until_stopped)
+{
+	static const char *const follow[] = { "log", "-f", "-n", "1", "web", NULL };
+	struct vh_result r;
+	const char *out = vh_path("follow.out");
+	json_t *j;
+	pid_t pid;
+
+	vh_setup("%s", "");
+	add_services("[service:web]\ncommand = %s echo:GET sleep:30 err:oops\n"
+	    "[service:worker]\ncommand = %s sleep:80 echo:job\n", vh_testsvc(), vh_testsvc());
+	start_daemon();
+	cr_assert(wait_contains(vh_path("logs/worker.log"), "job", 10000));
+
+	cr_assert_eq(vh_ctl(&r, "log", "web", "worker", NULL), 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "web    | GET\nweb    ! oops\nworker | job\n");
+	cr_assert_eq(vh_ctl(&r, "--json", "log", "-n", "1", "web", NULL), 0, "%s", r.err);
+	j = json_loads(r.out, 0, NULL);
+	cr_assert_not_null(j, "--json log: %s", r.out);
+	cr_expect_str_eq(str_of(j, "text"), "oops");
+	cr_expect_null(json_object_get(j, "ok"), "--json log prints LINE objects: %s", r.out);
+	json_decref(j);
+
+	cr_expect_eq(vh_ctl(&r, "log", "nosuch", NULL), 1, "%s", r.err);
+	cr_expect_eq(vh_ctl(&r, "log", "-n", "many", "web", NULL), 2, "%s", r.err);
+	cr_expect_eq(vh_ctl(&r, "status", "-f", NULL), 2, "%s", r.err);
+	cr_expect_eq(vh_ctl(&r, "log-reopen", NULL), 0, "%s", r.err);
+
+	/* interrupted: exit 0 */
+	pid = ctl_background(out, follow);
+	cr_assert(wait_contains(out, "web ! oops", 10000), "follower printed: %s", slurp(out));
+	kill(pid, SIGINT);
+	cr_expect_eq(wait_exit(pid, 10000), 0, "SIGINT: %s", slurp(out));
+
+	/* vigild shuts down: exit 0 (a fresh file: the old one may not be truncated yet) */
+	out = vh_path("follow2.out");
+	pid = ctl_background(out, follow);
+	cr_assert(wait_contains(out, "web ! oops", 10000), "follower printed: %s", slurp(out));
+	cr_expect_eq(vh_ctl(&r, "shutdown", NULL), 0, "%s", r.err);
+	cr_expect_eq(wait_exit(pid, 20000), 0, "after shutdown: %s", slurp(out));
+	unlink(vh_path("ctl.pid"));
 }

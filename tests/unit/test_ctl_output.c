@@ -1,7 +1,7 @@
 /*
  * test_ctl_output.c: vigilctl's pure pieces: the status table and its
- * cells, per-service lines, request quoting, option parsing and the
- * default socket. Nothing here talks to a daemon.
+ * cells, per-service lines, log lines, request quoting, option parsing and
+ * the default socket. Nothing here talks to a daemon.
  */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
@@ -35,7 +35,7 @@ static json_t *
 parse(const char *text)
 {
 	json_error_t e;
-	json_t *j = json_loads(text, 0, &e);
+	json_t *j = json_loads(text, JSON_ALLOW_NUL, &e);
 
 	cr_assert_not_null(j, "bad test JSON: %s: %s", e.text, text);
 	return j;
@@ -279,6 +279,104 @@ Test(service_line, per_state)
 	json_decref(r);
 }
 
+/* Render each object of a JSON array with output_log_line. */
+static char *
+render_log(const char *objects, int width, bool colour)
+{
+	json_t *arr = parse(objects);
+	char *out = NULL;
+	const json_t *o;
+	size_t i;
+
+	CAPTURE(out, f, json_array_foreach(arr, i, o) output_log_line(o, width, colour, f));
+	json_decref(arr);
+	return out;
+}
+
+Test(log_line, streams_continuations_and_padding)
+{
+	char *out = render_log("["
+	    "{\"service\":\"web\",\"time\":1.5,\"stream\":\"out\",\"text\":\"GET /\","
+	    "\"continued\":false,\"partial\":false},"
+	    "{\"service\":\"worker\",\"time\":1.6,\"stream\":\"err\",\"text\":\"oops\","
+	    "\"continued\":false,\"partial\":false},"
+	    "{\"service\":\"worker\",\"time\":1.6,\"stream\":\"err\",\"text\":\"rest\","
+	    "\"continued\":true,\"partial\":false},"
+	    "{\"service\":\"web\",\"time\":1.7,\"stream\":\"out\",\"text\":\"\","
+	    "\"continued\":false,\"partial\":false},"
+	    "{\"service\":\"web\",\"time\":1.8,\"stream\":\"out\",\"text\":\"half\","
+	    "\"continued\":false,\"partial\":true}]", 6, false);
+
+	cr_expect_str_eq(out,
+	    "web    | GET /\n"
+	    "worker ! oops\n"
+	    "worker !+rest\n"
+	    "web    |\n"		/* an empty line: no trailing blank */
+	    "web    | half\n");
+	free(out);
+}
+
+Test(log_line, skipped_markers)
+{
+	char *out = render_log("[{\"skipped\":12,\"service\":\"web\"},{\"skipped\":3}]", 4, false);
+
+	cr_expect_str_eq(out,
+	    "web  | [... 12 lines skipped ...]\n"
+	    "     | [... 3 lines skipped ...]\n");
+	free(out);
+}
+
+Test(log_line, control_characters_tabs_and_nul)
+{
+	/* ESC, BEL, DEL, C1 CSI and NUL show as '?'; a tab and UTF-8 stay */
+	char *out = render_log("[{\"service\":\"a\",\"stream\":\"out\","
+	    "\"text\":\"\\u001b[2Jx\\u0007\\u007f\\tcaf\\u00e9\\u009b\\u0000end\"}]", 1, false);
+
+	cr_expect_str_eq(out, "a | ?[2Jx??\tcaf\xc3\xa9??end\n");
+	free(out);
+}
+
+Test(log_line, odd_objects)
+{
+	/* not a LINE: nothing; no service or stream: still shown */
+	char *out = render_log("[42,{\"ok\":true,\"follow\":true},{\"text\":\"t\"}]", 0, false);
+
+	cr_expect_str_eq(out, "? | t\n");
+	free(out);
+}
+
+Test(log_line, colour_by_name)
+{
+	char *out = render_log("[{\"service\":\"web\",\"stream\":\"err\",\"text\":\"x\"},"
+	    "{\"skipped\":2,\"service\":\"web\"}]", 5, true);
+	const char *c = output_service_colour("web");
+	char want[128];
+
+	snprintf(want, sizeof(want), "%sweb\033[0m   ! x\n"
+	    "%sweb\033[0m   | \033[2m[... 2 lines skipped ...]\033[0m\n", c, c);
+	cr_expect_str_eq(out, want, "colour must not move the separator");
+	free(out);
+}
+
+Test(log_line, palette)
+{
+	const char *names[] = { "web", "worker", "db", "cron", "a", "b", "c", "d", "e", "f" };
+	size_t distinct = 0;
+	const char *seen[10];
+
+	for (size_t i = 0; i < 10; i++) {
+		const char *c = output_service_colour(names[i]);
+		size_t j;
+		cr_expect_str_eq(c, output_service_colour(names[i]), "not stable");
+		cr_expect_str_neq(c, "\033[31m", "red is for errors");
+		for (j = 0; j < distinct && strcmp(seen[j], c) != 0; j++)
+			;
+		if (j == distinct)
+			seen[distinct++] = c;
+	}
+	cr_expect_geq(distinct, 4, "ten names share %zu colours", distinct);
+}
+
 static void
 expect_request(char **words, size_t n, const char *want)
 {
@@ -361,6 +459,9 @@ Test(options, defaults)
 	cr_expect_not(o.json);
 	cr_expect_not(o.no_wait);
 	cr_expect_eq(o.timeout_ms, 60000);
+	cr_expect_eq(o.lines, -1);
+	cr_expect_not(o.follow);
+	cr_expect_eq(o.since_ms, -1);
 	cr_expect_eq(o.nargs, 1);
 	cr_expect_str_eq(o.args[0], "status");
 	free(o.args);
@@ -410,6 +511,32 @@ Test(options, attached_values_and_clusters)
 	free(o.args);
 }
 
+Test(options, log_options)
+{
+	struct ctl_options o;
+	char err[256];
+
+	cr_assert_eq(parse_args(&o, err, "log", "web", "-n", "20", "-f", "--since", "5m",
+	    "api", NULL), 0, "%s", err);
+	cr_expect_eq(o.lines, 20);
+	cr_expect(o.follow);
+	cr_expect_eq(o.since_ms, 300000);
+	cr_assert_eq(o.nargs, 3);
+	cr_expect_str_eq(o.args[2], "api");
+	free(o.args);
+	cr_assert_eq(parse_args(&o, err, "log", "-n0", "--follow", "--since=1.5s", NULL), 0,
+	    "%s", err);
+	cr_expect_eq(o.lines, 0);
+	cr_expect(o.follow);
+	cr_expect_eq(o.since_ms, 1500);
+	free(o.args);
+	cr_assert_eq(parse_args(&o, err, "-jfn", "7", "log", NULL), 0, "%s", err);
+	cr_expect(o.json);
+	cr_expect(o.follow);
+	cr_expect_eq(o.lines, 7);
+	free(o.args);
+}
+
 Test(options, refused)
 {
 	const struct { const char *a, *b; const char *msg; } bad[] = {
@@ -423,6 +550,15 @@ Test(options, refused)
 		{ "--socket=", NULL, "--socket: expected a path" },
 		{ "-s", NULL, "option '-s' needs a value" },
 		{ "--json=yes", NULL, "option '--json' takes no value" },
+		{ "-n", NULL, "option '-n' needs a value" },
+		{ "-n", "x", "-n: expected a number of lines from 0 to 1000000, found 'x'" },
+		{ "-n", "-1", "-n: expected a number" },
+		{ "-n", "1000001", "-n: expected a number" },
+		{ "-n", "99999999999999999999999", "-n: expected a number" },
+		{ "-n5x", NULL, "-n: expected a number" },
+		{ "--since", "yesterday", "--since: expected a duration" },
+		{ "--since", NULL, "option '--since' needs a value" },
+		{ "--follow=yes", NULL, "option '--follow' takes no value" },
 	};
 	struct ctl_options o;
 	char err[256];
@@ -471,7 +607,7 @@ Test(verbs, table_is_consistent)
 {
 	static const char *const expected[] = {
 		"status", "start", "stop", "restart", "signal", "shutdown", "names",
-		"hello", "help",
+		"hello", "help", "log", "log-reopen",
 	};
 
 	for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
@@ -484,6 +620,21 @@ Test(verbs, table_is_consistent)
 	cr_expect_null(ctl_verb_find("frob"));
 	cr_expect_eq(ctl_verb_find("signal")->min_args, 2);
 	cr_expect_eq(ctl_verb_find("start")->min_args, 1);
+	cr_expect_eq(ctl_verb_find("log")->min_args, 0, "no names: every service");
+	cr_expect_eq(ctl_verb_find("log-reopen")->max_args, 0);
+}
+
+Test(verbs, log_options_belong_to_log, .init = cr_redirect_stderr)
+{
+	struct ctl_options o;
+	char err[256];
+
+	cr_assert_eq(parse_args(&o, err, "status", "-f", NULL), 0);
+	cr_expect_eq(ctl_run(&o), CTL_EXIT_USAGE);
+	free(o.args);
+	cr_assert_eq(parse_args(&o, err, "start", "web", "-n", "3", NULL), 0);
+	cr_expect_eq(ctl_run(&o), CTL_EXIT_USAGE);
+	free(o.args);
 }
 
 Test(verbs, operand_counts, .init = cr_redirect_stderr)

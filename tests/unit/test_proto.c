@@ -61,3 +61,16 @@ Test(proto, command_table_names_every_v1_command)
 		cr_expect(found, "%s missing from proto_commands", want[i]);
 	}
 }
+
+Test(proto, version_2_adds_log)
+{
+	const char *want[] = { "log", "log-reopen" };
+
+	cr_expect_eq(PROTO_VERSION, 2);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		bool found = false;
+		for (const struct proto_command_info *c = proto_commands; c->name; c++)
+			found |= strcmp(c->name, want[i]) == 0;
+		cr_expect(found, "%s missing from proto_commands", want[i]);
+	}
+}

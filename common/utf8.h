@@ -1,0 +1,22 @@
+/*
+ * utf8.h: making arbitrary bytes valid UTF-8, for JSON. A service may
+ * write anything; jansson accepts only valid UTF-8, so what is not becomes
+ * U+FFFD, one per maximal ill-formed subsequence (Unicode's recommended
+ * practice, as in WHATWG's decoder).
+ */
+#ifndef VIGIL_UTF8_H
+#define VIGIL_UTF8_H
+
+#include <stddef.h>
+
+#define UTF8_REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD */
+
+/* Bytes of s[0..len) that are valid UTF-8 from the start. */
+size_t	utf8_valid_prefix(const char *s, size_t len);
+/*
+ * Copy s into out with every ill-formed subsequence replaced by U+FFFD;
+ * out must hold 3 * len bytes (the worst case). Returns the bytes written.
+ */
+size_t	utf8_sanitize(const char *s, size_t len, char *out);
+
+#endif

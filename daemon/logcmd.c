@@ -1,0 +1,496 @@
+/*
+ * logcmd.c: the `log` and `log-reopen` requests. Each service's last lines
+ * come from its ring, and from the end of its log file for what the ring no
+ * longer holds; they are merged by time and sent one LINE object at a time.
+ * Following on the socket is control.c's; this file only starts it.
+ */
+#include "config.h"
+#include "logcmd.h"
+#include "vigild.h"
+#include "control.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "duration.h"
+#include "logread.h"
+#include "proto.h"
+#include "utf8.h"
+
+#define LOG_DEFAULT_LINES	50
+#define LOG_FILE_READ_MAX	(1024 * 1024)	/* from the end of one service's files */
+/* text of one reply: escaped (6 bytes for 1 at worst) it stays below vigilctl's 64 MiB */
+#define LOG_REPLY_TEXT_MAX	(8 * 1024 * 1024)
+#define LOG_BACKLOG_TEXT_MAX	(1024 * 1024)	/* a follower's first lines */
+#define LOG_ENTRY_OVERHEAD	96		/* a LINE object around its text, roughly */
+
+struct log_entry {
+	int64_t		 usec;
+	size_t		 svc;		/* index into the query's services */
+	size_t		 seq;		/* order within its service */
+	enum output_stream stream;
+	bool		 cont, partial;
+	const char	*text;		/* in a ring, or in one of the query's file buffers */
+	size_t		 len;
+};
+
+struct log_query {
+	struct service	**svcs;		/* borrowed */
+	size_t		  nsvcs;
+	size_t		  max_lines;
+	int64_t		  since_usec;	/* INT64_MIN: no limit */
+	bool		  follow;
+	struct log_entry *e;
+	size_t		  n, cap;
+	struct logread_tail *tails;	/* what file lines point into */
+	size_t		  ntails, tailcap;
+};
+
+/* A ring walked oldest first, keeping its last max_lines since since_usec. */
+struct ring_pick {
+	const struct log_query *q;
+	struct log_entry *win;	/* circular once it holds max_lines */
+	size_t		  cap, count, start;
+	size_t		  total;	/* lines in the ring */
+	int64_t		  oldest;	/* time of the ring's oldest line */
+	size_t		  oldest_same;	/* lines in a row at its start with that time */
+	bool		  oom;
+};
+
+/* What the files must add, and how to tell the lines the ring has already. */
+struct file_pick {
+	size_t		  need;
+	bool		  by_time;	/* timestamps on: ring lines are the ones not older than its oldest */
+	int64_t		  oldest;	/* the ring's oldest line, INT64_MAX if it is empty */
+	size_t		  same_left;	/* ring lines with exactly that time not yet met */
+	size_t		  raw_left;	/* timestamps off: the file's last lines the ring holds */
+	int64_t		  floor;	/* no line walked back to may be newer than this */
+	struct log_entry *got;		/* newest first */
+	size_t		  n, cap;
+};
+
+static int64_t
+now_usec(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static int
+grow(void **p, size_t *cap, size_t size, size_t first)
+{
+	size_t ncap = *cap ? *cap * 2 : first;
+	void *n = realloc(*p, ncap * size);
+
+	if (n == NULL)
+		return -1;
+	*p = n;
+	*cap = ncap;
+	return 0;
+}
+
+static bool
+ring_pick_cb(const struct log_line *l, void *arg)
+{
+	struct ring_pick *p = arg;
+	struct log_entry e = { l->usec, 0, 0, l->stream, l->cont, l->partial, l->text, l->len };
+	size_t max = p->q->max_lines;
+
+	if (p->total++ == 0)
+		p->oldest = l->usec;
+	if (l->usec == p->oldest && p->oldest_same == p->total - 1)
+		p->oldest_same++;
+	if (l->usec < p->q->since_usec || max == 0)
+		return true;
+	if (p->count == p->cap && p->cap < max) {
+		if (grow((void **)&p->win, &p->cap, sizeof(*p->win), 64) == -1) {
+			p->oom = true;
+			return false;
+		}
+		if (p->cap > max)
+			p->cap = max;
+	}
+	if (p->count < p->cap) {
+		p->win[p->count++] = e;		/* start stays 0 until the window is full */
+	} else {
+		p->win[p->start] = e;
+		p->start = (p->start + 1) % p->cap;
+	}
+	return true;
+}
+
+/* Is this file line one the ring holds too? Walked newest first. */
+static bool
+file_line_in_ring(struct file_pick *f, const struct logread_line *l)
+{
+	if (!f->by_time) {
+		if (f->raw_left == 0)
+			return false;
+		f->raw_left--;
+		return true;
+	}
+	if (!l->timed || l->usec < f->oldest)
+		return false;	/* untimed: written by an earlier run without timestamps */
+	if (l->usec > f->oldest)
+		return true;
+	if (f->same_left == 0)
+		return false;	/* same microsecond, but the ring dropped it */
+	f->same_left--;
+	return true;
+}
+
+/* One file's lines, newest first: 1 while older ones are wanted, 0 when not, -1 out of memory. */
+static int
+pick_from_tail(const struct log_query *q, struct logread_tail *t, struct file_pick *f)
+{
+	struct logread_line l;
+	const char *p;
+	size_t len;
+
+	while (f->n < f->need && logread_tail_prev(t, &p, &len)) {
+		logread_parse(p, len, &l);
+		if (file_line_in_ring(f, &l))
+			continue;
+		if (!l.timed)	/* time unknown: the file's, never after the line that follows */
+			l.usec = t->mtime_usec < f->floor ? t->mtime_usec : f->floor;
+		if (l.usec < q->since_usec)
+			return 0;
+		if (f->n == f->cap && grow((void **)&f->got, &f->cap, sizeof(*f->got), 64) == -1)
+			return -1;
+		f->got[f->n++] = (struct log_entry){
+			l.usec, 0, 0, l.stream, l.cont, false, l.text, l.len,
+		};
+		if (l.usec < f->floor)
+			f->floor = l.usec;
+	}
+	return f->n < f->need;
+}
+
+static struct logread_tail *
+query_new_tail(struct log_query *q)
+{
+	if (q->ntails == q->tailcap &&
+	    grow((void **)&q->tails, &q->tailcap, sizeof(*q->tails), 4) == -1)
+		return NULL;
+	return &q->tails[q->ntails++];
+}
+
+/* NAME.log, then NAME.log.1 if NAME.log was read whole: at most LOG_FILE_READ_MAX bytes. */
+static int
+pick_from_files(struct log_query *q, const char *name, const char *path, struct file_pick *f)
+{
+	size_t budget = LOG_FILE_READ_MAX;
+	char rotated[PATH_MAX];
+	struct logread_tail *t;
+	int rc;
+
+	snprintf(rotated, sizeof(rotated), "%s.1", path);
+	for (int k = 0; k < 2 && budget > 0; k++) {
+		if ((t = query_new_tail(q)) == NULL)
+			return -1;
+		if (logread_tail_open(t, k == 0 ? path : rotated, budget) == -1) {
+			q->ntails--;
+			if (errno == ENOMEM)
+				return -1;
+			if (errno != ENOENT)
+				log_warn("%s: reading %s", name, k == 0 ? path : rotated);
+			continue;	/* NAME.log may be gone while logrotate works */
+		}
+		budget -= t->len;
+		if ((rc = pick_from_tail(q, t, f)) != 1 || !t->from_start)
+			return rc == -1 ? -1 : 0;
+	}
+	return 0;
+}
+
+static int
+query_add(struct log_query *q, struct log_entry e, size_t svc, size_t seq)
+{
+	if (q->n == q->cap && grow((void **)&q->e, &q->cap, sizeof(*q->e), 256) == -1)
+		return -1;
+	e.svc = svc;
+	e.seq = seq;
+	q->e[q->n++] = e;
+	return 0;
+}
+
+/* One service's last lines into the query, oldest first: file lines, then the ring's. */
+static int
+gather_service(struct log_query *q, size_t idx)
+{
+	struct service *s = q->svcs[idx];
+	struct ring_pick rp = { .q = q };
+	struct file_pick fp = { 0 };
+	const char *path = output_log_path(s);
+	size_t seq = 0;
+	int rc = 0;
+
+	output_ring_foreach(s, ring_pick_cb, &rp);
+	if (rp.oom)
+		rc = -1;
+	else if (path != NULL && rp.count < q->max_lines &&
+	    (rp.total == 0 || rp.oldest >= q->since_usec)) {
+		fp.need = q->max_lines - rp.count;
+		fp.by_time = s->conf->log_timestamps;
+		fp.oldest = rp.total > 0 ? rp.oldest : INT64_MAX;
+		fp.same_left = rp.oldest_same;
+		fp.raw_left = rp.total;
+		fp.floor = fp.oldest;
+		rc = pick_from_files(q, s->conf->name, path, &fp);
+	}
+	for (size_t i = fp.n; rc == 0 && i-- > 0; )
+		rc = query_add(q, fp.got[i], idx, seq++);
+	for (size_t i = 0; rc == 0 && i < rp.count; i++)
+		rc = query_add(q, rp.win[(rp.start + i) % rp.cap], idx, seq++);
+	free(fp.got);
+	free(rp.win);
+	return rc;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct log_entry *x = a, *y = b;
+
+	if (x->usec != y->usec)
+		return x->usec < y->usec ? -1 : 1;
+	if (x->svc != y->svc)
+		return x->svc < y->svc ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The first entry to send: the last max_lines, within a budget of text. */
+static size_t
+first_to_send(const struct log_query *q, size_t budget)
+{
+	size_t first = q->n > q->max_lines ? q->n - q->max_lines : 0, i = q->n, used = 0;
+
+	while (i > first) {
+		used += q->e[i - 1].len + LOG_ENTRY_OVERHEAD;
+		if (used > budget && i < q->n)
+			break;
+		i--;
+	}
+	return i;
+}
+
+size_t
+logcmd_format_line(const char *service, const struct log_line *l, char *buf, size_t cap,
+    char **big)
+{
+	const char *text = l->text;
+	size_t tlen = l->len, n;
+	char *clean = NULL, *s;
+	json_t *o;
+
+	*big = NULL;
+	if (utf8_valid_prefix(text, tlen) < tlen) {
+		/* jansson takes only UTF-8: what is not becomes U+FFFD */
+		if ((clean = malloc(tlen * 3)) == NULL)
+			return 0;
+		tlen = utf8_sanitize(text, tlen, clean);
+		text = clean;
+	}
+	o = json_pack("{s:s, s:f, s:s, s:s%, s:b, s:b}", "service", service,
+	    "time", (double)l->usec / 1e6, "stream", output_stream_name(l->stream),
+	    "text", text, tlen, "continued", (int)l->cont, "partial", (int)l->partial);
+	free(clean);
+	if (o == NULL)
+		return 0;
+	n = json_dumpb(o, buf, cap > 0 ? cap - 1 : 0, PROTO_LINE_JSON_FLAGS);
+	if (n > 0 && n < cap) {
+		buf[n++] = '\n';
+	} else if ((s = json_dumps(o, PROTO_LINE_JSON_FLAGS)) != NULL) {
+		n = strlen(s);
+		if ((*big = realloc(s, n + 1)) == NULL) {
+			free(s);
+			n = 0;
+		} else {
+			(*big)[n++] = '\n';
+		}
+	} else {
+		n = 0;
+	}
+	json_decref(o);
+	return n;
+}
+
+/* LINE objects from first on: one per line for a follower, else an array's elements. */
+static void
+write_entries(struct control_client *c, const struct log_query *q, size_t first, bool follow)
+{
+	static char buf[LOG_LINE_JSON_MAX];
+
+	for (size_t i = first; i < q->n; i++) {
+		const struct log_entry *e = &q->e[i];
+		struct log_line l = { e->usec, e->stream, e->cont, e->partial, e->len, e->text };
+		char *big;
+		size_t len = logcmd_format_line(q->svcs[e->svc]->conf->name, &l, buf,
+		    sizeof(buf), &big);
+		int rc = 0;
+
+		if (len == 0)
+			continue;	/* out of memory: the line is left out */
+		if (!follow && i > first)
+			rc = control_write(c, ",", 1);
+		/* in the "lines" array, commas stand between objects instead of newlines */
+		if (rc == 0)
+			rc = control_write(c, big ? big : buf, follow ? len : len - 1);
+		free(big);
+		if (rc == -1)
+			return;
+	}
+}
+
+static int
+parse_count(const char *s, size_t *n)
+{
+	size_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || (v = v * 10 + (size_t)(*s - '0')) > PROTO_LOG_MAX_LINES)
+			return -1;
+	}
+	*n = v;
+	return 0;
+}
+
+/* [-n N] [--since=DURATION] [--follow] [--]; *first is the first name's index. */
+static json_t *
+parse_options(char **argv, size_t argc, struct log_query *q, size_t *first)
+{
+	size_t i;
+	int64_t ms;
+
+	q->max_lines = LOG_DEFAULT_LINES;
+	q->since_usec = INT64_MIN;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *opt = argv[i];
+
+		if (strcmp(opt, "--") == 0) {
+			i++;
+			break;
+		} else if (strcmp(opt, "-n") == 0) {
+			if (++i == argc)
+				return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+				    "log: -n needs a number of lines");
+			if (parse_count(argv[i], &q->max_lines) == -1)
+				return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+				    "log: -n: expected a number of lines from 0 to %d, found '%s'",
+				    PROTO_LOG_MAX_LINES, argv[i]);
+		} else if (strncmp(opt, "--since=", 8) == 0) {
+			if (duration_parse(opt + 8, &ms) == -1 || ms > INT64_MAX / 1000 / 2)
+				return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+				    "log: --since: expected a duration like 30s, 5m or 2h, found '%s'",
+				    opt + 8);
+			q->since_usec = now_usec() - ms * 1000;
+		} else if (strcmp(opt, "--follow") == 0) {
+			q->follow = true;
+		} else {
+			return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+			    "log: unknown option '%s'", opt);
+		}
+	}
+	*first = i;
+	return NULL;
+}
+
+/* A name given twice is followed and shown once. */
+static size_t
+dedupe(struct service **svcs, size_t n)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+		for (j = 0; j < out && svcs[j] != svcs[i]; j++)
+			;
+		if (j == out)
+			svcs[out++] = svcs[i];
+	}
+	return out;
+}
+
+static void
+query_free(struct log_query *q)
+{
+	for (size_t i = 0; i < q->ntails; i++)
+		logread_tail_free(&q->tails[i]);
+	free(q->tails);
+	free(q->e);
+}
+
+static void
+write_reply(struct control_client *c, struct log_query *q, struct service **named)
+{
+	static const char head[] = "{\"ok\":true,\"lines\":[", tail[] = "]}\n";
+	static const char follow_head[] = "{\"ok\":true,\"follow\":true}\n";
+
+	if (!q->follow) {
+		if (control_write(c, head, sizeof(head) - 1) == 0) {
+			write_entries(c, q, first_to_send(q, LOG_REPLY_TEXT_MAX), false);
+			control_write(c, tail, sizeof(tail) - 1);
+		}
+		return;
+	}
+	/* from here on, c is a follower: control.c sends it every new line */
+	control_follow(c, named, named != NULL ? q->nsvcs : 0);
+	if (control_write(c, follow_head, sizeof(follow_head) - 1) == 0)
+		write_entries(c, q, first_to_send(q, LOG_BACKLOG_TEXT_MAX), true);
+}
+
+json_t *
+logcmd_log(struct control_client *c, char **argv, size_t argc, bool *deferred)
+{
+	struct log_query q = { 0 };
+	struct service **named = NULL;
+	size_t first = 1;
+	json_t *r;
+
+	if ((r = parse_options(argv, argc, &q, &first)) != NULL)
+		return r;
+	if (first < argc) {
+		if ((r = commands_resolve_names(argv + first, argc - first, &named)) != NULL)
+			return r;
+		q.svcs = named;
+		q.nsvcs = dedupe(named, argc - first);
+	} else {
+		q.svcs = vigild.services;
+		q.nsvcs = vigild.nservices;
+	}
+	for (size_t i = 0; i < q.nsvcs; i++) {
+		if (gather_service(&q, i) == -1) {
+			r = proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
+			break;
+		}
+	}
+	if (r == NULL) {
+		if (q.n > 1)	/* qsort(NULL, 0, ...) is undefined */
+			qsort(q.e, q.n, sizeof(*q.e), entry_cmp);
+		write_reply(c, &q, named);
+		if (q.follow)
+			named = NULL;	/* the follower owns it now */
+		*deferred = true;
+	}
+	query_free(&q);
+	free(named);
+	return r;
+}
+
+json_t *
+logcmd_reopen(char **argv, size_t argc)
+{
+	if (argc > 1)
+		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+		    "log-reopen: takes no arguments, found '%s'", argv[1]);
+	output_reopen_all();
+	return proto_reply_ok();
+}

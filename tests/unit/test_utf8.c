@@ -1,0 +1,84 @@
+/* test_utf8.c: making any bytes valid UTF-8 for JSON, one U+FFFD per bad subsequence. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+
+#define R UTF8_REPLACEMENT
+
+static void
+expect_clean(const char *in, size_t len, const char *want, size_t wlen)
+{
+	char *out = malloc(3 * len + 1);
+	size_t n;
+	json_t *j;
+
+	cr_assert_not_null(out);
+	n = utf8_sanitize(in, len, out);
+	cr_expect_leq(n, 3 * len);
+	cr_expect(n == wlen && memcmp(out, want, n) == 0,
+	    "input of %zu bytes gave <%.*s>, want <%.*s>", len, (int)n, out, (int)wlen, want);
+	cr_expect_eq(utf8_valid_prefix(out, n), n, "the result is not valid UTF-8");
+	j = json_stringn(out, n);
+	cr_expect_not_null(j, "jansson refuses the result");
+	json_decref(j);
+	free(out);
+}
+
+#define CLEAN(lit, want) expect_clean(lit, sizeof(lit) - 1, want, sizeof(want) - 1)
+
+Test(utf8, valid_text_is_unchanged)
+{
+	CLEAN("", "");
+	CLEAN("plain ascii", "plain ascii");
+	CLEAN("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	CLEAN("\xed\x9f\xbf \xee\x80\x80 \xf4\x8f\xbf\xbf", "\xed\x9f\xbf \xee\x80\x80 \xf4\x8f\xbf\xbf");
+	cr_expect_eq(utf8_valid_prefix("ab\xc3\xa9", 4), 4);
+}
+
+Test(utf8, control_characters_and_nul_are_valid)
+{
+	/* they are valid UTF-8; JSON escapes them, vigilctl shows them as '?' */
+	CLEAN("a\0b\x1b[0m", "a\0b\x1b[0m");
+	cr_expect_eq(utf8_valid_prefix("a\0b", 3), 3);
+}
+
+Test(utf8, stray_and_impossible_bytes)
+{
+	CLEAN("\x80", R);
+	CLEAN("a\xbf" "b", "a" R "b");
+	CLEAN("\xff\xfe", R R);
+	CLEAN("\xc0\xaf", R R);		/* overlong '/': C0 is never a lead byte */
+	CLEAN("\xc1\xbf", R R);
+	CLEAN("\xf5\x80\x80\x80", R R R R);	/* above U+10FFFF */
+}
+
+Test(utf8, truncated_sequences_are_one_replacement)
+{
+	CLEAN("\xe2\x82", R);			/* a cut euro sign */
+	CLEAN("\xe2\x82" "x", R "x");
+	CLEAN("\xf0\x9f\x98", R);
+	CLEAN("\xf0\x9f\x98" "\xf0\x9f\x98\x80", R "\xf0\x9f\x98\x80");
+	CLEAN("ok\xc3", "ok" R);
+	cr_expect_eq(utf8_valid_prefix("ok\xc3", 3), 2);
+}
+
+Test(utf8, overlongs_surrogates_and_out_of_range)
+{
+	CLEAN("\xe0\x80\xaf", R R R);		/* overlong: E0 needs A0..BF next */
+	CLEAN("\xed\xa0\x80", R R R);		/* U+D800, a surrogate */
+	CLEAN("\xf0\x80\x80\xaf", R R R R);	/* overlong four-byte form */
+	CLEAN("\xf4\x90\x80\x80", R R R R);	/* U+110000 */
+	CLEAN("\xe0\xa0", R);			/* a valid start, cut */
+}
+
+Test(utf8, worst_case_fits_three_times)
+{
+	char in[256], out[3 * 256];
+
+	for (int i = 0; i < 256; i++)
+		in[i] = (char)(0x80 + (i % 64));	/* continuation bytes only */
+	cr_expect_eq(utf8_sanitize(in, sizeof(in), out), 3 * sizeof(in));
+}
