@@ -119,50 +119,82 @@ rotate(struct logfile *lf)
 	open_fd(lf);
 }
 
-void
-logfile_write(struct logfile *lf, const char *buf, size_t len, int64_t now_us)
+/* Write whole lines; a torn write is taken back. Returns 0, or -1 (all dropped). */
+static int
+write_lines(struct logfile *lf, const char *buf, size_t len, int64_t now_us)
 {
+	int64_t before = lf->size;
 	size_t done = 0;
-	int64_t before;
 
-	if (lf->path == NULL)
-		return;
-	if (lf->fd == -1) {
-		if (now_us < lf->retry_after_us) {
-			lf->dropped += len;
-			return;
-		}
-		if (open_fd(lf) == -1) {
-			lf->retry_after_us = now_us + RETRY_US;
-			lf->dropped += len;
-			return;
-		}
-	}
-	if (lf->max_size > 0 && lf->size > 0 && lf->size + (int64_t)len > lf->max_size)
-		rotate(lf);
-	before = lf->size;
-	while (lf->fd != -1 && done < len) {
+	while (done < len) {
 		ssize_t n = write(lf->fd, buf + done, len - done);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			report_failure(lf, "writing");
 			/* take back a torn batch: the file keeps whole lines only */
-			if (done > 0 && ftruncate(lf->fd, before) == 0) {
+			if (done > 0 && ftruncate(lf->fd, before) == 0)
 				lf->size = before;
-				done = 0;
-			}
 			/* a fresh open later finds out whether space came back */
 			close(lf->fd);
 			lf->fd = -1;
 			lf->retry_after_us = now_us + RETRY_US;
-			break;
+			return -1;
 		}
 		done += (size_t)n;
 		lf->size += n;
 	}
-	lf->dropped += len - done;
-	if (done == len && lf->failing) {
+	return 0;
+}
+
+/* How much of buf (whole lines) still fits under max_size; 0 if not one line. */
+static size_t
+fitting_lines(const struct logfile *lf, const char *buf, size_t len)
+{
+	size_t room = (size_t)(lf->max_size - lf->size);
+	const char *nl;
+
+	if (lf->max_size <= 0 || lf->size + (int64_t)len <= lf->max_size)
+		return len;
+	if (lf->max_size <= lf->size)
+		return 0;
+	nl = memrchr(buf, '\n', room < len ? room : len);
+	return nl != NULL ? (size_t)(nl - buf) + 1 : 0;
+}
+
+void
+logfile_write(struct logfile *lf, const char *buf, size_t len, int64_t now_us)
+{
+	if (lf->path == NULL)
+		return;
+	if (lf->fd == -1 && (now_us < lf->retry_after_us || open_fd(lf) == -1)) {
+		if (lf->fd == -1 && now_us >= lf->retry_after_us)
+			lf->retry_after_us = now_us + RETRY_US;
+		lf->dropped += len;
+		return;
+	}
+	/* fill the file up to max_size with whole lines, rotate, go on */
+	while (len > 0) {
+		size_t n = fitting_lines(lf, buf, len);
+
+		if (n == 0 && lf->size > 0) {
+			rotate(lf);
+			if (lf->fd == -1) {
+				lf->retry_after_us = now_us + RETRY_US;
+				break;
+			}
+			continue;
+		}
+		if (n == 0)	/* one line longer than max_size: it gets a file of its own */
+			n = (memchr(buf, '\n', len) != NULL) ?
+			    (size_t)((const char *)memchr(buf, '\n', len) - buf) + 1 : len;
+		if (write_lines(lf, buf, n, now_us) == -1)
+			break;
+		buf += n;
+		len -= n;
+	}
+	lf->dropped += len;
+	if (len == 0 && lf->failing) {
 		log_info("%s: writing %s works again (%llu bytes were dropped so far)",
 		    lf->who, lf->path, (unsigned long long)lf->dropped);
 		lf->failing = false;

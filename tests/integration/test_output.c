@@ -353,7 +353,7 @@ Test(output, stderr_into_stdout_keeps_the_exact_order_all_tagged_out)
 	cr_assert_eq(l.n, 80, "%zu lines, want 80", l.n);
 	for (size_t i = 0; i < l.n; i++) {
 		struct log_entry e;
-		char want[8];
+		char want[32];
 
 		cr_assert(parse_entry(l.at[i], l.len[i], &e), "bad line: %.*s", (int)l.len[i], l.at[i]);
 		snprintf(want, sizeof(want), "%c-%03zu", i % 2 ? 'e' : 'o', i / 2);
