@@ -273,9 +273,15 @@ verb_action(const struct ctl_options *o, int argc, char **argv)
 	free(words);
 	if (rc != CTL_EXIT_OK)
 		return rc;
-	if (!o->json)
+	if (!o->json) {
 		json_array_foreach(json_object_get(reply, "services"), i, svc)
 			output_service_line(svc, stdout);
+		json_array_foreach(json_object_get(reply, "also_stopped"), i, svc)
+			printf("%s%s", i == 0 ? "also stopping: " : ", ",
+			    json_is_string(svc) ? json_string_value(svc) : "?");
+		if (json_array_size(json_object_get(reply, "also_stopped")) > 0)
+			printf("\n");
+	}
 	json_decref(reply);
 	return CTL_EXIT_OK;
 }

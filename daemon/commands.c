@@ -201,10 +201,45 @@ parse_action_options(struct command_args *a, size_t *first, int64_t *wait_ms)
 	return NULL;
 }
 
+/* The dependents a stop of svcs stops too, by name, each once; NULL if none. */
+static json_t *
+also_stopped(struct service **svcs, size_t n)
+{
+	json_t *names = json_array(), *extra;
+	struct service **deps;
+	size_t nd;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((deps = supervisor_dependents(svcs[i], &nd)) == NULL)
+			continue;
+		for (size_t k = 0; k < nd; k++) {
+			bool named = false;
+			size_t j;
+			json_t *v;
+
+			for (size_t m = 0; m < n; m++)
+				named |= svcs[m] == deps[k];
+			json_array_foreach(names, j, v)
+				named |= strcmp(json_string_value(v), deps[k]->conf->name) == 0;
+			if (!named)
+				json_array_append_new(names, json_string(deps[k]->conf->name));
+		}
+		free(deps);
+	}
+	if (json_array_size(names) == 0) {
+		json_decref(names);
+		return NULL;
+	}
+	extra = json_object();
+	json_object_set_new(extra, "also_stopped", names);
+	return extra;
+}
+
 static json_t *
 run_action(struct command_args *a, void (*action)(struct service *),
     enum wait_target target)
 {
+	json_t *extra = NULL;
 	struct service **svcs;
 	struct wait *w;
 	size_t first = 0, n;
@@ -221,13 +256,18 @@ run_action(struct command_args *a, void (*action)(struct service *),
 		return proto_reply_error(PROTO_ERR_SHUTTING_DOWN,
 		    "vigild is shutting down: not starting anything");
 	}
+	if (action == supervisor_stop)
+		extra = also_stopped(svcs, n);
 	for (size_t i = 0; i < n; i++)
 		action(svcs[i]);
 	if (wait_ms >= 0) {
 		w = wait_new(target, svcs, n, wait_ms);
 		free(svcs);
-		if (w == NULL)
+		if (w == NULL) {
+			json_decref(extra);
 			return proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
+		}
+		wait_set_extra(w, extra);
 		if ((r = wait_check(w)) != NULL) {
 			wait_free(w);
 			return r;
@@ -238,6 +278,9 @@ run_action(struct command_args *a, void (*action)(struct service *),
 	}
 	r = proto_reply_ok();
 	json_object_set_new(r, "services", services_array(svcs, n));
+	if (extra != NULL)
+		json_object_update(r, extra);
+	json_decref(extra);
 	free(svcs);
 	return r;
 }
@@ -245,13 +288,13 @@ run_action(struct command_args *a, void (*action)(struct service *),
 static json_t *
 cmd_start(struct command_args *a)
 {
-	return run_action(a, service_start, WAIT_RUNNING);
+	return run_action(a, supervisor_start, WAIT_RUNNING);
 }
 
 static json_t *
 cmd_stop(struct command_args *a)
 {
-	return run_action(a, service_stop, WAIT_STOPPED);
+	return run_action(a, supervisor_stop, WAIT_STOPPED);
 }
 
 static json_t *

@@ -601,6 +601,7 @@ build_service(struct load *ld, const struct raw_section *sec)
 {
 	size_t nerrs = ld->nerrs;
 	struct service_conf *sc, **services;
+	const struct raw_key *k;
 	bool delays_ok = true;
 
 	service_name_check(ld, sec);
@@ -612,13 +613,16 @@ build_service(struct load *ld, const struct raw_section *sec)
 	}
 	values_service_inherit(sc, ld->conf);
 	for (size_t i = 0; i < sec->nkeys; i++) {
-		const struct raw_key *k = &sec->keys[i];
-
+		k = &sec->keys[i];
 		if (parse_key(ld, sec, k, VALUE_SECTION_SERVICE, sc) == -1 &&
 		    strncmp(k->name, "restart_delay", 13) == 0)
 			delays_ok = false;
 	}
 	service_check_all(ld, sec, sc, delays_ok);
+	if ((k = section_find_key(sec, "requires")) != NULL)
+		sc->requires_line = k->line;
+	if ((k = section_find_key(sec, "after")) != NULL)
+		sc->after_line = k->line;
 	services = reallocarray(ld->conf->services, ld->conf->nservices + 1,
 	    sizeof(*services));
 	if (services != NULL)
@@ -629,6 +633,22 @@ build_service(struct load *ld, const struct raw_section *sec)
 		return;
 	}
 	services[ld->conf->nservices++] = sc;
+}
+
+static void
+deps_error_cb_load(void *ctx, const struct service_conf *sc, int line, const char *msg)
+{
+	struct load *ld = ctx;
+	size_t file = 0;
+
+	if (strcmp(msg, "out of memory") == 0) {
+		ld->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < ld->nfiles; i++)
+		if (strcmp(ld->files[i], sc->file) == 0)
+			file = i;
+	load_error(ld, file, line, "[service:%s] %s", sc->name, msg);
 }
 
 /* Hand the messages over, and one more if any was lost; keep none. */
@@ -700,6 +720,9 @@ config_load(const char *path, struct config_errors *errs)
 		for (size_t i = 0; i < ld.nsecs; i++)
 			if (ld.secs[i]->kind == SECTION_SERVICE)
 				build_service(&ld, ld.secs[i]);
+		/* names only resolve against a complete set of services */
+		if (ld.nerrs == 0 && !ld.oom)
+			config_deps_resolve(conf, deps_error_cb_load, &ld);
 		if (conf->socket_path == NULL &&
 		    (conf->socket_path = strdup(config_default_socket())) == NULL)
 			ld.oom = true;

@@ -442,6 +442,25 @@ value_signal(void *obj, size_t off, const char *v, struct value_error *e)
 	return 0;
 }
 
+/* Names only: whether each names a configured service is known once all are read. */
+static int
+value_depends(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	const char *err;
+	char **w;
+
+	if ((w = words_split(v, NULL, &err)) == NULL)
+		return words_error(e, v, "service names", err);
+	for (size_t i = 0; w[i] != NULL; i++) {
+		if (values_service_name(w[i], e) == -1) {
+			words_free(w);
+			return -1;
+		}
+	}
+	*FIELD(obj, off, char **) = w;
+	return 0;
+}
+
 #define VIGIL	VALUE_SECTION_VIGIL
 #define SERVICE	VALUE_SECTION_SERVICE
 #define V(f)	offsetof(struct config, f)
@@ -479,6 +498,8 @@ static const struct value_key {
 	{ "restart_delay_max",	SERVICE, value_duration,	S(restart_delay_max_ms) },
 	{ "start_secs",		SERVICE, value_duration,	S(start_secs_ms) },
 	{ "start_retries",	SERVICE, value_start_retries,	S(start_retries) },
+	{ "requires",		SERVICE, value_depends,		S(requires_names) },
+	{ "after",		SERVICE, value_depends,		S(after_names) },
 	{ "stop_signal",	SERVICE, value_signal,		S(stop_signal) },
 	{ "stop_timeout",	SERVICE, value_duration,	S(stop_timeout_ms) },
 	{ "stdout",		SERVICE, value_stdout,		S(stdout_to) },
@@ -491,8 +512,8 @@ static const struct value_key {
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
 /* Levenshtein distance; key names are short, so one row on the stack. */
-static size_t
-edit_distance(const char *a, const char *b)
+size_t
+values_edit_distance(const char *a, const char *b)
 {
 	size_t row[32], la = strlen(a), lb = strlen(b);
 
@@ -537,7 +558,7 @@ key_suggest(enum value_section section, const char *name)
 
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (keys[i].section == section &&
-		    (d = edit_distance(name, keys[i].name)) < best_d) {
+		    (d = values_edit_distance(name, keys[i].name)) < best_d) {
 			best = keys[i].name;
 			best_d = d;
 		}
@@ -649,6 +670,10 @@ values_service_free(struct service_conf *sc)
 	free(sc->user);
 	free(sc->group);
 	free(sc->groups);
+	words_free(sc->requires_names);
+	words_free(sc->after_names);
+	free(sc->requires);
+	free(sc->after);
 	free(sc);
 }
 

@@ -42,5 +42,13 @@ void	 values_service_free(struct service_conf *sc);
 int	 values_check_delays(const struct service_conf *sc, const char *key,
 	    const char *value, struct value_error *e);
 int	 values_service_finish(struct service_conf *sc, struct value_error *e);
+/* Levenshtein distance, SIZE_MAX when b is too long to bother */
+size_t	 values_edit_distance(const char *a, const char *b);
+
+/* config_deps.c: requires and after, once every service is read */
+typedef void	 deps_error_cb(void *ctx, const struct service_conf *sc, int line,
+		    const char *msg);
+/* Resolve names into indices and look for cycles; -1 when one was reported or memory ran out. */
+int	 config_deps_resolve(struct config *conf, deps_error_cb *error, void *ctx);
 
 #endif

@@ -34,6 +34,8 @@ struct wait	*wait_new(enum wait_target target, struct service **svcs, size_t n,
 		    int64_t timeout_ms);
 /* The reply when every service is done or one failed, else NULL. */
 json_t		*wait_check(struct wait *w);
+/* Fields the final reply gets besides "services" (steals extra). */
+void		 wait_set_extra(struct wait *w, json_t *extra);
 json_t		*wait_timeout_reply(struct wait *w);
 double		 wait_timeout_seconds(const struct wait *w);
 void		 wait_free(struct wait *w);

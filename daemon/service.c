@@ -417,3 +417,32 @@ service_is_settled(const struct service *s)
 	return s->pid == 0 && (s->state == SERVICE_STOPPED ||
 	    s->state == SERVICE_EXITED || s->state == SERVICE_FATAL);
 }
+
+/* Dependents wait for this; readiness protocols will change only this test. */
+bool
+service_is_ready(const struct service *s)
+{
+	return s->state == SERVICE_RUNNING;
+}
+
+/* Why a service stays where it is (waiting, not started): a reason, no transition. */
+void
+service_note(struct service *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *r;
+
+	va_start(ap, fmt);
+	if (vasprintf(&r, fmt, ap) == -1)
+		r = NULL;
+	va_end(ap);
+	if (r == NULL || (s->reason != NULL && strcmp(r, s->reason) == 0)) {
+		free(r);
+		return;
+	}
+	free(s->reason);
+	s->reason = r;
+	log_info("%s: %s (%s)", s->conf->name, state_names[s->state], s->reason);
+	if (s->ops->changed != NULL)
+		s->ops->changed(s, s->state);
+}

@@ -1,8 +1,9 @@
 /*
  * supervisor.c: the set of services and the real world behind struct
  * service_ops: spawning through spawn.c, process-group signals, libev timers
- * and the monotonic clock. Also the shutdown that SIGTERM or `shutdown` asks
- * for: stop everything in parallel, leave the loop when all are settled.
+ * and the monotonic clock. Also the order that requires and after impose on
+ * starts and stops, and the shutdown that SIGTERM or `shutdown` asks for:
+ * stop in reverse dependency order, leave the loop when all are settled.
  */
 #include "config.h"
 #include "vigild.h"
@@ -17,7 +18,17 @@
 #include "output.h"
 #include "spawn.h"
 
+/* Services whose requires or after name one service, by its index. */
+struct dependents {
+	size_t	 *requiring;	/* requires it: stopped when it is */
+	size_t	  nrequiring;
+	size_t	 *all;		/* requires it or is after it: stop before it does */
+	size_t	  nall;
+};
+
 struct vigild vigild;
+static struct dependents *dependents;
+static ev_idle	  deps_idle;	/* re-weighs waiting starts and stops from the loop */
 static char	**envp_scratch;	/* one spawn at a time: one array serves them all */
 static size_t	  envp_cap;
 
@@ -116,6 +127,9 @@ ops_changed(struct service *s, enum service_state from)
 {
 	(void)from;
 	control_service_changed(s);
+	/* not from inside a transition: the service that changed is mid-way */
+	if (!ev_is_active(&deps_idle))
+		ev_idle_start(vigild.loop, &deps_idle);
 	if (vigild.shutting_down && all_settled()) {
 		log_notice("every service is stopped, exiting");
 		ev_break(vigild.loop, EVBREAK_ALL);
@@ -153,11 +167,130 @@ raise_nofile(void)
 	vigild.nofile_raised = true;
 }
 
+static int
+dependents_add(size_t **v, size_t *n, size_t idx)
+{
+	size_t *nv = reallocarray(*v, *n + 1, sizeof(**v));
+
+	if (nv == NULL)
+		return -1;
+	nv[(*n)++] = idx;
+	*v = nv;
+	return 0;
+}
+
+static int
+dependents_build(const struct config *conf)
+{
+	if ((dependents = calloc(conf->nservices + 1, sizeof(*dependents))) == NULL)
+		return -1;
+	for (size_t i = 0; i < conf->nservices; i++) {
+		const struct service_conf *c = conf->services[i];
+
+		for (size_t k = 0; k < c->nrequires; k++) {
+			struct dependents *d = &dependents[c->requires[k]];
+			if (dependents_add(&d->requiring, &d->nrequiring, i) == -1 ||
+			    dependents_add(&d->all, &d->nall, i) == -1)
+				return -1;
+		}
+		for (size_t k = 0; k < c->nafter; k++) {
+			struct dependents *d = &dependents[c->after[k]];
+			if (dependents_add(&d->all, &d->nall, i) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The service s waits for before it may start, or NULL. *blocked: that one
+ * will not come (a requirement that is fatal, exited or stopped for good).
+ * An `after` service that is not going to start does not hold s back.
+ */
+static struct service *
+start_blocker(const struct service *s, bool *blocked)
+{
+	const struct service_conf *c = s->conf;
+	struct service *r;
+
+	*blocked = false;
+	for (size_t k = 0; k < c->nrequires; k++) {
+		r = vigild.services[c->requires[k]];
+		if (service_is_ready(r))
+			continue;
+		*blocked = !r->start_pending && (r->state == SERVICE_STOPPED ||
+		    r->state == SERVICE_EXITED || r->state == SERVICE_FATAL);
+		return r;
+	}
+	for (size_t k = 0; k < c->nafter; k++) {
+		r = vigild.services[c->after[k]];
+		if (service_is_ready(r) || (!r->start_pending && service_is_settled(r)))
+			continue;
+		return r;
+	}
+	return NULL;
+}
+
+/* Whether s, to be stopped, still has a dependent to see stopped first. */
+static bool
+stop_blocked(const struct service *s)
+{
+	const struct dependents *d = &dependents[s->index];
+
+	for (size_t k = 0; k < d->nall; k++) {
+		const struct service *o = vigild.services[d->all[k]];
+		if (o->stop_pending || o->state == SERVICE_STOPPING)
+			return true;
+	}
+	return false;
+}
+
+static void
+deps_evaluate(void)
+{
+	struct service *s, *r;
+	bool blocked;
+
+	for (size_t i = 0; i < vigild.nservices; i++) {
+		s = vigild.services[i];
+		if (s->stop_pending && !stop_blocked(s)) {
+			s->stop_pending = false;
+			service_stop(s);
+		}
+	}
+	for (size_t i = 0; i < vigild.nservices; i++) {
+		s = vigild.services[i];
+		if (!s->start_pending)
+			continue;
+		if ((r = start_blocker(s, &blocked)) == NULL) {
+			s->start_pending = false;
+			service_start(s);
+		} else if (blocked) {
+			s->start_pending = false;
+			service_note(s, "not started: requires %s, which is %s",
+			    r->conf->name, service_state_name(r->state));
+		} else {
+			service_note(s, "waiting for %s", r->conf->name);
+		}
+	}
+}
+
+static void
+deps_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	(void)revents;
+	ev_idle_stop(loop, w);
+	deps_evaluate();
+}
+
 int
 supervisor_init(struct config *conf)
 {
 	raise_nofile();
 	vigild.conf = conf;
+	ev_idle_init(&deps_idle, deps_idle_cb);
+	if (dependents_build(conf) == -1)
+		return -1;
 	vigild.services = calloc(conf->nservices ? conf->nservices : 1,
 	    sizeof(*vigild.services));
 	if (vigild.services == NULL)
@@ -168,6 +301,7 @@ supervisor_init(struct config *conf)
 			return -1;
 		ev_init(&s->timer, timer_cb);
 		s->timer.data = s;
+		s->index = i;
 		vigild.services[vigild.nservices++] = s;
 		if (output_service_init(s) == -1)
 			log_warn("%s: setting up output capture", s->conf->name);
@@ -175,12 +309,98 @@ supervisor_init(struct config *conf)
 	return 0;
 }
 
+/* Every autostart service at once, except those waiting for others. */
 void
 supervisor_start_all(void)
 {
 	for (size_t i = 0; i < vigild.nservices; i++)
 		if (vigild.services[i]->conf->autostart)
-			service_start(vigild.services[i]);
+			vigild.services[i]->start_pending = true;
+	deps_evaluate();
+}
+
+static void
+mark_start(struct service *s)
+{
+	const struct service_conf *c = s->conf;
+
+	if (s->start_pending || s->state == SERVICE_STARTING || service_is_ready(s))
+		return;
+	s->start_pending = true;
+	s->stop_pending = false;
+	for (size_t k = 0; k < c->nrequires; k++)
+		mark_start(vigild.services[c->requires[k]]);
+}
+
+void
+supervisor_start(struct service *s)
+{
+	mark_start(s);
+	deps_evaluate();
+}
+
+static void
+mark_stop(struct service *s, const char *why)
+{
+	const struct dependents *d = &dependents[s->index];
+
+	if (s->start_pending) {
+		s->start_pending = false;
+		service_note(s, "not started: %s", why);
+	}
+	if (s->stop_pending || service_is_settled(s))
+		return;
+	s->stop_pending = true;
+	for (size_t k = 0; k < d->nrequiring; k++)
+		mark_stop(vigild.services[d->requiring[k]], why);
+}
+
+void
+supervisor_stop(struct service *s)
+{
+	char why[SERVICE_NAME_MAX + 32];
+
+	snprintf(why, sizeof(why), "requires %s, which was stopped", s->conf->name);
+	for (size_t k = 0; k < dependents[s->index].nrequiring; k++)
+		mark_stop(vigild.services[dependents[s->index].requiring[k]], why);
+	mark_stop(s, "stop requested");
+	/* a stopping service with a pending restart: the stop wins */
+	s->start_after_stop = false;
+	deps_evaluate();
+}
+
+static void
+collect_dependents(const struct service *s, bool *seen, struct service **out, size_t *n)
+{
+	const struct dependents *d = &dependents[s->index];
+
+	for (size_t k = 0; k < d->nrequiring; k++) {
+		struct service *o = vigild.services[d->requiring[k]];
+		if (seen[o->index])
+			continue;
+		seen[o->index] = true;
+		if (!service_is_settled(o) || o->start_pending)
+			out[(*n)++] = o;
+		collect_dependents(o, seen, out, n);
+	}
+}
+
+struct service **
+supervisor_dependents(const struct service *s, size_t *n)
+{
+	bool *seen = calloc(vigild.nservices + 1, sizeof(*seen));
+	struct service **out = calloc(vigild.nservices + 1, sizeof(*out));
+
+	*n = 0;
+	if (seen == NULL || out == NULL) {
+		free(seen);
+		free(out);
+		return NULL;
+	}
+	seen[s->index] = true;
+	collect_dependents(s, seen, out, n);
+	free(seen);
+	return out;
 }
 
 void
@@ -190,9 +410,14 @@ supervisor_shutdown(const char *why)
 		log_notice("shutting down (%s): stopping %zu services", why,
 		    vigild.nservices);
 	vigild.shutting_down = true;
-	for (size_t i = 0; i < vigild.nservices; i++)
-		if (!service_is_settled(vigild.services[i]))
-			service_stop(vigild.services[i]);
+	for (size_t i = 0; i < vigild.nservices; i++) {
+		struct service *s = vigild.services[i];
+
+		s->start_pending = false;
+		if (!service_is_settled(s))
+			s->stop_pending = true;
+	}
+	deps_evaluate();
 	if (all_settled())
 		ev_break(vigild.loop, EVBREAK_ALL);
 }
@@ -223,6 +448,14 @@ supervisor_free(void)
 		output_service_free(vigild.services[i]);
 		service_free(vigild.services[i]);
 	}
+	for (size_t i = 0; dependents != NULL && i < vigild.nservices; i++) {
+		free(dependents[i].requiring);
+		free(dependents[i].all);
+	}
+	free(dependents);
+	dependents = NULL;
+	if (vigild.loop != NULL)
+		ev_idle_stop(vigild.loop, &deps_idle);
 	free(vigild.services);
 	vigild.services = NULL;
 	free(envp_scratch);

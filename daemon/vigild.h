@@ -75,6 +75,14 @@ struct service_conf {
 	unsigned  log_keep;	/* rotated files kept */
 	bool	  log_timestamps;	/* prefix lines with time and stream */
 	int64_t	  log_buffer;	/* bytes of the in-memory ring of recent lines */
+
+	char	**requires_names;	/* as written; resolved into requires */
+	char	**after_names;	/* as written; resolved into after */
+	int	  requires_line, after_line;	/* where the keys are, for messages */
+	size_t	 *requires;	/* indices into config.services: start after these are ready */
+	size_t	  nrequires;
+	size_t	 *after;	/* indices into config.services: order only */
+	size_t	  nafter;
 };
 
 struct config {
@@ -140,6 +148,7 @@ struct service_ops {
 struct service {
 	const struct service_conf *conf;
 	const struct service_ops *ops;
+	size_t	  index;	/* in vigild.services, the same as its conf's in config.services */
 	enum service_state state;
 	pid_t	  pid;		/* main process, 0 when none */
 	int64_t	  state_since_ms;	/* monotonic */
@@ -150,6 +159,8 @@ struct service {
 	unsigned  restarts;	/* automatic restarts since the last start request */
 	bool	  start_after_stop;	/* a restart is under way */
 	bool	  killed;	/* SIGKILL already sent in this stop */
+	bool	  start_pending;	/* asked to start, waiting for its dependencies */
+	bool	  stop_pending;	/* asked to stop, waiting for its dependents to stop */
 	char	 *reason;	/* malloc'd: why it is in its state, for people */
 	struct exit_info last_exit;
 	ev_timer  timer;	/* used by the daemon's ops only */
@@ -176,6 +187,9 @@ void		 service_process_ended(struct service *s, int status, const struct rusage 
 void		 service_timer_fired(struct service *s);
 const char	*service_state_name(enum service_state state);
 bool		 service_is_settled(const struct service *s);	/* no process, nothing pending */
+bool		 service_is_ready(const struct service *s);	/* what dependents wait for */
+void		 service_note(struct service *s, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));	/* a new reason, same state */
 int64_t		 service_backoff_ms(const struct service_conf *c, unsigned failures);
 
 /* spawn.c: see spawn.h, which the benchmarks link on its own */
@@ -228,6 +242,10 @@ extern struct vigild vigild;
 /* supervisor.c */
 int		 supervisor_init(struct config *conf);
 void		 supervisor_start_all(void);
+void		 supervisor_start(struct service *s);	/* what s requires first, then s */
+void		 supervisor_stop(struct service *s);	/* s's dependents first, then s */
+/* The services supervisor_stop(s) would stop besides s; malloc'd, *n of them. */
+struct service	**supervisor_dependents(const struct service *s, size_t *n);
 void		 supervisor_shutdown(const char *why);
 struct service	*supervisor_find(const char *name);
 struct service	*supervisor_find_pid(pid_t pid);

@@ -17,6 +17,7 @@ struct wait {
 	struct service	**svcs;
 	size_t		  n;
 	int64_t		  timeout_ms;
+	json_t		 *extra;	/* more fields for the reply, or NULL */
 };
 
 struct wait *
@@ -41,7 +42,15 @@ wait_free(struct wait *w)
 	if (w == NULL)
 		return;
 	free(w->svcs);
+	json_decref(w->extra);
 	free(w);
+}
+
+void
+wait_set_extra(struct wait *w, json_t *extra)
+{
+	json_decref(w->extra);
+	w->extra = extra;
 }
 
 double
@@ -55,7 +64,9 @@ static int
 service_verdict(enum wait_target target, const struct service *s)
 {
 	if (target == WAIT_STOPPED)
-		return service_is_settled(s) ? 1 : 0;
+		return service_is_settled(s) && !s->stop_pending ? 1 : 0;
+	if (s->start_pending)
+		return 0;	/* waiting for what it requires */
 	switch (s->state) {
 	case SERVICE_RUNNING:
 		return 1;
@@ -78,6 +89,14 @@ services_json(struct wait *w, int64_t now)
 	return arr;
 }
 
+static json_t *
+with_extra(struct wait *w, json_t *r)
+{
+	if (w->extra != NULL)
+		json_object_update(r, w->extra);
+	return r;
+}
+
 json_t *
 wait_check(struct wait *w)
 {
@@ -93,13 +112,13 @@ wait_check(struct wait *w)
 			r = proto_reply_error(PROTO_ERR_SHUTTING_DOWN, "%s: %s: vigild is shutting down",
 			    s->conf->name, service_state_name(s->state));
 			json_object_set_new(r, "services", services_json(w, now));
-			return r;
+			return with_extra(w, r);
 		}
 		if (v < 0) {
 			r = proto_reply_error(PROTO_ERR_FAILED, "%s: %s (%s)",
 			    s->conf->name, service_state_name(s->state), s->reason);
 			json_object_set_new(r, "services", services_json(w, now));
-			return r;
+			return with_extra(w, r);
 		}
 		if (v == 0)
 			all_done = false;
@@ -108,7 +127,7 @@ wait_check(struct wait *w)
 		return NULL;
 	r = proto_reply_ok();
 	json_object_set_new(r, "services", services_json(w, now));
-	return r;
+	return with_extra(w, r);
 }
 
 json_t *
@@ -126,10 +145,10 @@ wait_timeout_reply(struct wait *w)
 			    s->conf->name, service_state_name(s->state),
 			    w->timeout_ms / 1000.0, target, s->reason);
 			json_object_set_new(r, "services", services_json(w, now));
-			return r;
+			return with_extra(w, r);
 		}
 	}
 	r = proto_reply_error(PROTO_ERR_TIMEOUT, "timed out");
 	json_object_set_new(r, "services", services_json(w, now));
-	return r;
+	return with_extra(w, r);
 }

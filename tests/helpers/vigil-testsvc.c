@@ -29,6 +29,7 @@
  *                     double-fork a grandchild that leaves our group (setsid),
  *                     waits until we are gone, sleeps MS ms, prints TEXT and a
  *                     newline on stdout, exits 0
+ *   onterm:FILE       on SIGTERM, append "PID MONOTONIC_NS" to FILE and exit 0
  *   exit:N            exit with code N
  *   raise:SIG         send SIG to ourselves
  *
@@ -348,6 +349,46 @@ do_orphan_echo(const char *arg)
 		;
 }
 
+static const char *onterm_file;
+
+/* "N" in decimal at the end of buf; returns where it starts. Signal-safe. */
+static char *
+put_decimal(char *end, long long n)
+{
+	do {
+		*--end = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	return end;
+}
+
+static void
+onterm_cb(int sig)
+{
+	struct timespec ts;
+	char buf[64], *p = buf + sizeof(buf);
+	int fd;
+
+	(void)sig;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	*--p = '\n';
+	p = put_decimal(p, (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+	*--p = ' ';
+	p = put_decimal(p, getpid());
+	if ((fd = open(onterm_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) != -1) {
+		(void)!write(fd, p, (size_t)(buf + sizeof(buf) - p));
+		close(fd);
+	}
+	_exit(0);
+}
+
+static void
+do_onterm(const char *file)
+{
+	onterm_file = file;
+	signal(SIGTERM, onterm_cb);
+}
+
 static void
 run_action(const char *a)
 {
@@ -394,6 +435,8 @@ run_action(const char *a)
 		do_await(v);
 	else if (strncmp(a, "orphan-echo:", 12) == 0)
 		do_orphan_echo(v);
+	else if (strncmp(a, "onterm:", 7) == 0)
+		do_onterm(v);
 	else if (strncmp(a, "exit:", 5) == 0)
 		exit(atoi(v));
 	else if (strncmp(a, "raise:", 6) == 0)

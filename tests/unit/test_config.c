@@ -349,6 +349,30 @@ Test(config_good, shipped_example_loads)
 	done(conf);
 }
 
+Test(config_good, depends_resolved_into_indices)
+{
+	struct config *conf = load_good("good-depends.conf");
+	const struct service_conf *db, *cache, *web;
+
+	cr_assert_eq(conf->nservices, 3);
+	db = conf->services[0];
+	cache = conf->services[1];
+	web = conf->services[2];
+	cr_expect_eq(db->nrequires + db->nafter, 0);
+	cr_expect_eq(cache->nrequires, 0);
+	cr_assert_eq(cache->nafter, 1);
+	cr_expect_eq(cache->after[0], 0);
+	cr_assert_eq(web->nrequires, 2, "db named twice must count once, got %zu",
+	    web->nrequires);
+	cr_expect_eq(web->requires[0], 0);
+	cr_expect_eq(web->requires[1], 1);
+	cr_assert_eq(web->nafter, 1);
+	cr_expect_eq(web->after[0], 1);
+	cr_expect_eq(web->requires_line, 11);
+	cr_expect_eq(web->after_line, 13);
+	done(conf);
+}
+
 TestSuite(config_api, .init = go_to_conf_dir, .fini = drop_errors);
 
 Test(config_api, missing_file)
@@ -513,3 +537,6 @@ BAD(restart_delay_max_below_restart_delay, "restart-delay")
 BAD(socket_too_long, "socket")
 BAD(socket_relative_and_bad_vigil_values, "socket-relative")
 BAD(several_errors_all_reported, "several")
+BAD(unknown_require_with_suggestion, "unknown-require")
+BAD(dependency_cycle_named_in_order, "cycle")
+BAD(service_requiring_itself, "self-require")

@@ -1,0 +1,204 @@
+/*
+ * test_depends.c: requires and after as a user sees them: start order from
+ * the services' own recorded start times, a dependent of a fatal service
+ * left stopped with the reason, stop cascades and shutdown in reverse order.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+TestSuite(depends, .fini = vh_teardown, .timeout = 90);
+
+/* First time (ms, monotonic) in a "PID NS" stamp file, -1 if none. */
+static long long
+stamp_ms(const char *name)
+{
+	FILE *f = fopen(vh_path(name), "r");
+	long long ns = -1;
+	int pid;
+
+	if (f != NULL) {
+		if (fscanf(f, "%d %lld", &pid, &ns) != 2)
+			ns = -1;
+		fclose(f);
+	}
+	return ns < 0 ? -1 : ns / 1000000;
+}
+
+static const char *
+reason_of(const char *name, char *buf, size_t len)
+{
+	json_t *s = vh_service(name);
+	const char *r = s ? json_string_value(json_object_get(s, "reason")) : NULL;
+
+	snprintf(buf, len, "%s", r ? r : "?");
+	json_decref(s);
+	return buf;
+}
+
+/* Poll until NAME's reason contains text; false after timeout_ms. */
+static bool
+wait_reason(const char *name, const char *text, int timeout_ms)
+{
+	long long end = vh_now_ms() + timeout_ms;
+	char buf[512];
+
+	do {
+		if (strstr(reason_of(name, buf, sizeof(buf)), text) != NULL)
+			return true;
+		usleep(20000);
+	} while (vh_now_ms() < end);
+	return false;
+}
+
+Test(depends, dependent_starts_once_its_requirement_is_up_and_others_at_once)
+{
+	long long db, web, solo;
+
+	vh_setup("[service:db]\ncommand = %s stamp:%s\nstart_secs = 300ms\n\n"
+	    "[service:web]\ncommand = %s stamp:%s\nrequires = db\nstart_secs = 100ms\n\n"
+	    "[service:solo]\ncommand = %s stamp:%s\nstart_secs = 100ms\n",
+	    vh_testsvc(), vh_path("db.stamp"), vh_testsvc(), vh_path("web.stamp"),
+	    vh_testsvc(), vh_path("solo.stamp"));
+	cr_assert(vh_start(), "vigild did not start; log: %s", vh.log);
+	cr_assert(vh_wait_state("web", "running", 20000), "web never ran; log: %s", vh.log);
+	cr_assert(vh_wait_state("db", "running", 1000));
+	db = stamp_ms("db.stamp");
+	web = stamp_ms("web.stamp");
+	solo = stamp_ms("solo.stamp");
+	cr_assert(db > 0 && web > 0 && solo > 0, "stamps: db %lld web %lld solo %lld",
+	    db, web, solo);
+	cr_expect_geq(web - db, 300, "web started %lld ms after db, before db was up 300ms",
+	    web - db);
+	/* solo waits for nothing: it starts with db, not after it is up */
+	cr_expect_lt(solo - db, 300, "solo started %lld ms after db", solo - db);
+	cr_expect(vh_log_contains("web: stopped -> starting"), "log: %s", vh.log);
+}
+
+Test(depends, waiting_service_says_what_it_waits_for)
+{
+	char buf[512];
+
+	vh_setup("[service:db]\ncommand = %s\nstart_secs = 1h\n\n"
+	    "[service:web]\ncommand = %s\nrequires = db\n",
+	    vh_testsvc(), vh_testsvc());
+	cr_assert(vh_start());
+	cr_assert(vh_wait_state("db", "starting", 10000));
+	cr_assert(wait_reason("web", "waiting for db", 10000), "web: %s",
+	    reason_of("web", buf, sizeof(buf)));
+	cr_expect_str_eq(vh_state("web", buf, sizeof(buf)), "stopped");
+}
+
+Test(depends, start_starts_what_it_requires_first)
+{
+	struct vh_result r;
+	json_t *reply, *also;
+	long long db, cache, web;
+
+	vh_setup("[service:db]\ncommand = %s stamp:%s\nstart_secs = 300ms\nautostart = no\n\n"
+	    "[service:cache]\ncommand = %s stamp:%s\nstart_secs = 100ms\nautostart = no\n"
+	    "requires = db\n\n"
+	    "[service:web]\ncommand = %s stamp:%s\nrequires = cache\nstart_secs = 100ms\n"
+	    "autostart = no\n",
+	    vh_testsvc(), vh_path("db.stamp"), vh_testsvc(), vh_path("cache.stamp"),
+	    vh_testsvc(), vh_path("web.stamp"));
+	cr_assert(vh_start());
+	cr_assert_eq(vh_ctl(&r, "start", "web", NULL), 0, "start web: %s %s", r.out, r.err);
+	cr_expect(strstr(r.out, "web") != NULL, "out: %s", r.out);
+	cr_assert(vh_wait_state("web", "running", 1000), "start returned before web ran");
+	cr_expect(vh_wait_state("db", "running", 1000));
+	cr_expect(vh_wait_state("cache", "running", 1000));
+	db = stamp_ms("db.stamp");
+	cache = stamp_ms("cache.stamp");
+	web = stamp_ms("web.stamp");
+	cr_expect_geq(cache - db, 300, "cache %lld ms after db", cache - db);
+	cr_expect_geq(web - cache, 100, "web %lld ms after cache", web - cache);
+
+	cr_assert_eq(vh_ctl(&r, "--json", "stop", "db", NULL), 0, "stop: %s", r.err);
+	reply = json_loads(r.out, 0, NULL);
+	cr_assert_not_null(reply, "reply: %s", r.out);
+	also = json_object_get(reply, "also_stopped");
+	cr_assert_eq(json_array_size(also), 2, "reply: %s", r.out);
+	cr_expect_str_eq(json_string_value(json_array_get(also, 0)), "cache");
+	cr_expect_str_eq(json_string_value(json_array_get(also, 1)), "web");
+	json_decref(reply);
+	cr_expect(vh_wait_state("web", "stopped", 1000));
+	cr_expect(vh_wait_state("cache", "stopped", 1000));
+}
+
+Test(depends, dependent_of_a_fatal_service_stays_stopped_and_says_why)
+{
+	struct vh_result r;
+	char buf[512];
+
+	vh_setup("[service:db]\ncommand = %s exit:3\nstart_retries = 1\n\n"
+	    "[service:web]\ncommand = %s stamp:%s\nrequires = db\n\n"
+	    "[service:solo]\ncommand = %s\nstart_secs = 100ms\n",
+	    vh_testsvc(), vh_testsvc(), vh_path("web.stamp"), vh_testsvc());
+	cr_assert(vh_start());
+	cr_assert(vh_wait_state("db", "fatal", 10000), "log: %s", vh.log);
+	cr_assert(wait_reason("web", "not started: requires db, which is fatal", 10000),
+	    "web: %s", reason_of("web", buf, sizeof(buf)));
+	cr_expect_str_eq(vh_state("web", buf, sizeof(buf)), "stopped");
+	cr_expect(vh_wait_state("solo", "running", 10000));
+	cr_expect_eq(access(vh_path("web.stamp"), F_OK), -1, "web must never have run");
+	/* asked directly, db is tried again, fails again, and web says why it did not start */
+	cr_expect_neq(vh_ctl(&r, "start", "web", NULL), 0, "out: %s", r.out);
+	cr_expect(strstr(r.err, "requires db, which is fatal") != NULL, "err: %s", r.err);
+	cr_expect_eq(access(vh_path("web.stamp"), F_OK), -1, "web must never have run");
+}
+
+Test(depends, stop_stops_dependents_first_and_says_so)
+{
+	struct vh_result r;
+	long long db, web, api;
+
+	vh_setup("[service:db]\ncommand = %s onterm:%s\nstart_secs = 100ms\n\n"
+	    "[service:web]\ncommand = %s onterm:%s\nrequires = db\nstart_secs = 100ms\n\n"
+	    "[service:api]\ncommand = %s onterm:%s\nrequires = web\nstart_secs = 100ms\n\n"
+	    "[service:other]\ncommand = %s\nstart_secs = 100ms\n",
+	    vh_testsvc(), vh_path("db.term"), vh_testsvc(), vh_path("web.term"),
+	    vh_testsvc(), vh_path("api.term"), vh_testsvc());
+	cr_assert(vh_start());
+	cr_assert(vh_wait_state("api", "running", 20000), "log: %s", vh.log);
+	cr_assert(vh_wait_state("other", "running", 20000));
+	cr_assert_eq(vh_ctl(&r, "stop", "db", NULL), 0, "stop: %s %s", r.out, r.err);
+	cr_expect(strstr(r.out, "also stopping: web, api\n") != NULL, "out: %s", r.out);
+	cr_expect(vh_wait_state("db", "stopped", 1000));
+	cr_expect(vh_wait_state("web", "stopped", 1000));
+	cr_expect(vh_wait_state("api", "stopped", 1000));
+	cr_expect(vh_wait_state("other", "running", 1000), "other does not depend on db");
+	db = stamp_ms("db.term");
+	web = stamp_ms("web.term");
+	api = stamp_ms("api.term");
+	cr_assert(db > 0 && web > 0 && api > 0, "db %lld web %lld api %lld", db, web, api);
+	cr_expect_leq(api, web, "api must end before web");
+	cr_expect_leq(web, db, "web must end before db");
+}
+
+Test(depends, shutdown_stops_in_reverse_dependency_order)
+{
+	long long db, cache, web;
+
+	vh_setup("[service:db]\ncommand = %s onterm:%s\nstart_secs = 100ms\n\n"
+	    "[service:cache]\ncommand = %s onterm:%s\nstart_secs = 100ms\n\n"
+	    "[service:web]\ncommand = %s onterm:%s\nrequires = db\nafter = cache\n"
+	    "start_secs = 100ms\n",
+	    vh_testsvc(), vh_path("db.term"), vh_testsvc(), vh_path("cache.term"),
+	    vh_testsvc(), vh_path("web.term"));
+	cr_assert(vh_start());
+	cr_assert(vh_wait_state("web", "running", 20000), "log: %s", vh.log);
+	cr_assert(vh_signal_and_wait(SIGTERM, 20000), "vigild did not exit; log: %s", vh.log);
+	db = stamp_ms("db.term");
+	cache = stamp_ms("cache.term");
+	web = stamp_ms("web.term");
+	cr_assert(db > 0 && cache > 0 && web > 0, "db %lld cache %lld web %lld",
+	    db, cache, web);
+	cr_expect_leq(web, db, "web (requires db) must end before db");
+	cr_expect_leq(web, cache, "web (after cache) must end before cache");
+}
