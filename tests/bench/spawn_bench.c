@@ -1,0 +1,403 @@
+/*
+ * spawn_bench.c: scenario 1, "spawn core". Times spawn + wait4 of the static
+ * probe (exit mode, no stamp) through vigil's spawn_process(), fork+execve,
+ * posix_spawn and the floor (a bare clone(CLONE_VM|CLONE_VFORK) + execve),
+ * while this process holds M bytes of touched memory. Methods take turns in
+ * batches so machine drift hits all alike. Prints markdown, optionally CSV.
+ *
+ *   spawn_bench --probe PATH [--iterations N] [--mem 4M,256M,2G]
+ *               [--csv FILE] [--batch N]
+ */
+#include "config.h"
+#include "spawn.h"		/* daemon/spawn.h, found through -iquote */
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FLOOR_STACK_SIZE (64 * 1024)
+#define MAX_SIZES 16
+
+enum method_id {
+	M_VIGIL,		/* spawn_process() from daemon/spawn.c */
+	M_FORK,			/* fork + execve */
+	M_POSIX_SPAWN,		/* glibc posix_spawn */
+	M_FLOOR,		/* bare clone(CLONE_VM|CLONE_VFORK) + execve */
+	M_COUNT
+};
+
+struct result {
+	double	 median, p99, mean;
+};
+
+static char	  *probe_path;
+static char	  *probe_argv[3];
+static char	  *probe_envp[1];	/* empty: same for every method */
+static int	   devnull_fd;
+static struct spawn_request vigil_req;
+static char	  *vigil_paths[2];
+static posix_spawnattr_t	  ps_attr;
+static posix_spawn_file_actions_t ps_actions;
+static char	  *floor_stack;
+
+static pid_t spawn_vigil(void);
+static pid_t spawn_fork(void);
+static pid_t spawn_posix(void);
+static pid_t spawn_floor(void);
+
+static const struct {
+	const char	*name;
+	pid_t		(*spawn)(void);
+} methods[M_COUNT] = {
+	[M_VIGIL]	= { "vigil",		spawn_vigil },
+	[M_FORK]	= { "fork",		spawn_fork },
+	[M_POSIX_SPAWN]	= { "posix_spawn",	spawn_posix },
+	[M_FLOOR]	= { "floor",		spawn_floor },
+};
+
+static pid_t
+spawn_vigil(void)
+{
+	struct spawn_error e;
+	char buf[256];
+	pid_t pid;
+
+	if ((pid = spawn_process(&vigil_req, &e)) == -1) {
+		spawn_error_text(&e, buf, sizeof(buf));
+		errx(1, "vigil: %s", buf);
+	}
+	return pid;
+}
+
+/* fork and posix_spawn do the same work as vigil: new session, stdin /dev/null */
+static pid_t
+spawn_fork(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		setsid();
+		dup2(devnull_fd, 0);
+		execve(probe_path, probe_argv, probe_envp);
+		_exit(127);
+	}
+	if (pid == -1)
+		err(1, "fork");
+	return pid;
+}
+
+static pid_t
+spawn_posix(void)
+{
+	pid_t pid;
+	int e;
+
+	e = posix_spawn(&pid, probe_path, &ps_actions, &ps_attr, probe_argv,
+	    probe_envp);
+	if (e != 0)
+		errx(1, "posix_spawn: %s", strerror(e));
+	return pid;
+}
+
+/* The least a vfork-style spawn can do: no mask work, no setsid, no dup2. */
+static int
+floor_child(void *arg)
+{
+	(void)arg;
+	execve(probe_path, probe_argv, probe_envp);
+	_exit(127);
+}
+
+static pid_t
+spawn_floor(void)
+{
+	pid_t pid = clone(floor_child, floor_stack + FLOOR_STACK_SIZE,
+	    CLONE_VM | CLONE_VFORK | SIGCHLD, NULL);
+
+	if (pid == -1)
+		err(1, "clone");
+	return pid;
+}
+
+static double
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* One spawn + reap; returns its duration in µs. */
+static double
+run_once(enum method_id m)
+{
+	struct rusage ru;
+	double t0, t1;
+	pid_t pid;
+	int status;
+
+	t0 = now_us();
+	pid = methods[m].spawn();
+	while (wait4(pid, &status, 0, &ru) == -1)
+		if (errno != EINTR)
+			err(1, "wait4");
+	t1 = now_us();
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		errx(1, "%s: probe did not exit 0 (status 0x%x): is --probe right?",
+		    methods[m].name, status);
+	return t1 - t0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static struct result
+summarise(double *s, int n)
+{
+	struct result r;
+	double sum = 0;
+	int i99;
+
+	qsort(s, (size_t)n, sizeof(*s), cmp_double);
+	for (int i = 0; i < n; i++)
+		sum += s[i];
+	r.mean = sum / n;
+	r.median = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	i99 = (int)((99LL * n + 99) / 100) - 1;	/* nearest rank */
+	r.p99 = s[i99 < 0 ? 0 : i99];
+	return r;
+}
+
+/* Maps and touches size bytes with 4 KiB pages, as a long-lived heap would be. */
+static void *
+hold_memory(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		err(1, "mmap %zu bytes", size);
+	/* THP would let fork copy 2 MiB entries and hide its real cost */
+	madvise(p, size, MADV_NOHUGEPAGE);
+	memset(p, 0x5a, size);
+	return p;
+}
+
+static void
+measure(size_t mem, int iterations, int batch, struct result res[M_COUNT])
+{
+	double *samples[M_COUNT];
+	int warm = iterations / 10;
+	void *hold = hold_memory(mem);
+
+	if (warm < 5)
+		warm = 5;
+	if (warm > 100)
+		warm = 100;
+	for (int i = 0; i < warm; i++)
+		for (int m = 0; m < M_COUNT; m++)
+			run_once(m);
+	for (int m = 0; m < M_COUNT; m++)
+		if ((samples[m] = calloc((size_t)iterations, sizeof(double))) == NULL)
+			err(1, "calloc");
+	/* A B C D, B C D A, ...: drift and what ran just before hit all alike */
+	for (int done = 0, round = 0; done < iterations; done += batch, round++) {
+		int k = iterations - done < batch ? iterations - done : batch;
+
+		for (int j = 0; j < M_COUNT; j++) {
+			int m = (round + j) % M_COUNT;
+
+			for (int i = 0; i < k; i++)
+				samples[m][done + i] = run_once(m);
+		}
+	}
+	for (int m = 0; m < M_COUNT; m++) {
+		res[m] = summarise(samples[m], iterations);
+		free(samples[m]);
+	}
+	munmap(hold, mem);
+}
+
+static size_t
+parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s)
+		errx(2, "--mem: bad size \"%s\"", s);
+	switch (*end) {
+	case 'G': case 'g': v <<= 30; end++; break;
+	case 'M': case 'm': v <<= 20; end++; break;
+	case 'K': case 'k': v <<= 10; end++; break;
+	case '\0': break;
+	default: errx(2, "--mem: bad size \"%s\": expected K, M or G", s);
+	}
+	if (*end != '\0' || v == 0)
+		errx(2, "--mem: bad size \"%s\"", s);
+	return (size_t)v;
+}
+
+static int
+parse_sizes(char *list, size_t *sizes)
+{
+	int n = 0;
+
+	for (char *tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ",")) {
+		if (n == MAX_SIZES)
+			errx(2, "--mem: at most %d sizes", MAX_SIZES);
+		sizes[n++] = parse_size(tok);
+	}
+	if (n == 0)
+		errx(2, "--mem: empty list");
+	return n;
+}
+
+static void
+setup(void)
+{
+	short flags = POSIX_SPAWN_SETSID;
+
+	if ((devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		err(1, "/dev/null");
+	probe_argv[0] = probe_path;
+	probe_argv[1] = "exit";
+	probe_argv[2] = NULL;
+	probe_envp[0] = NULL;
+
+	/* what the daemon asks for: own session, stdin /dev/null, rest inherited */
+	vigil_paths[0] = probe_path;
+	vigil_paths[1] = NULL;
+	vigil_req.argv = probe_argv;
+	vigil_req.envp = probe_envp;
+	vigil_req.exec_paths = vigil_paths;
+	vigil_req.umask = -1;
+	vigil_req.new_session = true;
+	vigil_req.stdin_fd = -1;
+	vigil_req.stdout_fd = -1;
+	vigil_req.stderr_fd = -1;
+	if (spawn_init() == -1)
+		err(1, "spawn_init");
+
+	posix_spawnattr_init(&ps_attr);
+	posix_spawnattr_setflags(&ps_attr, flags);
+	posix_spawn_file_actions_init(&ps_actions);
+	posix_spawn_file_actions_adddup2(&ps_actions, devnull_fd, 0);
+
+	floor_stack = mmap(NULL, FLOOR_STACK_SIZE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (floor_stack == MAP_FAILED)
+		err(1, "mmap");
+}
+
+static void
+print_results(FILE *csv, const size_t *sizes, int nsizes, int iterations,
+    struct result res[][M_COUNT])
+{
+	printf("| method | parent MiB | iterations | median µs | p99 µs | mean µs |\n");
+	printf("|---|---:|---:|---:|---:|---:|\n");
+	for (int s = 0; s < nsizes; s++)
+		for (int m = 0; m < M_COUNT; m++) {
+			const struct result *r = &res[s][m];
+
+			printf("| %s | %zu | %d | %.1f | %.1f | %.1f |\n",
+			    methods[m].name, sizes[s] >> 20, iterations,
+			    r->median, r->p99, r->mean);
+			if (csv != NULL)
+				fprintf(csv, "spawn,%s,%zu,%d,%.2f,%.2f,%.2f\n",
+				    methods[m].name, sizes[s] >> 20, iterations,
+				    r->median, r->p99, r->mean);
+		}
+	printf("\n| parent MiB | vigil/floor | vigil/posix_spawn | fork/vigil |\n");
+	printf("|---:|---:|---:|---:|\n");
+	for (int s = 0; s < nsizes; s++) {
+		const struct result *r = res[s];
+
+		printf("| %zu | %.3f | %.3f | %.1f |\n", sizes[s] >> 20,
+		    r[M_VIGIL].median / r[M_FLOOR].median,
+		    r[M_VIGIL].median / r[M_POSIX_SPAWN].median,
+		    r[M_FORK].median / r[M_VIGIL].median);
+	}
+	printf("\n(ratios of medians)\n");
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: spawn_bench --probe PATH [--iterations N] "
+	    "[--mem 4M,256M,2G] [--csv FILE] [--batch N]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "probe",	required_argument, NULL, 'p' },
+		{ "iterations",	required_argument, NULL, 'n' },
+		{ "mem",	required_argument, NULL, 'm' },
+		{ "csv",	required_argument, NULL, 'c' },
+		{ "batch",	required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char default_mem[] = "4M,256M,2G";
+	char *mem_list = default_mem;
+	const char *csv_path = NULL;
+	size_t sizes[MAX_SIZES];
+	struct result (*res)[M_COUNT];
+	int iterations = 2000, batch = 10, nsizes, c;
+	FILE *csv = NULL;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': probe_path = optarg; break;
+		case 'n': iterations = atoi(optarg); break;
+		case 'm': mem_list = optarg; break;
+		case 'c': csv_path = optarg; break;
+		case 'b': batch = atoi(optarg); break;
+		default: usage();
+		}
+	}
+	if (probe_path == NULL || optind != argc || iterations < 1 || batch < 1)
+		usage();
+	if (access(probe_path, X_OK) == -1)
+		err(2, "%s", probe_path);
+	nsizes = parse_sizes(mem_list, sizes);
+	if ((res = calloc((size_t)nsizes, sizeof(*res))) == NULL)
+		err(1, "calloc");
+	if (csv_path != NULL) {
+		if ((csv = fopen(csv_path, "w")) == NULL)
+			err(1, "%s", csv_path);
+		fprintf(csv, "scenario,method,mem_mib,iterations,median_us,p99_us,mean_us\n");
+	}
+	setup();
+	for (int s = 0; s < nsizes; s++) {
+		fprintf(stderr, "spawn_bench: %zu MiB held, %d iterations x %d methods\n",
+		    sizes[s] >> 20, iterations, M_COUNT);
+		measure(sizes[s], iterations, batch, res[s]);
+	}
+	print_results(csv, sizes, nsizes, iterations, res);
+	if (csv != NULL && fclose(csv) != 0)
+		err(1, "%s", csv_path);
+	free(res);
+	return 0;
+}
