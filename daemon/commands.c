@@ -28,17 +28,6 @@ struct command_args {
 
 typedef json_t *(*command_fn)(struct command_args *a);
 
-static json_t *
-services_array(struct service **svcs, size_t n)
-{
-	int64_t now = supervisor_ops.now_ms();
-	json_t *arr = json_array();
-
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, status_service_json(svcs[i], now, STATUS_ALL));
-	return arr;
-}
-
 /*
  * Resolve names into services. All or nothing: one unknown name fails the
  * whole request before anything is done. *out is malloc'd.
@@ -277,7 +266,7 @@ run_action(struct command_args *a, void (*action)(struct service *),
 		return NULL;
 	}
 	r = proto_reply_ok();
-	json_object_set_new(r, "services", services_array(svcs, n));
+	json_object_set_new(r, "services", status_services_json(svcs, n));
 	if (extra != NULL)
 		json_object_update(r, extra);
 	json_decref(extra);
@@ -339,7 +328,7 @@ cmd_signal(struct command_args *a)
 		}
 	}
 	r = proto_reply_ok();
-	json_object_set_new(r, "services", services_array(svcs, a->argc - 2));
+	json_object_set_new(r, "services", status_services_json(svcs, a->argc - 2));
 	free(svcs);
 	return r;
 }

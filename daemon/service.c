@@ -41,6 +41,16 @@ static const unsigned allowed[SERVICE_NSTATES] = {
 };
 #undef S
 
+/* Seconds since the epoch, for people (state changes, exits); timing uses ops->now_ms. */
+static double
+wall_now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
 const char *
 service_state_name(enum service_state state)
 {
@@ -58,11 +68,7 @@ service_new(const struct service_conf *conf, const struct service_ops *ops)
 	s->ops = ops;
 	s->state = SERVICE_STOPPED;
 	s->state_since_ms = ops->now_ms();
-	{
-		struct timeval tv;
-		gettimeofday(&tv, NULL);
-		s->state_since_wall = tv.tv_sec + tv.tv_usec / 1e6;
-	}
+	s->state_since_wall = wall_now();
 	if ((s->reason = strdup(conf->autostart ? "not started yet" : "autostart is off")) == NULL) {
 		free(s);
 		return NULL;
@@ -133,11 +139,7 @@ service_set_state(struct service *s, enum service_state next, const char *fmt, .
 	va_end(ap);
 	s->state = next;
 	s->state_since_ms = s->ops->now_ms();
-	{
-		struct timeval tv;
-		gettimeofday(&tv, NULL);
-		s->state_since_wall = tv.tv_sec + tv.tv_usec / 1e6;
-	}
+	s->state_since_wall = wall_now();
 	if (next == SERVICE_FATAL || (next == SERVICE_BACKOFF && s->failures > 0))
 		log_warnx("%s: %s -> %s (%s)", s->conf->name, state_names[from],
 		    state_names[next], s->reason);
@@ -302,16 +304,14 @@ static void
 record_exit(struct service *s, int status, const struct rusage *ru, int64_t now)
 {
 	struct exit_info *e = &s->last_exit;
-	struct timeval tv;
 
-	gettimeofday(&tv, NULL);
 	clear_exit(e);
 	e->valid = true;
 	e->pid = s->pid;
 	e->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	e->code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
 	e->core_dumped = WIFSIGNALED(status) && WCOREDUMP(status);
-	e->when = tv.tv_sec + tv.tv_usec / 1e6;
+	e->when = wall_now();
 	e->ran_ms = now - s->started_ms;
 	e->cpu_user = ru ? ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6 : 0;
 	e->cpu_system = ru ? ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6 : 0;

@@ -122,3 +122,15 @@ status_service_json(const struct service *s, int64_t now_ms, unsigned mask)
 	    json_integer((json_int_t)output_dropped_bytes(s)));
 	return o;
 }
+
+/* Every field of each of svcs, as the "services" array of a reply. */
+json_t *
+status_services_json(struct service **svcs, size_t n)
+{
+	int64_t now = supervisor_ops.now_ms();
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, status_service_json(svcs[i], now, STATUS_ALL));
+	return arr;
+}

@@ -209,6 +209,7 @@ enum status_field {
 #define STATUS_BIT(f)	(1u << (f))
 #define STATUS_ALL	0x3fffu
 json_t		*status_service_json(const struct service *s, int64_t now_ms, unsigned fields);
+json_t		*status_services_json(struct service **svcs, size_t n);
 /* "name,state,pid" -> mask; -1 with *bad pointing at the unknown name */
 int		 status_fields_parse(const char *list, unsigned *mask, const char **bad);
 

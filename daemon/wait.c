@@ -80,16 +80,6 @@ service_verdict(enum wait_target target, const struct service *s)
 }
 
 static json_t *
-services_json(struct wait *w, int64_t now)
-{
-	json_t *arr = json_array();
-
-	for (size_t i = 0; i < w->n; i++)
-		json_array_append_new(arr, status_service_json(w->svcs[i], now, STATUS_ALL));
-	return arr;
-}
-
-static json_t *
 with_extra(struct wait *w, json_t *r)
 {
 	if (w->extra != NULL)
@@ -100,7 +90,6 @@ with_extra(struct wait *w, json_t *r)
 json_t *
 wait_check(struct wait *w)
 {
-	int64_t now = supervisor_ops.now_ms();
 	bool all_done = true;
 	json_t *r;
 
@@ -111,13 +100,13 @@ wait_check(struct wait *w)
 		if (v < 0 && vigild.shutting_down) {
 			r = proto_reply_error(PROTO_ERR_SHUTTING_DOWN, "%s: %s: vigild is shutting down",
 			    s->conf->name, service_state_name(s->state));
-			json_object_set_new(r, "services", services_json(w, now));
+			json_object_set_new(r, "services", status_services_json(w->svcs, w->n));
 			return with_extra(w, r);
 		}
 		if (v < 0) {
 			r = proto_reply_error(PROTO_ERR_FAILED, "%s: %s (%s)",
 			    s->conf->name, service_state_name(s->state), s->reason);
-			json_object_set_new(r, "services", services_json(w, now));
+			json_object_set_new(r, "services", status_services_json(w->svcs, w->n));
 			return with_extra(w, r);
 		}
 		if (v == 0)
@@ -126,14 +115,13 @@ wait_check(struct wait *w)
 	if (!all_done)
 		return NULL;
 	r = proto_reply_ok();
-	json_object_set_new(r, "services", services_json(w, now));
+	json_object_set_new(r, "services", status_services_json(w->svcs, w->n));
 	return with_extra(w, r);
 }
 
 json_t *
 wait_timeout_reply(struct wait *w)
 {
-	int64_t now = supervisor_ops.now_ms();
 	const char *target = w->target == WAIT_STOPPED ? "stopped" : "running";
 	json_t *r;
 
@@ -144,11 +132,11 @@ wait_timeout_reply(struct wait *w)
 			    "%s: still %s after %.3fs, waiting to be %s (%s)",
 			    s->conf->name, service_state_name(s->state),
 			    w->timeout_ms / 1000.0, target, s->reason);
-			json_object_set_new(r, "services", services_json(w, now));
+			json_object_set_new(r, "services", status_services_json(w->svcs, w->n));
 			return with_extra(w, r);
 		}
 	}
 	r = proto_reply_error(PROTO_ERR_TIMEOUT, "timed out");
-	json_object_set_new(r, "services", services_json(w, now));
+	json_object_set_new(r, "services", status_services_json(w->svcs, w->n));
 	return with_extra(w, r);
 }

@@ -40,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,28 +165,43 @@ do_child(const char *file)
 	}
 }
 
-static void
-do_orphan(const char *arg)
+/*
+ * Fork twice: returns true in a grandchild that left our process group and
+ * whose parent has already exited (so it is re-parented to the subreaper);
+ * returns false in the caller once the middle process is gone.
+ */
+static bool
+orphan_fork(void)
 {
-	char file[4096];
-	const char *colon = strrchr(arg, ':');
 	pid_t pid;
 
-	if (colon == NULL)
-		die("orphan:FILE:MS");
-	snprintf(file, sizeof(file), "%.*s", (int)(colon - arg), arg);
 	if ((pid = fork()) == -1)
 		die("fork");
 	if (pid == 0) {
 		if (fork() != 0)
 			_exit(0);	/* the middle process: its child is orphaned */
 		setsid();
+		return true;
+	}
+	while (waitpid(pid, NULL, 0) == -1)
+		;
+	return false;
+}
+
+static void
+do_orphan(const char *arg)
+{
+	char file[4096];
+	const char *colon = strrchr(arg, ':');
+
+	if (colon == NULL)
+		die("orphan:FILE:MS");
+	snprintf(file, sizeof(file), "%.*s", (int)(colon - arg), arg);
+	if (orphan_fork()) {
 		write_pid(file);
 		usleep((useconds_t)atoi(colon + 1) * 1000);
 		_exit(0);
 	}
-	while (waitpid(pid, NULL, 0) == -1)
-		;
 }
 
 /* One write(2) per call, so lines from several writers never mix. */
@@ -327,17 +343,12 @@ do_orphan_echo(const char *arg)
 {
 	char text[4096];
 	const char *colon = strrchr(arg, ':');
-	pid_t main_pid = getpid(), pid;
+	pid_t main_pid = getpid();
 
 	if (colon == NULL)
 		die("orphan-echo:TEXT:MS");
 	snprintf(text, sizeof(text), "%.*s", (int)(colon - arg), arg);
-	if ((pid = fork()) == -1)
-		die("fork");
-	if (pid == 0) {
-		if (fork() != 0)
-			_exit(0);	/* the middle process: its child is orphaned */
-		setsid();
+	if (orphan_fork()) {
 		/* gone means reaped too; give up after 60 s so nothing lingers */
 		for (int i = 0; i < 60000 && kill(main_pid, 0) == 0; i++)
 			usleep(1000);
@@ -345,8 +356,6 @@ do_orphan_echo(const char *arg)
 		put_line(1, text);
 		_exit(0);
 	}
-	while (waitpid(pid, NULL, 0) == -1)
-		;
 }
 
 static const char *onterm_file;

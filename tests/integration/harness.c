@@ -97,6 +97,53 @@ vh_setup(const char *services_fmt, ...)
 	fclose(f);
 }
 
+void
+vh_add_services(const char *fmt, ...)
+{
+	va_list ap;
+	FILE *f;
+
+	cr_assert_neq(vh.dir[0], '\0', "vh_add_services before vh_setup");
+	f = fopen(vh.conf, "a");
+	cr_assert_not_null(f, "%s: %s", vh.conf, strerror(errno));
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	cr_assert_eq(fclose(f), 0, "%s: %s", vh.conf, strerror(errno));
+}
+
+const char *
+vh_log_tail(void)
+{
+	static char buf[4096];
+	FILE *f = fopen(vh.log, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		if (fseek(f, -(long)(sizeof(buf) - 1), SEEK_END) != 0)
+			rewind(f);
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return n > 0 ? buf : "(empty)";
+}
+
+char *
+vh_slurp(const char *path)
+{
+	static char buf[65536];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static bool
 socket_answers(void)
 {

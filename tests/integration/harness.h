@@ -31,6 +31,16 @@ extern struct vh vh;		/* one daemon per test: Criterion forks per test */
 const char *vh_testsvc(void);	/* path of tests/helpers/vigil-testsvc */
 /* Create the temp folder and write the config: [vigil] + services text. */
 void	 vh_setup(const char *services_fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Append services to the config vh_setup wrote: vh_path() names a file in
+ * the test folder only once it exists, so tests that need such paths call
+ * vh_setup("%s", "") first, then this.
+ */
+void	 vh_add_services(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The end of vigild's log, for failure messages (teardown removes the file). */
+const char *vh_log_tail(void);
+/* A text file's content, at most 64 KiB (static buffer), "" if unreadable. */
+char	*vh_slurp(const char *path);
 /* Path of a file inside the temp folder (static buffer rotation of 8). */
 const char *vh_path(const char *name);
 /* Start vigild and wait (10 s) for its socket; false if it did not come up. */

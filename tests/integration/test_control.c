@@ -27,51 +27,11 @@ TestSuite(control, .fini = vh_teardown, .timeout = 180);
 
 #define IO_DEADLINE_MS	20000	/* generous: a busy 2-core machine, maybe under ASan */
 
-/*
- * vh_setup() creates the test folder, so vh_path() names a file in it only
- * after that call, never in vh_setup's own arguments: tests call
- * vh_setup("%s", "") first, then add their services with this.
- */
-static void	add_services(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-add_services(const char *fmt, ...)
-{
-	va_list ap;
-	FILE *f;
-
-	cr_assert_neq(vh.dir[0], '\0', "add_services before vh_setup");
-	f = fopen(vh.conf, "a");
-	cr_assert_not_null(f, "%s: %s", vh.conf, strerror(errno));
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	cr_assert_eq(fclose(f), 0, "%s: %s", vh.conf, strerror(errno));
-}
-
-/* The end of vigild's log, for failure messages: teardown removes the file. */
-static const char *
-log_tail(void)
-{
-	static char buf[4096];
-	FILE *f = fopen(vh.log, "r");
-	size_t n = 0;
-
-	if (f != NULL) {
-		if (fseek(f, -(long)(sizeof(buf) - 1), SEEK_END) != 0)
-			rewind(f);
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-	return n > 0 ? buf : "(empty)";
-}
-
 static void
 start_daemon(void)
 {
 	cr_assert(vh_start(), "vigild did not start (wait status 0x%x); log:\n%s",
-	    (unsigned)vh.exit_status, log_tail());
+	    (unsigned)vh.exit_status, vh_log_tail());
 }
 
 /* ---- a raw protocol client ---- */
@@ -183,7 +143,7 @@ raw_reply(struct raw *c, const char *what)
 	json_t *r;
 
 	cr_assert_not_null(line, "%s: no reply line within %d ms; log:\n%s", what,
-	    IO_DEADLINE_MS, log_tail());
+	    IO_DEADLINE_MS, vh_log_tail());
 	r = json_loads(line, 0, &jerr);
 	cr_assert_not_null(r, "%s: reply is not JSON (%s): %s", what, jerr.text, line);
 	cr_assert(json_is_object(r), "%s: reply is not an object: %s", what, line);
@@ -290,21 +250,6 @@ run_to_files(char *const argv[], const char *out, const char *err, int timeout_m
 }
 
 static char *
-slurp(const char *path)
-{
-	static char buf[65536];
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	if (f != NULL) {
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-static char *
 vigild_path(void)
 {
 	static char path[4096];
@@ -324,7 +269,7 @@ Test(control, hello_announces_protocol_2_and_every_command)
 	json_t *r, *cmds;
 
 	vh_setup("%s", "");
-	add_services("[service:idle]\ncommand = %s\nautostart = no\n", vh_testsvc());
+	vh_add_services("[service:idle]\ncommand = %s\nautostart = no\n", vh_testsvc());
 	start_daemon();
 	raw_connect(&c);
 	r = raw_request(&c, "hello");
@@ -351,7 +296,7 @@ Test(control, several_requests_on_one_connection_are_answered_in_order)
 	json_t *r;
 
 	vh_setup("%s", "");
-	add_services("[service:a]\ncommand = %s\nautostart = no\n\n"
+	vh_add_services("[service:a]\ncommand = %s\nautostart = no\n\n"
 	    "[service:b]\ncommand = %s\nautostart = no\n", vh_testsvc(), vh_testsvc());
 	start_daemon();
 	raw_connect(&c);
@@ -397,7 +342,7 @@ Test(control, malformed_requests_get_their_error_and_the_connection_lives_on)
 	json_t *r;
 
 	vh_setup("%s", "");
-	add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
+	vh_add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
 	start_daemon();
 	raw_connect(&c);
 
@@ -451,7 +396,7 @@ Test(control, line_length_limit_is_4096_bytes)
 	json_t *r;
 
 	vh_setup("%s", "");
-	add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
+	vh_add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
 	start_daemon();
 	raw_connect(&c);
 	/* "status" padded with blanks to exactly 4096 bytes: accepted */
@@ -484,7 +429,7 @@ Test(control, silent_and_flooding_clients_do_not_stall_the_daemon)
 
 	/* several services make each status reply ~2 KB: 4 MB of unread replies */
 	vh_setup("%s", "");
-	add_services("[service:s1]\ncommand = %s\nautostart = no\n\n"
+	vh_add_services("[service:s1]\ncommand = %s\nautostart = no\n\n"
 	    "[service:s2]\ncommand = %s\nautostart = no\n\n"
 	    "[service:s3]\ncommand = %s\nautostart = no\n\n"
 	    "[service:s4]\ncommand = %s\nautostart = no\n\n"
@@ -507,9 +452,9 @@ Test(control, silent_and_flooding_clients_do_not_stall_the_daemon)
 	vh_ctl(&r, "--timeout", "15s", "status", NULL);
 	took = vh_now_ms() - t0;
 	cr_assert_eq(r.code, 0, "vigilctl status exited %d after %lld ms with a silent and a "
-	    "flooding client connected; stderr: %s; log:\n%s", r.code, took, r.err, log_tail());
+	    "flooding client connected; stderr: %s; log:\n%s", r.code, took, r.err, vh_log_tail());
 	cr_expect_lt(took, 15000, "vigilctl status took %lld ms", took);
-	cr_assert(vh_pid_alive(vh.pid), "vigild died; log:\n%s", log_tail());
+	cr_assert(vh_pid_alive(vh.pid), "vigild died; log:\n%s", vh_log_tail());
 	cr_expect(strstr(r.out, "s8") != NULL, "status table lacks s8: %s", r.out);
 
 	/* the silent client was kept, not dropped: finishing its line gets an answer */
@@ -529,9 +474,9 @@ Test(control, silent_and_flooding_clients_do_not_stall_the_daemon)
 		answered++;
 	}
 	cr_expect_eq(answered, FLOOD, "the flooding client got %d of %d replies; log:\n%s",
-	    answered, FLOOD, log_tail());
+	    answered, FLOOD, vh_log_tail());
 	cr_expect_eq(bad, 0, "%d of the flood replies were not good status replies", bad);
-	cr_expect(vh_pid_alive(vh.pid), "vigild died; log:\n%s", log_tail());
+	cr_expect(vh_pid_alive(vh.pid), "vigild died; log:\n%s", vh_log_tail());
 	raw_close(&partial);
 	raw_close(&flooder);
 }
@@ -545,7 +490,7 @@ Test(control, vigilctl_exits_3_and_names_the_socket_when_no_daemon_listens)
 	int fd;
 
 	vh_setup("%s", "");
-	add_services("[service:svc]\ncommand = %s\n", vh_testsvc());
+	vh_add_services("[service:svc]\ncommand = %s\n", vh_testsvc());
 	/* nothing at the path */
 	cr_expect_eq(vh_ctl(&r, "status", NULL), 3, "no socket file: exit %d; stderr: %s",
 	    r.code, r.err);
@@ -568,7 +513,7 @@ Test(control, vigilctl_exit_codes_for_refusals_and_usage_errors)
 	json_t *j;
 
 	vh_setup("%s", "");
-	add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
+	vh_add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
 	start_daemon();
 
 	cr_expect_eq(vh_ctl(&r, "status", "nosuch", NULL), 1, "status nosuch: exit %d; %s",
@@ -604,18 +549,18 @@ Test(control, signal_reaches_a_running_service_and_is_refused_for_a_stopped_one)
 	long pid;
 
 	vh_setup("%s", "");
-	add_services("[service:target]\ncommand = %s pid:%s\nrestart = never\nstart_secs = 100ms\n\n"
+	vh_add_services("[service:target]\ncommand = %s pid:%s\nrestart = never\nstart_secs = 100ms\n\n"
 	    "[service:idle]\ncommand = %s\nautostart = no\n",
 	    vh_testsvc(), vh_path("target.pid"), vh_testsvc());
 	start_daemon();
-	cr_assert(vh_wait_state("target", "running", 20000), "target never running; log:\n%s", log_tail());
+	cr_assert(vh_wait_state("target", "running", 20000), "target never running; log:\n%s", vh_log_tail());
 	cr_assert(vh_wait_file(vh_path("target.pid"), 10000));
 	pid = vh_read_long(vh_path("target.pid"));
 
 	cr_assert_eq(vh_ctl(&r, "signal", "USR1", "target", NULL), 0, "signal USR1: exit %d; %s",
 	    r.code, r.err);
 	cr_assert(vh_wait_state("target", "exited", 20000), "target did not die of USR1; log:\n%s",
-	    log_tail());
+	    vh_log_tail());
 	cr_expect(vh_wait_gone((pid_t)pid, 10000), "pid %ld still there", pid);
 	s = vh_service("target");
 	cr_assert_not_null(s);
@@ -648,7 +593,7 @@ Test(control, start_restart_stop_through_vigilctl)
 	long pid, pid2;
 
 	vh_setup("%s", "");
-	add_services("[service:man]\ncommand = %s pid:%s\nautostart = no\nstart_secs = 200ms\n",
+	vh_add_services("[service:man]\ncommand = %s pid:%s\nautostart = no\nstart_secs = 200ms\n",
 	    vh_testsvc(), vh_path("man.pid"));
 	start_daemon();
 	cr_expect_str_eq(vh_state("man", st, sizeof(st)), "stopped");
@@ -685,13 +630,13 @@ Test(control, start_of_a_missing_program_fails_with_the_reason)
 	struct vh_result r;
 
 	vh_setup("%s", "");
-	add_services("[service:ghost]\ncommand = /nonexistent/vigil-ghost\nautostart = no\n"
+	vh_add_services("[service:ghost]\ncommand = /nonexistent/vigil-ghost\nautostart = no\n"
 	    "start_retries = 1\n");
 	start_daemon();
 	cr_expect_eq(vh_ctl(&r, "start", "ghost", NULL), 1, "start: exit %d; out: %s; err: %s",
 	    r.code, r.out, r.err);
 	cr_expect(strstr(r.err, "No such file or directory") != NULL, "stderr: %s", r.err);
-	cr_expect(vh_pid_alive(vh.pid), "vigild died; log:\n%s", log_tail());
+	cr_expect(vh_pid_alive(vh.pid), "vigild died; log:\n%s", vh_log_tail());
 }
 
 /* ---- the socket file and vigild's own checks ---- */
@@ -701,7 +646,7 @@ Test(control, socket_file_is_mode_0600)
 	struct stat st;
 
 	vh_setup("%s", "");
-	add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
+	vh_add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
 	start_daemon();
 	cr_assert_eq(lstat(vh.sock, &st), 0, "%s: %s", vh.sock, strerror(errno));
 	cr_expect(S_ISSOCK(st.st_mode), "%s is not a socket", vh.sock);
@@ -716,7 +661,7 @@ Test(control, a_stale_socket_file_is_replaced)
 	int fd;
 
 	vh_setup("%s", "");
-	add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
+	vh_add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	sock_addr(&sun);
 	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0, "bind: %s", strerror(errno));
@@ -741,23 +686,23 @@ Test(control, a_second_vigild_on_the_same_socket_refuses_to_start)
 	int status;
 
 	vh_setup("%s", "");
-	add_services("[service:svc]\ncommand = %s pid:%s\nstart_secs = 100ms\n",
+	vh_add_services("[service:svc]\ncommand = %s pid:%s\nstart_secs = 100ms\n",
 	    vh_testsvc(), vh_path("svc.pid"));
 	argv[3] = vh.conf;
 	start_daemon();
-	cr_assert(vh_wait_state("svc", "running", 20000), "svc never running; log:\n%s", log_tail());
+	cr_assert(vh_wait_state("svc", "running", 20000), "svc never running; log:\n%s", vh_log_tail());
 
 	status = run_to_files(argv, vh_path("second.out"), vh_path("second.err"), 20000);
 	cr_assert_neq(status, -1, "the second vigild is still running after 20 s; stderr: %s",
-	    slurp(vh_path("second.err")));
+	    vh_slurp(vh_path("second.err")));
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) != 0,
 	    "the second vigild ended with wait status 0x%x; stderr: %s", (unsigned)status,
-	    slurp(vh_path("second.err")));
-	cr_expect(strstr(slurp(vh_path("second.err")), "another vigild is already listening") != NULL,
-	    "stderr of the second vigild: %s", slurp(vh_path("second.err")));
+	    vh_slurp(vh_path("second.err")));
+	cr_expect(strstr(vh_slurp(vh_path("second.err")), "another vigild is already listening") != NULL,
+	    "stderr of the second vigild: %s", vh_slurp(vh_path("second.err")));
 
 	/* the first one is untouched: same socket, same daemon, same service */
-	cr_expect(vh_pid_alive(vh.pid), "the first vigild died; log:\n%s", log_tail());
+	cr_expect(vh_pid_alive(vh.pid), "the first vigild died; log:\n%s", vh_log_tail());
 	cr_expect_eq(vh_ctl(&r, "status", "svc", NULL), 0, "status: exit %d; %s", r.code, r.err);
 	raw_connect(&c);
 	j = raw_request(&c, "hello");
@@ -776,13 +721,13 @@ Test(control, check_mode_accepts_a_good_config_and_names_file_and_line_of_a_bad_
 	int status;
 
 	vh_setup("%s", "");
-	add_services("[service:svc]\ncommand = %s\nrestart = on-failure\nstop_timeout = 2s\n",
+	vh_add_services("[service:svc]\ncommand = %s\nrestart = on-failure\nstop_timeout = 2s\n",
 	    vh_testsvc());
 	argv[3] = vh.conf;
 	status = run_to_files(argv, vh_path("check.out"), vh_path("check.err"), 20000);
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "--check of a good config: wait status 0x%x; stderr: %s", (unsigned)status,
-	    slurp(vh_path("check.err")));
+	    vh_slurp(vh_path("check.err")));
 	cr_expect_eq(access(vh.sock, F_OK), -1, "--check created the socket");
 
 	snprintf(bad, sizeof(bad), "%s", vh_path("bad.conf"));
@@ -795,10 +740,10 @@ Test(control, check_mode_accepts_a_good_config_and_names_file_and_line_of_a_bad_
 	status = run_to_files(argv, vh_path("check.out"), vh_path("check.err"), 20000);
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 1,
 	    "--check of a bad config: wait status 0x%x; stderr: %s", (unsigned)status,
-	    slurp(vh_path("check.err")));
+	    vh_slurp(vh_path("check.err")));
 	snprintf(where, sizeof(where), "%s:6:", bad);
-	cr_expect(strstr(slurp(vh_path("check.err")), where) != NULL, "stderr lacks '%s': %s",
-	    where, slurp(vh_path("check.err")));
+	cr_expect(strstr(vh_slurp(vh_path("check.err")), where) != NULL, "stderr lacks '%s': %s",
+	    where, vh_slurp(vh_path("check.err")));
 }
 
 Test(control, status_fields_limit_the_reply_to_the_named_fields)
@@ -878,7 +823,7 @@ Test(control, log_merges_services_by_time_and_refuses_bad_options)
 	 * a's last line holds a byte that is not UTF-8: it comes back as U+FFFD.
 	 * stdout and stderr are two pipes, so only a pause orders lines across them.
 	 */
-	add_services("[service:a]\ncommand = %s echo:a-one sleep:60 echo:a-two bytes:ff410a\n"
+	vh_add_services("[service:a]\ncommand = %s echo:a-one sleep:60 echo:a-two bytes:ff410a\n"
 	    "[service:b]\ncommand = %s sleep:30 echo:b-one sleep:60 err:b-err\n",
 	    vh_testsvc(), vh_testsvc());
 	start_daemon();
@@ -957,7 +902,7 @@ Test(control, followers_get_the_backlog_then_each_new_line_and_nothing_else)
 	int fds;
 
 	vh_setup("%s", "");
-	add_services("[service:talk]\ncommand = %s echo:before await:%s echo:after-one "
+	vh_add_services("[service:talk]\ncommand = %s echo:before await:%s echo:after-one "
 	    "sleep:30 err:after-two\n[service:quiet]\ncommand = %s\n", vh_testsvc(), vh_path("go"),
 	    vh_testsvc());
 	start_daemon();
@@ -1025,7 +970,7 @@ Test(control, a_slow_follower_is_told_what_it_skipped_and_never_dropped)
 	json_t *r;
 
 	vh_setup("%s", "");
-	add_services("[service:burst]\ncommand = %s await:%s burst:%d\n"
+	vh_add_services("[service:burst]\ncommand = %s await:%s burst:%d\n"
 	    "log_max_size = 1M\nlog_keep = 1\n", vh_testsvc(), vh_path("go"), LINES * 100);
 	start_daemon();
 	c.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1135,7 +1080,7 @@ wait_contains(const char *path, const char *needle, int timeout_ms)
 	long long deadline = vh_now_ms() + timeout_ms;
 
 	do {
-		if (strstr(slurp(path), needle) != NULL)
+		if (strstr(vh_slurp(path), needle) != NULL)
 			return true;
 		usleep(10000);
 	} while (vh_now_ms() < deadline);
@@ -1151,7 +1096,7 @@ Test(control, vigilctl_log_prefixes_names_and_follows_until_stopped)
 	pid_t pid;
 
 	vh_setup("%s", "");
-	add_services("[service:web]\ncommand = %s echo:GET sleep:30 err:oops\n"
+	vh_add_services("[service:web]\ncommand = %s echo:GET sleep:30 err:oops\n"
 	    "[service:worker]\ncommand = %s sleep:80 echo:job\n", vh_testsvc(), vh_testsvc());
 	start_daemon();
 	cr_assert(wait_contains(vh_path("logs/worker.log"), "job", 10000));
@@ -1172,15 +1117,15 @@ Test(control, vigilctl_log_prefixes_names_and_follows_until_stopped)
 
 	/* interrupted: exit 0 */
 	pid = ctl_background(out, follow);
-	cr_assert(wait_contains(out, "web ! oops", 10000), "follower printed: %s", slurp(out));
+	cr_assert(wait_contains(out, "web ! oops", 10000), "follower printed: %s", vh_slurp(out));
 	kill(pid, SIGINT);
-	cr_expect_eq(wait_exit(pid, 10000), 0, "SIGINT: %s", slurp(out));
+	cr_expect_eq(wait_exit(pid, 10000), 0, "SIGINT: %s", vh_slurp(out));
 
 	/* vigild shuts down: exit 0 (a fresh file: the old one may not be truncated yet) */
 	out = vh_path("follow2.out");
 	pid = ctl_background(out, follow);
-	cr_assert(wait_contains(out, "web ! oops", 10000), "follower printed: %s", slurp(out));
+	cr_assert(wait_contains(out, "web ! oops", 10000), "follower printed: %s", vh_slurp(out));
 	cr_expect_eq(vh_ctl(&r, "shutdown", NULL), 0, "%s", r.err);
-	cr_expect_eq(wait_exit(pid, 20000), 0, "after shutdown: %s", slurp(out));
+	cr_expect_eq(wait_exit(pid, 20000), 0, "after shutdown: %s", vh_slurp(out));
 	unlink(vh_path("ctl.pid"));
 }

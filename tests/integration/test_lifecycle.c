@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -24,6 +25,19 @@ read_stamps(const char *path, long long *ms, int max)
 	if (f != NULL)
 		fclose(f);
 	return n;
+}
+
+/* Wait until the stamp file records at least n starts; the count seen. */
+static int
+wait_stamps(const char *path, int n, int timeout_ms)
+{
+	long long t[16], deadline = vh_now_ms() + timeout_ms;
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int seen;
+
+	while ((seen = read_stamps(path, t, 16)) < n && vh_now_ms() < deadline)
+		nanosleep(&tick, NULL);
+	return seen;
 }
 
 static long long
@@ -94,12 +108,7 @@ Test(lifecycle, a_good_run_resets_the_back_off)
 	    vh_testsvc(), vh_path("stamps"));
 	cr_assert(vh_start());
 	cr_assert(vh_wait_file(vh_path("stamps"), 10000));
-	{
-		long long t[8], deadline = vh_now_ms() + 20000;
-		while (read_stamps(vh_path("stamps"), t, 8) < 4 && vh_now_ms() < deadline)
-			vh_wait_state("worker", "__never__", 50);
-		cr_assert_geq(read_stamps(vh_path("stamps"), t, 8), 4, "did not restart 3 times");
-	}
+	cr_assert_geq(wait_stamps(vh_path("stamps"), 4, 20000), 4, "did not restart 3 times");
 	s = vh_service("worker");
 	cr_assert_not_null(s);
 	cr_expect_neq(strcmp(json_string_value(json_object_get(s, "state")), "fatal"), 0,
@@ -119,13 +128,8 @@ Test(lifecycle, restart_policies_never_and_on_failure)
 	cr_assert(vh_start());
 	cr_expect(vh_wait_state("never", "exited", 10000));
 	cr_expect(vh_wait_state("clean", "exited", 10000));
-	{
-		long long t[4], deadline = vh_now_ms() + 10000;
-		while (read_stamps(vh_path("dirty"), t, 4) < 2 && vh_now_ms() < deadline)
-			vh_wait_state("dirty", "__never__", 50);
-		cr_expect_geq(read_stamps(vh_path("dirty"), t, 4), 2,
-		    "on-failure did not restart after exit 2");
-	}
+	cr_expect_geq(wait_stamps(vh_path("dirty"), 2, 10000), 2,
+	    "on-failure did not restart after exit 2");
 }
 
 Test(lifecycle, autostart_off_stays_stopped_until_started)

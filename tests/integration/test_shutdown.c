@@ -33,51 +33,11 @@ TestSuite(shutdown, .init = shutdown_init, .fini = vh_teardown, .timeout = 180);
 #define UP_MS	20000	/* deadlines: generous, for a busy machine under ASan */
 #define EXIT_MS	30000
 
-/*
- * vh_setup() creates the test folder, so vh_path() names a file in it only
- * after that call, never in vh_setup's own arguments: tests call
- * vh_setup("%s", "") first, then add their services with this.
- */
-static void	add_services(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-add_services(const char *fmt, ...)
-{
-	va_list ap;
-	FILE *f;
-
-	cr_assert_neq(vh.dir[0], '\0', "add_services before vh_setup");
-	f = fopen(vh.conf, "a");
-	cr_assert_not_null(f, "%s: %s", vh.conf, strerror(errno));
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	cr_assert_eq(fclose(f), 0, "%s: %s", vh.conf, strerror(errno));
-}
-
-/* The end of vigild's log, for failure messages: teardown removes the file. */
-static const char *
-log_tail(void)
-{
-	static char buf[4096];
-	FILE *f = fopen(vh.log, "r");
-	size_t n = 0;
-
-	if (f != NULL) {
-		if (fseek(f, -(long)(sizeof(buf) - 1), SEEK_END) != 0)
-			rewind(f);
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-	return n > 0 ? buf : "(empty)";
-}
-
 static void
 start_daemon(void)
 {
 	cr_assert(vh_start(), "vigild did not start (wait status 0x%x); log:\n%s",
-	    (unsigned)vh.exit_status, log_tail());
+	    (unsigned)vh.exit_status, vh_log_tail());
 }
 
 static long
@@ -86,7 +46,7 @@ wait_pid_file(const char *name)
 	const char *path = vh_path(name);
 	long pid;
 
-	cr_assert(vh_wait_file(path, UP_MS), "%s never written; log:\n%s", path, log_tail());
+	cr_assert(vh_wait_file(path, UP_MS), "%s never written; log:\n%s", path, vh_log_tail());
 	pid = vh_read_long(path);
 	cr_assert_gt(pid, 1, "%s holds no pid", path);
 	cr_assert(vh_pid_alive((pid_t)pid), "pid %ld from %s is not alive", pid, name);
@@ -111,12 +71,12 @@ static void
 expect_clean_exit(const long *pids, const char *const *names, size_t n)
 {
 	cr_expect(WIFEXITED(vh.exit_status) && WEXITSTATUS(vh.exit_status) == 0,
-	    "vigild ended with wait status 0x%x; log:\n%s", (unsigned)vh.exit_status, log_tail());
+	    "vigild ended with wait status 0x%x; log:\n%s", (unsigned)vh.exit_status, vh_log_tail());
 	/* no deadline needed: what vigild did not reap would now be ours, and visible */
 	for (size_t i = 0; i < n; i++)
 		cr_expect(!vh_pid_exists((pid_t)pids[i]),
 		    "%s (pid %ld) outlived vigild, state %c; log:\n%s", names[i], pids[i],
-		    vh_pid_state((pid_t)pids[i]), log_tail());
+		    vh_pid_state((pid_t)pids[i]), vh_log_tail());
 	cr_expect_eq(access(vh.sock, F_OK), -1, "socket %s was left behind", vh.sock);
 }
 
@@ -128,7 +88,7 @@ shutdown_by_signal(int sig, const char *signame)
 	long pids[4];
 
 	vh_setup("%s", "");
-	add_services("[service:plain]\ncommand = %s pid:%s\nstart_secs = 100ms\n\n"
+	vh_add_services("[service:plain]\ncommand = %s pid:%s\nstart_secs = 100ms\n\n"
 	    "[service:stubborn]\ncommand = %s ignore:15 pid:%s\nstart_secs = 100ms\n"
 	    "stop_timeout = 300ms\n\n"
 	    "[service:parent]\ncommand = %s child:%s pid:%s\nstart_secs = 100ms\n",
@@ -140,17 +100,17 @@ shutdown_by_signal(int sig, const char *signame)
 	pids[1] = wait_pid_file("stubborn.pid");
 	pids[2] = wait_pid_file("parent.pid");
 	pids[3] = wait_pid_file("child.pid");
-	cr_assert(vh_wait_state("plain", "running", UP_MS), "log:\n%s", log_tail());
-	cr_assert(vh_wait_state("stubborn", "running", UP_MS), "log:\n%s", log_tail());
-	cr_assert(vh_wait_state("parent", "running", UP_MS), "log:\n%s", log_tail());
+	cr_assert(vh_wait_state("plain", "running", UP_MS), "log:\n%s", vh_log_tail());
+	cr_assert(vh_wait_state("stubborn", "running", UP_MS), "log:\n%s", vh_log_tail());
+	cr_assert(vh_wait_state("parent", "running", UP_MS), "log:\n%s", vh_log_tail());
 
 	cr_assert(vh_signal_and_wait(sig, EXIT_MS), "vigild still running %d ms after %s; log:\n%s",
-	    EXIT_MS, signame, log_tail());
+	    EXIT_MS, signame, vh_log_tail());
 	expect_clean_exit(pids, names, 4);
 	snprintf(needle, sizeof(needle), "shutting down (%s)", signame);
-	cr_expect(vh_log_contains(needle), "log lacks '%s': %s", needle, log_tail());
+	cr_expect(vh_log_contains(needle), "log lacks '%s': %s", needle, vh_log_tail());
 	cr_expect(vh_log_contains("stubborn: still alive"), "stubborn was not KILLed; log:\n%s",
-	    log_tail());
+	    vh_log_tail());
 }
 
 Test(shutdown, sigterm_stops_every_service_and_leaves_nothing)
@@ -171,28 +131,28 @@ Test(shutdown, stop_escalates_to_kill_for_the_whole_group)
 	char st[32];
 
 	vh_setup("%s", "");
-	add_services("[service:stubborn]\ncommand = %s ignore:15 child:%s pid:%s\n"
+	vh_add_services("[service:stubborn]\ncommand = %s ignore:15 child:%s pid:%s\n"
 	    "start_secs = 100ms\nstop_timeout = 300ms\n",
 	    vh_testsvc(), vh_path("child.pid"), vh_path("main.pid"));
 	start_daemon();
 	main_pid = wait_pid_file("main.pid");
 	child = wait_pid_file("child.pid");
-	cr_assert(vh_wait_state("stubborn", "running", UP_MS), "log:\n%s", log_tail());
+	cr_assert(vh_wait_state("stubborn", "running", UP_MS), "log:\n%s", vh_log_tail());
 
 	t0 = vh_now_ms();
 	vh_ctl(&r, "stop", "stubborn", NULL);
 	took = vh_now_ms() - t0;
 	cr_assert_eq(r.code, 0, "stop: exit %d; out: %s; err: %s; log:\n%s", r.code, r.out, r.err,
-	    log_tail());
+	    vh_log_tail());
 	cr_expect_geq(took, 300, "stop took %lld ms, less than stop_timeout", took);
 	cr_expect_str_eq(vh_state("stubborn", st, sizeof(st)), "stopped");
 	cr_expect(vh_wait_gone((pid_t)main_pid, 10000), "main pid %ld still there, state %c",
 	    main_pid, vh_pid_state((pid_t)main_pid));
 	cr_expect(vh_wait_gone((pid_t)child, 10000), "child pid %ld still there, state %c",
 	    child, vh_pid_state((pid_t)child));
-	cr_expect(vh_log_contains("KILL"), "log does not mention KILL: %s", log_tail());
+	cr_expect(vh_log_contains("KILL"), "log does not mention KILL: %s", vh_log_tail());
 	cr_expect_eq(vh_zombie_children(), 0, "vigild has zombie children");
-	cr_expect(vh_pid_alive(vh.pid), "vigild died; log:\n%s", log_tail());
+	cr_expect(vh_pid_alive(vh.pid), "vigild died; log:\n%s", vh_log_tail());
 }
 
 Test(shutdown, a_double_forked_orphan_is_reaped_by_vigild)
@@ -201,22 +161,22 @@ Test(shutdown, a_double_forked_orphan_is_reaped_by_vigild)
 	long main_pid, orphan;
 
 	vh_setup("%s", "");
-	add_services("[service:dbl]\ncommand = %s orphan:%s:300 pid:%s\nstart_secs = 100ms\n",
+	vh_add_services("[service:dbl]\ncommand = %s orphan:%s:300 pid:%s\nstart_secs = 100ms\n",
 	    vh_testsvc(), vh_path("orphan.pid"), vh_path("dbl.pid"));
 	start_daemon();
-	cr_assert(vh_wait_file(vh_path("orphan.pid"), UP_MS), "no orphan; log:\n%s", log_tail());
+	cr_assert(vh_wait_file(vh_path("orphan.pid"), UP_MS), "no orphan; log:\n%s", vh_log_tail());
 	orphan = vh_read_long(vh_path("orphan.pid"));
 	cr_assert_gt(orphan, 1);
 	main_pid = wait_pid_file("dbl.pid");
 
 	/* it lives 300 ms, exits, and vigild (its subreaper) must reap it */
 	cr_expect(vh_wait_gone((pid_t)orphan, UP_MS), "orphan %ld still there, state %c; log:\n%s",
-	    orphan, vh_pid_state((pid_t)orphan), log_tail());
+	    orphan, vh_pid_state((pid_t)orphan), vh_log_tail());
 	snprintf(needle, sizeof(needle), "reaped orphan pid %ld (", orphan);
-	cr_expect(wait_log(needle, UP_MS), "log lacks '%s': %s", needle, log_tail());
+	cr_expect(wait_log(needle, UP_MS), "log lacks '%s': %s", needle, vh_log_tail());
 	cr_expect_eq(vh_zombie_children(), 0, "vigild has zombie children");
-	cr_expect(vh_pid_alive((pid_t)main_pid), "the service itself died; log:\n%s", log_tail());
-	cr_expect(vh_wait_state("dbl", "running", UP_MS), "log:\n%s", log_tail());
+	cr_expect(vh_pid_alive((pid_t)main_pid), "the service itself died; log:\n%s", vh_log_tail());
+	cr_expect(vh_wait_state("dbl", "running", UP_MS), "log:\n%s", vh_log_tail());
 }
 
 Test(shutdown, vigilctl_shutdown_ends_vigild_and_every_service)
@@ -226,7 +186,7 @@ Test(shutdown, vigilctl_shutdown_ends_vigild_and_every_service)
 	long pids[3];
 
 	vh_setup("%s", "");
-	add_services("[service:one]\ncommand = %s pid:%s\nstart_secs = 100ms\n\n"
+	vh_add_services("[service:one]\ncommand = %s pid:%s\nstart_secs = 100ms\n\n"
 	    "[service:two]\ncommand = %s child:%s pid:%s\nstart_secs = 100ms\n",
 	    vh_testsvc(), vh_path("one.pid"),
 	    vh_testsvc(), vh_path("child.pid"), vh_path("two.pid"));
@@ -239,7 +199,7 @@ Test(shutdown, vigilctl_shutdown_ends_vigild_and_every_service)
 	    r.code, r.out, r.err);
 	/* signal 0 only probes: this just waits for vigild to exit on its own */
 	cr_assert(vh_signal_and_wait(0, EXIT_MS), "vigild still running %d ms after shutdown; "
-	    "log:\n%s", EXIT_MS, log_tail());
+	    "log:\n%s", EXIT_MS, vh_log_tail());
 	expect_clean_exit(pids, names, 3);
 }
 
@@ -250,21 +210,21 @@ Test(shutdown, sighup_does_not_kill_the_daemon_or_its_services)
 	json_t *s;
 
 	vh_setup("%s", "");
-	add_services("[service:a]\ncommand = %s pid:%s\nstart_secs = 100ms\n\n"
+	vh_add_services("[service:a]\ncommand = %s pid:%s\nstart_secs = 100ms\n\n"
 	    "[service:b]\ncommand = %s pid:%s\nstart_secs = 100ms\n",
 	    vh_testsvc(), vh_path("a.pid"), vh_testsvc(), vh_path("b.pid"));
 	start_daemon();
 	a = wait_pid_file("a.pid");
 	b = wait_pid_file("b.pid");
-	cr_assert(vh_wait_state("a", "running", UP_MS), "log:\n%s", log_tail());
-	cr_assert(vh_wait_state("b", "running", UP_MS), "log:\n%s", log_tail());
+	cr_assert(vh_wait_state("a", "running", UP_MS), "log:\n%s", vh_log_tail());
+	cr_assert(vh_wait_state("b", "running", UP_MS), "log:\n%s", vh_log_tail());
 
 	cr_assert_eq(kill(vh.pid, SIGHUP), 0);
 	/* the log line is the sign that the signal was handled */
-	cr_expect(wait_log("SIGHUP", UP_MS), "SIGHUP not logged; log:\n%s", log_tail());
+	cr_expect(wait_log("SIGHUP", UP_MS), "SIGHUP not logged; log:\n%s", vh_log_tail());
 	cr_assert_eq(vh_ctl(&r, "status", NULL), 0, "status after SIGHUP: exit %d; %s; log:\n%s",
-	    r.code, r.err, log_tail());
-	cr_assert(vh_pid_alive(vh.pid), "vigild died of SIGHUP; log:\n%s", log_tail());
+	    r.code, r.err, vh_log_tail());
+	cr_assert(vh_pid_alive(vh.pid), "vigild died of SIGHUP; log:\n%s", vh_log_tail());
 	s = vh_service("a");
 	cr_expect_eq(json_integer_value(json_object_get(s, "pid")), a, "a's pid changed");
 	json_decref(s);

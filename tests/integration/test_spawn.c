@@ -14,21 +14,6 @@
 
 TestSuite(spawn, .fini = vh_teardown, .timeout = 120);
 
-static char *
-slurp(const char *path)
-{
-	static char buf[65536];
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	if (f != NULL) {
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 static const char *
 reason_of(const char *name)
 {
@@ -64,10 +49,8 @@ Test(spawn, permission_denied_is_reported)
 	fputs("#!/bin/sh\nexit 0\n", f);
 	fclose(f);
 	chmod(vh_path("script"), 0644);
-	f = fopen(vh.conf, "a");
-	fprintf(f, "[service:noexec]\ncommand = %s\nrestart_delay = 20ms\nstart_retries = 1\n",
+	vh_add_services("[service:noexec]\ncommand = %s\nrestart_delay = 20ms\nstart_retries = 1\n",
 	    vh_path("script"));
-	fclose(f);
 	cr_assert(vh_start());
 	cr_assert(vh_wait_state("noexec", "fatal", 10000));
 	cr_expect(strstr(reason_of("noexec"), "Permission denied") != NULL,
@@ -80,7 +63,7 @@ Test(spawn, child_holds_only_fds_0_1_2)
 	vh_setup("[service:fds]\ncommand = %s fds:%s\n", vh_testsvc(), vh_path("fds"));
 	cr_assert(vh_start());
 	cr_assert(vh_wait_file(vh_path("fds"), 10000), "service never wrote its fd list");
-	cr_expect_str_eq(slurp(vh_path("fds")), "0\n1\n2\n");
+	cr_expect_str_eq(vh_slurp(vh_path("fds")), "0\n1\n2\n");
 }
 
 Test(spawn, environment_directory_umask_and_own_session)
@@ -95,12 +78,12 @@ Test(spawn, environment_directory_umask_and_own_session)
 	cr_assert(vh_start());
 	cr_assert(vh_wait_file(vh_path("info"), 10000));
 	pid = vh_read_long(vh_path("env.pid"));
-	env = strdup(slurp(vh_path("env")));
+	env = strdup(vh_slurp(vh_path("env")));
 	cr_expect(strstr(env, "\nFOO=bar\n") || strncmp(env, "FOO=bar\n", 8) == 0, "env: %s", env);
 	cr_expect(strstr(env, "GREETING=hello world\n") != NULL, "env: %s", env);
 	cr_expect(strstr(env, "PATH=/usr/bin:/bin\n") != NULL, "env: %s", env);
 	free(env);
-	info = slurp(vh_path("info"));
+	info = vh_slurp(vh_path("info"));
 	cr_expect(strstr(info, "cwd=/tmp\n") != NULL, "info: %s", info);
 	cr_expect(strstr(info, "umask=027\n") != NULL, "info: %s", info);
 	{
@@ -116,7 +99,7 @@ Test(spawn, clear_environment_leaves_only_what_is_written)
 	    "clear_environment = yes\n", vh_testsvc(), vh_path("env"));
 	cr_assert(vh_start());
 	cr_assert(vh_wait_file(vh_path("env"), 10000));
-	cr_expect_str_eq(slurp(vh_path("env")), "ONLY=me\n");
+	cr_expect_str_eq(vh_slurp(vh_path("env")), "ONLY=me\n");
 }
 
 Test(spawn, runs_as_the_configured_user)
@@ -132,8 +115,8 @@ Test(spawn, runs_as_the_configured_user)
 	    vh_testsvc(), path);
 	cr_assert(vh_start());
 	cr_assert(vh_wait_file(path, 10000), "log: %s", vh.log);
-	cr_expect(strstr(slurp(path), "uid=65534\n") != NULL, "%s", slurp(path));
-	cr_expect(strstr(slurp(path), "gid=65534\n") != NULL, "%s", slurp(path));
+	cr_expect(strstr(vh_slurp(path), "uid=65534\n") != NULL, "%s", vh_slurp(path));
+	cr_expect(strstr(vh_slurp(path), "gid=65534\n") != NULL, "%s", vh_slurp(path));
 	unlink(path);
 }
 
