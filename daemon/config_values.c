@@ -461,6 +461,17 @@ value_depends(void *obj, size_t off, const char *v, struct value_error *e)
 	return 0;
 }
 
+static int
+value_ready(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	char what[160];
+
+	(void)off;
+	if (values_ready(obj, v, what, sizeof(what)) == -1)
+		return expected(e, v, what);
+	return 0;
+}
+
 #define VIGIL	VALUE_SECTION_VIGIL
 #define SERVICE	VALUE_SECTION_SERVICE
 #define V(f)	offsetof(struct config, f)
@@ -498,6 +509,9 @@ static const struct value_key {
 	{ "restart_delay_max",	SERVICE, value_duration,	S(restart_delay_max_ms) },
 	{ "start_secs",		SERVICE, value_duration,	S(start_secs_ms) },
 	{ "start_retries",	SERVICE, value_start_retries,	S(start_retries) },
+	{ "ready",		SERVICE, value_ready,		S(ready) },
+	{ "ready_timeout",	SERVICE, value_duration,	S(ready_timeout_ms) },
+	{ "watchdog",		SERVICE, value_duration,	S(watchdog_ms) },
 	{ "requires",		SERVICE, value_depends,		S(requires_names) },
 	{ "after",		SERVICE, value_depends,		S(after_names) },
 	{ "stop_signal",	SERVICE, value_signal,		S(stop_signal) },
@@ -631,6 +645,8 @@ values_service_new(const char *name, const char *file, int line)
 	sc->start_retries = 0;
 	sc->stop_signal = SIGTERM;
 	sc->stop_timeout_ms = 10 * 1000;
+	sc->ready = READY_NONE;
+	sc->ready_timeout_ms = 60 * 1000;
 	sc->stdout_to = OUTPUT_TO_LOG;
 	sc->stderr_to = OUTPUT_TO_LOG;
 	sc->log_max_size = VALUES_LOG_MAX_SIZE;
@@ -674,6 +690,7 @@ values_service_free(struct service_conf *sc)
 	words_free(sc->after_names);
 	free(sc->requires);
 	free(sc->after);
+	values_ready_free(sc);
 	free(sc);
 }
 
@@ -766,19 +783,27 @@ env_get(char *const *envp, const char *key)
 	return NULL;
 }
 
-/* What execvp would try, worked out now so the child only calls execve. */
-static int
-exec_paths_build(struct service_conf *sc)
+/*
+ * What execvp would try for argv0, worked out now so the child only calls
+ * execve: argv0 itself if it has a '/', else each entry of the service's
+ * PATH (its own if it sets one, else the one it inherits) joined with it.
+ */
+static char **
+exec_paths_build(const struct service_conf *sc, const char *argv0)
 {
-	const char *argv0 = sc->argv[0], *path = NULL, *p;
+	const char *path = NULL, *p;
 	size_t n = 1, i = 0;
+	char **paths;
 
 	if (strchr(argv0, '/') != NULL) {
-		if ((sc->exec_paths = calloc(2, sizeof(char *))) == NULL)
-			return -1;
-		return (sc->exec_paths[0] = strdup(argv0)) == NULL ? -1 : 0;
+		if ((paths = calloc(2, sizeof(char *))) == NULL)
+			return NULL;
+		if ((paths[0] = strdup(argv0)) == NULL) {
+			free(paths);
+			return NULL;
+		}
+		return paths;
 	}
-	/* the service's own PATH if it sets one, else the one it inherits */
 	for (size_t k = words_count(sc->environment); k-- > 0 && path == NULL; )
 		if (strncmp(sc->environment[k], "PATH=", 5) == 0)
 			path = sc->environment[k] + 5;
@@ -788,20 +813,21 @@ exec_paths_build(struct service_conf *sc)
 		path = DEFAULT_PATH;
 	for (p = path; *p != '\0'; p++)
 		n += *p == ':';
-	if ((sc->exec_paths = calloc(n + 1, sizeof(char *))) == NULL)
-		return -1;
+	if ((paths = calloc(n + 1, sizeof(char *))) == NULL)
+		return NULL;
 	for (p = path; i < n; i++) {
 		size_t len = strcspn(p, ":");
 
 		/* an empty entry means the current directory, as for execvp */
-		if (asprintf(&sc->exec_paths[i], "%.*s/%s", len ? (int)len : 1,
+		if (asprintf(&paths[i], "%.*s/%s", len ? (int)len : 1,
 		    len ? p : ".", argv0) == -1) {
-			sc->exec_paths[i] = NULL;
-			return -1;
+			paths[i] = NULL;
+			words_free(paths);
+			return NULL;
 		}
 		p += len + (p[len] == ':');
 	}
-	return 0;
+	return paths;
 }
 
 /* The user's name for getgrouplist, looked up as value_user did. */
@@ -867,7 +893,11 @@ values_service_finish(struct service_conf *sc, struct value_error *e)
 		return out_of_memory(e);
 	if (ids_build(sc) == -1)
 		return out_of_memory(e);
-	if (sc->argv != NULL && exec_paths_build(sc) == -1)
+	if (sc->argv != NULL &&
+	    (sc->exec_paths = exec_paths_build(sc, sc->argv[0])) == NULL)
+		return out_of_memory(e);
+	if (sc->ready_argv != NULL &&
+	    (sc->ready_exec_paths = exec_paths_build(sc, sc->ready_argv[0])) == NULL)
 		return out_of_memory(e);
 	return 0;
 }

@@ -45,6 +45,10 @@ int	 values_service_finish(struct service_conf *sc, struct value_error *e);
 /* Levenshtein distance, SIZE_MAX when b is too long to bother */
 size_t	 values_edit_distance(const char *a, const char *b);
 
+/* config_ready.c: `ready =`; -1 with what was expected in what */
+int	 values_ready(struct service_conf *sc, const char *v, char *what, size_t len);
+void	 values_ready_free(struct service_conf *sc);
+
 /* config_deps.c: requires and after, once every service is read */
 typedef void	 deps_error_cb(void *ctx, const struct service_conf *sc, int line,
 		    const char *msg);

@@ -32,6 +32,15 @@ enum output_target {
 	OUTPUT_TO_STDOUT	/* stderr only: merged into stdout's pipe, in order */
 };
 
+/* How a service says it is ready; see readiness.c and notify.c. */
+enum ready_kind {
+	READY_NONE,		/* ready once up start_secs */
+	READY_NOTIFY,		/* READY=1 on the sd_notify socket */
+	READY_FD,		/* a newline on the pipe it gets as fd N (s6) */
+	READY_TCP,		/* a connect to HOST:PORT succeeds */
+	READY_EXEC		/* a check command exits 0 */
+};
+
 enum log_target {
 	LOG_TARGET_STDERR,	/* vigild's own log: stderr, timestamped */
 	LOG_TARGET_SYSLOG	/* vigild's own log: syslog, daemon facility */
@@ -75,6 +84,16 @@ struct service_conf {
 	unsigned  log_keep;	/* rotated files kept */
 	bool	  log_timestamps;	/* prefix lines with time and stream */
 	int64_t	  log_buffer;	/* bytes of the in-memory ring of recent lines */
+
+	enum ready_kind ready;
+	char	 *ready_spec;	/* as written: "notify", "fd:3", "tcp:HOST:PORT", "exec:CMD" */
+	int	  ready_fd;	/* fd:N */
+	char	 *ready_host;	/* tcp: "127.0.0.1" when only a port was given */
+	char	 *ready_port;	/* tcp: digits */
+	char	**ready_argv;	/* exec: the check command, split */
+	char	**ready_exec_paths;	/* exec: execve candidates, as exec_paths */
+	int64_t	  ready_timeout_ms;	/* not ready this long after spawn: a failed start */
+	int64_t	  watchdog_ms;	/* WATCHDOG=1 at least this often once ready; 0: off */
 
 	char	**requires_names;	/* as written; resolved into requires */
 	char	**after_names;	/* as written; resolved into after */

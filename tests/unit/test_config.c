@@ -227,6 +227,39 @@ Test(config_good, full_sets_every_key)
 	done(conf);
 }
 
+Test(config_good, ready_kinds_and_their_parts)
+{
+	struct config *conf = load_good("good-ready.conf");
+	struct service_conf *sc;
+
+	sc = find_service(conf, "n");
+	cr_expect_eq(sc->ready, READY_NOTIFY, "n: expected notify, got %d", (int)sc->ready);
+	cr_expect_eq(sc->ready_timeout_ms, 5000, "n: ready_timeout: got %lld",
+	    (long long)sc->ready_timeout_ms);
+	cr_expect_eq(sc->watchdog_ms, 2000, "n: watchdog: got %lld", (long long)sc->watchdog_ms);
+	sc = find_service(conf, "f");
+	cr_expect_eq(sc->ready, READY_FD, "f: expected fd");
+	cr_expect_eq(sc->ready_fd, 3, "f: expected fd 3, got %d", sc->ready_fd);
+	cr_expect_eq(sc->ready_timeout_ms, 60000, "f: default ready_timeout is 60s, got %lld",
+	    (long long)sc->ready_timeout_ms);
+	cr_expect_eq(sc->watchdog_ms, 0, "f: watchdog is off by default");
+	sc = find_service(conf, "p");
+	cr_expect_eq(sc->ready, READY_TCP, "p: expected tcp");
+	cr_expect_str_eq(sc->ready_host, "127.0.0.1", "p: a bare port means localhost");
+	cr_expect_str_eq(sc->ready_port, "6379");
+	sc = find_service(conf, "h");
+	cr_expect_str_eq(sc->ready_host, "::1", "h: brackets must go, got '%s'", sc->ready_host);
+	cr_expect_str_eq(sc->ready_port, "8080");
+	sc = find_service(conf, "x");
+	cr_expect_eq(sc->ready, READY_EXEC, "x: expected exec");
+	cr_expect_str_eq(sc->ready_spec, "exec:check-it --quiet 'a b'");
+	assert_words("ready_argv", sc->ready_argv,
+	    (const char *[]){ "check-it", "--quiet", "a b", NULL });
+	assert_words("ready_exec_paths", sc->ready_exec_paths,
+	    (const char *[]){ "/opt/x/check-it", "/usr/bin/check-it", NULL });
+	done(conf);
+}
+
 Test(config_good, environment_overrides_and_path_lookup)
 {
 	struct config *conf;
@@ -540,3 +573,4 @@ BAD(several_errors_all_reported, "several")
 BAD(unknown_require_with_suggestion, "unknown-require")
 BAD(dependency_cycle_named_in_order, "cycle")
 BAD(service_requiring_itself, "self-require")
+BAD(ready_specs, "ready")
