@@ -739,35 +739,43 @@ env_set_later(char *const *words, size_t from, const char *entry)
 
 /*
  * vigild's environment (unless cleared) minus what the user sets, then the
- * user's words; of a variable the user sets twice the last one wins, so
+ * user's words, then extra (what vigild itself sets: NOTIFY_SOCKET and the
+ * like, which win over both); of a variable set twice the last one wins, so
  * envp never holds two values that getenv and a shell would disagree on.
  * Composed at each spawn into the caller's scratch array, with strings
- * borrowed from environ (vigild never changes its own) and sc->environment:
- * kept per service, a thousand copies of it were most of vigild's memory.
+ * borrowed from environ (vigild never changes its own), sc->environment and
+ * extra: kept per service, a thousand copies of it were most of vigild's
+ * memory.
  */
 char **
-config_service_envp(const struct service_conf *sc, char ***scratch, size_t *cap)
+config_service_envp(const struct service_conf *sc, char *const *extra,
+    char ***scratch, size_t *cap)
 {
 	char *const *base = sc->clear_environment ? NULL : environ;
 	size_t nbase = words_count(base), nuser = words_count(sc->environment);
-	size_t n = 0;
+	size_t nextra = words_count(extra), n = 0;
 	char **envp;
 
-	if (nuser == 0 && !sc->clear_environment)
+	if (nuser == 0 && nextra == 0 && !sc->clear_environment)
 		return environ;
-	if (nbase + nuser + 1 > *cap) {
-		if ((envp = reallocarray(*scratch, nbase + nuser + 1, sizeof(char *))) == NULL)
+	if (nbase + nuser + nextra + 1 > *cap) {
+		envp = reallocarray(*scratch, nbase + nuser + nextra + 1, sizeof(char *));
+		if (envp == NULL)
 			return NULL;
 		*scratch = envp;
-		*cap = nbase + nuser + 1;
+		*cap = nbase + nuser + nextra + 1;
 	}
 	envp = *scratch;
 	for (size_t i = 0; i < nbase; i++)
-		if (!env_set_later(sc->environment, 0, base[i]))
+		if (!env_set_later(sc->environment, 0, base[i]) &&
+		    !env_set_later(extra, 0, base[i]))
 			envp[n++] = base[i];
 	for (size_t i = 0; i < nuser; i++)
-		if (!env_set_later(sc->environment, i + 1, sc->environment[i]))
+		if (!env_set_later(sc->environment, i + 1, sc->environment[i]) &&
+		    !env_set_later(extra, 0, sc->environment[i]))
 			envp[n++] = sc->environment[i];
+	for (size_t i = 0; i < nextra; i++)
+		envp[n++] = extra[i];
 	envp[n] = NULL;
 	return envp;
 }

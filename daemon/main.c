@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "notify.h"
 #include "output.h"
 #include "spawn.h"
 
@@ -179,6 +180,7 @@ run(struct config *conf, int ready_fd)
 		fatal("out of memory");
 	if (control_open(conf->socket_path) == -1)
 		return 1;
+	(void)notify_init(conf->socket_path);	/* logged; notify services then fail to start */
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "", 1) != 1)
 			log_warn("telling the parent we are up");
@@ -251,6 +253,7 @@ main(int argc, char **argv)
 		log_to_syslog();
 	rc = run(conf, ready_fd);
 	supervisor_free();
+	notify_cleanup();
 	config_free(conf);
 	ev_loop_destroy(vigild.loop);
 	return rc;

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,9 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include "notify.h"
 #include "output.h"
+#include "readiness.h"
 #include "signame.h"
 
 void
@@ -58,13 +61,37 @@ reap_children(void)
 		}
 		if ((s = supervisor_find_pid(pid)) != NULL) {
 			/* its last words first, then the transition they explain */
+			notify_drain(s);
 			output_process_ended(s);
 			service_process_ended(s, status, &ru);
 			continue;
 		}
+		if (readiness_reaped(pid, status))
+			continue;
 		reap_status_text(status, how, sizeof(how));
 		log_info("reaped orphan pid %d (%s)", (int)pid, how);
 	}
+}
+
+pid_t
+reap_parent_of(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int fd, ppid;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid": comm may hold anything, so look past the last ')' */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return ppid;
 }
 
 /* Signal every process whose parent is us; returns how many there were. */
@@ -79,22 +106,14 @@ signal_own_children(int sig)
 	if (d == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		char path[300], buf[512], *p;
-		FILE *f;
-		long ppid;
+		pid_t pid;
 
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		if ((f = fopen(path, "re")) == NULL)
+		pid = (pid_t)atol(de->d_name);
+		if (reap_parent_of(pid) != self)
 			continue;
-		p = fgets(buf, sizeof(buf), f);
-		fclose(f);
-		/* "pid (comm) state ppid": comm may hold anything, so look past the last ')' */
-		if (p == NULL || (p = strrchr(buf, ')')) == NULL ||
-		    sscanf(p + 1, " %*c %ld", &ppid) != 1 || ppid != self)
-			continue;
-		kill((pid_t)atol(de->d_name), sig);
+		kill(pid, sig);
 		n++;
 	}
 	closedir(d);

@@ -33,8 +33,10 @@ static const char *const state_names[SERVICE_NSTATES] = {
 static const unsigned allowed[SERVICE_NSTATES] = {
 	[SERVICE_STOPPED] = S(STARTING),
 	[SERVICE_STARTING] = S(RUNNING) | S(STOPPING) | S(BACKOFF) | S(EXITED) | S(FATAL),
-	[SERVICE_RUNNING] = S(STOPPING) | S(BACKOFF) | S(EXITED),
-	[SERVICE_STOPPING] = S(STOPPED) | S(STARTING),
+	/* running but not ready yet: a death is a failed start, so fatal too */
+	[SERVICE_RUNNING] = S(STOPPING) | S(BACKOFF) | S(EXITED) | S(FATAL),
+	/* a stop vigild sent itself (not ready in time, watchdog) ends as a failure */
+	[SERVICE_STOPPING] = S(STOPPED) | S(STARTING) | S(BACKOFF) | S(EXITED) | S(FATAL),
 	[SERVICE_BACKOFF] = S(STARTING) | S(STOPPED),
 	[SERVICE_EXITED] = S(STARTING) | S(STOPPED),
 	[SERVICE_FATAL] = S(STARTING) | S(STOPPED),
@@ -82,6 +84,7 @@ service_free(struct service *s)
 	if (s == NULL)
 		return;
 	free(s->reason);
+	free(s->status_text);
 	free(s->last_exit.spawn_error);
 	free(s);
 }
@@ -196,6 +199,38 @@ service_failed_start(struct service *s, const char *what)
 	    what, s->failures, delay);
 }
 
+/* Starting ends at start_secs, or earlier when the ready deadline comes first. */
+static void
+arm_starting(struct service *s)
+{
+	int64_t ms = s->conf->start_secs_ms, left;
+
+	if (s->ready_due_ms > 0) {
+		left = s->ready_due_ms - s->ops->now_ms();
+		if (left < ms)
+			ms = left > 0 ? left : 0;
+	}
+	arm(s, ms);
+}
+
+static void
+unwatch(struct service *s)
+{
+	if (s->ops->ready_unwatch != NULL)
+		s->ops->ready_unwatch(s);
+}
+
+/* Every signal to a service goes to its group, and to a MAINPID= that left it. */
+static int
+service_kill(struct service *s, int sig)
+{
+	int rc = s->ops->kill(s->pgid, sig);
+
+	if (s->pid > 0 && s->pid != s->pgid)
+		(void)s->ops->kill(s->pid, sig);	/* not a group leader: ESRCH, harmless */
+	return rc;
+}
+
 static void
 service_spawn(struct service *s, const char *why)
 {
@@ -213,9 +248,20 @@ service_spawn(struct service *s, const char *why)
 			service_failed_start(s, err);
 		return;
 	}
+	s->pgid = s->pid;
 	s->started_ms = s->ops->now_ms();
 	s->killed = false;
-	arm(s, s->conf->start_secs_ms);
+	s->ready = false;
+	s->reloading = false;
+	s->stop_cause = STOP_ASKED;
+	s->watchdog_ms = s->conf->watchdog_ms;
+	s->notify_errno = 0;
+	free(s->status_text);
+	s->status_text = NULL;
+	s->ready_due_ms = 0;
+	if (s->conf->ready != READY_NONE && s->conf->ready_timeout_ms > 0)
+		s->ready_due_ms = s->started_ms + s->conf->ready_timeout_ms;
+	arm_starting(s);
 	log_info("%s: spawned pid %d", s->conf->name, (int)s->pid);
 }
 
@@ -243,17 +289,19 @@ service_start(struct service *s)
 }
 
 static void
-service_send_stop(struct service *s, const char *why)
+service_send_stop(struct service *s, int sig, enum stop_cause cause, const char *why)
 {
 	char buf[16];
 
 	s->killed = false;
-	if (s->ops->kill(s->pid, s->conf->stop_signal) == -1)
+	s->stop_cause = cause;
+	unwatch(s);
+	if (service_kill(s, sig) == -1)
 		log_warn("%s: sending %s to process group %d", s->conf->name,
-		    signame_name(s->conf->stop_signal, buf, sizeof(buf)), (int)s->pid);
+		    signame_name(sig, buf, sizeof(buf)), (int)s->pgid);
 	arm(s, s->conf->stop_timeout_ms);
 	service_set_state(s, SERVICE_STOPPING, "%s; sent %s", why,
-	    signame_name(s->conf->stop_signal, buf, sizeof(buf)));
+	    signame_name(sig, buf, sizeof(buf)));
 }
 
 void
@@ -264,7 +312,10 @@ service_stop(struct service *s)
 	case SERVICE_STARTING:
 	case SERVICE_RUNNING:
 		disarm(s);
-		service_send_stop(s, "stop requested");
+		service_send_stop(s, s->conf->stop_signal, STOP_ASKED, "stop requested");
+		break;
+	case SERVICE_STOPPING:
+		s->stop_cause = STOP_ASKED;	/* what ends now is what was asked for */
 		break;
 	case SERVICE_BACKOFF:
 	case SERVICE_EXITED:
@@ -273,7 +324,6 @@ service_stop(struct service *s)
 		service_set_state(s, SERVICE_STOPPED, "stop requested");
 		break;
 	case SERVICE_STOPPED:
-	case SERVICE_STOPPING:
 	case SERVICE_NSTATES:
 		break;
 	}
@@ -286,13 +336,16 @@ service_restart(struct service *s)
 	case SERVICE_STARTING:
 	case SERVICE_RUNNING:
 		disarm(s);
-		service_send_stop(s, "restart requested");
+		service_send_stop(s, s->conf->stop_signal, STOP_ASKED, "restart requested");
 		s->start_after_stop = true;
 		s->failures = 0;
 		s->restarts = 0;
 		break;
 	case SERVICE_STOPPING:
 		s->start_after_stop = true;
+		s->stop_cause = STOP_ASKED;
+		s->failures = 0;
+		s->restarts = 0;
 		break;
 	default:
 		service_start(s);
@@ -332,11 +385,40 @@ policy_restarts(const struct service_conf *c, int status)
 	return false;
 }
 
+/* The end of a process vigild stopped because it failed: not ready, or watchdog. */
+static void
+service_stopped_itself(struct service *s, int status, const char *how)
+{
+	char limit[32], what[160], why[256];
+
+	if (s->stop_cause == STOP_NOT_READY) {
+		duration_format(s->conf->ready_timeout_ms, limit, sizeof(limit));
+		service_ready_what(s->conf, what, sizeof(what));
+		snprintf(why, sizeof(why), "not ready within %s (no %s)", limit, what);
+		if (s->conf->restart == RESTART_NEVER)
+			service_set_state(s, SERVICE_EXITED, "%s; restart = never", why);
+		else
+			service_failed_start(s, why);
+		return;
+	}
+	duration_format(s->watchdog_ms, limit, sizeof(limit));
+	if (!policy_restarts(s->conf, status)) {
+		service_set_state(s, SERVICE_EXITED, "watchdog: no WATCHDOG=1 for %s, %s; "
+		    "restart = never", limit, how);
+		return;
+	}
+	s->failures = 0;
+	arm(s, service_backoff_ms(s->conf, 0));
+	service_set_state(s, SERVICE_BACKOFF, "watchdog: no WATCHDOG=1 for %s, %s; "
+	    "restarting", limit, how);
+}
+
 /* The main process died on its own, in starting or running. */
 static void
 service_died(struct service *s, int status, const char *how)
 {
-	bool early = s->state == SERVICE_STARTING;
+	/* never ready: however long it ran, this start failed */
+	bool early = s->state == SERVICE_STARTING || !s->ready;
 
 	if (!policy_restarts(s->conf, status)) {
 		service_set_state(s, SERVICE_EXITED, "%s; restart = %s", how,
@@ -363,11 +445,14 @@ service_process_ended(struct service *s, int status, const struct rusage *ru)
 	log_info("%s: pid %d %s after %lldms", s->conf->name, (int)s->pid, how,
 	    (long long)s->last_exit.ran_ms);
 	disarm(s);
+	unwatch(s);
 	if (s->state == SERVICE_STOPPING) {
 		/* the main process is gone: nothing of its group may outlive the stop */
-		s->ops->kill(s->pid, SIGKILL);
+		service_kill(s, SIGKILL);
 		s->pid = 0;
-		if (s->start_after_stop) {
+		if (s->stop_cause != STOP_ASKED && !s->start_after_stop) {
+			service_stopped_itself(s, status, how);
+		} else if (s->start_after_stop) {
 			s->start_after_stop = false;
 			service_spawn(s, "starting again after stop");
 		} else {
@@ -380,17 +465,79 @@ service_process_ended(struct service *s, int status, const struct rusage *ru)
 		service_died(s, status, how);
 }
 
+/* The start phase is over: up start_secs, and for ready = none that is ready. */
+static void
+service_up(struct service *s)
+{
+	char what[160];
+	int64_t now = s->ops->now_ms();
+
+	if (s->conf->ready == READY_NONE) {
+		s->failures = 0;
+		s->ready = true;
+		if (s->watchdog_ms > 0)
+			arm(s, s->watchdog_ms);
+		service_set_state(s, SERVICE_RUNNING, "up for %lldms",
+		    (long long)s->conf->start_secs_ms);
+		return;
+	}
+	if (s->ready_due_ms > 0)
+		arm(s, s->ready_due_ms > now ? s->ready_due_ms - now : 0);
+	service_ready_what(s->conf, what, sizeof(what));
+	service_set_state(s, SERVICE_RUNNING, "up for %lldms, not ready: waiting for %s",
+	    (long long)(now - s->started_ms), what);
+}
+
+static void
+service_not_ready(struct service *s)
+{
+	char limit[32], what[160];
+
+	duration_format(s->conf->ready_timeout_ms, limit, sizeof(limit));
+	service_ready_what(s->conf, what, sizeof(what));
+	log_warnx("%s: not ready within %s (no %s), stopping it", s->conf->name, limit, what);
+	service_send_stop(s, s->conf->stop_signal, STOP_NOT_READY, "not ready in time");
+}
+
+/* ABRT, as systemd does: a hung process dumps core where it hangs. */
+static void
+service_watchdog_missed(struct service *s)
+{
+	char limit[32];
+
+	duration_format(s->watchdog_ms, limit, sizeof(limit));
+	log_warnx("%s: watchdog: no WATCHDOG=1 for %s, killing pid %d", s->conf->name,
+	    limit, (int)s->pid);
+	service_send_stop(s, SIGABRT, STOP_WATCHDOG, "watchdog missed");
+}
+
+static bool
+ready_deadline_passed(const struct service *s)
+{
+	return s->ready_due_ms > 0 && s->ops->now_ms() >= s->ready_due_ms;
+}
+
 void
 service_timer_fired(struct service *s)
 {
 	char buf[16];
+	int sig = s->stop_cause == STOP_WATCHDOG ? SIGABRT : s->conf->stop_signal;
 
 	s->timer_due_ms = 0;
 	switch (s->state) {
 	case SERVICE_STARTING:
-		s->failures = 0;
-		service_set_state(s, SERVICE_RUNNING, "up for %lldms",
-		    (long long)s->conf->start_secs_ms);
+		if (ready_deadline_passed(s))
+			service_not_ready(s);
+		else
+			service_up(s);
+		break;
+	case SERVICE_RUNNING:
+		if (!s->ready && ready_deadline_passed(s))
+			service_not_ready(s);
+		else if (!s->ready && s->ready_due_ms > 0)
+			arm(s, s->ready_due_ms - s->ops->now_ms());	/* it was extended */
+		else if (s->ready && s->watchdog_ms > 0)
+			service_watchdog_missed(s);
 		break;
 	case SERVICE_BACKOFF:
 		s->restarts++;
@@ -402,13 +549,136 @@ service_timer_fired(struct service *s)
 		s->killed = true;
 		log_warnx("%s: still alive %lldms after %s, sending KILL to process group %d",
 		    s->conf->name, (long long)s->conf->stop_timeout_ms,
-		    signame_name(s->conf->stop_signal, buf, sizeof(buf)), (int)s->pid);
-		s->ops->kill(s->pid, SIGKILL);
+		    signame_name(sig, buf, sizeof(buf)), (int)s->pgid);
+		service_kill(s, SIGKILL);
 		set_reasonf(s, "stop_timeout passed; sent KILL");
 		break;
 	default:
 		break;
 	}
+}
+
+void
+service_ready_what(const struct service_conf *c, char *buf, size_t len)
+{
+	switch (c->ready) {
+	case READY_NOTIFY:
+		snprintf(buf, len, "READY=1");
+		break;
+	case READY_FD:
+		snprintf(buf, len, "a line on fd %d", c->ready_fd);
+		break;
+	case READY_TCP:
+		snprintf(buf, len, "connection to %s port %s", c->ready_host, c->ready_port);
+		break;
+	case READY_EXEC:
+		snprintf(buf, len, "success of %s", c->ready_spec + 5);
+		break;
+	case READY_NONE:
+		snprintf(buf, len, "%lldms up", (long long)c->start_secs_ms);
+		break;
+	}
+}
+
+static bool
+service_is_up(const struct service *s)
+{
+	return s->state == SERVICE_STARTING || s->state == SERVICE_RUNNING;
+}
+
+/* The service said it is ready (READY=1, a line on its fd, a probe that passed). */
+void
+service_ready(struct service *s, const char *how)
+{
+	if (!service_is_up(s))
+		return;
+	if (s->ready) {
+		if (s->reloading) {
+			s->reloading = false;
+			service_note(s, "ready again after reloading: %s", how);
+		}
+		return;
+	}
+	s->ready = true;
+	s->failures = 0;
+	unwatch(s);
+	disarm(s);
+	if (s->watchdog_ms > 0)
+		arm(s, s->watchdog_ms);
+	service_set_state(s, SERVICE_RUNNING, "ready: %s after %lldms", how,
+	    (long long)(s->ops->now_ms() - s->started_ms));
+}
+
+void
+service_reloading(struct service *s)
+{
+	if (!service_is_up(s) || !s->ready || s->reloading)
+		return;
+	s->reloading = true;
+	service_note(s, "reloading (RELOADING=1)");
+}
+
+void
+service_watchdog_ping(struct service *s)
+{
+	/* before ready the timer guards ready_timeout; the watchdog starts at ready */
+	if (s->state == SERVICE_RUNNING && s->ready && s->watchdog_ms > 0)
+		arm(s, s->watchdog_ms);
+}
+
+void
+service_watchdog_set(struct service *s, int64_t ms)
+{
+	if (!service_is_up(s))
+		return;
+	s->watchdog_ms = ms;
+	if (s->state == SERVICE_RUNNING && s->ready) {
+		if (ms > 0)
+			arm(s, ms);
+		else
+			disarm(s);
+	}
+}
+
+/* EXTEND_TIMEOUT_USEC=: the deadline at hand moves to now + ms, never earlier. */
+void
+service_extend_timeout(struct service *s, int64_t ms)
+{
+	int64_t due = s->ops->now_ms() + ms;
+
+	if (service_is_up(s) && !s->ready && s->ready_due_ms > 0) {
+		if (due > s->ready_due_ms)
+			s->ready_due_ms = due;
+		if (s->state == SERVICE_STARTING)
+			arm_starting(s);
+		else
+			arm(s, s->ready_due_ms - s->ops->now_ms());
+	} else if (s->state == SERVICE_STOPPING && !s->killed && due > s->timer_due_ms) {
+		arm(s, ms);
+	}
+}
+
+void
+service_set_main_pid(struct service *s, pid_t pid)
+{
+	if (!service_is_up(s) && s->state != SERVICE_STOPPING)
+		return;
+	if (pid == s->pid)
+		return;
+	log_info("%s: main pid is now %d (MAINPID=), was %d", s->conf->name, (int)pid,
+	    (int)s->pid);
+	s->pid = pid;
+}
+
+void
+service_set_status_text(struct service *s, const char *text)
+{
+	char *t = strdup(text);
+
+	if (t == NULL)
+		return;
+	free(s->status_text);
+	s->status_text = t;
 }
 
 bool
@@ -418,11 +688,11 @@ service_is_settled(const struct service *s)
 	    s->state == SERVICE_EXITED || s->state == SERVICE_FATAL);
 }
 
-/* Dependents wait for this; readiness protocols will change only this test. */
+/* What dependents, `start --wait` and `wait --for ready` wait for. */
 bool
 service_is_ready(const struct service *s)
 {
-	return s->state == SERVICE_RUNNING;
+	return s->state == SERVICE_RUNNING && s->ready;
 }
 
 /* Why a service stays where it is (waiting, not started): a reason, no transition. */

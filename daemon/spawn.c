@@ -102,6 +102,32 @@ child_setup_fds(const struct spawn_request *req, struct spawn_error *err)
 		CHILD_FAIL(err, "dup2 stdout");
 	if (req->stderr_fd >= 0 && dup2(req->stderr_fd, 2) == -1)
 		CHILD_FAIL(err, "dup2 stderr");
+	if (req->extra_fd >= 0) {
+		if (req->extra_fd == req->extra_fd_as) {
+			/* already in place: only drop its close-on-exec */
+			if (fcntl(req->extra_fd, F_SETFD, 0) == -1)
+				CHILD_FAIL(err, "fcntl ready fd");
+		} else if (dup2(req->extra_fd, req->extra_fd_as) == -1) {
+			CHILD_FAIL(err, "dup2 ready fd");
+		}
+	}
+}
+
+/* getpid() in decimal after the prefix; no stdio in here. */
+CHILD_CODE static void
+child_fill_pid_env(char *entry)
+{
+	char digits[24], *p = entry + sizeof(SPAWN_PID_ENV_PREFIX) - 1;
+	unsigned long pid = (unsigned long)getpid();
+	size_t n = 0;
+
+	do {
+		digits[n++] = (char)('0' + pid % 10);
+		pid /= 10;
+	} while (pid > 0);
+	while (n > 0)
+		*p++ = digits[--n];
+	*p = '\0';
 }
 
 CHILD_CODE static void
@@ -151,6 +177,8 @@ child_main(void *arg)
 	if (req->new_session && setsid() == -1)
 		CHILD_FAIL(c->err, "setsid");
 	child_setup_fds(req, c->err);
+	if (req->pid_env != NULL)
+		child_fill_pid_env(req->pid_env);
 	if (req->directory != NULL && chdir(req->directory) == -1)
 		CHILD_FAIL(c->err, "chdir");
 	if (req->umask >= 0)

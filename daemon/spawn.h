@@ -28,7 +28,18 @@ struct spawn_request {
 	int		  stdin_fd;	/* -1: /dev/null */
 	int		  stdout_fd;	/* -1: vigild's own */
 	int		  stderr_fd;	/* -1: vigild's own */
+	int		  extra_fd;	/* -1: none; else given to the child as extra_fd_as */
+	int		  extra_fd_as;	/* ready = fd:N: the N the service writes its line to */
+	/*
+	 * NULL, or an envp entry "WATCHDOG_PID=" with room for 20 digits: the
+	 * child writes its own pid there, the one value the parent cannot know
+	 * before clone. The parent gave this buffer to the child, like the
+	 * error slot; nothing else of the parent's is written.
+	 */
+	char		 *pid_env;
 };
+#define SPAWN_PID_ENV_PREFIX	"WATCHDOG_PID="
+#define SPAWN_PID_ENV_SIZE	(sizeof(SPAWN_PID_ENV_PREFIX) + 20)
 
 /* Where the child failed, written through the memory it shares with us. */
 struct spawn_error {

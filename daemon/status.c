@@ -54,7 +54,15 @@ exit_json(const struct exit_info *e)
 static const char *const field_names[] = {
 	"name", "state", "reason", "since", "restarts", "failures", "last_exit",
 	"autostart", "restart", "pid", "uptime", "next_start_in", "log_file",
-	"log_dropped_bytes", NULL,
+	"log_dropped_bytes", "ready", "ready_kind", "status_text", "errno", NULL,
+};
+
+static const char *const ready_kind_names[] = {
+	[READY_NONE] = "none",
+	[READY_NOTIFY] = "notify",
+	[READY_FD] = "fd",
+	[READY_TCP] = "tcp",
+	[READY_EXEC] = "exec",
 };
 
 int
@@ -120,6 +128,13 @@ status_service_json(const struct service *s, int64_t now_ms, unsigned mask)
 	}
 	set_field(o, mask, STATUS_LOG_DROPPED_BYTES,
 	    json_integer((json_int_t)output_dropped_bytes(s)));
+	set_field(o, mask, STATUS_READY, json_boolean(service_is_ready(s)));
+	set_field(o, mask, STATUS_READY_KIND, json_string(ready_kind_names[s->conf->ready]));
+	/* what the service itself said (STATUS=, ERRNO=): only while it runs */
+	if (has_pid && s->status_text != NULL)
+		set_field(o, mask, STATUS_STATUS_TEXT, json_string(s->status_text));
+	if (has_pid && s->notify_errno != 0)
+		set_field(o, mask, STATUS_ERRNO, json_integer(s->notify_errno));
 	return o;
 }
 

@@ -14,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/un.h>
 
+#include "notify.h"
 #include "output.h"
+#include "readiness.h"
 #include "spawn.h"
 
 /* Services whose requires or after name one service, by its index. */
@@ -32,13 +35,55 @@ static ev_idle	  deps_idle;	/* re-weighs waiting starts and stops from the loop 
 static char	**envp_scratch;	/* one spawn at a time: one array serves them all */
 static size_t	  envp_cap;
 
+char **
+supervisor_envp(const struct service_conf *c, char *const *extra)
+{
+	return config_service_envp(c, extra, &envp_scratch, &envp_cap);
+}
+
+/*
+ * What vigild adds to a service's environment: NOTIFY_SOCKET when it may
+ * talk sd_notify, WATCHDOG_USEC and WATCHDOG_PID (filled in by the child,
+ * see spawn.h) when it has a watchdog. Static: one spawn at a time.
+ */
+static char *const *
+notify_env(struct service *s, char **pid_env, char *err, size_t errlen)
+{
+	static char sock[128 + sizeof(((struct sockaddr_un *)0)->sun_path)];
+	static char usec[48], pid[SPAWN_PID_ENV_SIZE];
+	static char *extra[4];
+	const struct service_conf *c = s->conf;
+	const char *path;
+	size_t n = 0;
+
+	*pid_env = NULL;
+	extra[0] = NULL;
+	if (c->ready != READY_NOTIFY && c->watchdog_ms == 0)
+		return extra;
+	if ((path = notify_service_socket(s, err, errlen)) == NULL)
+		return NULL;
+	snprintf(sock, sizeof(sock), "NOTIFY_SOCKET=%s", path);
+	extra[n++] = sock;
+	if (c->watchdog_ms > 0) {
+		snprintf(usec, sizeof(usec), "WATCHDOG_USEC=%lld",
+		    (long long)c->watchdog_ms * 1000);
+		extra[n++] = usec;
+		snprintf(pid, sizeof(pid), "%s", SPAWN_PID_ENV_PREFIX);
+		extra[n++] = *pid_env = pid;
+	}
+	extra[n] = NULL;
+	return extra;
+}
+
 static int
 ops_spawn(struct service *s, char *err, size_t errlen)
 {
 	const struct service_conf *c = s->conf;
+	char *pid_env;
+	char *const *extra = notify_env(s, &pid_env, err, errlen);
 	struct spawn_request req = {
 		.argv = c->argv,
-		.envp = config_service_envp(c, &envp_scratch, &envp_cap),
+		.envp = extra != NULL ? supervisor_envp(c, extra) : NULL,
 		.exec_paths = c->exec_paths,
 		.directory = c->directory,
 		.umask = c->umask,
@@ -52,19 +97,31 @@ ops_spawn(struct service *s, char *err, size_t errlen)
 		.stdin_fd = -1,
 		.stdout_fd = output_child_fd(s, OUTPUT_STDOUT),
 		.stderr_fd = output_child_fd(s, OUTPUT_STDERR),
+		.extra_fd = -1,
+		.extra_fd_as = c->ready_fd,
+		.pid_env = pid_env,
 	};
 	struct spawn_error e;
 	pid_t pid;
 
+	if (extra == NULL)
+		return -1;	/* err says why */
 	if (req.envp == NULL) {
 		snprintf(err, errlen, "spawn failed at environment: out of memory");
 		return -1;
 	}
+	if (c->ready == READY_FD && (req.extra_fd = readiness_child_fd(s)) == -1) {
+		snprintf(err, errlen, "spawn failed at pipe for fd %d: %s", c->ready_fd,
+		    strerror(errno));
+		return -1;
+	}
 	if ((pid = spawn_process(&req, &e)) == -1) {
 		spawn_error_text(&e, err, errlen);
+		readiness_spawned(s, false);
 		return -1;
 	}
 	s->pid = pid;
+	readiness_spawned(s, true);
 	return 0;
 }
 
@@ -139,6 +196,7 @@ ops_changed(struct service *s, enum service_state from)
 const struct service_ops supervisor_ops = {
 	.spawn = ops_spawn,
 	.kill = ops_kill,
+	.ready_unwatch = readiness_stop,
 	.timer_arm = ops_timer_arm,
 	.timer_disarm = ops_timer_disarm,
 	.now_ms = ops_now_ms,
@@ -431,6 +489,16 @@ supervisor_find(const char *name)
 	return NULL;
 }
 
+/* The service whose process group this is, while it has a process. */
+struct service *
+supervisor_find_pgid(pid_t pgid)
+{
+	for (size_t i = 0; i < vigild.nservices; i++)
+		if (vigild.services[i]->pgid == pgid && vigild.services[i]->pid > 0)
+			return vigild.services[i];
+	return NULL;
+}
+
 struct service *
 supervisor_find_pid(pid_t pid)
 {
@@ -446,6 +514,8 @@ supervisor_free(void)
 	for (size_t i = 0; i < vigild.nservices; i++) {
 		ev_timer_stop(vigild.loop, &vigild.services[i]->timer);
 		output_service_free(vigild.services[i]);
+		readiness_free(vigild.services[i]);
+		notify_service_free(vigild.services[i]);
 		service_free(vigild.services[i]);
 	}
 	for (size_t i = 0; dependents != NULL && i < vigild.nservices; i++) {

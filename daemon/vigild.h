@@ -152,12 +152,22 @@ struct exit_info {
 
 struct service;
 struct service_output;
+struct readiness;
+struct notify_sock;
+
+/* Why vigild sent the stop signal: it decides what the process's end means. */
+enum stop_cause {
+	STOP_ASKED,		/* stop, restart, shutdown: the end is what was wanted */
+	STOP_NOT_READY,		/* ready_timeout passed: a failed start */
+	STOP_WATCHDOG		/* no WATCHDOG=1 in time: a crash */
+};
 
 /* What the state machine needs from the world; tests pass fakes. */
 struct service_ops {
 	/* spawn s's process; 0 and s->pid set, or -1 and a reason in err */
 	int	(*spawn)(struct service *s, char *err, size_t errlen);
 	int	(*kill)(pid_t pgid, int sig);		/* signal a process group */
+	void	(*ready_unwatch)(struct service *s);	/* stop probing readiness; may be NULL */
 	void	(*timer_arm)(struct service *s, int64_t ms);	/* one per service */
 	void	(*timer_disarm)(struct service *s);
 	int64_t	(*now_ms)(void);			/* monotonic clock */
@@ -169,7 +179,8 @@ struct service {
 	const struct service_ops *ops;
 	size_t	  index;	/* in vigild.services, the same as its conf's in config.services */
 	enum service_state state;
-	pid_t	  pid;		/* main process, 0 when none */
+	pid_t	  pid;		/* main process, 0 when none; MAINPID= may move it */
+	pid_t	  pgid;		/* the first process's group: what stop signals go to */
 	int64_t	  state_since_ms;	/* monotonic */
 	double	  state_since_wall;
 	int64_t	  started_ms;	/* when the current process was spawned */
@@ -180,10 +191,19 @@ struct service {
 	bool	  killed;	/* SIGKILL already sent in this stop */
 	bool	  start_pending;	/* asked to start, waiting for its dependencies */
 	bool	  stop_pending;	/* asked to stop, waiting for its dependents to stop */
+	bool	  ready;	/* said it is ready (or is up start_secs, for ready = none) */
+	bool	  reloading;	/* sent RELOADING=1, no READY=1 since */
+	enum stop_cause stop_cause;
+	int64_t	  ready_due_ms;	/* monotonic: not ready by then is a failed start; 0: no limit */
+	int64_t	  watchdog_ms;	/* this process's watchdog; WATCHDOG_USEC= changes it */
+	char	 *status_text;	/* malloc'd: the service's own STATUS=, or NULL */
+	int	  notify_errno;	/* the service's own ERRNO=, 0 if none */
 	char	 *reason;	/* malloc'd: why it is in its state, for people */
 	struct exit_info last_exit;
 	ev_timer  timer;	/* used by the daemon's ops only */
 	struct service_output *output;	/* output.c's: pipes, ring, log file */
+	struct readiness *readiness;	/* readiness.c's: the probe of a starting process */
+	struct notify_sock *notify;	/* notify.c's: its sd_notify socket, once it needs one */
 };
 
 /* config.c */
@@ -193,8 +213,12 @@ void		 config_errors_free(struct config_errors *errs);
 const char	*config_default_path(void);	/* static storage */
 const char	*config_default_socket(void);	/* static storage */
 const char	*config_default_log_dir(void);	/* static storage */
-/* The environment a service starts with: environ itself, or composed in *scratch. */
-char		**config_service_envp(const struct service_conf *sc, char ***scratch, size_t *cap);
+/*
+ * The environment a service starts with, extra (NULL or NULL-terminated)
+ * last: environ itself, or composed in *scratch.
+ */
+char		**config_service_envp(const struct service_conf *sc, char *const *extra,
+		    char ***scratch, size_t *cap);
 
 /* service.c */
 struct service	*service_new(const struct service_conf *conf, const struct service_ops *ops);
@@ -207,6 +231,16 @@ void		 service_timer_fired(struct service *s);
 const char	*service_state_name(enum service_state state);
 bool		 service_is_settled(const struct service *s);	/* no process, nothing pending */
 bool		 service_is_ready(const struct service *s);	/* what dependents wait for */
+/* What readiness probes and the notify socket report; see notify.c. */
+void		 service_ready(struct service *s, const char *how);
+void		 service_reloading(struct service *s);
+void		 service_watchdog_ping(struct service *s);
+void		 service_watchdog_set(struct service *s, int64_t ms);
+void		 service_extend_timeout(struct service *s, int64_t ms);
+void		 service_set_main_pid(struct service *s, pid_t pid);
+void		 service_set_status_text(struct service *s, const char *text);
+/* "READY=1", "a line on fd 3", ...: what s waits for to be ready */
+void		 service_ready_what(const struct service_conf *c, char *buf, size_t len);
 void		 service_note(struct service *s, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));	/* a new reason, same state */
 int64_t		 service_backoff_ms(const struct service_conf *c, unsigned failures);
@@ -217,16 +251,18 @@ int64_t		 service_backoff_ms(const struct service_conf *c, unsigned failures);
 void		 reap_children(void);
 void		 reap_status_text(int status, char *buf, size_t len);
 void		 reap_leftovers(void);	/* at exit: end what is left of our descendants */
+pid_t		 reap_parent_of(pid_t pid);	/* from /proc; -1 if gone */
 
 /* status.c: the fields of a status object, in the order they are sent */
 enum status_field {
 	STATUS_NAME, STATUS_STATE, STATUS_REASON, STATUS_SINCE, STATUS_RESTARTS,
 	STATUS_FAILURES, STATUS_LAST_EXIT, STATUS_AUTOSTART, STATUS_RESTART,
 	STATUS_PID, STATUS_UPTIME, STATUS_NEXT_START_IN, STATUS_LOG_FILE,
-	STATUS_LOG_DROPPED_BYTES
+	STATUS_LOG_DROPPED_BYTES, STATUS_READY, STATUS_READY_KIND, STATUS_STATUS_TEXT,
+	STATUS_ERRNO, STATUS_NFIELDS
 };
 #define STATUS_BIT(f)	(1u << (f))
-#define STATUS_ALL	0x3fffu
+#define STATUS_ALL	((1u << STATUS_NFIELDS) - 1)
 json_t		*status_service_json(const struct service *s, int64_t now_ms, unsigned fields);
 json_t		*status_services_json(struct service **svcs, size_t n);
 /* "name,state,pid" -> mask; -1 with *bad pointing at the unknown name */
@@ -269,6 +305,9 @@ struct service	**supervisor_dependents(const struct service *s, size_t *n);
 void		 supervisor_shutdown(const char *why);
 struct service	*supervisor_find(const char *name);
 struct service	*supervisor_find_pid(pid_t pid);
+struct service	*supervisor_find_pgid(pid_t pgid);
+/* config_service_envp into the one scratch array spawns share */
+char		**supervisor_envp(const struct service_conf *c, char *const *extra);
 void		 supervisor_free(void);
 extern const struct service_ops supervisor_ops;
 

@@ -295,6 +295,7 @@ setup(void)
 	vigil_req.stdin_fd = -1;
 	vigil_req.stdout_fd = -1;
 	vigil_req.stderr_fd = -1;
+	vigil_req.extra_fd = -1;
 	if (spawn_init() == -1)
 		err(1, "spawn_init");
 

@@ -44,7 +44,8 @@ static int64_t fake_clock(void) { return fake_now; }
 static void fake_changed(struct service *s, enum service_state from) { (void)s; (void)from; changes++; }
 
 static const struct service_ops fake_ops = {
-	fake_spawn, fake_kill, fake_arm, fake_disarm, fake_clock, fake_changed,
+	.spawn = fake_spawn, .kill = fake_kill, .timer_arm = fake_arm,
+	.timer_disarm = fake_disarm, .now_ms = fake_clock, .changed = fake_changed,
 };
 
 static struct service_conf conf;
