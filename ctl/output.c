@@ -264,6 +264,19 @@ output_info(const json_t *svc, char *buf, size_t len)
 		backoff_info(reason, json_object_get(svc, "next_start_in"), buf, len);
 	else if (strcmp(state, "fatal") == 0 || strcmp(state, "exited") == 0)
 		snprintf(buf, len, "%s", reason);
+	else if (strcmp(state, "running") == 0 && json_is_false(json_object_get(svc, "ready")))
+		snprintf(buf, len, "%s", reason);	/* "... not ready: waiting for READY=1" */
+	else if (json_is_string(json_object_get(svc, "status_text")))
+		snprintf(buf, len, "%s", json_string_value(json_object_get(svc, "status_text")));
+}
+
+/* running but not ready looks like starting: on its way, not there */
+static const char *
+row_style(const json_t *svc, const char *state)
+{
+	if (strcmp(state, "running") == 0 && json_is_false(json_object_get(svc, "ready")))
+		return output_state_style("starting");
+	return output_state_style(state);
 }
 
 /* One service as table cells; the text lives in the caller's buffers. */
@@ -316,7 +329,7 @@ output_status_table(const json_t *services, FILE *f, bool colour)
 		if (!json_is_object(svc))
 			continue;
 		status_row(svc, cells);
-		styles[1] = output_state_style(cells[1]);
+		styles[1] = row_style(svc, cells[1]);
 		if (table_add_row(t, row, styles) == -1) {
 			table_free(t);
 			return -1;

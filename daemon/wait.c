@@ -69,7 +69,7 @@ service_verdict(enum wait_target target, const struct service *s)
 		return 0;	/* waiting for what it requires */
 	switch (s->state) {
 	case SERVICE_RUNNING:
-		return 1;
+		return service_is_ready(s) ? 1 : 0;	/* ready = notify and the like */
 	case SERVICE_STARTING:
 	case SERVICE_STOPPING:
 		return 0;

@@ -5,4 +5,5 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
 	build-essential autoconf automake pkg-config \
-	libev-dev libinih-dev libjansson-dev libcriterion-dev
+	libev-dev libinih-dev libjansson-dev libcriterion-dev \
+	redis-server systemd

@@ -30,6 +30,16 @@
  *                     waits until we are gone, sleeps MS ms, prints TEXT and a
  *                     newline on stdout, exits 0
  *   onterm:FILE       on SIGTERM, append "PID MONOTONIC_NS" to FILE and exit 0
+ *   notify:TEXT       send TEXT to $NOTIFY_SOCKET as one datagram; "\n" in
+ *                     TEXT (backslash, n) stands for a newline
+ *   notify-hex:HEX    send the bytes HEX spells to $NOTIFY_SOCKET
+ *   notify-size:N     send "STATUS=aaa..." of N bytes in all to $NOTIFY_SOCKET
+ *   pings:MS:N        send WATCHDOG=1 every MS ms, N times
+ *   mainpid:FILE      fork a child in our group that writes its pid to FILE
+ *                     and pauses; send MAINPID=child and READY=1; exit 0
+ *                     (a daemon that forks)
+ *   fdline:N          write "ready\n" to fd N
+ *   listen:PORT       listen on 127.0.0.1:PORT (kept open)
  *   exit:N            exit with code N
  *   raise:SIG         send SIG to ourselves
  *
@@ -44,7 +54,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -233,22 +247,144 @@ put_line(int fd, const char *text)
 	free(buf);
 }
 
-static void
-do_bytes(const char *hex)
+static size_t
+unhex(const char *hex, char *buf)
 {
 	size_t n = strlen(hex) / 2;
-	char *buf = malloc(n + 1);
 
-	if (buf == NULL)
-		die("malloc");
 	for (size_t i = 0; i < n; i++) {
 		unsigned v;
 		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			die("bytes:HEX");
+			die("HEX");
 		buf[i] = (char)v;
 	}
-	put(1, buf, n);
+	return n;
+}
+
+static void
+do_bytes(const char *hex)
+{
+	char *buf = malloc(strlen(hex) / 2 + 1);
+
+	if (buf == NULL)
+		die("malloc");
+	put(1, buf, unhex(hex, buf));
 	free(buf);
+}
+
+/* One datagram to $NOTIFY_SOCKET; the kernel adds our credentials. */
+static void
+notify_send(const char *msg, size_t len)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (path == NULL || strlen(path) >= sizeof(sa.sun_path))
+		die("NOTIFY_SOCKET");
+	strcpy(sa.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		die("socket");
+	if (sendto(fd, msg, len, 0, (struct sockaddr *)&sa, sizeof(sa)) == -1)
+		die("sendto NOTIFY_SOCKET");
+	close(fd);
+}
+
+static void
+do_notify(const char *text)
+{
+	char *buf = malloc(strlen(text) + 1);
+	size_t n = 0;
+
+	if (buf == NULL)
+		die("malloc");
+	for (const char *p = text; *p != '\0'; p++) {
+		if (p[0] == '\\' && p[1] == 'n') {
+			buf[n++] = '\n';
+			p++;
+		} else {
+			buf[n++] = *p;
+		}
+	}
+	notify_send(buf, n);
+	free(buf);
+}
+
+static void
+do_notify_hex(const char *hex)
+{
+	char *buf = malloc(strlen(hex) / 2 + 1);
+
+	if (buf == NULL)
+		die("malloc");
+	notify_send(buf, unhex(hex, buf));
+	free(buf);
+}
+
+static void
+do_notify_size(const char *arg)
+{
+	size_t n = (size_t)atol(arg);
+	char *buf = malloc(n + 8);
+
+	if (buf == NULL)
+		die("malloc");
+	memcpy(buf, "STATUS=", 7);
+	memset(buf + 7, 'a', n > 7 ? n - 7 : 0);
+	notify_send(buf, n > 7 ? n : 7);
+	free(buf);
+}
+
+static void
+do_pings(const char *arg)
+{
+	int ms = atoi(arg);
+	const char *colon = strchr(arg, ':');
+	long n = colon ? atol(colon + 1) : 1;
+
+	for (long i = 0; i < n; i++) {
+		notify_send("WATCHDOG=1", 10);
+		usleep((useconds_t)ms * 1000);
+	}
+}
+
+static void
+do_mainpid(const char *file)
+{
+	char msg[64];
+	pid_t pid = fork();
+
+	if (pid == -1)
+		die("fork");
+	if (pid == 0) {
+		write_pid(file);
+		for (;;)
+			pause();
+	}
+	snprintf(msg, sizeof(msg), "MAINPID=%d\nREADY=1", (int)pid);
+	notify_send(msg, strlen(msg));
+	exit(0);
+}
+
+static void
+do_fdline(const char *arg)
+{
+	if (write(atoi(arg), "ready\n", 6) != 6)
+		die("fdline");
+}
+
+static void
+do_listen(const char *arg)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(arg)) };
+	int fd, one = 1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 || listen(fd, 16) == -1)
+		die("listen");
 }
 
 static void
@@ -446,6 +582,20 @@ run_action(const char *a)
 		do_orphan_echo(v);
 	else if (strncmp(a, "onterm:", 7) == 0)
 		do_onterm(v);
+	else if (strncmp(a, "notify:", 7) == 0)
+		do_notify(v);
+	else if (strncmp(a, "notify-hex:", 11) == 0)
+		do_notify_hex(v);
+	else if (strncmp(a, "notify-size:", 12) == 0)
+		do_notify_size(v);
+	else if (strncmp(a, "pings:", 6) == 0)
+		do_pings(v);
+	else if (strncmp(a, "mainpid:", 8) == 0)
+		do_mainpid(v);
+	else if (strncmp(a, "fdline:", 7) == 0)
+		do_fdline(v);
+	else if (strncmp(a, "listen:", 7) == 0)
+		do_listen(v);
 	else if (strncmp(a, "exit:", 5) == 0)
 		exit(atoi(v));
 	else if (strncmp(a, "raise:", 6) == 0)

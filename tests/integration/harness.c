@@ -500,3 +500,45 @@ vh_teardown(void)
 	}
 	vh.dir[0] = '\0';
 }
+
+const char *
+vh_reason(const char *name, char *buf, size_t len)
+{
+	json_t *s = vh_service(name);
+	const char *r = s ? json_string_value(json_object_get(s, "reason")) : NULL;
+
+	snprintf(buf, len, "%s", r ? r : "?");
+	json_decref(s);
+	return buf;
+}
+
+bool
+vh_wait_reason(const char *name, const char *text, int timeout_ms)
+{
+	long long end = vh_now_ms() + timeout_ms;
+	char buf[512];
+
+	do {
+		if (strstr(vh_reason(name, buf, sizeof(buf)), text) != NULL)
+			return true;
+		sleep_ms(20);
+	} while (vh_now_ms() < end);
+	return false;
+}
+
+bool
+vh_wait_ready(const char *name, int timeout_ms)
+{
+	long long end = vh_now_ms() + timeout_ms;
+
+	do {
+		json_t *s = vh_service(name);
+		bool ready = s != NULL && json_is_true(json_object_get(s, "ready"));
+
+		json_decref(s);
+		if (ready)
+			return true;
+		sleep_ms(10);
+	} while (vh_now_ms() < end);
+	return false;
+}

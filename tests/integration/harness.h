@@ -64,6 +64,12 @@ bool	 vh_wait_gone(pid_t pid, int timeout_ms);
 /* Count vigild's children that are zombies. */
 int	 vh_zombie_children(void);
 bool	 vh_log_contains(const char *needle);
+/* NAME's reason, "?" if unavailable */
+const char *vh_reason(const char *name, char *buf, size_t len);
+/* Poll until NAME's reason contains text; false after timeout_ms. */
+bool	 vh_wait_reason(const char *name, const char *text, int timeout_ms);
+/* Poll until NAME's status says ready; false after timeout_ms. */
+bool	 vh_wait_ready(const char *name, int timeout_ms);
 void	 vh_teardown(void);
 long long vh_now_ms(void);
 

@@ -30,32 +30,6 @@ stamp_ms(const char *name)
 	return ns < 0 ? -1 : ns / 1000000;
 }
 
-static const char *
-reason_of(const char *name, char *buf, size_t len)
-{
-	json_t *s = vh_service(name);
-	const char *r = s ? json_string_value(json_object_get(s, "reason")) : NULL;
-
-	snprintf(buf, len, "%s", r ? r : "?");
-	json_decref(s);
-	return buf;
-}
-
-/* Poll until NAME's reason contains text; false after timeout_ms. */
-static bool
-wait_reason(const char *name, const char *text, int timeout_ms)
-{
-	long long end = vh_now_ms() + timeout_ms;
-	char buf[512];
-
-	do {
-		if (strstr(reason_of(name, buf, sizeof(buf)), text) != NULL)
-			return true;
-		usleep(20000);
-	} while (vh_now_ms() < end);
-	return false;
-}
-
 /*
  * Line number in vigild's log of the first line holding needle, -1 if none.
  * vigild logs every transition as it makes it, so the order of its lines is
@@ -114,8 +88,8 @@ Test(depends, waiting_service_says_what_it_waits_for)
 	    vh_testsvc(), vh_testsvc());
 	cr_assert(vh_start());
 	cr_assert(vh_wait_state("db", "starting", 10000));
-	cr_assert(wait_reason("web", "waiting for db", 10000), "web: %s",
-	    reason_of("web", buf, sizeof(buf)));
+	cr_assert(vh_wait_reason("web", "waiting for db", 10000), "web: %s",
+	    vh_reason("web", buf, sizeof(buf)));
 	cr_expect_str_eq(vh_state("web", buf, sizeof(buf)), "stopped");
 }
 
@@ -171,8 +145,8 @@ Test(depends, dependent_of_a_fatal_service_stays_stopped_and_says_why)
 	    vh_testsvc(), vh_testsvc(), vh_path("web.stamp"), vh_testsvc());
 	cr_assert(vh_start());
 	cr_assert(vh_wait_state("db", "fatal", 10000), "log: %s", vh.log);
-	cr_assert(wait_reason("web", "not started: requires db, which is fatal", 10000),
-	    "web: %s", reason_of("web", buf, sizeof(buf)));
+	cr_assert(vh_wait_reason("web", "not started: requires db, which is fatal", 10000),
+	    "web: %s", vh_reason("web", buf, sizeof(buf)));
 	cr_expect_str_eq(vh_state("web", buf, sizeof(buf)), "stopped");
 	cr_expect(vh_wait_state("solo", "running", 10000));
 	cr_expect_eq(access(vh_path("web.stamp"), F_OK), -1, "web must never have run");

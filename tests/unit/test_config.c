@@ -42,7 +42,7 @@ envp_of(const struct service_conf *sc)
 	static char **scratch;
 	static size_t cap;
 
-	return config_service_envp(sc, &scratch, &cap);
+	return config_service_envp(sc, NULL, &scratch, &cap);
 }
 
 static struct config_errors errs;

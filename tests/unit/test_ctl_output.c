@@ -108,6 +108,15 @@ Test(info, reason_for_fatal_backoff_exited_only)
 	expect_info("{\"reason\":\"no state\"}", "");
 }
 
+Test(info, not_ready_reason_then_the_services_own_status)
+{
+	expect_info("{\"state\":\"running\",\"ready\":false,\"reason\":\"up for 1s, "
+	    "not ready: waiting for READY=1\"}", "up for 1s, not ready: waiting for READY=1");
+	expect_info("{\"state\":\"running\",\"ready\":true,\"reason\":\"ready: READY=1\","
+	    "\"status_text\":\"Ready to accept connections\"}", "Ready to accept connections");
+	expect_info("{\"state\":\"running\",\"ready\":true,\"reason\":\"up for 1000ms\"}", "");
+}
+
 Test(info, seconds)
 {
 	const struct { double s; const char *want; } cases[] = {

@@ -1,0 +1,277 @@
+/*
+ * test_ready.c: readiness as services speak it. Each kind (notify, fd:N,
+ * tcp:, exec:) is ready exactly when the service says so, and not before;
+ * never ready means a failed start; a missed watchdog means a restart.
+ * Real clients too: redis-server --supervised systemd, systemd-notify, and
+ * a shell script speaking the protocol through systemd-notify.
+ */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+TestSuite(ready, .fini = vh_teardown, .timeout = 90);
+
+static bool
+is_ready(const char *name)
+{
+	json_t *s = vh_service(name);
+	bool r = s != NULL && json_is_true(json_object_get(s, "ready"));
+
+	json_decref(s);
+	return r;
+}
+
+static long
+pid_of(const char *name)
+{
+	json_t *s = vh_service(name);
+	long pid = s ? (long)json_integer_value(json_object_get(s, "pid")) : 0;
+
+	json_decref(s);
+	return pid;
+}
+
+/* GO's path: the service waits for it before it says ready. */
+static const char *
+go(void)
+{
+	return vh_path("GO");
+}
+
+static void
+say_go(void)
+{
+	FILE *f = fopen(go(), "w");
+
+	cr_assert_not_null(f);
+	fclose(f);
+}
+
+/*
+ * Up start_secs, yet not ready: running with ready false and a reason that
+ * says what it waits for, until the service speaks.
+ */
+static void
+assert_waits_for(const char *name, const char *what)
+{
+	char buf[512];
+
+	cr_assert(vh_wait_state(name, "running", 10000), "%s never got past start_secs:\n%s",
+	    name, vh_log_tail());
+	cr_assert_not(is_ready(name), "%s: ready before it said so:\n%s", name, vh_log_tail());
+	cr_assert(strstr(vh_reason(name, buf, sizeof(buf)), what) != NULL,
+	    "%s: the reason should say it waits for '%s', got '%s'", name, what, buf);
+}
+
+Test(ready, notify_ready_only_after_READY_1)
+{
+	vh_setup("[service:n]\ncommand = %s await:%s 'notify:STATUS=warm\\nREADY=1'\n"
+	    "ready = notify\nstart_secs = 100ms\n", vh_testsvc(), go());
+	cr_assert(vh_start());
+	assert_waits_for("n", "waiting for READY=1");
+	say_go();
+	cr_assert(vh_wait_ready("n", 10000), "READY=1 was not heard:\n%s", vh_log_tail());
+	json_t *s = vh_service("n");
+	cr_expect_str_eq(json_string_value(json_object_get(s, "status_text")), "warm");
+	cr_expect_str_eq(json_string_value(json_object_get(s, "ready_kind")), "notify");
+	json_decref(s);
+	cr_expect(vh_log_contains("n: running -> running (ready: READY=1"), "%s", vh_log_tail());
+}
+
+Test(ready, notify_environment_names_socket_and_watchdog)
+{
+	char want[64], *env;
+	long pid;
+
+	vh_setup("[service:w]\ncommand = %s env:%s notify:READY=1\nready = notify\n"
+	    "watchdog = 1h\n", vh_testsvc(), vh_path("env"));
+	cr_assert(vh_start());
+	cr_assert(vh_wait_ready("w", 10000), "%s", vh_log_tail());
+	pid = pid_of("w");
+	env = vh_slurp(vh_path("env"));
+	cr_expect(strstr(env, "NOTIFY_SOCKET=") != NULL, "no NOTIFY_SOCKET in:\n%s", env);
+	cr_expect(strstr(env, "\nWATCHDOG_USEC=3600000000\n") != NULL, "WATCHDOG_USEC:\n%s", env);
+	snprintf(want, sizeof(want), "\nWATCHDOG_PID=%ld\n", pid);
+	cr_expect(strstr(env, want) != NULL, "expected%s(the service's own pid) in:\n%s",
+	    want, env);
+}
+
+Test(ready, never_ready_is_a_failed_start_then_fatal)
+{
+	char buf[512];
+
+	vh_setup("[service:slow]\ncommand = %s\nready = notify\nready_timeout = 300ms\n"
+	    "start_secs = 100ms\nstart_retries = 2\nrestart_delay = 50ms\n", vh_testsvc());
+	cr_assert(vh_start());
+	cr_assert(vh_wait_state("slow", "fatal", 15000), "never gave up:\n%s", vh_log_tail());
+	vh_reason("slow", buf, sizeof(buf));
+	cr_expect(strstr(buf, "not ready within 300ms (no READY=1)") != NULL, "reason: %s", buf);
+	cr_expect(strstr(buf, "gave up after 2 failed starts") != NULL, "reason: %s", buf);
+	cr_expect(vh_log_contains("slow: stopping -> backoff (not ready within 300ms"),
+	    "the first miss must back off:\n%s", vh_log_tail());
+	cr_expect_eq(vh_zombie_children(), 0);
+}
+
+Test(ready, watchdog_miss_kills_and_restarts)
+{
+	long first, second;
+	char buf[512];
+
+	/* ready, pings for about 250ms, then falls silent */
+	vh_setup("[service:dog]\ncommand = %s notify:READY=1 pings:50:5\nready = notify\n"
+	    "watchdog = 400ms\nrestart_delay = 50ms\n", vh_testsvc());
+	cr_assert(vh_start());
+	cr_assert(vh_wait_ready("dog", 10000), "%s", vh_log_tail());
+	first = pid_of("dog");
+	cr_assert(vh_wait_reason("dog", "watchdog", 10000), "no watchdog:\n%s", vh_log_tail());
+	cr_assert(vh_log_contains("dog: watchdog: no WATCHDOG=1 for 400ms, killing pid"),
+	    "%s", vh_log_tail());
+	cr_assert(vh_wait_ready("dog", 10000), "not back:\n%s", vh_log_tail());
+	second = pid_of("dog");
+	cr_expect_neq(first, second, "restarted, so a new pid");
+	json_t *s = vh_service("dog");
+	json_t *le = json_object_get(s, "last_exit");
+	cr_expect_str_eq(json_string_value(json_object_get(le, "signal")), "ABRT",
+	    "the watchdog sends ABRT; last_exit: %s", json_dumps(le, 0));
+	cr_expect_eq(json_integer_value(json_object_get(le, "pid")), first);
+	json_decref(s);
+	(void)buf;
+}
+
+Test(ready, fd_ready_at_the_first_line)
+{
+	vh_setup("[service:f]\ncommand = %s await:%s fdline:5\nready = fd:5\n"
+	    "start_secs = 100ms\n", vh_testsvc(), go());
+	cr_assert(vh_start());
+	assert_waits_for("f", "a line on fd 5");
+	say_go();
+	cr_assert(vh_wait_ready("f", 10000), "%s", vh_log_tail());
+	cr_expect(vh_log_contains("f: running -> running (ready: a line on fd 5"), "%s",
+	    vh_log_tail());
+}
+
+/* A port nobody listens on now (the kernel's pick, released at once). */
+static int
+free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	cr_assert(getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+Test(ready, tcp_ready_once_the_port_accepts)
+{
+	int port = free_port();
+	char what[64];
+
+	vh_setup("[service:t]\ncommand = %s await:%s listen:%d\nready = tcp:%d\n"
+	    "start_secs = 100ms\n", vh_testsvc(), go(), port, port);
+	cr_assert(vh_start());
+	snprintf(what, sizeof(what), "connection to 127.0.0.1 port %d", port);
+	assert_waits_for("t", what);
+	say_go();
+	cr_assert(vh_wait_ready("t", 10000), "%s", vh_log_tail());
+}
+
+Test(ready, exec_ready_when_the_check_exits_0)
+{
+	vh_setup("[service:x]\ncommand = %s\nready = exec:test -e %s\nstart_secs = 100ms\n",
+	    vh_testsvc(), go());
+	cr_assert(vh_start());
+	assert_waits_for("x", "success of test -e");
+	say_go();
+	cr_assert(vh_wait_ready("x", 10000), "%s", vh_log_tail());
+	cr_expect(vh_log_contains("x: running -> running (ready: check command exited 0"),
+	    "%s", vh_log_tail());
+	cr_expect_eq(vh_zombie_children(), 0, "every check was reaped");
+}
+
+Test(ready, dependent_waits_for_ready_not_for_running)
+{
+	vh_setup("[service:db]\ncommand = %s await:%s notify:READY=1\nready = notify\n"
+	    "start_secs = 50ms\n\n[service:web]\ncommand = %s\nrequires = db\n",
+	    vh_testsvc(), go(), vh_testsvc());
+	cr_assert(vh_start());
+	assert_waits_for("db", "READY=1");
+	cr_assert(vh_wait_reason("web", "waiting for db", 5000), "%s", vh_log_tail());
+	cr_expect(pid_of("web") == 0, "web must not start before db is ready");
+	say_go();
+	cr_assert(vh_wait_state("web", "running", 10000), "%s", vh_log_tail());
+}
+
+Test(ready, start_returns_once_ready)
+{
+	struct vh_result r;
+
+	vh_setup("[service:s]\ncommand = %s sleep:300 notify:READY=1\nready = notify\n"
+	    "autostart = off\nstart_secs = 50ms\n", vh_testsvc());
+	cr_assert(vh_start());
+	cr_assert_eq(vh_ctl(&r, "start", "s", NULL), 0, "start: %s%s", r.out, r.err);
+	cr_expect(is_ready("s"), "start returned before the service was ready");
+}
+
+Test(ready, bad_messages_are_dropped_whole)
+{
+	/* 4097 bytes; then READY=1, a NUL, STATUS=x: the NUL spoils all of it */
+	vh_setup("[service:b]\ncommand = %s notify-size:4097 "
+	    "notify-hex:52454144593d31005354415455533d78 await:%s notify:READY=1\n"
+	    "ready = notify\nstart_secs = 100ms\n", vh_testsvc(), go());
+	cr_assert(vh_start());
+	cr_assert(vh_wait_state("b", "running", 10000), "%s", vh_log_tail());
+	cr_assert(vh_log_contains("b: notify: dropped a message from pid"), "%s", vh_log_tail());
+	cr_assert(vh_log_contains("longer than 4096 bytes"), "%s", vh_log_tail());
+	cr_assert(vh_log_contains("it holds a NUL byte"), "%s", vh_log_tail());
+	cr_expect_not(is_ready("b"), "READY=1 next to a NUL must not count");
+	say_go();
+	cr_assert(vh_wait_ready("b", 10000), "%s", vh_log_tail());
+	json_t *s = vh_service("b");
+	cr_expect_null(json_object_get(s, "status_text"), "no STATUS= was valid");
+	json_decref(s);
+}
+
+Test(ready, a_4096_byte_message_is_whole)
+{
+	vh_setup("[service:m]\ncommand = %s notify-size:4096 notify:READY=1\nready = notify\n",
+	    vh_testsvc());
+	cr_assert(vh_start());
+	cr_assert(vh_wait_ready("m", 10000), "%s", vh_log_tail());
+	json_t *s = vh_service("m");
+	const char *t = json_string_value(json_object_get(s, "status_text"));
+	cr_expect(t != NULL && strlen(t) == 4096 - 7, "STATUS= of a 4096-byte message: %zu bytes",
+	    t ? strlen(t) : 0);
+	json_decref(s);
+}
+
+Test(ready, mainpid_moves_the_main_process)
+{
+	long child;
+
+	vh_setup("[service:fork]\ncommand = %s mainpid:%s\nready = notify\n",
+	    vh_testsvc(), vh_path("child"));
+	cr_assert(vh_start());
+	cr_assert(vh_wait_ready("fork", 10000), "%s", vh_log_tail());
+	cr_assert(vh_wait_file(vh_path("child"), 5000));
+	child = vh_read_long(vh_path("child"));
+	cr_expect_eq(pid_of("fork"), child, "status must show the forked child");
+	/* the parent's exit 0 was no death of the service */
+	cr_expect(vh_log_contains("reaped orphan pid"), "%s", vh_log_tail());
+	cr_expect_str_eq(vh_state("fork", (char[32]){ 0 }, 32), "running");
+	struct vh_result r;
+	cr_assert_eq(vh_ctl(&r, "stop", "fork", NULL), 0, "%s%s", r.out, r.err);
+	cr_expect(vh_wait_gone((pid_t)child, 5000), "stop must end the new main pid");
+}
