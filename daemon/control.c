@@ -500,7 +500,8 @@ make_parent_dirs(const char *path)
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (char *p = buf + 1; (p = strchr(p, '/')) != NULL; p++) {
 		*p = '\0';
-		if (mkdir(buf, 0700) == -1 && errno != EEXIST)
+		/* searchable: services of other users reach their notify sockets in here */
+		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
 			return -1;
 		*p = '/';
 	}
