@@ -247,6 +247,19 @@ verb_names(const struct ctl_options *o, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/* "PREFIX a, b, c\n" for a non-empty array of names */
+static void
+print_names(const json_t *names, const char *prefix)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(names, i, v)
+		printf("%s%s", i == 0 ? prefix : ", ", json_is_string(v) ? json_string_value(v) : "?");
+	if (json_array_size(names) > 0)
+		printf("\n");
+}
+
 /* start/stop/restart [--wait=MS] -- NAME...: vigild answers when it is over. */
 static int
 verb_action(const struct ctl_options *o, int argc, char **argv)
@@ -277,11 +290,8 @@ verb_action(const struct ctl_options *o, int argc, char **argv)
 	if (!o->json) {
 		json_array_foreach(json_object_get(reply, "services"), i, svc)
 			output_service_line(svc, stdout);
-		json_array_foreach(json_object_get(reply, "also_stopped"), i, svc)
-			printf("%s%s", i == 0 ? "also stopping: " : ", ",
-			    json_is_string(svc) ? json_string_value(svc) : "?");
-		if (json_array_size(json_object_get(reply, "also_stopped")) > 0)
-			printf("\n");
+		print_names(json_object_get(reply, "also_stopped"), "also stopping: ");
+		print_names(json_object_get(reply, "also_restarted"), "also restarting: ");
 	}
 	json_decref(reply);
 	return CTL_EXIT_OK;

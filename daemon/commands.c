@@ -190,9 +190,12 @@ parse_action_options(struct command_args *a, size_t *first, int64_t *wait_ms)
 	return NULL;
 }
 
-/* The dependents a stop of svcs stops too, by name, each once; NULL if none. */
+/*
+ * The dependents a stop (or restart) of svcs stops (or restarts) too, by
+ * name, each once, as {key: [names]}; NULL if none.
+ */
 static json_t *
-also_stopped(struct service **svcs, size_t n)
+also_affected(struct service **svcs, size_t n, const char *key)
 {
 	json_t *names = json_array(), *extra;
 	struct service **deps;
@@ -220,7 +223,7 @@ also_stopped(struct service **svcs, size_t n)
 		return NULL;
 	}
 	extra = json_object();
-	json_object_set_new(extra, "also_stopped", names);
+	json_object_set_new(extra, key, names);
 	return extra;
 }
 
@@ -246,7 +249,9 @@ run_action(struct command_args *a, void (*action)(struct service *),
 		    "vigild is shutting down: not starting anything");
 	}
 	if (action == supervisor_stop)
-		extra = also_stopped(svcs, n);
+		extra = also_affected(svcs, n, "also_stopped");
+	else if (action == supervisor_restart)
+		extra = also_affected(svcs, n, "also_restarted");
 	for (size_t i = 0; i < n; i++)
 		action(svcs[i]);
 	if (wait_ms >= 0) {
@@ -289,7 +294,7 @@ cmd_stop(struct command_args *a)
 static json_t *
 cmd_restart(struct command_args *a)
 {
-	return run_action(a, service_restart, WAIT_RUNNING);
+	return run_action(a, supervisor_restart, WAIT_RUNNING);
 }
 
 static json_t *

@@ -280,6 +280,8 @@ service_start(struct service *s)
 		break;
 	case SERVICE_STOPPING:
 		s->start_after_stop = true;	/* start once the old process is gone */
+		s->failures = 0;
+		s->restarts = 0;
 		break;
 	case SERVICE_STARTING:
 	case SERVICE_RUNNING:

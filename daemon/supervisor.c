@@ -139,12 +139,44 @@ ops_kill(pid_t pgid, int sig)
 	return 0;
 }
 
+static struct service *start_blocker(const struct service *s, bool *blocked);
+
+/*
+ * A restart after back-off is a start like any other: not while what the
+ * service requires is down. It waits for it, or, if that will not come
+ * back, stops where it is and says why.
+ */
+static bool
+backoff_held(struct service *s)
+{
+	struct service *r;
+	bool blocked;
+
+	if (s->state != SERVICE_BACKOFF || (r = start_blocker(s, &blocked)) == NULL)
+		return false;
+	if (blocked) {
+		service_stop(s);
+		service_note(s, "not restarted: requires %s, which is %s", r->conf->name,
+		    service_state_name(r->state));
+	} else {
+		s->start_pending = true;
+		service_note(s, "restart waits for %s", r->conf->name);
+	}
+	return true;
+}
+
 static void
 timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct service *s = w->data;
+
 	(void)loop;
 	(void)revents;
-	service_timer_fired(w->data);
+	if (backoff_held(s)) {
+		s->timer_due_ms = 0;
+		return;
+	}
+	service_timer_fired(s);
 }
 
 static void
@@ -303,6 +335,8 @@ stop_blocked(const struct service *s)
 	return false;
 }
 
+static void mark_start(struct service *s);
+
 static void
 deps_evaluate(void)
 {
@@ -314,6 +348,10 @@ deps_evaluate(void)
 		if (s->stop_pending && !stop_blocked(s)) {
 			s->stop_pending = false;
 			service_stop(s);
+			if (s->restart_pending) {
+				s->restart_pending = false;
+				mark_start(s);	/* once stopped, and once what it requires is ready */
+			}
 		}
 	}
 	for (size_t i = 0; i < vigild.nservices; i++) {
@@ -413,6 +451,49 @@ mark_stop(struct service *s, const char *why)
 		mark_stop(vigild.services[d->requiring[k]], why);
 }
 
+/*
+ * Like systemd's Requires=: what requires s is restarted with it. Each is
+ * stopped before what it requires (as a stop would), and started again
+ * after it (as a start would), so none runs while s is down.
+ */
+void
+supervisor_restart(struct service *s)
+{
+	char why[SERVICE_NAME_MAX + 32];
+	struct service **deps;
+	bool *waiting;
+	size_t n = 0;
+
+	if (service_is_settled(s) && !s->stop_pending) {
+		supervisor_start(s);
+		return;
+	}
+	if ((deps = supervisor_dependents(s, &n)) == NULL ||
+	    (waiting = calloc(n + 1, sizeof(*waiting))) == NULL) {
+		free(deps);
+		log_warnx("%s: restart: out of memory", s->conf->name);
+		return;
+	}
+	/* those only waiting to start keep waiting, for the restarted s */
+	for (size_t k = 0; k < n; k++)
+		waiting[k] = service_is_settled(deps[k]) && deps[k]->start_pending;
+	snprintf(why, sizeof(why), "requires %s, which is restarting", s->conf->name);
+	for (size_t k = 0; k < dependents[s->index].nrequiring; k++)
+		mark_stop(vigild.services[dependents[s->index].requiring[k]], why);
+	mark_stop(s, "restart requested");
+	for (size_t k = 0; k < n; k++) {
+		if (waiting[k])
+			deps[k]->start_pending = true;
+		else if (deps[k]->stop_pending)
+			deps[k]->restart_pending = true;
+	}
+	free(waiting);
+	free(deps);
+	s->restart_pending = true;
+	s->start_after_stop = false;
+	deps_evaluate();
+}
+
 void
 supervisor_stop(struct service *s)
 {
@@ -424,6 +505,7 @@ supervisor_stop(struct service *s)
 	mark_stop(s, "stop requested");
 	/* a stopping service with a pending restart: the stop wins */
 	s->start_after_stop = false;
+	s->restart_pending = false;
 	deps_evaluate();
 }
 

@@ -191,6 +191,7 @@ struct service {
 	bool	  killed;	/* SIGKILL already sent in this stop */
 	bool	  start_pending;	/* asked to start, waiting for its dependencies */
 	bool	  stop_pending;	/* asked to stop, waiting for its dependents to stop */
+	bool	  restart_pending;	/* stop_pending, then start again: a restart of it or of what it requires */
 	bool	  ready;	/* said it is ready (or is up start_secs, for ready = none) */
 	bool	  reloading;	/* sent RELOADING=1, no READY=1 since */
 	enum stop_cause stop_cause;
@@ -300,6 +301,8 @@ int		 supervisor_init(struct config *conf);
 void		 supervisor_start_all(void);
 void		 supervisor_start(struct service *s);	/* what s requires first, then s */
 void		 supervisor_stop(struct service *s);	/* s's dependents first, then s */
+/* Stop s's running dependents and s, then start s and them again in order. */
+void		 supervisor_restart(struct service *s);
 /* The services supervisor_stop(s) would stop besides s; malloc'd, *n of them. */
 struct service	**supervisor_dependents(const struct service *s, size_t *n);
 void		 supervisor_shutdown(const char *why);

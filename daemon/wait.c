@@ -65,8 +65,8 @@ service_verdict(enum wait_target target, const struct service *s)
 {
 	if (target == WAIT_STOPPED)
 		return service_is_settled(s) && !s->stop_pending ? 1 : 0;
-	if (s->start_pending)
-		return 0;	/* waiting for what it requires */
+	if (s->start_pending || s->restart_pending)
+		return 0;	/* waiting for what it requires, or to be stopped first */
 	switch (s->state) {
 	case SERVICE_RUNNING:
 		return service_is_ready(s) ? 1 : 0;	/* ready = notify and the like */

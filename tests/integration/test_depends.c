@@ -184,6 +184,68 @@ Test(depends, stop_stops_dependents_first_and_says_so)
 	cr_expect_leq(web, db, "web must end before db");
 }
 
+Test(depends, restart_restarts_what_requires_it_in_order)
+{
+	struct vh_result r;
+	json_t *db0 = NULL, *web0 = NULL;
+	long db_pid, web_pid, solo_pid;
+
+	vh_setup("[service:db]\ncommand = %s\nstart_secs = 100ms\n\n"
+	    "[service:web]\ncommand = %s\nrequires = db\nstart_secs = 100ms\n\n"
+	    "[service:solo]\ncommand = %s\nstart_secs = 100ms\n",
+	    vh_testsvc(), vh_testsvc(), vh_testsvc());
+	cr_assert(vh_start());
+	cr_assert(vh_wait_state("web", "running", 20000), "%s", vh_log_tail());
+	cr_assert(vh_wait_state("solo", "running", 20000), "%s", vh_log_tail());
+	db0 = vh_service("db");
+	web0 = vh_service("web");
+	db_pid = (long)json_integer_value(json_object_get(db0, "pid"));
+	web_pid = (long)json_integer_value(json_object_get(web0, "pid"));
+	json_decref(db0);
+	json_decref(web0);
+	solo_pid = (long)json_integer_value(json_object_get(db0 = vh_service("solo"), "pid"));
+	json_decref(db0);
+	cr_assert_eq(vh_ctl(&r, "restart", "db", NULL), 0, "restart: %s %s", r.out, r.err);
+	cr_expect(strstr(r.out, "also restarting: web\n") != NULL, "out: %s", r.out);
+	cr_assert(vh_wait_state("web", "running", 20000), "%s", vh_log_tail());
+	cr_expect_neq((long)json_integer_value(json_object_get(db0 = vh_service("db"), "pid")),
+	    db_pid, "db has a new process");
+	json_decref(db0);
+	cr_expect_neq((long)json_integer_value(json_object_get(web0 = vh_service("web"), "pid")),
+	    web_pid, "web was restarted with db");
+	json_decref(web0);
+	cr_expect_eq((long)json_integer_value(json_object_get(db0 = vh_service("solo"), "pid")),
+	    solo_pid, "solo does not depend on db");
+	json_decref(db0);
+	/* never did web run while db was down: it stopped first, started after */
+	cr_expect_lt(log_line_of("web: running -> stopping (requires db, which is restarting"),
+	    log_line_of("db: running -> stopping"), "%s", vh_log_tail());
+	cr_expect_gt(log_line_of("web: stopped -> starting"),
+	    log_line_of("db: starting -> running"), "%s", vh_log_tail());
+}
+
+Test(depends, backoff_does_not_restart_without_what_it_requires)
+{
+	char buf[512];
+
+	vh_setup("[service:db]\ncommand = %s await:%s exit:1\nrestart = never\n"
+	    "start_secs = 100ms\n\n"
+	    "[service:web]\ncommand = %s stamp:%s await:%s exit:1\nrequires = db\n"
+	    "start_secs = 100ms\nrestart_delay = 50ms\n",
+	    vh_testsvc(), vh_path("db.die"), vh_testsvc(), vh_path("web.stamp"),
+	    vh_path("web.die"));
+	cr_assert(vh_start());
+	cr_assert(vh_wait_state("web", "running", 20000), "%s", vh_log_tail());
+	fclose(fopen(vh_path("db.die"), "w"));
+	cr_assert(vh_wait_state("db", "exited", 10000), "%s", vh_log_tail());
+	fclose(fopen(vh_path("web.die"), "w"));
+	cr_assert(vh_wait_reason("web", "not restarted: requires db, which is exited", 10000),
+	    "web: %s\n%s", vh_reason("web", buf, sizeof(buf)), vh_log_tail());
+	cr_expect_str_eq(vh_state("web", buf, sizeof(buf)), "stopped");
+	cr_expect(!vh_log_contains("web: backoff -> starting"), "web was restarted without db:\n%s",
+	    vh_log_tail());
+}
+
 Test(depends, shutdown_stops_in_reverse_dependency_order)
 {
 	long long db, cache, web;
