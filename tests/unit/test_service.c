@@ -243,3 +243,125 @@ Test(service, start_request_resets_the_failure_count)
 	cr_expect_eq(svc->failures, 0);
 	cr_expect_eq(svc->restarts, 0);
 }
+
+/* ready = notify with ready_timeout 3s, start_secs 1s */
+static void
+use_notify(void)
+{
+	conf.ready = READY_NOTIFY;
+	conf.ready_spec = "notify";
+	conf.ready_timeout_ms = 3000;
+}
+
+Test(service, notify_service_is_running_but_not_ready_until_it_says_so)
+{
+	use_notify();
+	service_start(svc);
+	cr_expect_eq(armed_ms, 1000, "start_secs first: %lld", (long long)armed_ms);
+	fake_now += 1000;
+	service_timer_fired(svc);
+	cr_expect_eq(svc->state, SERVICE_RUNNING);
+	cr_expect_not(service_is_ready(svc));
+	cr_expect_eq(armed_ms, 2000, "the rest of ready_timeout: %lld", (long long)armed_ms);
+	cr_expect(strstr(svc->reason, "not ready: waiting for READY=1") != NULL, "%s", svc->reason);
+	service_ready(svc, "READY=1");
+	cr_expect(service_is_ready(svc));
+	cr_expect_eq(armed_ms, -1, "no watchdog: nothing armed");
+	cr_expect(strstr(svc->reason, "ready: READY=1") != NULL, "%s", svc->reason);
+}
+
+Test(service, ready_before_start_secs_ends_the_start_at_once)
+{
+	use_notify();
+	service_start(svc);
+	fake_now += 20;
+	service_ready(svc, "READY=1");
+	cr_expect_eq(svc->state, SERVICE_RUNNING);
+	cr_expect(service_is_ready(svc));
+	cr_expect_eq(svc->failures, 0);
+}
+
+Test(service, not_ready_in_time_is_a_failed_start)
+{
+	use_notify();
+	conf.start_retries = 2;
+	service_start(svc);
+	fake_now += 1000;
+	service_timer_fired(svc);	/* running, not ready */
+	fake_now += 2000;
+	service_timer_fired(svc);	/* ready_timeout */
+	cr_expect_eq(svc->state, SERVICE_STOPPING);
+	cr_assert_eq(nkills, 1);
+	cr_expect_eq(kills[0][1], SIGTERM);
+	service_process_ended(svc, SIGTERM, NULL);
+	cr_expect_eq(svc->state, SERVICE_BACKOFF);
+	cr_expect_eq(svc->failures, 1);
+	cr_expect(strstr(svc->reason, "not ready within 3s (no READY=1)") != NULL, "%s", svc->reason);
+	service_timer_fired(svc);	/* again: starting */
+	fake_now += 3000;
+	service_timer_fired(svc);	/* ready_timeout before start_secs was even left */
+	service_process_ended(svc, SIGTERM, NULL);
+	cr_expect_eq(svc->state, SERVICE_FATAL, "two failed starts: %s", svc->reason);
+}
+
+Test(service, death_before_ready_is_a_failed_start_even_after_start_secs)
+{
+	use_notify();
+	service_start(svc);
+	fake_now += 1500;
+	service_timer_fired(svc);
+	die_with(1);
+	cr_expect_eq(svc->state, SERVICE_BACKOFF);
+	cr_expect_eq(svc->failures, 1, "never ready: a failed start");
+}
+
+Test(service, watchdog_miss_sends_abrt_and_restarts)
+{
+	conf.watchdog_ms = 500;
+	service_start(svc);
+	fake_now += 1000;
+	service_timer_fired(svc);	/* ready = none: ready now, watchdog armed */
+	cr_expect(service_is_ready(svc));
+	cr_expect_eq(armed_ms, 500);
+	fake_now += 400;
+	service_watchdog_ping(svc);
+	cr_expect_eq(armed_ms, 500, "a ping re-arms");
+	fake_now += 500;
+	service_timer_fired(svc);
+	cr_expect_eq(svc->state, SERVICE_STOPPING);
+	cr_assert_eq(nkills, 1);
+	cr_expect_eq(kills[0][1], SIGABRT);
+	service_process_ended(svc, SIGABRT, NULL);
+	cr_expect_eq(svc->state, SERVICE_BACKOFF);
+	cr_expect(strstr(svc->reason, "watchdog: no WATCHDOG=1 for 500ms") != NULL, "%s", svc->reason);
+	cr_expect_eq(svc->failures, 0, "it was ready: not a failed start");
+}
+
+Test(service, extend_timeout_moves_the_ready_deadline)
+{
+	use_notify();
+	service_start(svc);
+	fake_now += 1000;
+	service_timer_fired(svc);	/* running, not ready, 2s left */
+	service_extend_timeout(svc, 5000);
+	cr_expect_eq(armed_ms, 5000, "deadline now + 5s: %lld", (long long)armed_ms);
+	fake_now += 2000;
+	service_timer_fired(svc);	/* the old deadline: nothing happens */
+	cr_expect_eq(svc->state, SERVICE_RUNNING);
+	cr_expect_eq(nkills, 0);
+	fake_now += 3000;
+	service_timer_fired(svc);
+	cr_expect_eq(svc->state, SERVICE_STOPPING);
+}
+
+Test(service, stop_during_a_not_ready_stop_is_a_plain_stop)
+{
+	use_notify();
+	service_start(svc);
+	fake_now += 3000;
+	service_timer_fired(svc);	/* ready_timeout first */
+	cr_expect_eq(svc->state, SERVICE_STOPPING);
+	service_stop(svc);
+	service_process_ended(svc, SIGTERM, NULL);
+	cr_expect_eq(svc->state, SERVICE_STOPPED, "asked to stop: %s", svc->reason);
+}
