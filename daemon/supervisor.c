@@ -165,17 +165,41 @@ backoff_held(struct service *s)
 	return true;
 }
 
+/*
+ * At most this many restarts per loop turn. A crash storm makes hundreds
+ * of back-off timers due at once, and each spawn holds the loop for its
+ * vfork; the rest wait a turn (a zero timer) so the control socket and the
+ * pipes are served between batches.
+ */
+#define RESTARTS_PER_TURN	16
+
+static ev_prepare turn_prepare;	/* a new loop turn: the batch starts again */
+static unsigned	  restarts_this_turn;
+
+static void
+turn_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop, (void)w, (void)revents;
+	restarts_this_turn = 0;
+}
+
 static void
 timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct service *s = w->data;
 
-	(void)loop;
 	(void)revents;
+	if (s->state == SERVICE_BACKOFF && restarts_this_turn >= RESTARTS_PER_TURN) {
+		ev_timer_set(w, 0., 0.);
+		ev_timer_start(loop, w);
+		return;
+	}
 	if (backoff_held(s)) {
 		s->timer_due_ms = 0;
 		return;
 	}
+	if (s->state == SERVICE_BACKOFF)
+		restarts_this_turn++;
 	service_timer_fired(s);
 }
 
@@ -385,6 +409,8 @@ supervisor_init(struct config *conf)
 	raise_nofile();
 	vigild.conf = conf;
 	ev_idle_init(&deps_idle, deps_idle_cb);
+	ev_prepare_init(&turn_prepare, turn_prepare_cb);
+	ev_prepare_start(vigild.loop, &turn_prepare);
 	if (dependents_build(conf) == -1)
 		return -1;
 	vigild.services = calloc(conf->nservices ? conf->nservices : 1,
@@ -606,8 +632,10 @@ supervisor_free(void)
 	}
 	free(dependents);
 	dependents = NULL;
-	if (vigild.loop != NULL)
+	if (vigild.loop != NULL) {
 		ev_idle_stop(vigild.loop, &deps_idle);
+		ev_prepare_stop(vigild.loop, &turn_prepare);
+	}
 	free(vigild.services);
 	vigild.services = NULL;
 	free(envp_scratch);
