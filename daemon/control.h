@@ -27,9 +27,13 @@ void	control_follow(struct control_client *c, struct service **svcs, size_t n);
 
 /* wait.c: a client waiting for services to reach a target */
 enum wait_target {
-	WAIT_RUNNING,		/* start/restart: running, or failed */
-	WAIT_STOPPED		/* stop: no process left */
+	WAIT_RUNNING,		/* state running, ready or not */
+	WAIT_READY,		/* start/restart: service_is_ready() */
+	WAIT_STOPPED,		/* stop: no process left, nothing pending */
+	WAIT_EXITED		/* state exited: a job that ended */
 };
+/* "running", "ready", "stopped", "exited"; -1 for anything else */
+int		 wait_target_parse(const char *name, enum wait_target *target);
 struct wait	*wait_new(enum wait_target target, struct service **svcs, size_t n,
 		    int64_t timeout_ms);
 /* The reply when every service is done or one failed, else NULL. */
