@@ -25,6 +25,8 @@ const struct proto_command_info proto_commands[] = {
 	{ "log-reopen", "log-reopen", "reopen every log file (after logrotate moved them)" },
 	{ "wait", "wait [--for=running|ready|stopped|exited] [--timeout=DURATION] [--] NAME...",
 	    "wait until every named service is there (default: ready, 60s)" },
+	{ "events", "events [--] [NAME...]",
+	    "the state of all or the named services, then every change, as a stream" },
 	{ NULL, NULL, NULL },
 };
 

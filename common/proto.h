@@ -6,7 +6,7 @@
  *   1  hello help status start stop restart signal shutdown;
  *      start/stop/restart take --wait[=DURATION]; status takes --fields=LIST
  *   2  log, log-reopen; status gains log_file, log_dropped_bytes;
- *      wait; start/restart --wait wait for ready
+ *      wait, events; start/restart --wait wait for ready
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H

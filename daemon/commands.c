@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "duration.h"
+#include "events.h"
 #include "logcmd.h"
 #include "proto.h"
 #include "signame.h"
@@ -404,6 +405,12 @@ cmd_log_reopen(struct command_args *a)
 	return logcmd_reopen(a->argv, a->argc);
 }
 
+static json_t *
+cmd_events(struct command_args *a)
+{
+	return events_request(a->client, a->argv, a->argc, a->deferred);
+}
+
 static const struct {
 	const char *name;
 	command_fn  fn;
@@ -419,6 +426,7 @@ static const struct {
 	{ "log", cmd_log },
 	{ "log-reopen", cmd_log_reopen },
 	{ "wait", cmd_wait },
+	{ "events", cmd_events },
 };
 
 json_t *

@@ -1,7 +1,8 @@
 /*
  * control.h: what commands.c needs from the control socket server:
  * queueing a reply line, and parking a client on a wait until services
- * reach a state, or turning it into a follower of services' output.
+ * reach a state, or turning it into a follower of services' output or of
+ * their state changes.
  */
 #ifndef VIGIL_CONTROL_H
 #define VIGIL_CONTROL_H
@@ -24,6 +25,11 @@ void	control_defer(struct control_client *c, struct wait *w);
  * new lines, and its further requests are ignored.
  */
 void	control_follow(struct control_client *c, struct service **svcs, size_t n);
+/*
+ * The same for state changes (`events`): c gets the current state of each
+ * service at once, then a line per change. Its reply must be queued first.
+ */
+void	control_subscribe(struct control_client *c, struct service **svcs, size_t n);
 
 /* wait.c: a client waiting for services to reach a target */
 enum wait_target {
