@@ -47,7 +47,7 @@ struct control_client {
 	bool		 eof;		/* peer closed its side: answer, then close */
 	char		*out;
 	size_t		 outlen, outoff, outcap;
-	struct wait	*wait;		/* a parked start/stop/restart */
+	struct wait	*wait;		/* a parked wait, or start/stop/restart --wait */
 	ev_timer	 wait_timer;
 	bool		 following;	/* log --follow or events: gets lines, reads no more requests */
 	bool		 events;	/* following state changes (events), not output */
