@@ -23,6 +23,10 @@ const struct proto_command_info proto_commands[] = {
 	{ "log", "log [-n N] [--since=DURATION] [--follow] [--] [NAME...]",
 	    "the last lines of output of all or the named services; --follow streams new ones" },
 	{ "log-reopen", "log-reopen", "reopen every log file (after logrotate moved them)" },
+	{ "wait", "wait [--for=running|ready|stopped|exited] [--timeout=DURATION] [--] NAME...",
+	    "wait until every named service is there (default: ready, 60s)" },
+	{ "events", "events [--] [NAME...]",
+	    "the state of all or the named services, then every change, as a stream" },
 	{ NULL, NULL, NULL },
 };
 

@@ -5,7 +5,8 @@
  * Version history (numbers and names are never reused):
  *   1  hello help status start stop restart signal shutdown;
  *      start/stop/restart take --wait[=DURATION]; status takes --fields=LIST
- *   2  log, log-reopen; status gains log_file, log_dropped_bytes
+ *   2  log, log-reopen; status gains log_file, log_dropped_bytes;
+ *      wait, events; start/restart --wait wait for ready
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H

@@ -25,16 +25,22 @@ static int	verb_hello(const struct ctl_options *, int, char **);
 static int	verb_help(const struct ctl_options *, int, char **);
 static int	verb_log(const struct ctl_options *, int, char **);
 static int	verb_log_reopen(const struct ctl_options *, int, char **);
+static int	verb_wait(const struct ctl_options *, int, char **);
+static int	verb_events(const struct ctl_options *, int, char **);
 
 const struct ctl_verb ctl_verbs[] = {
 	{ "status", "status [NAME...]", "state of all or the named services",
 	    0, -1, verb_status },
-	{ "start", "start NAME...", "start services and wait until they run",
+	{ "start", "start NAME...", "start services and wait until they are ready",
 	    1, -1, verb_action },
 	{ "stop", "stop NAME...", "stop services and wait until they are gone",
 	    1, -1, verb_action },
-	{ "restart", "restart NAME...", "stop, then start services, and wait until they run",
+	{ "restart", "restart NAME...", "stop, then start services, and wait until they are ready",
 	    1, -1, verb_action },
+	{ "wait", "wait NAME...", "wait until services are ready (--for: running, stopped, exited)",
+	    1, -1, verb_wait },
+	{ "events", "events [NAME...]", "the state of services, then each change, until interrupted",
+	    0, -1, verb_events },
 	{ "signal", "signal SIGNAL NAME...", "send a signal to each service's process group",
 	    2, -1, verb_signal },
 	{ "shutdown", "shutdown", "stop every service and wait for vigild to exit",
@@ -260,15 +266,29 @@ print_names(const json_t *names, const char *prefix)
 		printf("\n");
 }
 
+/* A line per service of the reply, and the services a stop or restart took along. */
+static void
+print_services(const struct ctl_options *o, const json_t *reply)
+{
+	const json_t *svc;
+	size_t i;
+
+	if (o->json)
+		return;
+	json_array_foreach(json_object_get(reply, "services"), i, svc)
+		output_service_line(svc, stdout);
+	print_names(json_object_get(reply, "also_stopped"), "also stopping: ");
+	print_names(json_object_get(reply, "also_restarted"), "also restarting: ");
+}
+
 /* start/stop/restart [--wait=MS] -- NAME...: vigild answers when it is over. */
 static int
 verb_action(const struct ctl_options *o, int argc, char **argv)
 {
 	char wait_opt[48], **words;
 	int64_t timeout = o->timeout_ms;
-	const json_t *svc;
 	json_t *reply;
-	size_t i, n = 0;
+	size_t n = 0;
 	int rc;
 
 	if ((words = calloc((size_t)argc + 3, sizeof(*words))) == NULL)
@@ -287,12 +307,37 @@ verb_action(const struct ctl_options *o, int argc, char **argv)
 	free(words);
 	if (rc != CTL_EXIT_OK)
 		return rc;
-	if (!o->json) {
-		json_array_foreach(json_object_get(reply, "services"), i, svc)
-			output_service_line(svc, stdout);
-		print_names(json_object_get(reply, "also_stopped"), "also stopping: ");
-		print_names(json_object_get(reply, "also_restarted"), "also restarting: ");
+	print_services(o, reply);
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+/* wait [--for=TARGET] --timeout=MS -- NAME...: vigild answers when it is over. */
+static int
+verb_wait(const struct ctl_options *o, int argc, char **argv)
+{
+	char for_opt[32], timeout_opt[48], **words;
+	json_t *reply;
+	size_t n = 0;
+	int rc;
+
+	if ((words = calloc((size_t)argc + 4, sizeof(*words))) == NULL)
+		err(CTL_EXIT_FAILED, NULL);
+	words[n++] = argv[0];
+	if (o->wait_for != NULL) {
+		snprintf(for_opt, sizeof(for_opt), "--for=%s", o->wait_for);
+		words[n++] = for_opt;
 	}
+	snprintf(timeout_opt, sizeof(timeout_opt), "--timeout=%lldms", (long long)o->timeout_ms);
+	words[n++] = timeout_opt;
+	words[n++] = "--";
+	for (int k = 1; k < argc; k++)
+		words[n++] = argv[k];
+	rc = call(o, words, n, o->timeout_ms + CTL_WAIT_SLACK_MS, &reply);
+	free(words);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	print_services(o, reply);
 	json_decref(reply);
 	return CTL_EXIT_OK;
 }
@@ -453,9 +498,13 @@ log_words(const struct ctl_options *o, int argc, char **argv, char *nbuf, char *
 	return words;
 }
 
-/* One request whose ok:false reply --json still prints, as for other verbs. */
+/*
+ * The request that starts a stream (log, events): its ok:true reply is not
+ * printed, even with --json, as the objects that follow are; an ok:false
+ * one is, as for other verbs.
+ */
 static int
-log_request(const struct ctl_options *o, struct ctl_client *c, char **words, size_t n,
+stream_request(const struct ctl_options *o, struct ctl_client *c, char **words, size_t n,
     int64_t deadline, json_t **reply)
 {
 	struct ctl_options quiet = *o;
@@ -499,7 +548,7 @@ all_names_width(const struct ctl_options *o, struct ctl_client *c, int64_t deadl
 	size_t i;
 	int rc;
 
-	if ((rc = log_request(o, c, words, 2, deadline, &reply)) != CTL_EXIT_OK)
+	if ((rc = stream_request(o, c, words, 2, deadline, &reply)) != CTL_EXIT_OK)
 		return rc;
 	json_array_foreach(json_object_get(reply, "services"), i, svc) {
 		const char *name = str_of(svc, "name", "");
@@ -531,9 +580,12 @@ catch_stop_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+typedef void (*render_fn)(const json_t *obj, int width, bool colour, FILE *f);
+
 /* Print what vigild streams until it closes, or a signal says stop. */
 static int
-follow_stream(const struct ctl_options *o, struct ctl_client *c, int width)
+follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn render,
+    int width)
 {
 	json_t *obj;
 	char *raw;
@@ -555,7 +607,7 @@ follow_stream(const struct ctl_options *o, struct ctl_client *c, int width)
 			fwrite(raw, 1, len, stdout);
 			putchar('\n');
 		} else if ((obj = json_loadb(raw, len, JSON_ALLOW_NUL, NULL)) != NULL) {
-			output_log_line(obj, width, o->colour, stdout);
+			render(obj, width, o->colour, stdout);
 			json_decref(obj);
 		}
 	}
@@ -574,11 +626,11 @@ log_follow(const struct ctl_options *o, char **words, size_t n, int argc, char *
 	else
 		rc = CTL_EXIT_OK;
 	if (rc == CTL_EXIT_OK)
-		rc = log_request(o, &c, words, n, deadline, &reply);
+		rc = stream_request(o, &c, words, n, deadline, &reply);
 	json_decref(reply);	/* {"ok":true,"follow":true}: the lines follow */
 	if (rc == CTL_EXIT_OK) {
 		catch_stop_signals();
-		rc = follow_stream(o, &c, width);
+		rc = follow_stream(o, &c, output_log_line, width);
 	}
 	client_close(&c);
 	return rc;
@@ -620,7 +672,7 @@ verb_log(const struct ctl_options *o, int argc, char **argv)
 	if (o->follow) {
 		rc = log_follow(o, words, n, argc, argv);
 	} else {
-		rc = log_request(o, &c, words, n, client_now_ms() + o->timeout_ms, &reply);
+		rc = stream_request(o, &c, words, n, client_now_ms() + o->timeout_ms, &reply);
 		client_close(&c);
 		if (rc == CTL_EXIT_OK)
 			log_print(o, json_object_get(reply, "lines"));
@@ -640,5 +692,36 @@ verb_log_reopen(const struct ctl_options *o, int argc, char **argv)
 	if ((rc = call(o, argv, 1, o->timeout_ms, &reply)) == CTL_EXIT_OK && !o->json)
 		printf("vigild: reopened the log files\n");
 	json_decref(reply);
+	return rc;
+}
+
+/* events [NAME...]: the current state, then every change, until vigild or a signal ends it */
+static int
+verb_events(const struct ctl_options *o, int argc, char **argv)
+{
+	struct ctl_client c = { .fd = -1 };
+	int64_t deadline = client_now_ms() + o->timeout_ms;
+	int width = longest_name(argv + 1, (size_t)argc - 1), rc = CTL_EXIT_OK;
+	json_t *reply = NULL;
+	char **words;
+	size_t n = 0;
+
+	if ((words = calloc((size_t)argc + 2, sizeof(*words))) == NULL)
+		err(CTL_EXIT_FAILED, NULL);
+	words[n++] = argv[0];
+	words[n++] = "--";	/* a name is never taken for an option */
+	for (int k = 1; k < argc; k++)
+		words[n++] = argv[k];
+	if (argc == 1 && !o->json)
+		rc = all_names_width(o, &c, deadline, &width);
+	if (rc == CTL_EXIT_OK)
+		rc = stream_request(o, &c, words, n, deadline, &reply);
+	json_decref(reply);	/* {"ok":true,"events":true}: the state lines follow */
+	free(words);
+	if (rc == CTL_EXIT_OK) {
+		catch_stop_signals();
+		rc = follow_stream(o, &c, output_event_line, width);
+	}
+	client_close(&c);
 	return rc;
 }

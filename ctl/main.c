@@ -40,7 +40,9 @@ ctl_usage(FILE *f, bool full)
 
 	fprintf(f, "usage: vigilctl [--socket PATH] [--json] [--no-wait] "
 	    "[--timeout DURATION]\n                COMMAND [ARG...]\n"
-	    "       vigilctl log [-f] [-n N] [--since DURATION] [NAME...]\n");
+	    "       vigilctl log [-f] [-n N] [--since DURATION] [NAME...]\n"
+	    "       vigilctl wait [--for running|ready|stopped|exited] "
+	    "[--timeout DURATION] NAME...\n");
 	if (!full) {
 		fprintf(f, "commands:");
 		for (const struct ctl_verb *v = ctl_verbs; v->name != NULL; v++)
@@ -52,7 +54,9 @@ ctl_usage(FILE *f, bool full)
 	    "  -s, --socket PATH      vigild's socket (default: $VIGIL_SOCKET, else %s)\n"
 	    "  -j, --json             print vigild's replies as JSON, as they come\n"
 	    "      --no-wait          start, stop, restart: return once vigild accepted\n"
+	    "      --wait             start, stop, restart: wait until done (the default)\n"
 	    "      --timeout DURATION give up after this long (default 60s)\n"
+	    "      --for STATE        wait: running, ready (default), stopped or exited\n"
 	    "  -n N                   log: the last N lines (default 50)\n"
 	    "  -f, --follow           log: then print new lines until interrupted\n"
 	    "      --since DURATION   log: only lines from the last DURATION\n"
@@ -115,6 +119,22 @@ set_since(struct ctl_options *o, const char *value, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+set_wait_for(struct ctl_options *o, const char *value, char *err, size_t errlen)
+{
+	static const char *const targets[] = { "running", "ready", "stopped", "exited" };
+
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		if (strcmp(value, targets[i]) == 0) {
+			o->wait_for = targets[i];
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "--for: expected running, ready, stopped or exited, "
+	    "found '%s'", value);
+	return -1;
+}
+
 static bool
 name_is(const char *arg, size_t nlen, const char *name)
 {
@@ -131,7 +151,7 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 	bool *flag;
 
 	if (name_is(arg, nlen, "socket") || name_is(arg, nlen, "timeout") ||
-	    name_is(arg, nlen, "since")) {
+	    name_is(arg, nlen, "since") || name_is(arg, nlen, "for")) {
 		if (value == NULL && (value = argv[++*i]) == NULL) {
 			snprintf(err, errlen, "option '--%.*s' needs a value",
 			    (int)nlen, arg);
@@ -139,6 +159,8 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 		}
 		if (name_is(arg, nlen, "since"))
 			return set_since(o, value, err, errlen);
+		if (name_is(arg, nlen, "for"))
+			return set_wait_for(o, value, err, errlen);
 		return arg[0] == 's' ? set_socket(o, value, err, errlen) :
 		    set_timeout(o, value, err, errlen);
 	}
@@ -146,6 +168,8 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 		flag = &o->json;
 	else if (name_is(arg, nlen, "no-wait"))
 		flag = &o->no_wait;
+	else if (name_is(arg, nlen, "wait"))
+		flag = &o->wait;
 	else if (name_is(arg, nlen, "help"))
 		flag = &o->help;
 	else if (name_is(arg, nlen, "version"))
@@ -309,6 +333,10 @@ ctl_run(struct ctl_options *o)
 		return rc;
 	if ((o->follow || o->lines >= 0 || o->since_ms >= 0) && strcmp(v->name, "log") != 0)
 		return usage_error("%s: -n, -f and --since belong to log", v->name);
+	if (o->wait_for != NULL && strcmp(v->name, "wait") != 0)
+		return usage_error("%s: --for belongs to wait", v->name);
+	if (o->wait && o->no_wait)
+		return usage_error("%s: --wait and --no-wait contradict each other", v->name);
 	o->socket = resolve_socket(o, sock, sizeof(sock));
 	o->colour = output_use_colour(isatty(STDOUT_FILENO), getenv("NO_COLOR"));
 	return v->run(o, o->nargs, o->args);
@@ -318,7 +346,7 @@ ctl_run(struct ctl_options *o)
  * A one-shot request parses one reply and exits: jansson's many small
  * allocations then come from an arena freed at exit, instead of malloc
  * and free for each of the ~15 000 values of a thousand-service status.
- * Not for log --follow, which parses lines for as long as it runs.
+ * Not for log --follow or events, which parse lines for as long as they run.
  */
 struct arena_chunk {
 	struct arena_chunk *next;
@@ -366,7 +394,8 @@ arena_release(void)
 static bool
 is_one_shot(const struct ctl_options *o)
 {
-	if (o->nargs == 0 || strcmp(o->args[0], "log") == 0)
+	if (o->nargs == 0 || strcmp(o->args[0], "log") == 0 ||
+	    strcmp(o->args[0], "events") == 0)
 		return false;
 	return true;
 }

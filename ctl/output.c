@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "duration.h"
 
@@ -445,5 +446,74 @@ output_log_line(const json_t *obj, int width, bool colour, FILE *f)
 	else if (json_string_length(text) > 0)
 		fputc(' ', f);	/* an empty line ends at its separator */
 	put_log_text(json_string_value(text), json_string_length(text), f);
+	fputc('\n', f);
+}
+
+/* "12:00:01.123", local time, or blanks when t is not a time */
+static void
+put_event_time(const json_t *t, FILE *f)
+{
+	double secs = json_number_value(t);
+	time_t whole = (time_t)secs;
+	struct tm tm;
+	char buf[16];
+
+	if (!json_is_number(t) || localtime_r(&whole, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%H:%M:%S", &tm) == 0) {
+		fprintf(f, "%12s", "");
+		return;
+	}
+	fprintf(f, "%s.%03d", buf, (int)((secs - (double)whole) * 1000) % 1000);
+}
+
+/* A state, coloured like in the status table */
+static void
+put_state(const char *state, bool colour, FILE *f)
+{
+	const char *sgr = colour ? output_state_style(state) : NULL;
+
+	if (sgr != NULL)
+		fputs(sgr, f);
+	put_clean(state, f);
+	if (sgr != NULL)
+		fputs(SGR_RESET, f);
+}
+
+void
+output_event_line(const json_t *obj, int width, bool colour, FILE *f)
+{
+	const char *name = json_string_value(json_object_get(obj, "service"));
+	const char *from = json_string_value(json_object_get(obj, "from"));
+	const char *to = json_string_value(json_object_get(obj, "to"));
+	const char *reason = json_string_value(json_object_get(obj, "reason"));
+	const json_t *skipped = json_object_get(obj, "skipped");
+	const json_t *pid = json_object_get(obj, "pid");
+
+	if (json_is_integer(skipped)) {
+		fprintf(f, "%s[... %lld events skipped; the state of each service follows ...]%s\n",
+		    colour ? "\033[2m" : "", (long long)json_integer_value(skipped),
+		    colour ? SGR_RESET : "");
+		return;
+	}
+	if (name == NULL || to == NULL)
+		return;
+	put_event_time(json_object_get(obj, "time"), f);
+	fputc(' ', f);
+	put_log_name(name, width, colour, f);
+	fputs("  ", f);
+	if (from != NULL) {
+		put_state(from, colour, f);
+		fputs(" -> ", f);
+	}
+	put_state(to, colour, f);
+	if (strcmp(to, "running") == 0 && json_is_false(json_object_get(obj, "ready")))
+		fputs(" (not ready)", f);
+	if (json_is_integer(pid))
+		fprintf(f, ", pid %lld", (long long)json_integer_value(pid));
+	if (reason != NULL && reason[0] != '\0') {
+		fputs(" (", f);
+		put_clean(reason, f);
+		fputc(')', f);
+	}
 	fputc('\n', f);
 }

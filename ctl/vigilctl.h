@@ -32,6 +32,8 @@ struct ctl_options {
 	const char	 *socket;	/* --socket, VIGIL_SOCKET or the default */
 	bool		  json;		/* print vigild's replies as they came */
 	bool		  no_wait;	/* start/stop/restart: do not wait */
+	bool		  wait;		/* start/stop/restart: wait (the default, said aloud) */
+	const char	 *wait_for;	/* wait --for: running, ready, stopped, exited; NULL: ready */
 	int64_t		  timeout_ms;	/* deadline of the whole operation */
 	bool		  help;
 	bool		  version;
@@ -120,6 +122,12 @@ void		 output_seconds(double secs, char *buf, size_t len);
 int		 output_status_table(const json_t *services, FILE *f, bool colour);
 /* "web: running (pid 1234)", "web: stopped" */
 void		 output_service_line(const json_t *svc, FILE *f);
+/*
+ * One object of an `events` stream: "12:00:01.123 web  running -> stopping,
+ * pid 42 (stop requested)", or "web  running, pid 42 (...)" for a current
+ * state ("from" null); {"skipped":N} as a line saying so. Names padded to width.
+ */
+void		 output_event_line(const json_t *obj, int width, bool colour, FILE *f);
 /* The SGR colour of a service's name in `log`: from a small palette, by its name. */
 const char	*output_service_colour(const char *name);
 /*

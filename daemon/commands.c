@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "duration.h"
+#include "events.h"
 #include "logcmd.h"
 #include "proto.h"
 #include "signame.h"
@@ -227,13 +228,38 @@ also_affected(struct service **svcs, size_t n, const char *key)
 	return extra;
 }
 
+/*
+ * Wait until svcs reach target: the reply now if they are there (or can no
+ * longer get there), else park the client. Frees svcs; steals extra.
+ */
+static json_t *
+wait_for(struct command_args *a, enum wait_target target, struct service **svcs,
+    size_t n, int64_t wait_ms, json_t *extra)
+{
+	struct wait *w = wait_new(target, svcs, n, wait_ms);
+	json_t *r;
+
+	free(svcs);
+	if (w == NULL) {
+		json_decref(extra);
+		return proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
+	}
+	wait_set_extra(w, extra);
+	if ((r = wait_check(w)) != NULL) {
+		wait_free(w);
+		return r;
+	}
+	control_defer(a->client, w);
+	*a->deferred = true;
+	return NULL;
+}
+
 static json_t *
 run_action(struct command_args *a, void (*action)(struct service *),
     enum wait_target target)
 {
 	json_t *extra = NULL;
 	struct service **svcs;
-	struct wait *w;
 	size_t first = 0, n;
 	int64_t wait_ms;
 	json_t *r;
@@ -243,7 +269,7 @@ run_action(struct command_args *a, void (*action)(struct service *),
 	n = a->argc - first;
 	if ((r = commands_resolve_names(a->argv + first, n, &svcs)) != NULL)
 		return r;
-	if (vigild.shutting_down && target == WAIT_RUNNING) {
+	if (vigild.shutting_down && target == WAIT_READY) {
 		free(svcs);
 		return proto_reply_error(PROTO_ERR_SHUTTING_DOWN,
 		    "vigild is shutting down: not starting anything");
@@ -254,22 +280,8 @@ run_action(struct command_args *a, void (*action)(struct service *),
 		extra = also_affected(svcs, n, "also_restarted");
 	for (size_t i = 0; i < n; i++)
 		action(svcs[i]);
-	if (wait_ms >= 0) {
-		w = wait_new(target, svcs, n, wait_ms);
-		free(svcs);
-		if (w == NULL) {
-			json_decref(extra);
-			return proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
-		}
-		wait_set_extra(w, extra);
-		if ((r = wait_check(w)) != NULL) {
-			wait_free(w);
-			return r;
-		}
-		control_defer(a->client, w);
-		*a->deferred = true;
-		return NULL;
-	}
+	if (wait_ms >= 0)
+		return wait_for(a, target, svcs, n, wait_ms, extra);
 	r = proto_reply_ok();
 	json_object_set_new(r, "services", status_services_json(svcs, n));
 	if (extra != NULL)
@@ -282,7 +294,7 @@ run_action(struct command_args *a, void (*action)(struct service *),
 static json_t *
 cmd_start(struct command_args *a)
 {
-	return run_action(a, supervisor_start, WAIT_RUNNING);
+	return run_action(a, supervisor_start, WAIT_READY);
 }
 
 static json_t *
@@ -294,7 +306,44 @@ cmd_stop(struct command_args *a)
 static json_t *
 cmd_restart(struct command_args *a)
 {
-	return run_action(a, supervisor_restart, WAIT_RUNNING);
+	return run_action(a, supervisor_restart, WAIT_READY);
+}
+
+/* wait [--for=TARGET] [--timeout=DURATION] [--] NAME...: nothing is done, only waited for */
+static json_t *
+cmd_wait(struct command_args *a)
+{
+	enum wait_target target = WAIT_READY;
+	int64_t wait_ms = WAIT_DEFAULT_MS;
+	struct service **svcs;
+	size_t i = 1;
+	json_t *r;
+
+	for (; i < a->argc && strncmp(a->argv[i], "--", 2) == 0; i++) {
+		const char *opt = a->argv[i];
+		if (strcmp(opt, "--") == 0) {
+			i++;
+			break;
+		} else if (strncmp(opt, "--for=", 6) == 0) {
+			if (wait_target_parse(opt + 6, &target) == -1)
+				return proto_reply_error(PROTO_ERR_BAD_REQUEST, "wait: --for: "
+				    "expected running, ready, stopped or exited, found '%s'", opt + 6);
+		} else if (strncmp(opt, "--timeout=", 10) == 0) {
+			if (duration_parse(opt + 10, &wait_ms) == -1 || wait_ms <= 0)
+				return proto_reply_error(PROTO_ERR_BAD_REQUEST, "wait: --timeout: "
+				    "expected a duration above 0 like 250ms, 10s or 5m, found '%s'",
+				    opt + 10);
+		} else {
+			return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+			    "wait: unknown option '%s'", opt);
+		}
+	}
+	if (i >= a->argc)
+		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+		    "wait: expected at least one service name");
+	if ((r = commands_resolve_names(a->argv + i, a->argc - i, &svcs)) != NULL)
+		return r;
+	return wait_for(a, target, svcs, a->argc - i, wait_ms, NULL);
 }
 
 static json_t *
@@ -361,6 +410,12 @@ cmd_log_reopen(struct command_args *a)
 	return logcmd_reopen(a->argv, a->argc);
 }
 
+static json_t *
+cmd_events(struct command_args *a)
+{
+	return events_request(a->client, a->argv, a->argc, a->deferred);
+}
+
 static const struct {
 	const char *name;
 	command_fn  fn;
@@ -375,6 +430,8 @@ static const struct {
 	{ "shutdown", cmd_shutdown },
 	{ "log", cmd_log },
 	{ "log-reopen", cmd_log_reopen },
+	{ "wait", cmd_wait },
+	{ "events", cmd_events },
 };
 
 json_t *

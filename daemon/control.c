@@ -2,9 +2,10 @@
  * control.c: the control socket server. Non-blocking accept, read and
  * write; per-client line assembly and reply buffers with bounds, so a slow,
  * silent or hostile client costs only its own buffers. Followers of
- * services' output (`log --follow`) get every new line, bounded too: a slow
- * one skips lines and is told how many. What a request means belongs to
- * commands.c.
+ * services' output (`log --follow`) get every new line, and subscribers
+ * (`events`) every state change, bounded too: a slow one skips lines and is
+ * told how many (a subscriber then gets the current state again). What a
+ * request means belongs to commands.c.
  */
 #include "config.h"
 #include "vigild.h"
@@ -22,6 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "logcmd.h"
 #include "output.h"
 #include "proto.h"
@@ -32,6 +34,9 @@
 #define CONTROL_OUT_KEEP	(64 * 1024)	/* reply buffer kept between requests */
 #define CONTROL_FOLLOW_MAX	(1024 * 1024)	/* a follower's unsent lines: skip beyond this */
 #define CONTROL_FOLLOW_RESUME	(256 * 1024)	/* and resume once it is down to this */
+/* a subscriber this far behind is better served by a fresh snapshot than by history */
+#define CONTROL_EVENTS_MAX	(256 * 1024)
+#define CONTROL_EVENTS_RESUME	(64 * 1024)
 
 struct control_client {
 	int		 fd;
@@ -42,14 +47,15 @@ struct control_client {
 	bool		 eof;		/* peer closed its side: answer, then close */
 	char		*out;
 	size_t		 outlen, outoff, outcap;
-	struct wait	*wait;		/* a parked start/stop/restart */
+	struct wait	*wait;		/* a parked wait, or start/stop/restart --wait */
 	ev_timer	 wait_timer;
-	bool		 following;	/* log --follow: gets lines, reads no more requests */
+	bool		 following;	/* log --follow or events: gets lines, reads no more requests */
+	bool		 events;	/* following state changes (events), not output */
 	bool		 follow_all;	/* of every service, else of follow[] */
 	struct service	**follow;
 	size_t		 nfollow;
 	bool		 half_closed;	/* a follower that shut down its sending side */
-	uint64_t	 skipped;	/* lines not queued since the follower fell behind */
+	uint64_t	 skipped;	/* lines or events not queued since the follower fell behind */
 	struct service	*skipped_from;	/* their service, NULL once there are several */
 	struct control_client *prev, *next;
 };
@@ -60,7 +66,7 @@ static ev_io	 listen_io;
 static ev_timer	 listen_retry;	/* out of fds: accept again later, do not spin */
 static struct control_client *clients;
 static size_t	 nclients;
-static size_t	 nfollowers;	/* so that a line nobody follows costs nothing */
+static size_t	 nfollowers;	/* of output: so that a line nobody follows costs nothing */
 
 static void	client_process(struct control_client *c);
 
@@ -71,7 +77,7 @@ client_free(struct control_client *c)
 	ev_io_stop(vigild.loop, &c->wio);
 	ev_timer_stop(vigild.loop, &c->wait_timer);
 	wait_free(c->wait);
-	if (c->following)
+	if (c->following && !c->events)
 		nfollowers--;
 	free(c->follow);
 	close(c->fd);
@@ -205,10 +211,12 @@ control_defer(struct control_client *c, struct wait *w)
 	}
 }
 
-void
-control_follow(struct control_client *c, struct service **svcs, size_t n)
+/* What log --follow and events share: c reads no more requests, and watches svcs. */
+static void
+follow_setup(struct control_client *c, struct service **svcs, size_t n, bool events)
 {
 	c->following = true;
+	c->events = events;
 	c->follow_all = svcs == NULL;
 	c->follow = svcs;
 	c->nfollow = n;
@@ -216,16 +224,46 @@ control_follow(struct control_client *c, struct service **svcs, size_t n)
 		c->eof = false;
 		c->half_closed = true;
 	}
-	nfollowers++;
-	log_debug("control: client fd %d follows %s%s", c->fd,
-	    svcs == NULL ? "every service" : svcs[0]->conf->name, n > 1 ? " and more" : "");
+	log_debug("control: client fd %d follows the %s of %s%s", c->fd,
+	    events ? "state" : "output", svcs == NULL ? "every service" : svcs[0]->conf->name,
+	    n > 1 ? " and more" : "");
 }
 
-static bool
-client_follows(const struct control_client *c, const struct service *s)
+void
+control_follow(struct control_client *c, struct service **svcs, size_t n)
 {
-	if (!c->following)
-		return false;
+	follow_setup(c, svcs, n, false);
+	nfollowers++;
+}
+
+/* One line per watched service, telling its current state ("from": null). */
+static void
+events_snapshot(struct control_client *c)
+{
+	size_t n = c->follow_all ? vigild.nservices : c->nfollow;
+	char *line;
+	size_t len;
+
+	for (size_t i = 0; i < n; i++) {
+		struct service *s = c->follow_all ? vigild.services[i] : c->follow[i];
+		if ((line = events_line(s, EVENT_NO_FROM, &len)) == NULL)
+			continue;	/* out of memory: the next change tells */
+		control_write(c, line, len);
+		free(line);
+	}
+}
+
+void
+control_subscribe(struct control_client *c, struct service **svcs, size_t n)
+{
+	follow_setup(c, svcs, n, true);
+	events_snapshot(c);
+}
+
+/* Whether c, a follower of either kind, watches s. */
+static bool
+client_watches(const struct control_client *c, const struct service *s)
+{
 	if (c->follow_all)
 		return true;
 	for (size_t i = 0; i < c->nfollow; i++)
@@ -249,7 +287,7 @@ control_log_line(struct service *s, const struct log_line *line)
 	if (nfollowers == 0)
 		return;
 	for (c = clients; c != NULL; c = c->next) {
-		if (!client_follows(c, s))
+		if (!c->following || c->events || !client_watches(c, s))
 			continue;
 		if (len == 0 &&
 		    (len = logcmd_format_line(s->conf->name, line, buf, sizeof(buf), &big)) == 0)
@@ -267,13 +305,40 @@ control_log_line(struct service *s, const struct log_line *line)
 	free(big);
 }
 
+/*
+ * Queue the change for every subscriber that watches s, in the order the
+ * changes happen. A subscriber too far behind gets nothing but a count,
+ * then a fresh snapshot once it has caught up (follower_resume).
+ */
+static void
+events_publish(struct service *s, enum service_state from)
+{
+	struct control_client *c;
+	char *line = NULL;
+	size_t len = 0;
+
+	for (c = clients; c != NULL; c = c->next) {
+		if (!c->events || !client_watches(c, s))
+			continue;
+		if (line == NULL && (line = events_line(s, from, &len)) == NULL)
+			return;	/* out of memory: this change is lost to subscribers */
+		if (c->skipped > 0 || c->outlen - c->outoff + len > CONTROL_EVENTS_MAX) {
+			c->skipped++;
+			continue;
+		}
+		if (control_write(c, line, len) == 0)
+			ev_io_start(vigild.loop, &c->wio);
+	}
+	free(line);
+}
+
 void
-control_service_changed(struct service *s)
+control_service_changed(struct service *s, enum service_state from)
 {
 	struct control_client *c, *next;
 	json_t *r;
 
-	(void)s;
+	events_publish(s, from);
 	for (c = clients; c != NULL; c = next) {
 		next = c->next;
 		if (c->wait == NULL || (r = wait_check(c->wait)) == NULL)
@@ -341,18 +406,25 @@ client_run_lines(struct control_client *c)
 	}
 }
 
-/* A follower that fell behind has caught up enough: say what it missed, go on. */
+/*
+ * A follower that fell behind has caught up enough: say what it missed, go
+ * on. A subscriber cannot rebuild the state from the changes it missed, so
+ * it is told the current state of each service again.
+ */
 static void
 follower_resume(struct control_client *c)
 {
+	size_t resume = c->events ? CONTROL_EVENTS_RESUME : CONTROL_FOLLOW_RESUME;
 	json_t *r;
 
-	if (c->skipped == 0 || c->outlen - c->outoff >= CONTROL_FOLLOW_RESUME)
+	if (c->skipped == 0 || c->outlen - c->outoff >= resume)
 		return;
 	r = json_pack("{s:I}", "skipped", (json_int_t)c->skipped);
-	if (r != NULL && c->skipped_from != NULL)
+	if (r != NULL && c->skipped_from != NULL && !c->events)
 		json_object_set_new(r, "service", json_string(c->skipped_from->conf->name));
 	control_reply(c, r);
+	if (c->events)
+		events_snapshot(c);
 	c->skipped = 0;
 	c->skipped_from = NULL;
 }

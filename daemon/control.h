@@ -1,7 +1,8 @@
 /*
  * control.h: what commands.c needs from the control socket server:
  * queueing a reply line, and parking a client on a wait until services
- * reach a state, or turning it into a follower of services' output.
+ * reach a state, or turning it into a follower of services' output or of
+ * their state changes.
  */
 #ifndef VIGIL_CONTROL_H
 #define VIGIL_CONTROL_H
@@ -24,12 +25,21 @@ void	control_defer(struct control_client *c, struct wait *w);
  * new lines, and its further requests are ignored.
  */
 void	control_follow(struct control_client *c, struct service **svcs, size_t n);
+/*
+ * The same for state changes (`events`): c gets the current state of each
+ * service at once, then a line per change. Its reply must be queued first.
+ */
+void	control_subscribe(struct control_client *c, struct service **svcs, size_t n);
 
 /* wait.c: a client waiting for services to reach a target */
 enum wait_target {
-	WAIT_RUNNING,		/* start/restart: running, or failed */
-	WAIT_STOPPED		/* stop: no process left */
+	WAIT_RUNNING,		/* state running, ready or not */
+	WAIT_READY,		/* start/restart: service_is_ready() */
+	WAIT_STOPPED,		/* stop: no process left, nothing pending */
+	WAIT_EXITED		/* state exited: a job that ended */
 };
+/* "running", "ready", "stopped", "exited"; -1 for anything else */
+int		 wait_target_parse(const char *name, enum wait_target *target);
 struct wait	*wait_new(enum wait_target target, struct service **svcs, size_t n,
 		    int64_t timeout_ms);
 /* The reply when every service is done or one failed, else NULL. */

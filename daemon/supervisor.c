@@ -238,8 +238,7 @@ all_settled(void)
 static void
 ops_changed(struct service *s, enum service_state from)
 {
-	(void)from;
-	control_service_changed(s);
+	control_service_changed(s, from);
 	/* not from inside a transition: the service that changed is mid-way */
 	if (!ev_is_active(&deps_idle))
 		ev_idle_start(vigild.loop, &deps_idle);

@@ -272,7 +272,8 @@ int		 status_fields_parse(const char *list, unsigned *mask, const char **bad);
 /* control.c */
 int		 control_open(const char *path);
 void		 control_close(void);
-void		 control_service_changed(struct service *s);
+/* s just moved from `from` (from == its state: only its reason changed) */
+void		 control_service_changed(struct service *s, enum service_state from);
 
 /* commands.c */
 struct control_client;
@@ -282,6 +283,7 @@ json_t		*commands_dispatch(struct control_client *c, char **argv, size_t argc, b
 json_t		*commands_resolve_names(char **names, size_t n, struct service ***out);
 
 /* logcmd.c, logread.c: the log and log-reopen requests; see logcmd.h, logread.h */
+/* events.c: the events request and its lines; see events.h */
 
 /* main.c / supervisor.c: the daemon's state */
 struct vigild {

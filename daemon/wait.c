@@ -1,15 +1,18 @@
 /*
- * wait.c: the rule for when a start, stop or restart that a client waits
- * on is over, and the reply it then gets. The client's bookkeeping (timer,
- * parked requests) belongs to control.c.
+ * wait.c: the rule for when a wait on services is over (a start, stop or
+ * restart with --wait, or the wait request itself), and the reply it then
+ * gets. The client's bookkeeping (timer, parked requests) belongs to
+ * control.c.
  */
 #include "config.h"
 #include "vigild.h"
 #include "control.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "duration.h"
 #include "proto.h"
 
 struct wait {
@@ -19,6 +22,25 @@ struct wait {
 	int64_t		  timeout_ms;
 	json_t		 *extra;	/* more fields for the reply, or NULL */
 };
+
+static const char *const target_names[] = {
+	[WAIT_RUNNING] = "running",
+	[WAIT_READY] = "ready",
+	[WAIT_STOPPED] = "stopped",
+	[WAIT_EXITED] = "exited",
+};
+
+int
+wait_target_parse(const char *name, enum wait_target *target)
+{
+	for (size_t i = 0; i < sizeof(target_names) / sizeof(target_names[0]); i++) {
+		if (strcmp(name, target_names[i]) == 0) {
+			*target = (enum wait_target)i;
+			return 0;
+		}
+	}
+	return -1;
+}
 
 struct wait *
 wait_new(enum wait_target target, struct service **svcs, size_t n, int64_t timeout_ms)
@@ -59,29 +81,57 @@ wait_timeout_seconds(const struct wait *w)
 	return w->timeout_ms / 1000.0;
 }
 
-/* 1: reached the target, -1: can no longer reach it, 0: not yet */
+/*
+ * Running or ready: 1 there, -1 never without a new request, 0 not yet.
+ * A back-off after a good run restarts by itself; one after a failed start
+ * is a start that failed.
+ */
 static int
-service_verdict(enum wait_target target, const struct service *s)
+up_verdict(bool there, const struct service *s)
 {
-	if (target == WAIT_STOPPED)
-		return service_is_settled(s) && !s->stop_pending ? 1 : 0;
 	if (s->start_pending || s->restart_pending)
 		return 0;	/* waiting for what it requires, or to be stopped first */
+	if (there)
+		return 1;
 	switch (s->state) {
-	case SERVICE_RUNNING:
-		return service_is_ready(s) ? 1 : 0;	/* ready = notify and the like */
 	case SERVICE_STARTING:
-	case SERVICE_STOPPING:
+	case SERVICE_RUNNING:	/* running, not ready yet */
+	case SERVICE_STOPPING:	/* a restart under way, or soon stopped */
 		return 0;
+	case SERVICE_BACKOFF:
+		return s->failures > 0 ? -1 : 0;
 	default:
-		/* backoff after a failed start, fatal, exited, stopped */
+		/* fatal, exited, stopped */
 		return -1;
 	}
 }
 
-static json_t *
-with_extra(struct wait *w, json_t *r)
+/* 1: reached the target, -1: can no longer reach it, 0: not yet */
+static int
+service_verdict(enum wait_target target, const struct service *s)
 {
+	switch (target) {
+	case WAIT_RUNNING:
+		return up_verdict(s->state == SERVICE_RUNNING, s);
+	case WAIT_READY:
+		return up_verdict(service_is_ready(s), s);
+	case WAIT_STOPPED:
+		return service_is_settled(s) && !s->stop_pending ? 1 : 0;
+	case WAIT_EXITED:
+		if (s->state == SERVICE_EXITED)
+			return 1;
+		if (s->state == SERVICE_FATAL ||
+		    (s->state == SERVICE_STOPPED && !s->start_pending && !s->restart_pending))
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+static json_t *
+finish(struct wait *w, json_t *r)
+{
+	json_object_set_new(r, "services", status_services_json(w->svcs, w->n));
 	if (w->extra != NULL)
 		json_object_update(r, w->extra);
 	return r;
@@ -91,52 +141,48 @@ json_t *
 wait_check(struct wait *w)
 {
 	bool all_done = true;
-	json_t *r;
 
 	for (size_t i = 0; i < w->n; i++) {
 		const struct service *s = w->svcs[i];
 		int v = service_verdict(w->target, s);
 
-		if (v < 0 && vigild.shutting_down) {
-			r = proto_reply_error(PROTO_ERR_SHUTTING_DOWN, "%s: %s: vigild is shutting down",
-			    s->conf->name, service_state_name(s->state));
-			json_object_set_new(r, "services", status_services_json(w->svcs, w->n));
-			return with_extra(w, r);
-		}
-		if (v < 0) {
-			r = proto_reply_error(PROTO_ERR_FAILED, "%s: %s (%s)",
-			    s->conf->name, service_state_name(s->state), s->reason);
-			json_object_set_new(r, "services", status_services_json(w->svcs, w->n));
-			return with_extra(w, r);
-		}
+		if (v < 0 && vigild.shutting_down)
+			return finish(w, proto_reply_error(PROTO_ERR_SHUTTING_DOWN,
+			    "%s: %s: vigild is shutting down", s->conf->name,
+			    service_state_name(s->state)));
+		if (v < 0)
+			return finish(w, proto_reply_error(PROTO_ERR_FAILED,
+			    "%s: %s instead of %s (%s)", s->conf->name,
+			    service_state_name(s->state), target_names[w->target], s->reason));
 		if (v == 0)
 			all_done = false;
 	}
-	if (!all_done)
-		return NULL;
-	r = proto_reply_ok();
-	json_object_set_new(r, "services", status_services_json(w->svcs, w->n));
-	return with_extra(w, r);
+	return all_done ? finish(w, proto_reply_ok()) : NULL;
+}
+
+/* "250ms", "1.5s", "10s", "5m00s": as the client wrote it, give or take */
+static void
+format_timeout(int64_t ms, char *buf, size_t len)
+{
+	if (ms > 1000 && ms < 60000 && ms % 1000 != 0)
+		snprintf(buf, len, "%.3gs", ms / 1000.0);
+	else
+		duration_format(ms, buf, len);
 }
 
 json_t *
 wait_timeout_reply(struct wait *w)
 {
-	const char *target = w->target == WAIT_STOPPED ? "stopped" : "running";
-	json_t *r;
+	char d[32];
 
+	format_timeout(w->timeout_ms, d, sizeof(d));
 	for (size_t i = 0; i < w->n; i++) {
 		const struct service *s = w->svcs[i];
-		if (service_verdict(w->target, s) == 0) {
-			r = proto_reply_error(PROTO_ERR_TIMEOUT,
-			    "%s: still %s after %.3fs, waiting to be %s (%s)",
-			    s->conf->name, service_state_name(s->state),
-			    w->timeout_ms / 1000.0, target, s->reason);
-			json_object_set_new(r, "services", status_services_json(w->svcs, w->n));
-			return with_extra(w, r);
-		}
+		if (service_verdict(w->target, s) == 0)
+			return finish(w, proto_reply_error(PROTO_ERR_TIMEOUT,
+			    "%s: still %s after %s, waiting to be %s (%s)",
+			    s->conf->name, service_state_name(s->state), d,
+			    target_names[w->target], s->reason));
 	}
-	r = proto_reply_error(PROTO_ERR_TIMEOUT, "timed out");
-	json_object_set_new(r, "services", status_services_json(w->svcs, w->n));
-	return with_extra(w, r);
+	return finish(w, proto_reply_error(PROTO_ERR_TIMEOUT, "timed out"));
 }

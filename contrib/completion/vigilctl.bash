@@ -26,9 +26,11 @@ _vigilctl_names()
 _vigilctl()
 {
 	local cur prev verb i w nops=0 dashdash=
-	local verbs="status start stop restart signal shutdown log log-reopen names hello help"
+	local verbs="status start stop restart wait events signal shutdown log log-reopen names hello help"
 	local opts="--socket --json --no-wait --timeout --help --version -s -j -h"
 	local logopts="-f --follow -n --since"
+	local waitopts="--for"
+	local actionopts="--wait"
 	local sigs="HUP INT QUIT KILL USR1 USR2 TERM CONT STOP TSTP WINCH ALRM"
 
 	COMPREPLY=()
@@ -52,6 +54,10 @@ _vigilctl()
 		COMPREPLY=($(compgen -W "10 50 100 1000" -- "$cur"))
 		return
 		;;
+	--for)
+		COMPREPLY=($(compgen -W "ready running stopped exited" -- "$cur"))
+		return
+		;;
 	esac
 
 	# find the verb and count its operands; options may stand anywhere
@@ -60,7 +66,7 @@ _vigilctl()
 		if [[ -z $dashdash ]]; then
 			case $w in
 			--) dashdash=1; continue ;;
-			--socket | -s | --timeout | --since | -n) ((i++)); continue ;;
+			--socket | -s | --timeout | --since | -n | --for) ((i++)); continue ;;
 			-?*) continue ;;
 			esac
 		fi
@@ -73,6 +79,8 @@ _vigilctl()
 
 	if [[ -z $dashdash && $cur == -* ]]; then
 		[[ $verb == log ]] && opts="$opts $logopts"
+		[[ $verb == wait ]] && opts="$opts $waitopts"
+		[[ $verb == start || $verb == stop || $verb == restart ]] && opts="$opts $actionopts"
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		return
 	fi
@@ -80,7 +88,7 @@ _vigilctl()
 	"")
 		COMPREPLY=($(compgen -W "$verbs" -- "$cur"))
 		;;
-	status | start | stop | restart | log)
+	status | start | stop | restart | wait | events | log)
 		COMPREPLY=($(compgen -W "$(_vigilctl_names)" -- "$cur"))
 		;;
 	signal)

@@ -437,6 +437,112 @@ vh_log_contains(const char *needle)
 	return found;
 }
 
+void
+vh_bg_start(struct vh_bg *b, ...)
+{
+	char *argv[64], name[32];
+	int pipefd[2], n = 0;
+	va_list ap;
+	FILE *f;
+
+	argv[n++] = "vigilctl";
+	argv[n++] = "--socket";
+	argv[n++] = vh.sock;
+	va_start(ap, b);
+	while (n < 63 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	cr_assert(pipe2(pipefd, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
+	b->pid = fork();
+	cr_assert_neq(b->pid, -1, "fork: %s", strerror(errno));
+	if (b->pid == 0) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		execv(env_or("VIGILCTL", "./vigilctl"), argv);
+		_exit(97);
+	}
+	close(pipefd[1]);
+	b->fd = pipefd[0];
+	fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) | O_NONBLOCK);
+	snprintf(name, sizeof(name), "bg-%d.pid", (int)b->pid);
+	snprintf(b->pidfile, sizeof(b->pidfile), "%s", vh_path(name));
+	if ((f = fopen(b->pidfile, "w")) != NULL) {
+		fprintf(f, "%d\n", (int)b->pid);
+		fclose(f);
+	}
+}
+
+char *
+vh_bg_line(struct vh_bg *b, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+
+	for (;;) {
+		char *nl = memchr(b->buf, '\n', b->len);
+		struct pollfd p = { b->fd, POLLIN, 0 };
+		long long left = deadline - vh_now_ms();
+		ssize_t n;
+
+		if (nl != NULL) {
+			size_t used = (size_t)(nl - b->buf) + 1;
+			char *line = strndup(b->buf, used - 1);
+			memmove(b->buf, b->buf + used, b->len - used);
+			b->len -= used;
+			return line;
+		}
+		cr_assert_lt(b->len, sizeof(b->buf), "a line longer than %zu bytes",
+		    sizeof(b->buf));
+		if (b->fd < 0 || left <= 0)
+			return NULL;
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		n = read(b->fd, b->buf + b->len, sizeof(b->buf) - b->len);
+		if (n == 0)
+			return NULL;
+		if (n > 0)
+			b->len += (size_t)n;
+		else if (errno != EAGAIN && errno != EINTR)
+			return NULL;
+	}
+}
+
+int
+vh_bg_wait(struct vh_bg *b, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+	int status;
+
+	if (b->pid <= 0)
+		return -1;
+	do {
+		if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
+			b->pid = 0;
+			unlink(b->pidfile);	/* its pid may be someone else's soon */
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		sleep_ms(10);
+	} while (vh_now_ms() < deadline);
+	return -1;
+}
+
+void
+vh_bg_end(struct vh_bg *b)
+{
+	if (b->pid > 0) {
+		kill(b->pid, SIGKILL);
+		while (waitpid(b->pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		b->pid = 0;
+		unlink(b->pidfile);
+	}
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+}
+
 /* Kill every process whose pid a test helper wrote to a *.pid file. */
 static void
 kill_recorded_pids(void)

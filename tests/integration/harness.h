@@ -70,6 +70,23 @@ const char *vh_reason(const char *name, char *buf, size_t len);
 bool	 vh_wait_reason(const char *name, const char *text, int timeout_ms);
 /* Poll until NAME's status says ready; false after timeout_ms. */
 bool	 vh_wait_ready(const char *name, int timeout_ms);
+
+/* A vigilctl left running in the background (events, log -f, a parked wait). */
+struct vh_bg {
+	pid_t	 pid;		/* 0 once reaped */
+	int	 fd;		/* read end of its stdout and stderr, in one pipe */
+	char	 buf[65536];	/* read and not yet handed out as lines */
+	size_t	 len;
+	char	 pidfile[300];	/* teardown kills it by this, should the test fail first */
+};
+/* Start vigilctl --socket SOCK ARGS... (NULL-terminated) in the background. */
+void	 vh_bg_start(struct vh_bg *b, ...) __attribute__((sentinel));
+/* Its next output line (malloc'd, no newline); NULL at EOF or after timeout_ms. */
+char	*vh_bg_line(struct vh_bg *b, int timeout_ms);
+/* Its exit code (128 + N if signal N ended it), or -1 if it runs on after timeout_ms. */
+int	 vh_bg_wait(struct vh_bg *b, int timeout_ms);
+/* Kill it if it still runs, reap it, close the pipe. */
+void	 vh_bg_end(struct vh_bg *b);
 void	 vh_teardown(void);
 long long vh_now_ms(void);
 
