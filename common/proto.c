@@ -23,6 +23,8 @@ const struct proto_command_info proto_commands[] = {
 	{ "log", "log [-n N] [--since=DURATION] [--follow] [--] [NAME...]",
 	    "the last lines of output of all or the named services; --follow streams new ones" },
 	{ "log-reopen", "log-reopen", "reopen every log file (after logrotate moved them)" },
+	{ "reload", "reload [--dry-run]",
+	    "re-read the configuration and apply it; --dry-run: only say what would change" },
 	{ NULL, NULL, NULL },
 };
 

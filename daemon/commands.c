@@ -15,6 +15,7 @@
 #include "duration.h"
 #include "logcmd.h"
 #include "proto.h"
+#include "reload.h"
 #include "signame.h"
 
 #define WAIT_DEFAULT_MS 60000
@@ -356,6 +357,20 @@ cmd_log_reopen(struct command_args *a)
 	return logcmd_reopen(a->argv, a->argc);
 }
 
+static json_t *
+cmd_reload(struct command_args *a)
+{
+	bool dry_run = false;
+
+	for (size_t i = 1; i < a->argc; i++) {
+		if (strcmp(a->argv[i], "--dry-run") != 0)
+			return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+			    "reload: unknown argument '%s'", a->argv[i]);
+		dry_run = true;
+	}
+	return reload_run(dry_run);
+}
+
 static const struct {
 	const char *name;
 	command_fn  fn;
@@ -370,6 +385,7 @@ static const struct {
 	{ "shutdown", cmd_shutdown },
 	{ "log", cmd_log },
 	{ "log-reopen", cmd_log_reopen },
+	{ "reload", cmd_reload },
 };
 
 json_t *
