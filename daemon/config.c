@@ -599,7 +599,6 @@ service_check_all(struct load *ld, const struct raw_section *sec,
 static void
 build_service(struct load *ld, const struct raw_section *sec)
 {
-	size_t nerrs = ld->nerrs;
 	struct service_conf *sc, **services;
 	const struct raw_key *k;
 	bool delays_ok = true;
@@ -627,11 +626,16 @@ build_service(struct load *ld, const struct raw_section *sec)
 	    sizeof(*services));
 	if (services != NULL)
 		ld->conf->services = services;
-	if (ld->nerrs != nerrs || ld->oom || services == NULL) {
-		ld->oom |= services == NULL;
+	if (ld->oom || services == NULL) {
+		ld->oom = true;
 		values_service_free(sc);
 		return;
 	}
+	/*
+	 * Kept even when it has errors (the load fails anyway): its name is
+	 * still one that requires and after may use, and its own requires are
+	 * still worth checking, so one run reports every mistake.
+	 */
 	services[ld->conf->nservices++] = sc;
 }
 
@@ -720,8 +724,8 @@ config_load(const char *path, struct config_errors *errs)
 		for (size_t i = 0; i < ld.nsecs; i++)
 			if (ld.secs[i]->kind == SECTION_SERVICE)
 				build_service(&ld, ld.secs[i]);
-		/* names only resolve against a complete set of services */
-		if (ld.nerrs == 0 && !ld.oom)
+		/* names only resolve against the complete set of services */
+		if (!ld.oom)
 			config_deps_resolve(conf, deps_error_cb_load, &ld);
 		if (conf->socket_path == NULL &&
 		    (conf->socket_path = strdup(config_default_socket())) == NULL)
