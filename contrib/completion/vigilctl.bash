@@ -26,7 +26,7 @@ _vigilctl_names()
 _vigilctl()
 {
 	local cur prev verb i w nops=0 dashdash=
-	local verbs="status start stop restart signal shutdown log log-reopen names hello help"
+	local verbs="status start stop restart signal shutdown log log-reopen reload names hello help"
 	local opts="--socket --json --no-wait --timeout --help --version -s -j -h"
 	local logopts="-f --follow -n --since"
 	local sigs="HUP INT QUIT KILL USR1 USR2 TERM CONT STOP TSTP WINCH ALRM"
@@ -73,6 +73,7 @@ _vigilctl()
 
 	if [[ -z $dashdash && $cur == -* ]]; then
 		[[ $verb == log ]] && opts="$opts $logopts"
+		[[ $verb == reload ]] && opts="$opts --dry-run"
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		return
 	fi
