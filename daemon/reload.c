@@ -273,9 +273,11 @@ reload_run(bool dry_run)
 	json_t *r;
 	char *text;
 
-	if (vigild.shutting_down)
+	if (vigild.shutting_down) {
+		log_notice("reload: vigild is shutting down, not reloading");
 		return proto_reply_error(PROTO_ERR_SHUTTING_DOWN,
 		    "vigild is shutting down: not reloading");
+	}
 	log_notice("reload: reading %s%s", vigild.conf->file, dry_run ? " (dry run)" : "");
 	if ((a.conf = config_load(vigild.conf->file, &errs)) == NULL) {
 		r = invalid_reply(vigild.conf->file, &errs);
