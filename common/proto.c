@@ -27,6 +27,8 @@ const struct proto_command_info proto_commands[] = {
 	    "wait until every named service is there (default: ready, 60s)" },
 	{ "events", "events [--] [NAME...]",
 	    "the state of all or the named services, then every change, as a stream" },
+	{ "reload", "reload [--dry-run]",
+	    "re-read the configuration and apply it; --dry-run: only say what would change" },
 	{ NULL, NULL, NULL },
 };
 

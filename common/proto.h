@@ -5,8 +5,11 @@
  * Version history (numbers and names are never reused):
  *   1  hello help status start stop restart signal shutdown;
  *      start/stop/restart take --wait[=DURATION]; status takes --fields=LIST
- *   2  log, log-reopen; status gains log_file, log_dropped_bytes;
- *      wait, events; start/restart --wait wait for ready
+ *   2  log, log-reopen; status gains log_file, log_dropped_bytes
+ *   3  readiness (status gains ready, ready_kind, status_text, errno);
+ *      wait, events; start/restart --wait wait for ready; restart takes
+ *      dependents along; reload [--dry-run]; errors invalid-config and
+ *      removed; a follower of named services gets {"service":NAME,"removed":true}
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H
@@ -14,7 +17,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define PROTO_VERSION	2
+#define PROTO_VERSION	3
 #define PROTO_MAX_LINE	4096	/* bytes in one request line, newline excluded */
 /* How every reply is serialised: compact (so one line), ASCII, short floats */
 #define PROTO_JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
@@ -34,6 +37,8 @@
 #define PROTO_ERR_SHUTTING_DOWN	  "shutting-down"    /* vigild is stopping everything */
 #define PROTO_ERR_TOO_MANY_CLIENTS "too-many-clients" /* connection refused */
 #define PROTO_ERR_INTERNAL	  "internal"	     /* a bug or out of memory */
+#define PROTO_ERR_INVALID_CONFIG  "invalid-config"   /* reload: the config has errors; nothing changed */
+#define PROTO_ERR_REMOVED	  "removed"	     /* a reload removed the service waited for or followed */
 
 struct proto_request {
 	char	**argv;		/* argv[0] is the command */

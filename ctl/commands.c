@@ -27,6 +27,7 @@ static int	verb_log(const struct ctl_options *, int, char **);
 static int	verb_log_reopen(const struct ctl_options *, int, char **);
 static int	verb_wait(const struct ctl_options *, int, char **);
 static int	verb_events(const struct ctl_options *, int, char **);
+static int	verb_reload(const struct ctl_options *, int, char **);
 
 const struct ctl_verb ctl_verbs[] = {
 	{ "status", "status [NAME...]", "state of all or the named services",
@@ -49,6 +50,8 @@ const struct ctl_verb ctl_verbs[] = {
 	    0, -1, verb_log },
 	{ "log-reopen", "log-reopen", "make vigild reopen the log files (after logrotate)",
 	    0, 0, verb_log_reopen },
+	{ "reload", "reload", "re-read the configuration and apply it (--dry-run: only show how)",
+	    0, 0, verb_reload },
 	{ "names", "names", "the configured service names, one per line",
 	    0, 0, verb_names },
 	{ "hello", "hello", "vigild's version and protocol", 0, 0, verb_hello },
@@ -606,10 +609,18 @@ follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn rende
 		if (o->json) {
 			fwrite(raw, 1, len, stdout);
 			putchar('\n');
-		} else if ((obj = json_loadb(raw, len, JSON_ALLOW_NUL, NULL)) != NULL) {
-			render(obj, width, o->colour, stdout);
-			json_decref(obj);
 		}
+		if ((obj = json_loadb(raw, len, JSON_ALLOW_NUL, NULL)) == NULL)
+			continue;
+		/* the stream ends in an error: every service followed was removed */
+		if (json_is_false(json_object_get(obj, "ok"))) {
+			rc = reply_status(obj);
+			json_decref(obj);
+			return rc;
+		}
+		if (!o->json)
+			render(obj, width, o->colour, stdout);
+		json_decref(obj);
 	}
 }
 
@@ -724,4 +735,52 @@ verb_events(const struct ctl_options *o, int argc, char **argv)
 	}
 	client_close(&c);
 	return rc;
+}
+
+/* Every error of an invalid config, one per line as vigild found them, then the summary. */
+static int
+reload_refused(const json_t *reply)
+{
+	const json_t *e;
+	size_t i;
+
+	fflush(stdout);
+	json_array_foreach(json_object_get(reply, "errors"), i, e)
+		if (json_is_string(e))
+			fprintf(stderr, "%s\n", json_string_value(e));
+	return reply_status(reply);
+}
+
+static int
+verb_reload(const struct ctl_options *o, int argc, char **argv)
+{
+	struct ctl_client c = { .fd = -1 };
+	char *words[] = { argv[0], "--dry-run" };
+	const json_t *w;
+	json_t *reply;
+	size_t i;
+	int rc;
+
+	(void)argc;
+	rc = request(o, &c, words, o->dry_run ? 2 : 1, client_now_ms() + o->timeout_ms,
+	    &reply);
+	client_close(&c);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		rc = reload_refused(reply);
+		json_decref(reply);
+		return rc;
+	}
+	if (!o->json) {
+		output_reload_plan(reply, stdout);
+		if (json_is_true(json_object_get(reply, "dry_run")))
+			printf("dry run: nothing was changed\n");
+	}
+	fflush(stdout);
+	json_array_foreach(json_object_get(reply, "warnings"), i, w)
+		if (json_is_string(w))
+			warnx("warning: %s", json_string_value(w));
+	json_decref(reply);
+	return CTL_EXIT_OK;
 }

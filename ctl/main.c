@@ -42,7 +42,8 @@ ctl_usage(FILE *f, bool full)
 	    "[--timeout DURATION]\n                COMMAND [ARG...]\n"
 	    "       vigilctl log [-f] [-n N] [--since DURATION] [NAME...]\n"
 	    "       vigilctl wait [--for running|ready|stopped|exited] "
-	    "[--timeout DURATION] NAME...\n");
+	    "[--timeout DURATION] NAME...\n"
+	    "       vigilctl reload [--dry-run]\n");
 	if (!full) {
 		fprintf(f, "commands:");
 		for (const struct ctl_verb *v = ctl_verbs; v->name != NULL; v++)
@@ -60,6 +61,7 @@ ctl_usage(FILE *f, bool full)
 	    "  -n N                   log: the last N lines (default 50)\n"
 	    "  -f, --follow           log: then print new lines until interrupted\n"
 	    "      --since DURATION   log: only lines from the last DURATION\n"
+	    "      --dry-run          reload: say what would change, change nothing\n"
 	    "  -h, --help             this help\n"
 	    "      --version          print the version\n"
 	    "commands:\n",
@@ -176,6 +178,8 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 		flag = &o->version;
 	else if (name_is(arg, nlen, "follow"))
 		flag = &o->follow;
+	else if (name_is(arg, nlen, "dry-run"))
+		flag = &o->dry_run;
 	else
 		flag = NULL;
 	if (flag == NULL) {
@@ -337,6 +341,8 @@ ctl_run(struct ctl_options *o)
 		return usage_error("%s: --for belongs to wait", v->name);
 	if (o->wait && o->no_wait)
 		return usage_error("%s: --wait and --no-wait contradict each other", v->name);
+	if (o->dry_run && strcmp(v->name, "reload") != 0)
+		return usage_error("%s: --dry-run belongs to reload", v->name);
 	o->socket = resolve_socket(o, sock, sizeof(sock));
 	o->colour = output_use_colour(isatty(STDOUT_FILENO), getenv("NO_COLOR"));
 	return v->run(o, o->nargs, o->args);

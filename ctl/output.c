@@ -435,6 +435,12 @@ output_log_line(const json_t *obj, int width, bool colour, FILE *f)
 		    (long long)json_integer_value(skipped), colour ? SGR_RESET : "");
 		return;
 	}
+	if (json_is_true(json_object_get(obj, "removed"))) {
+		put_log_name(name, width, colour, f);
+		fprintf(f, " | %s[... removed from the configuration ...]%s\n",
+		    colour ? "\033[2m" : "", colour ? SGR_RESET : "");
+		return;
+	}
 	if (!json_is_string(text))
 		return;
 	stream = json_string_value(json_object_get(obj, "stream"));
@@ -516,4 +522,44 @@ output_event_line(const json_t *obj, int width, bool colour, FILE *f)
 		fputc(')', f);
 	}
 	fputc('\n', f);
+}
+
+/* "web (command, environment changed)", or just "web" */
+static void
+put_reload_name(const char *name, const json_t *keys, FILE *f)
+{
+	const json_t *k;
+	size_t i;
+
+	fputs(name, f);
+	json_array_foreach(keys, i, k)
+		fprintf(f, "%s%s", i == 0 ? " (" : ", ",
+		    json_is_string(k) ? json_string_value(k) : "?");
+	if (json_array_size(keys) > 0)
+		fputs(" changed)", f);
+}
+
+void
+output_reload_plan(const json_t *reply, FILE *f)
+{
+	static const char *const groups[] = { "added", "removed", "restarted",
+	    "updated", "unchanged" };
+	const json_t *changes = json_object_get(reply, "changes"), *v;
+	size_t i;
+
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		const json_t *names = json_object_get(reply, groups[g]);
+
+		if (json_array_size(names) == 0)
+			continue;
+		fprintf(f, "%s: ", groups[g]);
+		json_array_foreach(names, i, v) {
+			const char *name = json_is_string(v) ? json_string_value(v) : "?";
+
+			if (i > 0)
+				fputs(", ", f);
+			put_reload_name(name, json_object_get(changes, name), f);
+		}
+		fputc('\n', f);
+	}
 }

@@ -40,6 +40,7 @@ struct ctl_options {
 	long		  lines;	/* log -n N; -1 when not given */
 	bool		  follow;	/* log -f */
 	int64_t		  since_ms;	/* log --since; -1 when not given */
+	bool		  dry_run;	/* reload --dry-run */
 	char		**args;		/* the verb and its operands */
 	int		  nargs;
 	bool		  colour;	/* stdout is a TTY and NO_COLOR is unset */
@@ -133,9 +134,15 @@ const char	*output_service_colour(const char *name);
 /*
  * One object of a `log` reply or stream: a LINE as "web  | text" ('!' for
  * stderr, '+' after it for a continuation piece), a {"skipped":N} marker as
- * "web  | [... N lines skipped ...]"; names padded to width. Anything
+ * "web  | [... N lines skipped ...]", a {"removed":true} marker as
+ * "web  | [... removed from the configuration ...]"; names padded to width. Anything
  * else prints nothing. Control characters in the text show as '?'.
  */
 void		 output_log_line(const json_t *obj, int width, bool colour, FILE *f);
+/*
+ * A reload reply: one line per group that is not empty, each service with
+ * the keys that changed ("restarted: web (command changed)").
+ */
+void		 output_reload_plan(const json_t *reply, FILE *f);
 
 #endif

@@ -16,6 +16,7 @@
 #include "events.h"
 #include "logcmd.h"
 #include "proto.h"
+#include "reload.h"
 #include "signame.h"
 
 #define WAIT_DEFAULT_MS 60000
@@ -416,6 +417,20 @@ cmd_events(struct command_args *a)
 	return events_request(a->client, a->argv, a->argc, a->deferred);
 }
 
+static json_t *
+cmd_reload(struct command_args *a)
+{
+	bool dry_run = false;
+
+	for (size_t i = 1; i < a->argc; i++) {
+		if (strcmp(a->argv[i], "--dry-run") != 0)
+			return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+			    "reload: unknown argument '%s'", a->argv[i]);
+		dry_run = true;
+	}
+	return reload_run(dry_run);
+}
+
 static const struct {
 	const char *name;
 	command_fn  fn;
@@ -432,6 +447,7 @@ static const struct {
 	{ "log-reopen", cmd_log_reopen },
 	{ "wait", cmd_wait },
 	{ "events", cmd_events },
+	{ "reload", cmd_reload },
 };
 
 json_t *

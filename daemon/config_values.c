@@ -525,6 +525,15 @@ static const struct value_key {
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
+const char *
+values_key_name(enum value_section section, size_t i)
+{
+	for (size_t k = 0; k < NKEYS; k++)
+		if (keys[k].section == section && i-- == 0)
+			return keys[k].name;
+	return NULL;
+}
+
 /* Levenshtein distance; key names are short, so one row on the stack. */
 size_t
 values_edit_distance(const char *a, const char *b)

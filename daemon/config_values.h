@@ -33,6 +33,8 @@ struct value_error {
 int	 values_parse(enum value_section section, void *obj, const char *key,
 	    const char *value, struct value_error *e);
 void	 values_quote(char *buf, size_t len, const char *value);
+/* The i-th key of section, NULL past the last (tests check each is handled). */
+const char *values_key_name(enum value_section section, size_t i);
 
 int	 values_service_name(const char *name, struct value_error *e);
 struct service_conf *values_service_new(const char *name, const char *file, int line);

@@ -352,6 +352,69 @@ control_service_changed(struct service *s, enum service_state from)
 	}
 }
 
+/* A follower of s among others: drop s, and say so in the stream. */
+static void
+follower_drop(struct control_client *c, struct service *s)
+{
+	size_t k = 0;
+	json_t *r;
+
+	for (size_t i = 0; i < c->nfollow; i++)
+		if (c->follow[i] != s)
+			c->follow[k++] = c->follow[i];
+	c->nfollow = k;
+	if (c->skipped_from == s)
+		c->skipped_from = NULL;
+	if (k > 0) {
+		r = json_pack("{s:s, s:b}", "service", s->conf->name, "removed", 1);
+		control_reply(c, r);
+		ev_io_start(vigild.loop, &c->wio);
+		return;
+	}
+	/* nothing left to follow: the stream ends like a request that failed */
+	control_reply(c, proto_reply_error(PROTO_ERR_REMOVED,
+	    "%s: removed from the configuration by a reload", s->conf->name));
+	c->following = false;
+	if (!c->events)
+		nfollowers--;
+	c->eof = true;
+	ev_feed_event(vigild.loop, &c->rio, EV_CUSTOM);
+}
+
+/*
+ * A reload removed s; it is freed once its process is gone. Nobody may keep
+ * waiting for it or following it by name: such waits end with a `removed`
+ * error, and followers drop it. Followers of every service still get its
+ * last lines.
+ */
+void
+control_service_removed(struct service *s)
+{
+	struct control_client *c, *next;
+
+	for (c = clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->skipped_from == s)
+			c->skipped_from = NULL;
+		if (c->following && !c->follow_all && client_watches(c, s))
+			follower_drop(c, s);
+		else if (c->following && c->events && c->follow_all) {
+			/* a subscriber to all: the service is gone from the set it watches */
+			control_reply(c, json_pack("{s:s, s:b}", "service", s->conf->name,
+			    "removed", 1));
+			ev_io_start(vigild.loop, &c->wio);
+		}
+		if (c->wait == NULL || !wait_holds(c->wait, s))
+			continue;
+		ev_timer_stop(vigild.loop, &c->wait_timer);
+		wait_free(c->wait);
+		c->wait = NULL;
+		control_reply(c, proto_reply_error(PROTO_ERR_REMOVED,
+		    "%s: removed from the configuration by a reload", s->conf->name));
+		ev_feed_event(vigild.loop, &c->rio, EV_CUSTOM);
+	}
+}
+
 static void
 client_handle_line(struct control_client *c, const char *line)
 {

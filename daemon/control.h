@@ -8,6 +8,7 @@
 #define VIGIL_CONTROL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 struct control_client;
 struct service;
@@ -48,6 +49,7 @@ json_t		*wait_check(struct wait *w);
 void		 wait_set_extra(struct wait *w, json_t *extra);
 json_t		*wait_timeout_reply(struct wait *w);
 double		 wait_timeout_seconds(const struct wait *w);
+bool		 wait_holds(const struct wait *w, const struct service *s);
 void		 wait_free(struct wait *w);
 
 #endif

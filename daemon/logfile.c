@@ -73,6 +73,15 @@ logfile_open(struct logfile *lf, const char *who, const char *path,
 	return 0;
 }
 
+/* A reload: the next write rotates by the new limits; who is the new definition's. */
+void
+logfile_set_limits(struct logfile *lf, const char *who, int64_t max_size, unsigned keep)
+{
+	lf->who = who;
+	lf->max_size = max_size;
+	lf->keep = keep;
+}
+
 void
 logfile_close(struct logfile *lf)
 {

@@ -25,6 +25,8 @@ struct logfile {
 
 int	logfile_open(struct logfile *lf, const char *who, const char *path,
 	    int64_t max_size, unsigned keep);
+void	logfile_set_limits(struct logfile *lf, const char *who, int64_t max_size,
+	    unsigned keep);
 void	logfile_close(struct logfile *lf);
 /*
  * Append len bytes of whole lines; rotates first when they would pass

@@ -20,6 +20,7 @@
 
 #include "notify.h"
 #include "output.h"
+#include "reload.h"
 #include "spawn.h"
 
 static void
@@ -128,7 +129,8 @@ static void
 sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)loop, (void)w, (void)revents;
-	log_notice("SIGHUP received: configuration reload is not implemented yet, ignoring");
+	log_notice("SIGHUP received: reloading the configuration");
+	json_decref(reload_run(false));	/* the plan and any errors are logged */
 }
 
 static void
@@ -254,7 +256,8 @@ main(int argc, char **argv)
 	rc = run(conf, ready_fd);
 	supervisor_free();
 	notify_cleanup();
-	config_free(conf);
+	/* a reload replaces the config: free the one in use */
+	config_free(vigild.conf != NULL ? vigild.conf : conf);
 	ev_loop_destroy(vigild.loop);
 	return rc;
 }

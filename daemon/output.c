@@ -44,8 +44,13 @@ struct service_output {
 	struct ring	 ring;
 	struct logfile	 log;
 	bool		 logging;	/* a log file is configured */
+	/* what the pipes and files are set up for: a reload changes s->conf first */
+	enum output_target to[3];	/* by stream */
+	char		*path[3];	/* of file:PATH targets, by stream */
 	struct service_output *next;	/* every service's, for reopen */
 };
+
+static void	targets_sync(struct service_output *o);
 
 static struct service_output *all_outputs;
 static int	devnull = -1;
@@ -239,6 +244,8 @@ output_process_ended(struct service *s)
 		;
 	flush_partial(&o->out);
 	flush_partial(&o->err);
+	/* a reload changed where the next process writes: it finds that ready */
+	targets_sync(o);
 }
 
 static int
@@ -324,6 +331,52 @@ start_logfile(struct service_output *o)
 		o->logging = true;
 }
 
+/* Set up what stream's target needs (a pipe, a file), dropping what the last one held. */
+static void
+stream_sync(struct service_output *o, enum output_stream stream)
+{
+	const struct service_conf *c = o->svc->conf;
+	bool is_out = stream == OUTPUT_STDOUT;
+	enum output_target to = is_out ? c->stdout_to : c->stderr_to;
+	const char *path = is_out ? c->stdout_path : c->stderr_path;
+	struct output_pipe *p = is_out ? &o->out : &o->err;
+
+	if (to == o->to[stream] && (to != OUTPUT_TO_FILE ||
+	    (o->path[stream] != NULL && strcmp(o->path[stream], path) == 0)))
+		return;
+	pipe_close(p);
+	if (o->file_fd[stream] != -1)
+		close(o->file_fd[stream]);
+	o->file_fd[stream] = -1;
+	free(o->path[stream]);
+	o->path[stream] = NULL;
+	o->to[stream] = to;
+	if (to == OUTPUT_TO_LOG && pipe_open(p, o, stream) == -1)
+		log_warn("%s: creating its %s pipe; it goes to vigild's", c->name,
+		    is_out ? "stdout" : "stderr");
+	if (to == OUTPUT_TO_FILE) {
+		o->path[stream] = strdup(path);
+		open_target_file(o, stream, path);
+	}
+}
+
+/* Pipes, files and the log file as s->conf says; what no longer fits is closed. */
+static void
+targets_sync(struct service_output *o)
+{
+	bool capturing;
+
+	stream_sync(o, OUTPUT_STDOUT);
+	stream_sync(o, OUTPUT_STDERR);
+	capturing = o->out.rfd != -1 || o->err.rfd != -1;
+	if (capturing && !o->logging) {
+		start_logfile(o);
+	} else if (!capturing && o->logging) {
+		logfile_close(&o->log);
+		o->logging = false;
+	}
+}
+
 int
 output_service_init(struct service *s)
 {
@@ -337,22 +390,36 @@ output_service_init(struct service *s)
 	o->svc = s;
 	o->out.rfd = o->out.wfd = o->err.rfd = o->err.wfd = -1;
 	o->file_fd[0] = o->file_fd[1] = o->file_fd[2] = -1;
+	o->log.fd = -1;
+	/* nothing is set up yet, and /dev/null needs nothing */
+	o->to[OUTPUT_STDOUT] = o->to[OUTPUT_STDERR] = OUTPUT_TO_NULL;
 	s->output = o;
 	if (ring_init(&o->ring, (size_t)c->log_buffer) == -1)
 		return -1;
-	if (c->stdout_to == OUTPUT_TO_LOG && pipe_open(&o->out, o, OUTPUT_STDOUT) == -1)
-		log_warn("%s: creating its stdout pipe; it goes to vigild's", c->name);
-	if (c->stderr_to == OUTPUT_TO_LOG && pipe_open(&o->err, o, OUTPUT_STDERR) == -1)
-		log_warn("%s: creating its stderr pipe; it goes to vigild's", c->name);
-	if (c->stdout_to == OUTPUT_TO_FILE)
-		open_target_file(o, OUTPUT_STDOUT, c->stdout_path);
-	if (c->stderr_to == OUTPUT_TO_FILE)
-		open_target_file(o, OUTPUT_STDERR, c->stderr_path);
-	if (o->out.rfd != -1 || o->err.rfd != -1)
-		start_logfile(o);
+	targets_sync(o);
 	o->next = all_outputs;
 	all_outputs = o;
 	return 0;
+}
+
+/*
+ * s->conf changed (a reload). Its name and limits follow at once; pipes
+ * and files only when s has no process, as a running one keeps writing
+ * where it started: else when it ends (output_process_ended).
+ */
+void
+output_service_apply(struct service *s)
+{
+	struct service_output *o = s->output;
+	const struct service_conf *c = s->conf;
+
+	if (o == NULL)
+		return;
+	logfile_set_limits(&o->log, c->name, c->log_max_size, c->log_keep);
+	if (ring_resize(&o->ring, (size_t)c->log_buffer) == -1)
+		log_warn("%s: resizing its log buffer; it keeps the old size", c->name);
+	if (s->pid == 0)
+		targets_sync(o);
 }
 
 void
@@ -369,11 +436,14 @@ output_service_free(struct service *s)
 		}
 	pipe_close(&o->out);
 	pipe_close(&o->err);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		if (o->file_fd[i] != -1)
 			close(o->file_fd[i]);
+		free(o->path[i]);
+	}
 	ring_free(&o->ring);
-	logfile_close(&o->log);
+	if (o->logging)
+		logfile_close(&o->log);
 	free(o);
 	s->output = NULL;
 	if (all_outputs == NULL) {

@@ -34,6 +34,8 @@ struct log_line {
 /* Set up s's pipes and log file; 0 or -1 (logged). */
 int	 output_service_init(struct service *s);
 void	 output_service_free(struct service *s);
+/* s->conf was replaced by a reload: follow it (see output.c for when). */
+void	 output_service_apply(struct service *s);
 /* The fds the child gets as 1 and 2: -1 means vigild's own. */
 int	 output_child_fd(const struct service *s, enum output_stream stream);
 /* s's main process was reaped: read what is left, write out partial lines. */

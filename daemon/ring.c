@@ -22,13 +22,18 @@ struct ring_hdr {
 
 static void	reset(struct ring *r);
 
+static size_t
+usable_cap(size_t cap)
+{
+	cap = RING_ALIGN(cap);
+	return cap < 2 * sizeof(struct ring_hdr) ? 2 * sizeof(struct ring_hdr) : cap;
+}
+
 int
 ring_init(struct ring *r, size_t cap)
 {
 	memset(r, 0, sizeof(*r));
-	cap = RING_ALIGN(cap);
-	if (cap < 2 * sizeof(struct ring_hdr))
-		cap = 2 * sizeof(struct ring_hdr);
+	cap = usable_cap(cap);
 	/* the buffer comes with the first line: a quiet service costs no page */
 	r->cap = cap;
 	reset(r);
@@ -112,6 +117,32 @@ ring_push(struct ring *r, int64_t usec, uint8_t stream, uint8_t flags,
 	memcpy(r->buf + r->tail + sizeof(h), text, len);
 	r->tail += REC_SIZE(len);
 	r->count++;
+}
+
+static bool
+copy_cb(const struct ring_record *rec, void *arg)
+{
+	ring_push(arg, rec->usec, rec->stream, rec->flags, rec->text, rec->len);
+	return true;
+}
+
+/* The newest records that fit move to a buffer of the new size. */
+int
+ring_resize(struct ring *r, size_t cap)
+{
+	struct ring n;
+
+	if (usable_cap(cap) == r->cap)
+		return 0;
+	ring_init(&n, cap);
+	if (r->buf != NULL) {
+		if ((n.buf = malloc(n.cap)) == NULL)
+			return -1;
+		ring_foreach(r, copy_cb, &n);
+	}
+	ring_free(r);
+	*r = n;
+	return 0;
 }
 
 void

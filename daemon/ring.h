@@ -30,6 +30,8 @@ struct ring_record {
 /* Nothing is allocated until the first line. */
 int	ring_init(struct ring *r, size_t cap);
 void	ring_free(struct ring *r);
+/* Give r a buffer of cap bytes, keeping the newest records that fit; -1: r unchanged. */
+int	ring_resize(struct ring *r, size_t cap);
 /* Add a line, evicting the oldest as needed; a line longer than the ring is cut. */
 void	ring_push(struct ring *r, int64_t usec, uint8_t stream, uint8_t flags,
 	    const char *text, size_t len);

@@ -4,6 +4,7 @@
  * and the monotonic clock. Also the order that requires and after impose on
  * starts and stops, and the shutdown that SIGTERM or `shutdown` asks for:
  * stop in reverse dependency order, leave the loop when all are settled.
+ * A reload swaps the whole set at once through supervisor_install.
  */
 #include "config.h"
 #include "vigild.h"
@@ -232,7 +233,7 @@ all_settled(void)
 	for (size_t i = 0; i < vigild.nservices; i++)
 		if (!service_is_settled(vigild.services[i]))
 			return false;
-	return true;
+	return retire_all_settled();
 }
 
 static void
@@ -292,27 +293,42 @@ dependents_add(size_t **v, size_t *n, size_t idx)
 	return 0;
 }
 
-static int
-dependents_build(const struct config *conf)
+void
+supervisor_deps_free(struct dependents *d, size_t n)
 {
-	if ((dependents = calloc(conf->nservices + 1, sizeof(*dependents))) == NULL)
-		return -1;
-	for (size_t i = 0; i < conf->nservices; i++) {
+	for (size_t i = 0; d != NULL && i < n; i++) {
+		free(d[i].requiring);
+		free(d[i].all);
+	}
+	free(d);
+}
+
+/* The table of conf, indexed like conf->services; NULL when out of memory. */
+struct dependents *
+supervisor_deps_new(const struct config *conf)
+{
+	struct dependents *deps = calloc(conf->nservices + 1, sizeof(*deps));
+
+	for (size_t i = 0; deps != NULL && i < conf->nservices; i++) {
 		const struct service_conf *c = conf->services[i];
+		struct dependents *d;
 
 		for (size_t k = 0; k < c->nrequires; k++) {
-			struct dependents *d = &dependents[c->requires[k]];
+			d = &deps[c->requires[k]];
 			if (dependents_add(&d->requiring, &d->nrequiring, i) == -1 ||
 			    dependents_add(&d->all, &d->nall, i) == -1)
-				return -1;
+				goto fail;
 		}
 		for (size_t k = 0; k < c->nafter; k++) {
-			struct dependents *d = &dependents[c->after[k]];
+			d = &deps[c->after[k]];
 			if (dependents_add(&d->all, &d->nall, i) == -1)
-				return -1;
+				goto fail;
 		}
 	}
-	return 0;
+	return deps;
+fail:
+	supervisor_deps_free(deps, conf->nservices);
+	return NULL;
 }
 
 /*
@@ -341,7 +357,8 @@ start_blocker(const struct service *s, bool *blocked)
 			continue;
 		return r;
 	}
-	return NULL;
+	/* a reload removed and added it again: one of the two at a time */
+	return retire_find_name(c->name);
 }
 
 /* Whether s, to be stopped, still has a dependent to see stopped first. */
@@ -388,8 +405,10 @@ deps_evaluate(void)
 			s->start_pending = false;
 			service_note(s, "not started: requires %s, which is %s",
 			    r->conf->name, service_state_name(r->state));
-		} else {
+		} else if (strcmp(r->conf->name, s->conf->name) != 0) {
 			service_note(s, "waiting for %s", r->conf->name);
+		} else {
+			service_note(s, "waiting for the removed %s to stop", r->conf->name);
 		}
 	}
 }
@@ -402,6 +421,20 @@ deps_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	deps_evaluate();
 }
 
+/* A service of the set, at index; its output is set up by the caller. */
+struct service *
+supervisor_service_new(const struct service_conf *c, size_t index)
+{
+	struct service *s = service_new(c, &supervisor_ops);
+
+	if (s == NULL)
+		return NULL;
+	ev_init(&s->timer, timer_cb);
+	s->timer.data = s;
+	s->index = index;
+	return s;
+}
+
 int
 supervisor_init(struct config *conf)
 {
@@ -410,24 +443,44 @@ supervisor_init(struct config *conf)
 	ev_idle_init(&deps_idle, deps_idle_cb);
 	ev_prepare_init(&turn_prepare, turn_prepare_cb);
 	ev_prepare_start(vigild.loop, &turn_prepare);
-	if (dependents_build(conf) == -1)
+	if ((dependents = supervisor_deps_new(conf)) == NULL)
 		return -1;
 	vigild.services = calloc(conf->nservices ? conf->nservices : 1,
 	    sizeof(*vigild.services));
 	if (vigild.services == NULL)
 		return -1;
 	for (size_t i = 0; i < conf->nservices; i++) {
-		struct service *s = service_new(conf->services[i], &supervisor_ops);
+		struct service *s = supervisor_service_new(conf->services[i], i);
 		if (s == NULL)
 			return -1;
-		ev_init(&s->timer, timer_cb);
-		s->timer.data = s;
-		s->index = i;
 		vigild.services[vigild.nservices++] = s;
 		if (output_service_init(s) == -1)
 			log_warn("%s: setting up output capture", s->conf->name);
 	}
 	return 0;
+}
+
+/*
+ * A reload's new set: conf, svcs (svcs[i] runs conf->services[i] and has
+ * index i) and deps built from conf. The old array and table are freed;
+ * the old config and the services are the caller's business.
+ */
+void
+supervisor_install(struct config *conf, struct service **svcs, struct dependents *deps)
+{
+	supervisor_deps_free(dependents, vigild.nservices);
+	free(vigild.services);
+	dependents = deps;
+	vigild.services = svcs;
+	vigild.nservices = conf->nservices;
+	vigild.conf = conf;
+}
+
+/* Weigh waiting starts and stops now (after a reload changed the set). */
+void
+supervisor_evaluate(void)
+{
+	deps_evaluate();
 }
 
 /* Every autostart service at once, except those waiting for others. */
@@ -612,24 +665,27 @@ supervisor_find_pid(pid_t pid)
 	for (size_t i = 0; i < vigild.nservices; i++)
 		if (vigild.services[i]->pid == pid)
 			return vigild.services[i];
-	return NULL;
+	return retire_find_pid(pid);	/* removed by a reload, still stopping */
+}
+
+/* A service and everything the daemon keeps for it: timer, output, probe, notify socket. */
+void
+supervisor_service_free(struct service *s)
+{
+	ev_timer_stop(vigild.loop, &s->timer);
+	output_service_free(s);
+	readiness_free(s);
+	notify_service_free(s);
+	service_free(s);
 }
 
 void
 supervisor_free(void)
 {
-	for (size_t i = 0; i < vigild.nservices; i++) {
-		ev_timer_stop(vigild.loop, &vigild.services[i]->timer);
-		output_service_free(vigild.services[i]);
-		readiness_free(vigild.services[i]);
-		notify_service_free(vigild.services[i]);
-		service_free(vigild.services[i]);
-	}
-	for (size_t i = 0; dependents != NULL && i < vigild.nservices; i++) {
-		free(dependents[i].requiring);
-		free(dependents[i].all);
-	}
-	free(dependents);
+	for (size_t i = 0; i < vigild.nservices; i++)
+		supervisor_service_free(vigild.services[i]);
+	retire_free_all();
+	supervisor_deps_free(dependents, vigild.nservices);
 	dependents = NULL;
 	if (vigild.loop != NULL) {
 		ev_idle_stop(vigild.loop, &deps_idle);

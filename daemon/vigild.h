@@ -274,6 +274,8 @@ int		 control_open(const char *path);
 void		 control_close(void);
 /* s just moved from `from` (from == its state: only its reason changed) */
 void		 control_service_changed(struct service *s, enum service_state from);
+/* A reload removed s: end the waits that hold it, stop following it. */
+void		 control_service_removed(struct service *s);
 
 /* commands.c */
 struct control_client;
@@ -299,7 +301,16 @@ struct vigild {
 extern struct vigild vigild;
 
 /* supervisor.c */
+struct dependents;
 int		 supervisor_init(struct config *conf);
+/* A service for conf at index, with supervisor_ops and its timer; no output yet. */
+struct service	*supervisor_service_new(const struct service_conf *c, size_t index);
+/* reload: the dependency table of conf, then the switch to conf and svcs with it */
+struct dependents *supervisor_deps_new(const struct config *conf);
+void		 supervisor_deps_free(struct dependents *deps, size_t n);
+void		 supervisor_install(struct config *conf, struct service **svcs,
+		    struct dependents *deps);
+void		 supervisor_evaluate(void);	/* start and stop what now may */
 void		 supervisor_start_all(void);
 void		 supervisor_start(struct service *s);	/* what s requires first, then s */
 void		 supervisor_stop(struct service *s);	/* s's dependents first, then s */
@@ -314,6 +325,24 @@ struct service	*supervisor_find_pgid(pid_t pgid);
 /* config_service_envp into the one scratch array spawns share */
 char		**supervisor_envp(const struct service_conf *c, char *const *extra);
 void		 supervisor_free(void);
+void		 supervisor_service_free(struct service *s);
 extern const struct service_ops supervisor_ops;
+
+/*
+ * retire.c: services a reload removed. They leave vigild.services at once;
+ * here they are stopped (a removed dependent before what it depended on),
+ * reaped, and freed with the definition they own once their process is gone.
+ */
+struct retired;
+/* Room for n services, taken before a reload changes anything; NULL: out of memory. */
+struct retired	*retire_new(size_t n);
+/* s leaves the set; the batch owns it and conf (s->conf) from now on. */
+void		 retire_add(struct retired *b, struct service *s, struct service_conf *conf);
+void		 retire_start(struct retired *b);	/* stop them, in order */
+void		 retire_discard(struct retired *b);	/* unused: the reload failed */
+struct service	*retire_find_pid(pid_t pid);
+struct service	*retire_find_name(const char *name);	/* one still stopping */
+bool		 retire_all_settled(void);
+void		 retire_free_all(void);	/* at exit */
 
 #endif

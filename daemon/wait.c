@@ -75,6 +75,15 @@ wait_set_extra(struct wait *w, json_t *extra)
 	w->extra = extra;
 }
 
+bool
+wait_holds(const struct wait *w, const struct service *s)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->svcs[i] == s)
+			return true;
+	return false;
+}
+
 double
 wait_timeout_seconds(const struct wait *w)
 {

@@ -26,7 +26,7 @@ _vigilctl_names()
 _vigilctl()
 {
 	local cur prev verb i w nops=0 dashdash=
-	local verbs="status start stop restart wait events signal shutdown log log-reopen names hello help"
+	local verbs="status start stop restart wait events signal shutdown log log-reopen reload names hello help"
 	local opts="--socket --json --no-wait --timeout --help --version -s -j -h"
 	local logopts="-f --follow -n --since"
 	local waitopts="--for"
@@ -81,6 +81,7 @@ _vigilctl()
 		[[ $verb == log ]] && opts="$opts $logopts"
 		[[ $verb == wait ]] && opts="$opts $waitopts"
 		[[ $verb == start || $verb == stop || $verb == restart ]] && opts="$opts $actionopts"
+		[[ $verb == reload ]] && opts="$opts --dry-run"
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		return
 	fi

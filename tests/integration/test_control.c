@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "proto.h"
 
 TestSuite(control, .fini = vh_teardown, .timeout = 180);
 
@@ -261,10 +262,10 @@ vigild_path(void)
 
 /* ---- raw protocol ---- */
 
-Test(control, hello_announces_protocol_2_and_every_command)
+Test(control, hello_announces_the_protocol_and_every_command)
 {
 	static const char *const v1[] = { "hello", "help", "status", "start", "stop",
-	    "restart", "signal", "shutdown", "log", "log-reopen" };
+	    "restart", "signal", "shutdown", "log", "log-reopen", "reload" };
 	struct raw c;
 	json_t *r, *cmds;
 
@@ -274,7 +275,8 @@ Test(control, hello_announces_protocol_2_and_every_command)
 	raw_connect(&c);
 	r = raw_request(&c, "hello");
 	cr_assert(reply_ok(r), "hello: %s", show(r));
-	cr_expect_eq(json_integer_value(json_object_get(r, "protocol")), 2, "hello: %s", show(r));
+	cr_expect_eq(json_integer_value(json_object_get(r, "protocol")), PROTO_VERSION,
+	    "hello: %s", show(r));
 	cmds = json_object_get(r, "commands");
 	cr_assert(json_is_array(cmds), "hello without a commands array: %s", show(r));
 	for (size_t i = 0; i < sizeof(v1) / sizeof(v1[0]); i++) {

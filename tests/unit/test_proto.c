@@ -66,11 +66,23 @@ Test(proto, version_2_adds_log)
 {
 	const char *want[] = { "log", "log-reopen" };
 
-	cr_expect_eq(PROTO_VERSION, 2);
+	cr_expect_geq(PROTO_VERSION, 2);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		bool found = false;
 		for (const struct proto_command_info *c = proto_commands; c->name; c++)
 			found |= strcmp(c->name, want[i]) == 0;
 		cr_expect(found, "%s missing from proto_commands", want[i]);
 	}
+}
+
+Test(proto, version_3_adds_reload)
+{
+	bool found = false;
+
+	cr_expect_geq(PROTO_VERSION, 3);
+	for (const struct proto_command_info *c = proto_commands; c->name; c++)
+		found |= strcmp(c->name, "reload") == 0;
+	cr_expect(found, "reload missing from proto_commands");
+	cr_expect_str_eq(PROTO_ERR_INVALID_CONFIG, "invalid-config");
+	cr_expect_str_eq(PROTO_ERR_REMOVED, "removed");
 }

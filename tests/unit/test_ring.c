@@ -286,3 +286,51 @@ Test(ring, model_mixed_sizes)
 	for (unsigned seed = 1; seed <= 20; seed++)
 		run_model(512 + seed * 37, 1 + seed * 13, 2000, seed);
 }
+
+/* A reload changes log_buffer: the newest lines that fit stay, in order. */
+Test(ring, resize_keeps_the_newest_records_that_fit)
+{
+	struct ring r;
+	struct seen *s;
+	char text[64];
+
+	cr_assert_eq(ring_init(&r, 4096), 0);
+	for (int i = 0; i < 20; i++) {
+		snprintf(text, sizeof(text), "line %02d", i);	/* 7 bytes: 24 in the ring */
+		ring_push(&r, i, 1, 0, text, strlen(text));
+	}
+	cr_assert_eq(ring_resize(&r, 5 * COST(7)), 0);
+	s = walk(&r, 0);
+	cr_assert_eq(s->n, 5, "kept %zu records", s->n);
+	for (size_t i = 0; i < s->n; i++) {
+		snprintf(text, sizeof(text), "line %02zu", 15 + i);
+		cr_expect_str_eq(s->text[i], text);
+		cr_expect_eq(s->usec[i], (int64_t)(15 + i));
+	}
+	seen_free(s);
+	free(s);
+	/* growing keeps everything, and the ring goes on as usual */
+	cr_assert_eq(ring_resize(&r, 8192), 0);
+	ring_push(&r, 99, 2, 0, "more", 4);
+	s = walk(&r, 0);
+	cr_expect_eq(s->n, 6);
+	cr_expect_str_eq(s->text[0], "line 15");
+	cr_expect_str_eq(s->text[5], "more");
+	cr_expect_eq(s->stream[5], 2);
+	seen_free(s);
+	free(s);
+	ring_free(&r);
+}
+
+Test(ring, resize_of_an_empty_ring_allocates_nothing)
+{
+	struct ring r;
+
+	cr_assert_eq(ring_init(&r, 4096), 0);
+	cr_assert_eq(ring_resize(&r, 100000), 0);
+	cr_expect_null(r.buf);
+	cr_expect_geq(r.cap, 100000);
+	ring_push(&r, 1, 1, 0, "x", 1);
+	cr_expect_not_null(r.buf);
+	ring_free(&r);
+}

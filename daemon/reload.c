@@ -1,0 +1,310 @@
+/*
+ * reload.c: `reload [--dry-run]` and SIGHUP. The whole config is read
+ * again; with any error in it nothing changes. Else the plan of
+ * reload_plan.c is carried out in two steps: first everything that can
+ * fail is allocated, then the set is switched in one go. A service that
+ * stays keeps its struct service (pid, state, history, output), removed
+ * ones go to retire.c. The [vigil] settings that cannot change under a
+ * running vigild keep their running value.
+ */
+#include "config.h"
+#include "reload.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "proto.h"
+
+/* What a reload holds between allocating and switching. */
+struct reload_apply {
+	struct config	*conf;		/* the new one */
+	const struct reload_plan *plan;
+	struct service	**svcs;		/* the new set, in conf's order */
+	struct dependents *deps;	/* built from conf */
+	struct retired	*retired;	/* room for the removed; NULL if none */
+};
+
+static json_t *
+invalid_reply(const char *file, const struct config_errors *errs)
+{
+	json_t *list = json_array(), *r;
+
+	for (size_t i = 0; i < errs->n; i++) {
+		log_warnx("reload: %s", errs->msgs[i]);
+		json_array_append_new(list, json_string(errs->msgs[i]));
+	}
+	log_warnx("reload: %s: %zu error%s, nothing changed", file, errs->n,
+	    errs->n == 1 ? "" : "s");
+	r = proto_reply_error(PROTO_ERR_INVALID_CONFIG, "%s: %zu error%s, nothing changed",
+	    file, errs->n, errs->n == 1 ? "" : "s");
+	if (r != NULL)
+		json_object_set_new(r, "errors", list);
+	else
+		json_decref(list);
+	return r;
+}
+
+static bool
+same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static void
+warn_into(json_t *list, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+warn_into(json_t *list, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("reload: %s", msg);
+	json_array_append_new(list, json_string(msg));
+}
+
+/*
+ * The [vigil] settings a running vigild keeps: clients know the socket,
+ * log files are open in log_dir, and where vigild's own log goes was
+ * chosen at start. log_level applies at once; the defaults of log_* keys
+ * reach the services through their own definitions.
+ */
+static json_t *
+vigil_warnings(const struct config *now, const struct config *conf)
+{
+	json_t *w = json_array();
+
+	if (w == NULL)
+		return NULL;
+	if (!same_str(now->socket_path, conf->socket_path))
+		warn_into(w, "[vigil] socket: changed to %s; takes effect when vigild "
+		    "restarts, until then it listens on %s", conf->socket_path,
+		    now->socket_path);
+	if (!same_str(now->log_dir, conf->log_dir))
+		warn_into(w, "[vigil] log_dir: changed to %s; takes effect when vigild "
+		    "restarts, until then log files stay in %s", conf->log_dir, now->log_dir);
+	if (now->log_target != conf->log_target)
+		warn_into(w, "[vigil] log_target: changed; takes effect when vigild restarts");
+	return w;
+}
+
+/* conf takes the running values of what vigil_warnings named; old frees the new ones. */
+static void
+keep_running_settings(struct config *old, struct config *conf)
+{
+	char *t;
+
+	t = conf->socket_path;
+	conf->socket_path = old->socket_path;
+	old->socket_path = t;
+	t = conf->log_dir;
+	conf->log_dir = old->log_dir;
+	old->log_dir = t;
+	conf->log_target = old->log_target;
+	if (conf->log_level != old->log_level) {
+		log_set_level(conf->log_level);
+		log_notice("reload: log_level is now %s", log_level_name(conf->log_level));
+	}
+}
+
+static void
+apply_undo(struct reload_apply *a)
+{
+	for (size_t i = 0; a->svcs != NULL && i < a->plan->n; i++)
+		if (a->plan->items[i].action == RELOAD_ADDED)
+			service_free(a->svcs[a->plan->items[i].new_index]);
+	free(a->svcs);
+	supervisor_deps_free(a->deps, a->conf->nservices);
+	retire_discard(a->retired);
+}
+
+/* Everything the switch needs that can fail; -1 leaves the running set as it was. */
+static int
+apply_prepare(struct reload_apply *a)
+{
+	const struct reload_plan *plan = a->plan;
+	size_t n = a->conf->nservices, nremoved = plan->count[RELOAD_REMOVED];
+
+	a->svcs = calloc(n ? n : 1, sizeof(*a->svcs));
+	a->deps = supervisor_deps_new(a->conf);
+	if (nremoved > 0)
+		a->retired = retire_new(nremoved);
+	if (a->svcs == NULL || a->deps == NULL || (nremoved > 0 && a->retired == NULL))
+		return -1;
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct reload_item *it = &plan->items[i];
+
+		if (it->action == RELOAD_ADDED && (a->svcs[it->new_index] =
+		    supervisor_service_new(a->conf->services[it->new_index],
+		    it->new_index)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* The services that stay, and the removed, leave the old set; nothing here fails. */
+static void
+switch_services(struct reload_apply *a, struct config *old)
+{
+	struct service **was = vigild.services;
+
+	for (size_t i = 0; i < a->plan->n; i++) {
+		const struct reload_item *it = &a->plan->items[i];
+		struct service *s = it->action == RELOAD_ADDED ? NULL : was[it->old_index];
+
+		switch (it->action) {
+		case RELOAD_ADDED:
+			break;
+		case RELOAD_REMOVED:
+			control_service_removed(s);
+			retire_add(a->retired, s, old->services[it->old_index]);
+			old->services[it->old_index] = NULL;	/* the batch owns it now */
+			break;
+		case RELOAD_RESTARTED:
+			/* the old process is stopped as its definition says (stop_signal) */
+			if (s->state == SERVICE_STARTING || s->state == SERVICE_RUNNING)
+				service_restart(s);
+			/* FALLTHROUGH */
+		case RELOAD_UPDATED:
+		case RELOAD_UNCHANGED:
+		case RELOAD_NACTIONS:
+			s->conf = a->conf->services[it->new_index];
+			s->index = it->new_index;
+			a->svcs[it->new_index] = s;
+			break;
+		}
+	}
+}
+
+static void
+apply_commit(struct reload_apply *a)
+{
+	struct config *old = vigild.conf;
+
+	switch_services(a, old);
+	keep_running_settings(old, a->conf);
+	supervisor_install(a->conf, a->svcs, a->deps);
+	config_free(old);
+	for (size_t i = 0; i < a->plan->n; i++) {
+		const struct reload_item *it = &a->plan->items[i];
+		struct service *s;
+
+		if (it->action == RELOAD_REMOVED)
+			continue;
+		s = vigild.services[it->new_index];
+		if (it->action == RELOAD_ADDED) {
+			if (output_service_init(s) == -1)
+				log_warn("%s: setting up output capture", s->conf->name);
+			/* as at vigild's start: what it requires is not pulled in */
+			s->start_pending = s->conf->autostart;
+			continue;
+		}
+		/* every one: its log file names it by the new definition's string */
+		output_service_apply(s);
+		/* a service in back-off was going to run: it runs the new definition now */
+		if (it->action == RELOAD_RESTARTED && s->state == SERVICE_BACKOFF)
+			service_start(s);
+	}
+	if (a->retired != NULL)
+		retire_start(a->retired);
+	supervisor_evaluate();
+}
+
+/* The reply for a plan, built before anything changes (names are borrowed). */
+static json_t *
+plan_reply(const struct reload_plan *plan, const struct config *conf, bool dry_run)
+{
+	json_t *r = proto_reply_ok(), *p = reload_plan_json(plan);
+	json_t *w = vigil_warnings(vigild.conf, conf);
+
+	if (r == NULL || p == NULL || w == NULL) {
+		json_decref(r);
+		json_decref(p);
+		json_decref(w);
+		return NULL;
+	}
+	json_object_set_new(r, "dry_run", json_boolean(dry_run));
+	json_object_update(r, p);
+	json_decref(p);
+	json_object_set_new(r, "warnings", w);
+	return r;
+}
+
+/* The plan, and the reply saying it; -1 when out of memory. */
+static int
+make_plan(struct config *conf, bool dry_run, struct reload_plan *plan, json_t **reply,
+    char **text)
+{
+	const struct service_conf **old = calloc(vigild.nservices + 1, sizeof(*old));
+	int rc = -1;
+
+	*reply = NULL;
+	*text = NULL;
+	for (size_t i = 0; old != NULL && i < vigild.nservices; i++)
+		old[i] = vigild.services[i]->conf;
+	if (old != NULL && reload_plan_build(old, vigild.nservices, conf, plan) == 0) {
+		*reply = plan_reply(plan, conf, dry_run);
+		*text = reload_plan_text(plan);
+		if (*reply != NULL && *text != NULL)
+			rc = 0;
+		else
+			reload_plan_free(plan);
+	}
+	free(old);
+	if (rc == -1) {
+		json_decref(*reply);
+		free(*text);
+	}
+	return rc;
+}
+
+json_t *
+reload_run(bool dry_run)
+{
+	struct config_errors errs = { NULL, 0 };
+	struct reload_apply a = { 0 };
+	struct reload_plan p;
+	json_t *r;
+	char *text;
+
+	if (vigild.shutting_down) {
+		log_notice("reload: vigild is shutting down, not reloading");
+		return proto_reply_error(PROTO_ERR_SHUTTING_DOWN,
+		    "vigild is shutting down: not reloading");
+	}
+	log_notice("reload: reading %s%s", vigild.conf->file, dry_run ? " (dry run)" : "");
+	if ((a.conf = config_load(vigild.conf->file, &errs)) == NULL) {
+		r = invalid_reply(vigild.conf->file, &errs);
+		config_errors_free(&errs);
+		return r;
+	}
+	config_errors_free(&errs);
+	if (make_plan(a.conf, dry_run, &p, &r, &text) == -1) {
+		config_free(a.conf);
+		log_warnx("reload: out of memory, nothing changed");
+		return proto_reply_error(PROTO_ERR_INTERNAL, "out of memory, nothing changed");
+	}
+	a.plan = &p;
+	if (dry_run) {
+		config_free(a.conf);
+	} else if (apply_prepare(&a) == -1) {
+		apply_undo(&a);
+		config_free(a.conf);
+		json_decref(r);
+		r = proto_reply_error(PROTO_ERR_INTERNAL, "out of memory, nothing changed");
+		log_warnx("reload: out of memory, nothing changed");
+	} else {
+		apply_commit(&a);
+	}
+	if (json_is_true(json_object_get(r, "ok")))
+		log_notice("reload%s: %s", dry_run ? " (dry run, nothing changed)" : "", text);
+	free(text);
+	reload_plan_free(&p);
+	return r;
+}
