@@ -1,7 +1,8 @@
 /*
  * config_values.c: the known keys and what each accepts, the "did you mean"
- * suggestion, and the steps that need several keys at once (environment,
- * exec paths, ids). Files, sections and line numbers belong to config.c.
+ * suggestion, and the steps that need several keys at once (ids; the
+ * environment and exec paths are config_env.c's). Files, sections and line
+ * numbers belong to config.c.
  */
 #include "config.h"
 #include "config_values.h"
@@ -25,13 +26,10 @@
 #include "signame.h"
 #include "words.h"
 
-#define DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define SOCKET_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #define RETRIES_MAX	1000000
 
 #define EXPECT_DURATION	"a duration like 250ms, 10s, 5m or 1h"
-
-extern char **environ;
 
 void
 values_quote(char *buf, size_t len, const char *value)
@@ -728,125 +726,6 @@ values_check_delays(const struct service_conf *sc, const char *key,
 	return expected(e, value, what);
 }
 
-static bool
-env_same_key(const char *a, const char *b)
-{
-	size_t la = strcspn(a, "="), lb = strcspn(b, "=");
-
-	return la == lb && memcmp(a, b, la) == 0;
-}
-
-/* True when a word from words[from] on sets the same variable as entry. */
-static bool
-env_set_later(char *const *words, size_t from, const char *entry)
-{
-	for (size_t i = from; words != NULL && words[i] != NULL; i++)
-		if (env_same_key(words[i], entry))
-			return true;
-	return false;
-}
-
-/*
- * vigild's environment (unless cleared) minus what the user sets, then the
- * user's words, then extra (what vigild itself sets: NOTIFY_SOCKET and the
- * like, which win over both); of a variable set twice the last one wins, so
- * envp never holds two values that getenv and a shell would disagree on.
- * Composed at each spawn into the caller's scratch array, with strings
- * borrowed from environ (vigild never changes its own), sc->environment and
- * extra: kept per service, a thousand copies of it were most of vigild's
- * memory.
- */
-char **
-config_service_envp(const struct service_conf *sc, char *const *extra,
-    char ***scratch, size_t *cap)
-{
-	char *const *base = sc->clear_environment ? NULL : environ;
-	size_t nbase = words_count(base), nuser = words_count(sc->environment);
-	size_t nextra = words_count(extra), n = 0;
-	char **envp;
-
-	if (nuser == 0 && nextra == 0 && !sc->clear_environment)
-		return environ;
-	if (nbase + nuser + nextra + 1 > *cap) {
-		envp = reallocarray(*scratch, nbase + nuser + nextra + 1, sizeof(char *));
-		if (envp == NULL)
-			return NULL;
-		*scratch = envp;
-		*cap = nbase + nuser + nextra + 1;
-	}
-	envp = *scratch;
-	for (size_t i = 0; i < nbase; i++)
-		if (!env_set_later(sc->environment, 0, base[i]) &&
-		    !env_set_later(extra, 0, base[i]))
-			envp[n++] = base[i];
-	for (size_t i = 0; i < nuser; i++)
-		if (!env_set_later(sc->environment, i + 1, sc->environment[i]) &&
-		    !env_set_later(extra, 0, sc->environment[i]))
-			envp[n++] = sc->environment[i];
-	for (size_t i = 0; i < nextra; i++)
-		envp[n++] = extra[i];
-	envp[n] = NULL;
-	return envp;
-}
-
-static const char *
-env_get(char *const *envp, const char *key)
-{
-	size_t len = strlen(key);
-
-	for (size_t i = 0; envp[i] != NULL; i++)
-		if (strncmp(envp[i], key, len) == 0 && envp[i][len] == '=')
-			return envp[i] + len + 1;
-	return NULL;
-}
-
-/*
- * What execvp would try for argv0, worked out now so the child only calls
- * execve: argv0 itself if it has a '/', else each entry of the service's
- * PATH (its own if it sets one, else the one it inherits) joined with it.
- */
-static char **
-exec_paths_build(const struct service_conf *sc, const char *argv0)
-{
-	const char *path = NULL, *p;
-	size_t n = 1, i = 0;
-	char **paths;
-
-	if (strchr(argv0, '/') != NULL) {
-		if ((paths = calloc(2, sizeof(char *))) == NULL)
-			return NULL;
-		if ((paths[0] = strdup(argv0)) == NULL) {
-			free(paths);
-			return NULL;
-		}
-		return paths;
-	}
-	for (size_t k = words_count(sc->environment); k-- > 0 && path == NULL; )
-		if (strncmp(sc->environment[k], "PATH=", 5) == 0)
-			path = sc->environment[k] + 5;
-	if (path == NULL && !sc->clear_environment)
-		path = env_get(environ, "PATH");
-	if (path == NULL)
-		path = DEFAULT_PATH;
-	for (p = path; *p != '\0'; p++)
-		n += *p == ':';
-	if ((paths = calloc(n + 1, sizeof(char *))) == NULL)
-		return NULL;
-	for (p = path; i < n; i++) {
-		size_t len = strcspn(p, ":");
-
-		/* an empty entry means the current directory, as for execvp */
-		if (asprintf(&paths[i], "%.*s/%s", len ? (int)len : 1,
-		    len ? p : ".", argv0) == -1) {
-			paths[i] = NULL;
-			words_free(paths);
-			return NULL;
-		}
-		p += len + (p[len] == ':');
-	}
-	return paths;
-}
-
 /* The user's name for getgrouplist, looked up as value_user did. */
 static char *
 ids_user_name(const struct service_conf *sc)
@@ -911,10 +790,10 @@ values_service_finish(struct service_conf *sc, struct value_error *e)
 	if (ids_build(sc) == -1)
 		return out_of_memory(e);
 	if (sc->argv != NULL &&
-	    (sc->exec_paths = exec_paths_build(sc, sc->argv[0])) == NULL)
+	    (sc->exec_paths = values_exec_paths(sc, sc->argv[0])) == NULL)
 		return out_of_memory(e);
 	if (sc->ready_argv != NULL &&
-	    (sc->ready_exec_paths = exec_paths_build(sc, sc->ready_argv[0])) == NULL)
+	    (sc->ready_exec_paths = values_exec_paths(sc, sc->ready_argv[0])) == NULL)
 		return out_of_memory(e);
 	return 0;
 }

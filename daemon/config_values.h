@@ -47,6 +47,9 @@ int	 values_service_finish(struct service_conf *sc, struct value_error *e);
 /* Levenshtein distance, SIZE_MAX when b is too long to bother */
 size_t	 values_edit_distance(const char *a, const char *b);
 
+/* config_env.c: execve candidates for argv0 (NULL: out of memory) */
+char	**values_exec_paths(const struct service_conf *sc, const char *argv0);
+
 /* config_ready.c: `ready =`; -1 with what was expected in what */
 int	 values_ready(struct service_conf *sc, const char *v, char *what, size_t len);
 void	 values_ready_free(struct service_conf *sc);
