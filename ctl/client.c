@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -33,6 +34,24 @@ client_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static sigset_t	poll_mask;		/* the mask inside a wait, when poll_mask_set */
+static bool	poll_mask_set;
+
+void
+client_catch_in_poll_only(int sig1, int sig2)
+{
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, sig1);
+	sigaddset(&block, sig2);
+	if (sigprocmask(SIG_BLOCK, &block, &poll_mask) == -1)
+		return;
+	sigdelset(&poll_mask, sig1);
+	sigdelset(&poll_mask, sig2);
+	poll_mask_set = true;
+}
+
 /* Wait for events on c->fd until deadline; -1 with ETIMEDOUT when it passes. */
 static int
 client_poll(struct ctl_client *c, short events, int64_t deadline)
@@ -41,13 +60,19 @@ client_poll(struct ctl_client *c, short events, int64_t deadline)
 
 	for (;;) {
 		int64_t left = deadline - client_now_ms();
+		struct timespec ts;
 		int n;
 
 		if (left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (left > INT_MAX)
+			left = INT_MAX;
+		ts.tv_sec = (time_t)(left / 1000);
+		ts.tv_nsec = (long)(left % 1000) * 1000000;
+		/* the stop signals are let in here only, atomically with the wait */
+		n = ppoll(&p, 1, &ts, poll_mask_set ? &poll_mask : NULL);
 		if (n > 0)
 			return 0;
 		if (n == -1 && (errno != EINTR || client_stop))

@@ -581,6 +581,7 @@ catch_stop_signals(void)
 	sa.sa_flags = 0;	/* no SA_RESTART: poll(2) must return EINTR */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	client_catch_in_poll_only(SIGINT, SIGTERM);
 }
 
 typedef void (*render_fn)(const json_t *obj, int width, bool colour, FILE *f);

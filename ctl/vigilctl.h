@@ -73,6 +73,12 @@ const struct ctl_verb *ctl_verb_find(const char *name);
 /* client.c */
 /* Set by a signal handler: a wait for vigild gives up with EINTR. */
 extern volatile sig_atomic_t client_stop;
+/*
+ * Block sig1 and sig2 except inside the client's waits (ppoll): one that
+ * comes while a line is printed then ends the next wait at once, instead
+ * of slipping in before poll(2) and being missed.
+ */
+void	client_catch_in_poll_only(int sig1, int sig2);
 struct ctl_client {
 	int	 fd;
 	char	*buf;		/* bytes received and not yet handed out */
