@@ -626,7 +626,8 @@ follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn rende
 }
 
 static int
-log_follow(const struct ctl_options *o, char **words, size_t n, int argc, char **argv)
+stream_follow(const struct ctl_options *o, char **words, size_t n, int argc, char **argv,
+    render_fn render)
 {
 	struct ctl_client c = { .fd = -1 };
 	int64_t deadline = client_now_ms() + o->timeout_ms;
@@ -639,10 +640,10 @@ log_follow(const struct ctl_options *o, char **words, size_t n, int argc, char *
 		rc = CTL_EXIT_OK;
 	if (rc == CTL_EXIT_OK)
 		rc = stream_request(o, &c, words, n, deadline, &reply);
-	json_decref(reply);	/* {"ok":true,"follow":true}: the lines follow */
+	json_decref(reply);	/* {"ok":true,"follow":true} or "events": the lines follow */
 	if (rc == CTL_EXIT_OK) {
 		catch_stop_signals();
-		rc = follow_stream(o, &c, output_log_line, width);
+		rc = follow_stream(o, &c, render, width);
 	}
 	client_close(&c);
 	return rc;
@@ -682,7 +683,7 @@ verb_log(const struct ctl_options *o, int argc, char **argv)
 
 	words = log_words(o, argc, argv, nbuf, sbuf, sizeof(sbuf), &n);
 	if (o->follow) {
-		rc = log_follow(o, words, n, argc, argv);
+		rc = stream_follow(o, words, n, argc, argv, output_log_line);
 	} else {
 		rc = stream_request(o, &c, words, n, client_now_ms() + o->timeout_ms, &reply);
 		client_close(&c);
@@ -711,12 +712,9 @@ verb_log_reopen(const struct ctl_options *o, int argc, char **argv)
 static int
 verb_events(const struct ctl_options *o, int argc, char **argv)
 {
-	struct ctl_client c = { .fd = -1 };
-	int64_t deadline = client_now_ms() + o->timeout_ms;
-	int width = longest_name(argv + 1, (size_t)argc - 1), rc = CTL_EXIT_OK;
-	json_t *reply = NULL;
 	char **words;
 	size_t n = 0;
+	int rc;
 
 	if ((words = calloc((size_t)argc + 2, sizeof(*words))) == NULL)
 		err(CTL_EXIT_FAILED, NULL);
@@ -724,17 +722,8 @@ verb_events(const struct ctl_options *o, int argc, char **argv)
 	words[n++] = "--";	/* a name is never taken for an option */
 	for (int k = 1; k < argc; k++)
 		words[n++] = argv[k];
-	if (argc == 1 && !o->json)
-		rc = all_names_width(o, &c, deadline, &width);
-	if (rc == CTL_EXIT_OK)
-		rc = stream_request(o, &c, words, n, deadline, &reply);
-	json_decref(reply);	/* {"ok":true,"events":true}: the state lines follow */
+	rc = stream_follow(o, words, n, argc, argv, output_event_line);
 	free(words);
-	if (rc == CTL_EXIT_OK) {
-		catch_stop_signals();
-		rc = follow_stream(o, &c, output_event_line, width);
-	}
-	client_close(&c);
 	return rc;
 }
 

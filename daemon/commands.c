@@ -34,6 +34,22 @@ typedef json_t *(*command_fn)(struct command_args *a);
  * Resolve names into services. All or nothing: one unknown name fails the
  * whole request before anything is done. *out is malloc'd.
  */
+/* A name given twice is followed, watched and shown once. */
+size_t
+commands_dedupe(struct service **svcs, size_t n)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+		for (j = 0; j < out && svcs[j] != svcs[i]; j++)
+			;
+		if (j == out)
+			svcs[out++] = svcs[i];
+	}
+	return out;
+}
+
 json_t *
 commands_resolve_names(char **names, size_t n, struct service ***out)
 {

@@ -42,22 +42,6 @@ events_line(const struct service *s, enum service_state from, size_t *len)
 	return proto_dump_line(o, len);
 }
 
-/* A name given twice is watched and shown once. */
-static size_t
-dedupe(struct service **svcs, size_t n)
-{
-	size_t out = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t j;
-		for (j = 0; j < out && svcs[j] != svcs[i]; j++)
-			;
-		if (j == out)
-			svcs[out++] = svcs[i];
-	}
-	return out;
-}
-
 json_t *
 events_request(struct control_client *c, char **argv, size_t argc, bool *deferred)
 {
@@ -73,7 +57,7 @@ events_request(struct control_client *c, char **argv, size_t argc, bool *deferre
 	if (first < argc) {
 		if ((r = commands_resolve_names(argv + first, argc - first, &svcs)) != NULL)
 			return r;
-		n = dedupe(svcs, argc - first);
+		n = commands_dedupe(svcs, argc - first);
 	}
 	control_reply(c, json_pack("{s:b, s:b}", "ok", 1, "events", 1));
 	control_subscribe(c, svcs, n);	/* c owns svcs now */

@@ -403,22 +403,6 @@ parse_options(char **argv, size_t argc, struct log_query *q, size_t *first)
 	return NULL;
 }
 
-/* A name given twice is followed and shown once. */
-static size_t
-dedupe(struct service **svcs, size_t n)
-{
-	size_t out = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t j;
-		for (j = 0; j < out && svcs[j] != svcs[i]; j++)
-			;
-		if (j == out)
-			svcs[out++] = svcs[i];
-	}
-	return out;
-}
-
 static void
 query_free(struct log_query *q)
 {
@@ -461,7 +445,7 @@ logcmd_log(struct control_client *c, char **argv, size_t argc, bool *deferred)
 		if ((r = commands_resolve_names(argv + first, argc - first, &named)) != NULL)
 			return r;
 		q.svcs = named;
-		q.nsvcs = dedupe(named, argc - first);
+		q.nsvcs = commands_dedupe(named, argc - first);
 	} else {
 		q.svcs = vigild.services;
 		q.nsvcs = vigild.nservices;

@@ -28,7 +28,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "output.h"
 #include "spawn.h"
 
 #define POLL_FIRST_MS	10
@@ -237,30 +236,14 @@ connect_attempt(struct readiness *r)
 static void
 check_attempt(struct readiness *r)
 {
-	struct service *s = r->s;
-	const struct service_conf *c = s->conf;
-	struct spawn_request req = {
-		.argv = c->ready_argv,
-		.envp = supervisor_envp(c, NULL),
-		.exec_paths = c->ready_exec_paths,
-		.directory = c->directory,
-		.umask = c->umask,
-		.set_ids = c->set_ids,
-		.uid = c->uid,
-		.gid = c->gid,
-		.groups = c->groups,
-		.ngroups = c->ngroups,
-		.new_session = true,	/* its own group: readiness_stop kills all of it */
-		.nofile = vigild.nofile_raised ? &vigild.nofile_orig : NULL,
-		.stdin_fd = -1,
-		.stdout_fd = output_child_fd(s, OUTPUT_STDOUT),
-		.stderr_fd = output_child_fd(s, OUTPUT_STDERR),
-		.extra_fd = -1,
-	};
+	const struct service_conf *c = r->s->conf;
+	struct spawn_request req;
 	struct spawn_error e;
 	char err[256];
 	pid_t pid;
 
+	/* run as the service is, in a group of its own that readiness_stop kills */
+	supervisor_spawn_request(r->s, c->ready_argv, c->ready_exec_paths, NULL, &req);
 	if (req.envp == NULL) {
 		attempt_failed(r, "check command: out of memory");
 		schedule(r);

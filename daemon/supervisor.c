@@ -36,10 +36,30 @@ static ev_idle	  deps_idle;	/* re-weighs waiting starts and stops from the loop 
 static char	**envp_scratch;	/* one spawn at a time: one array serves them all */
 static size_t	  envp_cap;
 
-char **
-supervisor_envp(const struct service_conf *c, char *const *extra)
+void
+supervisor_spawn_request(const struct service *s, char *const *argv,
+    char *const *exec_paths, char *const *extra, struct spawn_request *req)
 {
-	return config_service_envp(c, extra, &envp_scratch, &envp_cap);
+	const struct service_conf *c = s->conf;
+
+	*req = (struct spawn_request){
+		.argv = argv,
+		.envp = config_service_envp(c, extra, &envp_scratch, &envp_cap),
+		.exec_paths = exec_paths,
+		.directory = c->directory,
+		.umask = c->umask,
+		.set_ids = c->set_ids,
+		.uid = c->uid,
+		.gid = c->gid,
+		.groups = c->groups,
+		.ngroups = c->ngroups,
+		.new_session = true,	/* its own group, which stop signals go to */
+		.nofile = vigild.nofile_raised ? &vigild.nofile_orig : NULL,
+		.stdin_fd = -1,
+		.stdout_fd = output_child_fd(s, OUTPUT_STDOUT),
+		.stderr_fd = output_child_fd(s, OUTPUT_STDERR),
+		.extra_fd = -1,
+	};
 }
 
 /*
@@ -82,31 +102,15 @@ ops_spawn(struct service *s, char *err, size_t errlen)
 	const struct service_conf *c = s->conf;
 	char *pid_env;
 	char *const *extra = notify_env(s, &pid_env, err, errlen);
-	struct spawn_request req = {
-		.argv = c->argv,
-		.envp = extra != NULL ? supervisor_envp(c, extra) : NULL,
-		.exec_paths = c->exec_paths,
-		.directory = c->directory,
-		.umask = c->umask,
-		.set_ids = c->set_ids,
-		.uid = c->uid,
-		.gid = c->gid,
-		.groups = c->groups,
-		.ngroups = c->ngroups,
-		.new_session = true,
-		.nofile = vigild.nofile_raised ? &vigild.nofile_orig : NULL,
-		.stdin_fd = -1,
-		.stdout_fd = output_child_fd(s, OUTPUT_STDOUT),
-		.stderr_fd = output_child_fd(s, OUTPUT_STDERR),
-		.extra_fd = -1,
-		.extra_fd_as = c->ready_fd,
-		.pid_env = pid_env,
-	};
+	struct spawn_request req;
 	struct spawn_error e;
 	pid_t pid;
 
 	if (extra == NULL)
 		return -1;	/* err says why */
+	supervisor_spawn_request(s, c->argv, c->exec_paths, extra, &req);
+	req.extra_fd_as = c->ready_fd;
+	req.pid_env = pid_env;
 	if (req.envp == NULL) {
 		snprintf(err, errlen, "spawn failed at environment: out of memory");
 		return -1;

@@ -283,6 +283,8 @@ struct control_client;
 json_t		*commands_dispatch(struct control_client *c, char **argv, size_t argc, bool *deferred);
 /* Names to services, all or nothing: NULL and *out (malloc'd), or a no-such-service reply. */
 json_t		*commands_resolve_names(char **names, size_t n, struct service ***out);
+/* Drop repeats in place, keeping the first of each; the new count. */
+size_t		 commands_dedupe(struct service **svcs, size_t n);
 
 /* logcmd.c, logread.c: the log and log-reopen requests; see logcmd.h, logread.h */
 /* events.c: the events request and its lines; see events.h */
@@ -322,8 +324,14 @@ void		 supervisor_shutdown(const char *why);
 struct service	*supervisor_find(const char *name);
 struct service	*supervisor_find_pid(pid_t pid);
 struct service	*supervisor_find_pgid(pid_t pgid);
-/* config_service_envp into the one scratch array spawns share */
-char		**supervisor_envp(const struct service_conf *c, char *const *extra);
+/*
+ * What every process of s is run with (ids, folder, umask, limits, its
+ * output pipes, a session of its own), for argv; envp is composed with
+ * extra into the one scratch array spawns share, NULL when out of memory.
+ */
+struct spawn_request;
+void		 supervisor_spawn_request(const struct service *s, char *const *argv,
+		    char *const *exec_paths, char *const *extra, struct spawn_request *req);
 void		 supervisor_free(void);
 void		 supervisor_service_free(struct service *s);
 extern const struct service_ops supervisor_ops;
