@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -476,23 +478,33 @@ vh_bg_start(struct vh_bg *b, ...)
 }
 
 char *
+vh_take_line(char *buf, size_t *len)
+{
+	char *nl = memchr(buf, '\n', *len), *line;
+	size_t used;
+
+	if (nl == NULL)
+		return NULL;
+	used = (size_t)(nl - buf) + 1;
+	line = strndup(buf, used - 1);
+	memmove(buf, buf + used, *len - used);
+	*len -= used;
+	return line;
+}
+
+char *
 vh_bg_line(struct vh_bg *b, int timeout_ms)
 {
 	long long deadline = vh_now_ms() + timeout_ms;
 
 	for (;;) {
-		char *nl = memchr(b->buf, '\n', b->len);
 		struct pollfd p = { b->fd, POLLIN, 0 };
 		long long left = deadline - vh_now_ms();
+		char *line;
 		ssize_t n;
 
-		if (nl != NULL) {
-			size_t used = (size_t)(nl - b->buf) + 1;
-			char *line = strndup(b->buf, used - 1);
-			memmove(b->buf, b->buf + used, b->len - used);
-			b->len -= used;
+		if ((line = vh_take_line(b->buf, &b->len)) != NULL)
 			return line;
-		}
 		cr_assert_lt(b->len, sizeof(b->buf), "a line longer than %zu bytes",
 		    sizeof(b->buf));
 		if (b->fd < 0 || left <= 0)
@@ -645,6 +657,64 @@ vh_wait_ready(const char *name, int timeout_ms)
 		if (ready)
 			return true;
 		sleep_ms(10);
+	} while (vh_now_ms() < end);
+	return false;
+}
+
+/*
+ * vigild logs every transition as it makes it, so the order of its lines
+ * is the order of events, free of any scheduling delay of the services.
+ */
+int
+vh_log_line_of(const char *needle)
+{
+	FILE *f = fopen(vh.log, "r");
+	char line[4096];
+	int n = 0, found = -1;
+
+	while (f != NULL && found < 0 && fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, needle) != NULL)
+			found = n;
+		n++;
+	}
+	if (f != NULL)
+		fclose(f);
+	return found;
+}
+
+int
+vh_free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+	    "binding a free port: %s", strerror(errno));
+	cr_assert(getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+bool
+vh_wait_log_count(const char *needle, int n, int timeout_ms)
+{
+	long long end = vh_now_ms() + timeout_ms;
+
+	do {
+		FILE *f = fopen(vh.log, "r");
+		char line[4096];
+		int seen = 0;
+
+		while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+			seen += strstr(line, needle) != NULL;
+		if (f != NULL)
+			fclose(f);
+		if (seen >= n)
+			return true;
+		sleep_ms(20);
 	} while (vh_now_ms() < end);
 	return false;
 }

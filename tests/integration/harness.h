@@ -79,6 +79,8 @@ struct vh_bg {
 	size_t	 len;
 	char	 pidfile[300];	/* teardown kills it by this, should the test fail first */
 };
+/* The first line of buf's len bytes, taken out (malloc'd, no newline); NULL if none is whole. */
+char	*vh_take_line(char *buf, size_t *len);
 /* Start vigilctl --socket SOCK ARGS... (NULL-terminated) in the background. */
 void	 vh_bg_start(struct vh_bg *b, ...) __attribute__((sentinel));
 /* Its next output line (malloc'd, no newline); NULL at EOF or after timeout_ms. */
@@ -87,6 +89,12 @@ char	*vh_bg_line(struct vh_bg *b, int timeout_ms);
 int	 vh_bg_wait(struct vh_bg *b, int timeout_ms);
 /* Kill it if it still runs, reap it, close the pipe. */
 void	 vh_bg_end(struct vh_bg *b);
+/* Line number in vigild's log of the first line holding needle, -1 if none. */
+int	 vh_log_line_of(const char *needle);
+/* Poll until vigild's log has n lines holding needle; false after timeout_ms. */
+bool	 vh_wait_log_count(const char *needle, int n, int timeout_ms);
+/* A loopback TCP port nobody listens on now (the kernel's pick, released at once). */
+int	 vh_free_port(void);
 void	 vh_teardown(void);
 long long vh_now_ms(void);
 

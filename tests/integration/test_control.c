@@ -107,17 +107,12 @@ raw_line(struct raw *c, int timeout_ms)
 	long long deadline = vh_now_ms() + timeout_ms;
 
 	for (;;) {
-		char *nl = memchr(c->buf, '\n', c->len);
 		struct pollfd p = { c->fd, POLLIN, 0 };
+		char *line;
 		ssize_t n;
 
-		if (nl != NULL) {
-			size_t used = (size_t)(nl - c->buf) + 1;
-			char *line = strndup(c->buf, used - 1);
-			memmove(c->buf, c->buf + used, c->len - used);
-			c->len -= used;
+		if ((line = vh_take_line(c->buf, &c->len)) != NULL)
 			return line;
-		}
 		cr_assert_lt(c->len, sizeof(c->buf), "a reply line longer than %zu bytes",
 		    sizeof(c->buf));
 		if (vh_now_ms() >= deadline)

@@ -30,28 +30,6 @@ stamp_ms(const char *name)
 	return ns < 0 ? -1 : ns / 1000000;
 }
 
-/*
- * Line number in vigild's log of the first line holding needle, -1 if none.
- * vigild logs every transition as it makes it, so the order of its lines is
- * the order of events, free of any scheduling delay of the services.
- */
-static int
-log_line_of(const char *needle)
-{
-	FILE *f = fopen(vh.log, "r");
-	char line[4096];
-	int n = 0, found = -1;
-
-	while (f != NULL && found < 0 && fgets(line, sizeof(line), f) != NULL) {
-		if (strstr(line, needle) != NULL)
-			found = n;
-		n++;
-	}
-	if (f != NULL)
-		fclose(f);
-	return found;
-}
-
 Test(depends, dependent_starts_once_its_requirement_is_up_and_others_at_once)
 {
 	long long db, web, solo;
@@ -71,10 +49,10 @@ Test(depends, dependent_starts_once_its_requirement_is_up_and_others_at_once)
 	    db, web, solo);
 	/* the stamps only say the order; vigild's log says when, exactly */
 	cr_expect_gt(web, db, "web's process ran before db's");
-	cr_expect_gt(log_line_of("web: stopped -> starting"), log_line_of("db: starting -> running"),
+	cr_expect_gt(vh_log_line_of("web: stopped -> starting"), vh_log_line_of("db: starting -> running"),
 	    "web was spawned before db was up; log: %s", vh.log);
 	/* solo waits for nothing: it starts with db, not after it is up */
-	cr_expect_lt(log_line_of("solo: stopped -> starting"), log_line_of("db: starting -> running"),
+	cr_expect_lt(vh_log_line_of("solo: stopped -> starting"), vh_log_line_of("db: starting -> running"),
 	    "solo waited for db; log: %s", vh.log);
 	cr_expect(vh_log_contains("web: stopped -> starting"), "log: %s", vh.log);
 }
@@ -117,9 +95,9 @@ Test(depends, start_starts_what_it_requires_first)
 	web = stamp_ms("web.stamp");
 	cr_expect(db < cache && cache < web, "stamps out of order: db %lld cache %lld web %lld",
 	    db, cache, web);
-	cr_expect_gt(log_line_of("cache: stopped -> starting"), log_line_of("db: starting -> running"),
+	cr_expect_gt(vh_log_line_of("cache: stopped -> starting"), vh_log_line_of("db: starting -> running"),
 	    "cache was spawned before db was up; log: %s", vh.log);
-	cr_expect_gt(log_line_of("web: stopped -> starting"), log_line_of("cache: starting -> running"),
+	cr_expect_gt(vh_log_line_of("web: stopped -> starting"), vh_log_line_of("cache: starting -> running"),
 	    "web was spawned before cache was up; log: %s", vh.log);
 
 	cr_assert_eq(vh_ctl(&r, "--json", "stop", "db", NULL), 0, "stop: %s", r.err);
@@ -218,10 +196,10 @@ Test(depends, restart_restarts_what_requires_it_in_order)
 	    solo_pid, "solo does not depend on db");
 	json_decref(db0);
 	/* never did web run while db was down: it stopped first, started after */
-	cr_expect_lt(log_line_of("web: running -> stopping (requires db, which is restarting"),
-	    log_line_of("db: running -> stopping"), "%s", vh_log_tail());
-	cr_expect_gt(log_line_of("web: stopped -> starting"),
-	    log_line_of("db: starting -> running"), "%s", vh_log_tail());
+	cr_expect_lt(vh_log_line_of("web: running -> stopping (requires db, which is restarting"),
+	    vh_log_line_of("db: running -> stopping"), "%s", vh_log_tail());
+	cr_expect_gt(vh_log_line_of("web: stopped -> starting"),
+	    vh_log_line_of("db: starting -> running"), "%s", vh_log_tail());
 }
 
 Test(depends, backoff_does_not_restart_without_what_it_requires)

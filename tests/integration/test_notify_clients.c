@@ -45,21 +45,6 @@ field(const char *name, const char *key)
 	return v;
 }
 
-static int
-free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-	cr_assert(getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 static bool
 port_accepts(int port)
 {
@@ -77,7 +62,7 @@ port_accepts(int port)
 Test(notify_clients, redis_is_ready_when_it_says_READY_1)
 {
 	const char *redis = need("redis-server");
-	int port = free_port();
+	int port = vh_free_port();
 	json_t *text;
 
 	/* start_secs far away: only READY=1 can make it ready in time */
@@ -132,8 +117,13 @@ Test(notify_clients, script_with_status_mainpid_and_watchdog)
 	snprintf(buf, sizeof(buf), "worker %ld up", worker);
 	cr_expect_str_eq(json_string_value(v), buf);
 	json_decref(v);
-	/* fed: it outlives three watchdog periods */
-	cr_assert(vh_wait_reason("sh", "no such reason", 1800) == false);
+	/*
+	 * fed: it outlives three watchdog periods. vigild logs each message it
+	 * hears (log_level = debug), so count the pings: 20 at 100 ms apiece
+	 * span 2 s, more than three times 600 ms.
+	 */
+	cr_assert(vh_wait_log_count("sh: notify from pid", 20, 20000),
+	    "the script stopped feeding:\n%s", vh_log_tail());
 	cr_expect_not(vh_log_contains("watchdog: no WATCHDOG=1"),
 	    "a fed watchdog fired:\n%s", vh_log_tail());
 	v = field("sh", "pid");

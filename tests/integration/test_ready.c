@@ -6,13 +6,10 @@
  * a shell script speaking the protocol through systemd-notify.
  */
 #include <criterion/criterion.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -123,7 +120,6 @@ Test(ready, never_ready_is_a_failed_start_then_fatal)
 Test(ready, watchdog_miss_kills_and_restarts)
 {
 	long first, second;
-	char buf[512];
 
 	/* ready, pings for about 250ms, then falls silent */
 	vh_setup("[service:dog]\ncommand = %s notify:READY=1 pings:50:5\nready = notify\n"
@@ -143,7 +139,6 @@ Test(ready, watchdog_miss_kills_and_restarts)
 	    "the watchdog sends ABRT; last_exit: %s", json_dumps(le, 0));
 	cr_expect_eq(json_integer_value(json_object_get(le, "pid")), first);
 	json_decref(s);
-	(void)buf;
 }
 
 Test(ready, fd_ready_at_the_first_line)
@@ -158,25 +153,9 @@ Test(ready, fd_ready_at_the_first_line)
 	    vh_log_tail());
 }
 
-/* A port nobody listens on now (the kernel's pick, released at once). */
-static int
-free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-	cr_assert(getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 Test(ready, tcp_ready_once_the_port_accepts)
 {
-	int port = free_port();
+	int port = vh_free_port();
 	char what[64];
 
 	vh_setup("[service:t]\ncommand = %s await:%s listen:%d\nready = tcp:%d\n"

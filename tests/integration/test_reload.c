@@ -360,24 +360,6 @@ Test(reload, waits_and_followers_of_a_removed_service_end)
 	cr_expect_str_eq(status_names(), "other");
 }
 
-/* Line number in vigild's log of the first line holding needle, -1 if none. */
-static int
-log_line_of(const char *needle)
-{
-	FILE *f = fopen(vh.log, "r");
-	char line[4096];
-	int n = 0, found = -1;
-
-	while (f != NULL && found < 0 && fgets(line, sizeof(line), f) != NULL) {
-		if (strstr(line, needle) != NULL)
-			found = n;
-		n++;
-	}
-	if (f != NULL)
-		fclose(f);
-	return found;
-}
-
 Test(reload, removed_services_stop_dependents_first)
 {
 	struct vh_result r;
@@ -393,9 +375,9 @@ Test(reload, removed_services_stop_dependents_first)
 	cr_assert_eq(vh_ctl(&r, "reload", NULL), 0, "%s %s", r.out, r.err);
 	cr_expect_str_eq(r.out, "removed: db, web\nunchanged: keep\n");
 	cr_expect(vh_wait_gone(db, DEADLINE_MS) && vh_wait_gone(web, DEADLINE_MS));
-	cr_expect_gt(log_line_of("db: running -> stopping"), log_line_of("web: stopping -> stopped"),
+	cr_expect_gt(vh_log_line_of("db: running -> stopping"), vh_log_line_of("web: stopping -> stopped"),
 	    "db was stopped before web was gone; log: %s", vh_log_tail());
-	cr_expect_geq(log_line_of("web: stopping -> stopped"), 0, "log: %s", vh_log_tail());
+	cr_expect_geq(vh_log_line_of("web: stopping -> stopped"), 0, "log: %s", vh_log_tail());
 	cr_expect(wait_no_zombies());
 	cr_expect_str_eq(status_names(), "keep");
 }
