@@ -153,6 +153,9 @@ service_set_state(struct service *s, enum service_state next, const char *fmt, .
 		s->ops->changed(s, from);
 }
 
+/* "READY=1", "a line on fd 3", ...: what a service of c waits for to be ready */
+static void service_ready_what(const struct service_conf *c, char *buf, size_t len);
+
 static void
 arm(struct service *s, int64_t ms)
 {
@@ -560,7 +563,7 @@ service_timer_fired(struct service *s)
 	}
 }
 
-void
+static void
 service_ready_what(const struct service_conf *c, char *buf, size_t len)
 {
 	switch (c->ready) {

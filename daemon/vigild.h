@@ -240,8 +240,6 @@ void		 service_watchdog_set(struct service *s, int64_t ms);
 void		 service_extend_timeout(struct service *s, int64_t ms);
 void		 service_set_main_pid(struct service *s, pid_t pid);
 void		 service_set_status_text(struct service *s, const char *text);
-/* "READY=1", "a line on fd 3", ...: what s waits for to be ready */
-void		 service_ready_what(const struct service_conf *c, char *buf, size_t len);
 void		 service_note(struct service *s, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));	/* a new reason, same state */
 int64_t		 service_backoff_ms(const struct service_conf *c, unsigned failures);
