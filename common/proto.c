@@ -4,9 +4,11 @@
  */
 #include "config.h"
 #include "proto.h"
+#include "utf8.h"
 #include "words.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,15 +63,52 @@ proto_reply_ok(void)
 }
 
 json_t *
+proto_stringn(const char *s, size_t len)
+{
+	char *clean;
+	json_t *j;
+
+	if (utf8_valid_prefix(s, len) == len)
+		return json_stringn(s, len);
+	/* jansson takes only UTF-8: what is not becomes U+FFFD */
+	if (len > SIZE_MAX / 3 || (clean = malloc(len * 3 + 1)) == NULL)
+		return NULL;
+	j = json_stringn(clean, utf8_sanitize(s, len, clean));
+	free(clean);
+	return j;
+}
+
+json_t *
+proto_string(const char *s)
+{
+	return s == NULL ? json_null() : proto_stringn(s, strlen(s));
+}
+
+/*
+ * A long message is cut at PROTO_MESSAGE_MAX bytes, never inside a
+ * character, and says so with "...". The cut is made after the repair, so
+ * it only ever meets well-formed UTF-8.
+ */
+json_t *
 proto_reply_error(const char *code, const char *fmt, ...)
 {
-	char msg[1024];
+	char raw[PROTO_MESSAGE_MAX + 1], clean[PROTO_MESSAGE_MAX * 3 + 4];
+	size_t len;
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	return json_pack("{s:b, s:s, s:s}", "ok", 0, "error", code, "message", msg);
+	if (n < 0)
+		return NULL;
+	len = utf8_sanitize(raw, strnlen(raw, sizeof(raw)), clean);
+	if ((size_t)n > PROTO_MESSAGE_MAX || len > PROTO_MESSAGE_MAX) {
+		len = utf8_truncate(clean, len, PROTO_MESSAGE_MAX - 3);
+		memcpy(clean + len, "...", 3);
+		len += 3;
+	}
+	return json_pack("{s:b, s:s, s:s%}", "ok", 0, "error", code, "message", clean, len);
 }
 
 char *

@@ -58,10 +58,26 @@ extern const struct proto_command_info proto_commands[];
 int	 proto_parse_request(const char *line, struct proto_request *req, const char **err);
 void	 proto_request_free(struct proto_request *req);
 
+/*
+ * The reply line sent when a reply could not be built (out of memory): a
+ * constant, so that sending it needs no allocation and cannot fail.
+ */
+#define PROTO_REPLY_INTERNAL_LINE \
+	"{\"ok\":false,\"error\":\"internal\",\"message\":\"out of memory\"}\n"
+#define PROTO_MESSAGE_MAX	1024	/* bytes of an error message, at a character boundary */
+
+/*
+ * Reply builders. They return NULL only when out of memory, never because
+ * of what is in their arguments: any bytes (a client's name, a path from a
+ * config, a service's STATUS=) are carried as UTF-8, each ill-formed
+ * sequence replaced by U+FFFD. A caller must treat NULL as an error.
+ */
 json_t	*proto_reply_ok(void);
 json_t	*proto_reply_error(const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-/* Serialise a reply as one compact line ending in '\n'; steals reply. */
+json_t	*proto_string(const char *s);	/* NULL s: JSON null */
+json_t	*proto_stringn(const char *s, size_t len);
+/* Serialise a reply as one compact line ending in '\n'; steals reply. NULL: out of memory. */
 char	*proto_dump_line(json_t *reply, size_t *len);
 
 #endif

@@ -89,3 +89,18 @@ utf8_sanitize(const char *s, size_t len, char *out)
 	}
 	return o;
 }
+
+size_t
+utf8_truncate(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	/*
+	 * s[max] is the first byte left out: back up while it continues a
+	 * character, at most the 3 bytes a character can continue for, so
+	 * that bytes which are not UTF-8 at all are cut anywhere
+	 */
+	for (int i = 0; i < 3 && max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80; i++)
+		max--;
+	return max;
+}

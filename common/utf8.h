@@ -18,5 +18,10 @@ size_t	utf8_valid_prefix(const char *s, size_t len);
  * out must hold 3 * len bytes (the worst case). Returns the bytes written.
  */
 size_t	utf8_sanitize(const char *s, size_t len, char *out);
+/*
+ * The length of s[0..len) cut to at most max bytes, never inside a
+ * character: for well-formed UTF-8, the longest such prefix.
+ */
+size_t	utf8_truncate(const char *s, size_t len, size_t max);
 
 #endif

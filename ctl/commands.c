@@ -348,23 +348,25 @@ verb_wait(const struct ctl_options *o, int argc, char **argv)
 static int
 verb_signal(const struct ctl_options *o, int argc, char **argv)
 {
-	char buf[16];
-	const char *sname;
-	const json_t *svc, *pid;
+	const json_t *d, *group, *pid;
 	json_t *reply;
 	size_t i;
-	int rc, sig;
+	int rc;
 
 	/* vigild takes no "--" here: SIGNAL, then names */
 	if ((rc = call(o, argv, (size_t)argc, o->timeout_ms, &reply)) != CTL_EXIT_OK)
 		return rc;
-	sig = signame_parse(argv[1]);
-	sname = sig > 0 ? signame_name(sig, buf, sizeof(buf)) : argv[1];
-	json_array_foreach(o->json ? NULL : json_object_get(reply, "services"), i, svc) {
-		pid = json_object_get(svc, "pid");
-		printf("%s: sent %s", str_of(svc, "name", "?"), sname);
+	/* say what vigild says the signal reached, not what was asked */
+	json_array_foreach(o->json ? NULL : json_object_get(reply, "delivered"), i, d) {
+		group = json_object_get(d, "process_group");
+		pid = json_object_get(d, "pid");
+		printf("%s: sent %s to", str_of(d, "name", "?"), str_of(d, "signal", "?"));
+		if (json_is_integer(group))
+			printf(" process group %lld", (long long)json_integer_value(group));
+		if (json_is_integer(group) && json_is_integer(pid))
+			printf(" and");
 		if (json_is_integer(pid))
-			printf(" to process group %lld", (long long)json_integer_value(pid));
+			printf(" main process %lld", (long long)json_integer_value(pid));
 		putchar('\n');
 	}
 	json_decref(reply);

@@ -18,6 +18,7 @@
 #include "proto.h"
 #include "reload.h"
 #include "signame.h"
+#include "utf8.h"
 
 #define WAIT_DEFAULT_MS 60000
 
@@ -30,10 +31,6 @@ struct command_args {
 
 typedef json_t *(*command_fn)(struct command_args *a);
 
-/*
- * Resolve names into services. All or nothing: one unknown name fails the
- * whole request before anything is done. *out is malloc'd.
- */
 /* A name given twice is followed, watched and shown once. */
 size_t
 commands_dedupe(struct service **svcs, size_t n)
@@ -50,29 +47,39 @@ commands_dedupe(struct service **svcs, size_t n)
 	return out;
 }
 
-json_t *
-commands_resolve_names(char **names, size_t n, struct service ***out)
+/*
+ * Resolve names into services. All or nothing: one unknown name fails the
+ * whole request before anything is done. 0 and *out (malloc'd), or -1 and
+ * the error reply in *err (NULL when even that could not be built).
+ */
+int
+commands_resolve_names(char **names, size_t n, struct service ***out, json_t **err)
 {
 	struct service **svcs = calloc(n ? n : 1, sizeof(*svcs));
-	char unknown[1024] = "";
+	char unknown[PROTO_MESSAGE_MAX + 1] = "";
 	size_t nunknown = 0;
 
-	if (svcs == NULL)
-		return proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
+	*out = NULL;
+	if (svcs == NULL) {
+		*err = proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
+		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if ((svcs[i] = supervisor_find(names[i])) != NULL)
 			continue;
+		/* a name is any bytes: proto_reply_error makes the list safe and cuts it */
 		if (nunknown++ > 0)
 			strncat(unknown, ", ", sizeof(unknown) - strlen(unknown) - 1);
 		strncat(unknown, names[i], sizeof(unknown) - strlen(unknown) - 1);
 	}
 	if (nunknown > 0) {
 		free(svcs);
-		return proto_reply_error(PROTO_ERR_NO_SUCH_SERVICE, "no such service: %s",
+		*err = proto_reply_error(PROTO_ERR_NO_SUCH_SERVICE, "no such service: %s",
 		    unknown);
+		return -1;
 	}
 	*out = svcs;
-	return NULL;
+	return 0;
 }
 
 static json_t *
@@ -109,34 +116,58 @@ cmd_help(struct command_args *a)
  * of a thousand services never holds a thousand-object tree and its
  * serialisation at once. Each object is still serialised by jansson.
  */
+/* One service's object, serialised into buf (or *big when it does not fit); 0: out of memory. */
+static size_t
+status_object(struct service *s, int64_t now, unsigned fields, char *buf, size_t cap,
+    char **big)
+{
+	json_t *o = status_service_json(s, now, fields);
+	size_t len;
+
+	*big = NULL;
+	if (o == NULL)
+		return 0;
+	len = json_dumpb(o, buf, cap, PROTO_JSON_FLAGS);
+	if (len == 0 || len > cap) {	/* unusually long reasons: take the slow path */
+		*big = json_dumps(o, PROTO_JSON_FLAGS);
+		len = *big ? strlen(*big) : 0;
+	}
+	json_decref(o);
+	return len;
+}
+
+/*
+ * The reply is queued, not yet sent, until the handler returns: a service
+ * whose object cannot be built takes back what was queued, and the client
+ * gets an `internal` error instead of a reply that leaves a service out.
+ */
 static void
 write_status_reply(struct control_client *c, struct service **svcs, size_t n,
     unsigned fields)
 {
 	static const char head[] = "{\"ok\":true,\"services\":[", tail[] = "]}\n";
 	int64_t now = supervisor_ops.now_ms();
-	char buf[4096];
+	size_t mark = control_mark(c);
+	char buf[4096], *big;
 
 	if (control_write(c, head, sizeof(head) - 1) == -1)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		json_t *o = status_service_json(svcs[i], now, fields);
-		size_t len = json_dumpb(o, buf + 1, sizeof(buf) - 1, PROTO_JSON_FLAGS);
-		char *big = NULL;
+		size_t len = status_object(svcs[i], now, fields, buf, sizeof(buf), &big);
+		int rc = len == 0 ? -2 : 0;
 
-		buf[0] = ',';
-		if (len >= sizeof(buf) - 1) {	/* unusually long reasons: take the slow path */
-			big = json_dumps(o, PROTO_JSON_FLAGS);
-			len = big ? strlen(big) : 0;
-		}
-		json_decref(o);
-		if (i > 0 && control_write(c, buf, 1) == -1)
-			break;
-		if (control_write(c, big ? big : buf + 1, len) == -1) {
-			free(big);
+		if (rc == 0 && i > 0)
+			rc = control_write(c, ",", 1);
+		if (rc == 0)
+			rc = control_write(c, big ? big : buf, len);
+		free(big);
+		if (rc == -1)
+			return;		/* dropped for not reading */
+		if (rc == -2) {
+			control_rewind(c, mark);
+			control_reply(c, NULL);
 			return;
 		}
-		free(big);
 	}
 	control_write(c, tail, sizeof(tail) - 1);
 }
@@ -147,7 +178,7 @@ cmd_status(struct command_args *a)
 	struct service **svcs;
 	unsigned fields = STATUS_ALL;
 	const char *bad = "";
-	size_t first = 1;
+	size_t first = 1, badlen = 0;
 	json_t *r;
 
 	/* [--fields=LIST] [--]: a client that shows a table asks only for its columns */
@@ -159,16 +190,17 @@ cmd_status(struct command_args *a)
 		if (strncmp(a->argv[first], "--fields=", 9) != 0)
 			return proto_reply_error(PROTO_ERR_BAD_REQUEST,
 			    "status: unknown option '%s'", a->argv[first]);
-		if (status_fields_parse(a->argv[first] + 9, &fields, &bad) == -1)
-			return proto_reply_error(PROTO_ERR_BAD_REQUEST,
-			    "status: expected field names like name,state,pid, found '%s'", bad);
+		if (status_fields_parse(a->argv[first] + 9, &fields, &bad, &badlen) == -1)
+			return proto_reply_error(PROTO_ERR_BAD_REQUEST, "status: --fields: "
+			    "expected field names like name,state,pid, found '%.*s'",
+			    (int)badlen, bad);
 	}
 	if (first == a->argc) {
 		write_status_reply(a->client, vigild.services, vigild.nservices, fields);
 		*a->deferred = true;	/* the reply is written */
 		return NULL;
 	}
-	if ((r = commands_resolve_names(a->argv + first, a->argc - first, &svcs)) != NULL)
+	if (commands_resolve_names(a->argv + first, a->argc - first, &svcs, &r) == -1)
 		return r;
 	write_status_reply(a->client, svcs, a->argc - first, fields);
 	*a->deferred = true;
@@ -176,9 +208,12 @@ cmd_status(struct command_args *a)
 	return NULL;
 }
 
-/* Parse [--wait[=DURATION]] [--] for start/stop/restart; returns the first name's index. */
-static json_t *
-parse_action_options(struct command_args *a, size_t *first, int64_t *wait_ms)
+/*
+ * Parse [--wait[=DURATION]] [--] for start/stop/restart: 0 and the first
+ * name's index, or -1 and the error reply in *err.
+ */
+static int
+parse_action_options(struct command_args *a, size_t *first, int64_t *wait_ms, json_t **err)
 {
 	size_t i = 1;
 
@@ -192,20 +227,25 @@ parse_action_options(struct command_args *a, size_t *first, int64_t *wait_ms)
 			*wait_ms = WAIT_DEFAULT_MS;
 		} else if (strncmp(opt, "--wait=", 7) == 0) {
 			/* every wait ends: a parked client holds a slot until it does */
-			if (duration_parse(opt + 7, wait_ms) == -1 || *wait_ms <= 0)
-				return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+			if (duration_parse(opt + 7, wait_ms) == -1 || *wait_ms <= 0) {
+				*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
 				    "%s: expected a duration above 0 like 250ms, 10s or 5m, found '%s'",
 				    a->argv[0], opt + 7);
+				return -1;
+			}
 		} else {
-			return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+			*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
 			    "%s: unknown option '%s'", a->argv[0], opt);
+			return -1;
 		}
 	}
-	if (i >= a->argc)
-		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+	if (i >= a->argc) {
+		*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
 		    "%s: expected at least one service name", a->argv[0]);
+		return -1;
+	}
 	*first = i;
-	return NULL;
+	return 0;
 }
 
 /*
@@ -246,6 +286,26 @@ also_affected(struct service **svcs, size_t n, const char *key)
 }
 
 /*
+ * r with "services" (every field of each of svcs) and extra's fields;
+ * steals r and extra. NULL, and nothing leaked, if any part could not be built.
+ */
+static json_t *
+reply_with_services(json_t *r, struct service **svcs, size_t n, json_t *extra)
+{
+	json_t *arr = status_services_json(svcs, n);
+
+	if (r == NULL || arr == NULL || json_object_set_new(r, "services", arr) == -1 ||
+	    (extra != NULL && json_object_update(r, extra) == -1)) {
+		if (r == NULL)
+			json_decref(arr);
+		json_decref(r);
+		r = NULL;
+	}
+	json_decref(extra);
+	return r;
+}
+
+/*
  * Wait until svcs reach target: the reply now if they are there (or can no
  * longer get there), else park the client. Frees svcs; steals extra.
  */
@@ -262,9 +322,9 @@ wait_for(struct command_args *a, enum wait_target target, struct service **svcs,
 		return proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
 	}
 	wait_set_extra(w, extra);
-	if ((r = wait_check(w)) != NULL) {
+	if (wait_check(w, &r)) {
 		wait_free(w);
-		return r;
+		return r;	/* NULL: the reply could not be built, and the client hears so */
 	}
 	control_defer(a->client, w);
 	*a->deferred = true;
@@ -281,10 +341,10 @@ run_action(struct command_args *a, void (*action)(struct service *),
 	int64_t wait_ms;
 	json_t *r;
 
-	if ((r = parse_action_options(a, &first, &wait_ms)) != NULL)
+	if (parse_action_options(a, &first, &wait_ms, &r) == -1)
 		return r;
 	n = a->argc - first;
-	if ((r = commands_resolve_names(a->argv + first, n, &svcs)) != NULL)
+	if (commands_resolve_names(a->argv + first, n, &svcs, &r) == -1)
 		return r;
 	if (vigild.shutting_down && target == WAIT_READY) {
 		free(svcs);
@@ -299,11 +359,7 @@ run_action(struct command_args *a, void (*action)(struct service *),
 		action(svcs[i]);
 	if (wait_ms >= 0)
 		return wait_for(a, target, svcs, n, wait_ms, extra);
-	r = proto_reply_ok();
-	json_object_set_new(r, "services", status_services_json(svcs, n));
-	if (extra != NULL)
-		json_object_update(r, extra);
-	json_decref(extra);
+	r = reply_with_services(proto_reply_ok(), svcs, n, extra);
 	free(svcs);
 	return r;
 }
@@ -358,17 +414,34 @@ cmd_wait(struct command_args *a)
 	if (i >= a->argc)
 		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
 		    "wait: expected at least one service name");
-	if ((r = commands_resolve_names(a->argv + i, a->argc - i, &svcs)) != NULL)
+	if (commands_resolve_names(a->argv + i, a->argc - i, &svcs, &r) == -1)
 		return r;
 	return wait_for(a, target, svcs, a->argc - i, wait_ms, NULL);
 }
 
+/* What one service's signal reached, for the reply: {name, signal, process_group, pid}. */
+static json_t *
+delivered_json(const struct service *s, const char *sname, const struct service_signal_result *res)
+{
+	return json_pack("{s:s, s:s, s:o, s:o}", "name", s->conf->name, "signal", sname,
+	    "process_group", res->group > 0 ? json_integer(res->group) : json_null(),
+	    "pid", res->pid > 0 ? json_integer(res->pid) : json_null());
+}
+
+/*
+ * signal SIGNAL NAME...: to each service's process group, and to its main
+ * process when MAINPID= moved that out of the group. The reply says what
+ * the signal reached; one that reached no process of a service is an error.
+ */
 static json_t *
 cmd_signal(struct command_args *a)
 {
+	struct service_signal_result res;
 	struct service **svcs;
+	json_t *r = NULL, *delivered;
+	const char *sname;
 	char buf[16];
-	json_t *r;
+	size_t n;
 	int sig;
 
 	if (a->argc < 3)
@@ -378,9 +451,11 @@ cmd_signal(struct command_args *a)
 		return proto_reply_error(PROTO_ERR_BAD_SIGNAL,
 		    "signal: expected a signal name like TERM, HUP or USR1, found '%s'",
 		    a->argv[1]);
-	if ((r = commands_resolve_names(a->argv + 2, a->argc - 2, &svcs)) != NULL)
+	sname = signame_name(sig, buf, sizeof(buf));
+	n = a->argc - 2;
+	if (commands_resolve_names(a->argv + 2, n, &svcs, &r) == -1)
 		return r;
-	for (size_t i = 0; i < a->argc - 2; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (svcs[i]->pid <= 0) {
 			r = proto_reply_error(PROTO_ERR_NOT_RUNNING, "%s: %s, no process to signal",
 			    svcs[i]->conf->name, service_state_name(svcs[i]->state));
@@ -388,18 +463,31 @@ cmd_signal(struct command_args *a)
 			return r;
 		}
 	}
-	for (size_t i = 0; i < a->argc - 2; i++) {
+	delivered = json_array();
+	for (size_t i = 0; i < n && r == NULL; i++) {
 		log_notice("%s: sending %s to process group %d (requested)",
-		    svcs[i]->conf->name, signame_name(sig, buf, sizeof(buf)), (int)svcs[i]->pid);
-		if (supervisor_ops.kill(svcs[i]->pid, sig) == -1) {
-			r = proto_reply_error(PROTO_ERR_FAILED, "%s: kill: %s",
-			    svcs[i]->conf->name, strerror(errno));
-			free(svcs);
-			return r;
+		    svcs[i]->conf->name, sname, (int)svcs[i]->pgid);
+		if (service_signal(svcs[i], sig, &res) == 0 && res.reached) {
+			json_array_append_new(delivered, delivered_json(svcs[i], sname, &res));
+			continue;
 		}
+		log_warnx("%s: %s reached no process: %s", svcs[i]->conf->name, sname, res.why);
+		r = proto_reply_error(res.failed ? PROTO_ERR_FAILED : PROTO_ERR_NOT_RUNNING,
+		    "%s: %s reached no process: %s", svcs[i]->conf->name, sname, res.why);
+		if (r == NULL)
+			break;	/* out of memory: the client gets `internal` */
 	}
-	r = proto_reply_ok();
-	json_object_set_new(r, "services", status_services_json(svcs, a->argc - 2));
+	if (r == NULL && delivered != NULL && json_array_size(delivered) == n)
+		r = proto_reply_ok();
+	/* an error still says which services, named before the failing one, got it */
+	if (r == NULL)
+		json_decref(delivered);
+	else if (json_object_set_new(r, "delivered", delivered) == 0)
+		r = reply_with_services(r, svcs, n, NULL);
+	else {
+		json_decref(r);
+		r = NULL;
+	}
 	free(svcs);
 	return r;
 }
@@ -475,6 +563,7 @@ commands_dispatch(struct control_client *c, char **argv, size_t argc, bool *defe
 	for (size_t i = 0; i < sizeof(command_table) / sizeof(command_table[0]); i++)
 		if (strcmp(argv[0], command_table[i].name) == 0)
 			return command_table[i].fn(&a);
-	return proto_reply_error(PROTO_ERR_UNKNOWN_COMMAND,
-	    "unknown command '%.64s'; try 'help'", argv[0]);
+	/* a verb is any bytes: cut it short, between two characters */
+	return proto_reply_error(PROTO_ERR_UNKNOWN_COMMAND, "unknown command '%.*s'; try 'help'",
+	    (int)utf8_truncate(argv[0], strlen(argv[0]), 64), argv[0]);
 }

@@ -494,6 +494,7 @@ static const struct value_key {
 	{ "log_keep",		VIGIL,	 value_log_keep,	V(log_keep) },
 	{ "log_timestamps",	VIGIL,	 value_bool,		V(log_timestamps) },
 	{ "log_buffer",		VIGIL,	 value_size,		V(log_buffer) },
+	{ "client_timeout",	VIGIL,	 value_duration,	V(client_timeout_ms) },
 	{ "command",		SERVICE, value_command,		S(command) },
 	{ "environment",	SERVICE, value_environment,	S(environment) },
 	{ "clear_environment",	SERVICE, value_bool,		S(clear_environment) },

@@ -18,11 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "duration.h"
 #include "events.h"
 #include "logcmd.h"
 #include "output.h"
@@ -45,6 +47,7 @@ struct control_client {
 	size_t		 inlen;
 	bool		 discarding;	/* skipping the rest of an over-long line */
 	bool		 eof;		/* peer closed its side: answer, then close */
+	bool		 dropped;	/* it never read its replies: nothing more is queued */
 	char		*out;
 	size_t		 outlen, outoff, outcap;
 	struct wait	*wait;		/* a parked wait, or start/stop/restart --wait */
@@ -55,6 +58,8 @@ struct control_client {
 	struct service	**follow;
 	size_t		 nfollow;
 	bool		 half_closed;	/* a follower that shut down its sending side */
+	bool		 hup_watched;	/* in hup_fd: we learn when it closes for good */
+	ev_timer	 idle_timer;	/* closes a client that stops sending mid-request */
 	uint64_t	 skipped;	/* lines or events not queued since the follower fell behind */
 	struct service	*skipped_from;	/* their service, NULL once there are several */
 	struct control_client *prev, *next;
@@ -67,8 +72,93 @@ static ev_timer	 listen_retry;	/* out of fds: accept again later, do not spin */
 static struct control_client *clients;
 static size_t	 nclients;
 static size_t	 nfollowers;	/* of output: so that a line nobody follows costs nothing */
+/*
+ * Half-closed followers: their fd reads EOF forever, so libev cannot watch
+ * it for reading. An epoll set that asks for no event still reports
+ * EPOLLHUP, which a Unix socket raises once the peer has closed both ways.
+ */
+static int	 hup_fd = -1;
+static ev_io	 hup_io;
 
 static void	client_process(struct control_client *c);
+static void	client_free(struct control_client *c);
+
+/* How long a client may keep us waiting for (the rest of) a request; 0: for ever */
+static int64_t
+idle_timeout_ms(void)
+{
+	return vigild.conf != NULL ? vigild.conf->client_timeout_ms : CONTROL_CLIENT_TIMEOUT_MS;
+}
+
+/*
+ * Start c's idle clock, or with restart, start it again (bytes came in).
+ * Armed against the time now, not the loop turn's start, so that a long
+ * turn never shortens it.
+ */
+static void
+idle_arm(struct control_client *c, bool restart)
+{
+	int64_t ms = idle_timeout_ms();
+
+	if (ms <= 0 || (ev_is_active(&c->idle_timer) && !restart))
+		return;
+	ev_timer_stop(vigild.loop, &c->idle_timer);
+	ev_timer_set(&c->idle_timer, ms / 1000.0 + ev_time() - ev_now(vigild.loop), 0.);
+	ev_timer_start(vigild.loop, &c->idle_timer);
+}
+
+static void
+idle_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control_client *c = w->data;
+	char d[32];
+
+	(void)loop;
+	(void)revents;
+	duration_format(idle_timeout_ms(), d, sizeof(d));
+	log_notice("control: client fd %d sent %s for %s, closing it", c->fd,
+	    c->inlen > 0 || c->discarding ? "only part of a request" : "no request", d);
+	client_free(c);
+}
+
+static void
+hup_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct epoll_event ev[16];
+	int n;
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	if ((n = epoll_wait(hup_fd, ev, 16, 0)) == -1 && errno != EINTR)
+		log_warn("control: epoll_wait");
+	for (int i = 0; i < n; i++) {
+		struct control_client *c = ev[i].data.ptr;
+		log_debug("control: follower fd %d closed its connection", c->fd);
+		client_free(c);
+	}
+}
+
+/* Learn when a half-closed follower goes: without it, a quiet one would hold its slot for ever. */
+static void
+hup_watch(struct control_client *c)
+{
+	struct epoll_event ev = { .events = 0, .data.ptr = c };
+
+	if (hup_fd == -1) {
+		if ((hup_fd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+			log_warn("control: epoll_create1");
+			return;	/* it is freed when a write to it fails */
+		}
+		ev_io_init(&hup_io, hup_cb, hup_fd, EV_READ);
+		ev_io_start(vigild.loop, &hup_io);
+	}
+	if (epoll_ctl(hup_fd, EPOLL_CTL_ADD, c->fd, &ev) == -1) {
+		log_warn("control: client fd %d: epoll_ctl", c->fd);
+		return;
+	}
+	c->hup_watched = true;
+}
 
 static void
 client_free(struct control_client *c)
@@ -76,6 +166,9 @@ client_free(struct control_client *c)
 	ev_io_stop(vigild.loop, &c->rio);
 	ev_io_stop(vigild.loop, &c->wio);
 	ev_timer_stop(vigild.loop, &c->wait_timer);
+	ev_timer_stop(vigild.loop, &c->idle_timer);
+	if (c->hup_watched && epoll_ctl(hup_fd, EPOLL_CTL_DEL, c->fd, NULL) == -1)
+		log_warn("control: client fd %d: epoll_ctl", c->fd);
 	wait_free(c->wait);
 	if (c->following && !c->events)
 		nfollowers--;
@@ -142,13 +235,20 @@ client_update_reading(struct control_client *c)
 		ev_io_start(vigild.loop, &c->rio);
 	else
 		ev_io_stop(vigild.loop, &c->rio);
+	/* the idle clock runs while we wait for a request, from when we began to */
+	if (read_on && !c->following)
+		idle_arm(c, false);
+	else
+		ev_timer_stop(vigild.loop, &c->idle_timer);
+	if (c->following && c->half_closed && !c->hup_watched)
+		hup_watch(c);
 }
 
 int
 control_write(struct control_client *c, const char *buf, size_t len)
 {
-	if (c->eof && c->outlen == 0 && c->outcap > 0)
-		return -1;	/* already dropped for not reading */
+	if (c->dropped)
+		return -1;
 	if (c->outoff > 0 && c->outlen + len > c->outcap) {
 		/* a follower may never drain all: reuse what it has read */
 		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
@@ -163,6 +263,7 @@ control_write(struct control_client *c, const char *buf, size_t len)
 		if (ncap > CONTROL_OUT_MAX || (n = realloc(c->out, ncap)) == NULL) {
 			log_warnx("control: client fd %d is not reading its replies, dropping it", c->fd);
 			c->eof = true;
+			c->dropped = true;
 			c->outlen = c->outoff = 0;
 			return -1;
 		}
@@ -174,16 +275,32 @@ control_write(struct control_client *c, const char *buf, size_t len)
 	return 0;
 }
 
+size_t
+control_mark(const struct control_client *c)
+{
+	return c->outlen - c->outoff;
+}
+
+void
+control_rewind(struct control_client *c, size_t mark)
+{
+	/* a write may have moved the queue to the buffer's start: count from where it starts */
+	if (!c->dropped && c->outlen - c->outoff > mark)
+		c->outlen = c->outoff + mark;
+}
+
 void
 control_reply(struct control_client *c, json_t *reply)
 {
 	size_t len;
 	char *line;
 
-	if (reply == NULL)
-		reply = proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
-	if ((line = proto_dump_line(reply, &len)) == NULL)
+	/* a reply that could not be built still gets an answer: one that needs no memory */
+	if ((line = proto_dump_line(reply, &len)) == NULL) {
+		log_warnx("control: client fd %d: out of memory building a reply", c->fd);
+		control_write(c, PROTO_REPLY_INTERNAL_LINE, sizeof(PROTO_REPLY_INTERNAL_LINE) - 1);
 		return;
+	}
 	control_write(c, line, len);
 	free(line);
 }
@@ -341,7 +458,7 @@ control_service_changed(struct service *s, enum service_state from)
 	events_publish(s, from);
 	for (c = clients; c != NULL; c = next) {
 		next = c->next;
-		if (c->wait == NULL || (r = wait_check(c->wait)) == NULL)
+		if (c->wait == NULL || !wait_check(c->wait, &r))
 			continue;
 		ev_timer_stop(vigild.loop, &c->wait_timer);
 		wait_free(c->wait);
@@ -450,6 +567,10 @@ client_run_lines(struct control_client *c)
 		else if ((size_t)(nl - c->in) > PROTO_MAX_LINE)
 			control_reply(c, proto_reply_error(PROTO_ERR_LINE_TOO_LONG,
 			    "request longer than %d bytes", PROTO_MAX_LINE));
+		else if (memchr(c->in, '\0', (size_t)(nl - c->in)) != NULL)
+			/* never act on the part before it: the client meant something else */
+			control_reply(c, proto_reply_error(PROTO_ERR_BAD_REQUEST,
+			    "request contains a NUL byte"));
 		else
 			client_handle_line(c, c->in);
 		memmove(c->in, c->in + used, c->inlen - used);
@@ -526,9 +647,9 @@ follower_read(struct control_client *c)
 	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EINTR)))
 		return;
 	if (n == 0 && !peer_gone(c->fd)) {
-		/* like socat at the end of its input: it may still read; a send tells */
+		/* like socat at the end of its input: it may still read; a hang-up tells */
 		c->half_closed = true;
-		ev_io_stop(vigild.loop, &c->rio);
+		client_update_reading(c);
 		return;
 	}
 	client_free(c);
@@ -556,8 +677,10 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		else if (n == -1 && errno != EAGAIN && errno != EINTR)
 			c->eof = true;
-		else if (n > 0)
+		else if (n > 0) {
 			c->inlen += (size_t)n;
+			idle_arm(c, true);
+		}
 	}
 	client_process(c);
 }
@@ -582,31 +705,39 @@ refuse_client(int fd)
 	close(fd);
 }
 
+int
+control_adopt(int fd)
+{
+	struct control_client *c;
+
+	if (nclients >= CONTROL_MAX_CLIENTS || (c = calloc(1, sizeof(*c))) == NULL) {
+		refuse_client(fd);
+		return -1;
+	}
+	c->fd = fd;
+	ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
+	ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
+	ev_init(&c->wait_timer, wait_timer_cb);
+	ev_init(&c->idle_timer, idle_timer_cb);
+	c->rio.data = c->wio.data = c->wait_timer.data = c->idle_timer.data = c;
+	c->next = clients;
+	if (clients != NULL)
+		clients->prev = c;
+	clients = c;
+	nclients++;
+	client_update_reading(c);
+	return 0;
+}
+
 static void
 listen_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct control_client *c;
 	int fd;
 
 	(void)w;
 	(void)revents;
-	while ((fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
-		if (nclients >= CONTROL_MAX_CLIENTS || (c = calloc(1, sizeof(*c))) == NULL) {
-			refuse_client(fd);
-			continue;
-		}
-		c->fd = fd;
-		ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
-		ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
-		ev_init(&c->wait_timer, wait_timer_cb);
-		c->rio.data = c->wio.data = c->wait_timer.data = c;
-		c->next = clients;
-		if (clients != NULL)
-			clients->prev = c;
-		clients = c;
-		nclients++;
-		ev_io_start(loop, &c->rio);
-	}
+	while ((fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1)
+		(void)control_adopt(fd);
 	if (errno == EMFILE || errno == ENFILE) {
 		/* the pending connection would wake us forever: pause accepting */
 		log_warn("control: accept, pausing for a second");
@@ -725,6 +856,11 @@ control_close(void)
 	while (clients != NULL) {
 		client_flush(clients);
 		client_free(clients);
+	}
+	if (hup_fd != -1) {
+		ev_io_stop(vigild.loop, &hup_io);
+		close(hup_fd);
+		hup_fd = -1;
 	}
 	if (listen_fd != -1) {
 		ev_io_stop(vigild.loop, &listen_io);

@@ -18,6 +18,13 @@ struct wait;
 void	control_reply(struct control_client *c, json_t *reply);
 /* Queue raw reply bytes (a reply built in pieces); -1 if c was dropped. */
 int	control_write(struct control_client *c, const char *buf, size_t len);
+/*
+ * Where c's queue ends now, and taking back what was queued after it: a
+ * reply built in pieces that fails half way is replaced, not sent cut.
+ * Valid until the handler returns (nothing is sent before).
+ */
+size_t	control_mark(const struct control_client *c);
+void	control_rewind(struct control_client *c, size_t mark);
 /* Park c on w (c owns w from now on); its later requests wait their turn. */
 void	control_defer(struct control_client *c, struct wait *w);
 /*
@@ -43,8 +50,11 @@ enum wait_target {
 int		 wait_target_parse(const char *name, enum wait_target *target);
 struct wait	*wait_new(enum wait_target target, struct service **svcs, size_t n,
 		    int64_t timeout_ms);
-/* The reply when every service is done or one failed, else NULL. */
-json_t		*wait_check(struct wait *w);
+/*
+ * Whether the wait is over (every service is there, or one can no longer
+ * get there), and then its reply in *reply: NULL if that could not be built.
+ */
+bool		 wait_check(struct wait *w, json_t **reply);
 /* Fields the final reply gets besides "services" (steals extra). */
 void		 wait_set_extra(struct wait *w, json_t *extra);
 json_t		*wait_timeout_reply(struct wait *w);

@@ -35,10 +35,14 @@ events_line(const struct service *s, enum service_state from, size_t *len)
 	    json_null());
 	json_object_set_new(o, "to", json_string(service_state_name(s->state)));
 	json_object_set_new(o, "ready", json_boolean(service_is_ready(s)));
-	json_object_set_new(o, "reason", json_string(s->reason));
+	json_object_set_new(o, "reason", proto_string(s->reason));
 	json_object_set_new(o, "pid", s->pid > 0 ? json_integer(s->pid) : json_null());
 	/* a change happens now; the current state is as old as its status's "since" */
 	json_object_set_new(o, "time", json_real(change ? wall_now() : s->state_since_wall));
+	if (json_object_size(o) != 7) {	/* a field could not be built: out of memory */
+		json_decref(o);
+		return NULL;
+	}
 	return proto_dump_line(o, len);
 }
 
@@ -55,7 +59,7 @@ events_request(struct control_client *c, char **argv, size_t argc, bool *deferre
 		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
 		    "events: unknown option '%s'", argv[first]);
 	if (first < argc) {
-		if ((r = commands_resolve_names(argv + first, argc - first, &svcs)) != NULL)
+		if (commands_resolve_names(argv + first, argc - first, &svcs, &r) == -1)
 			return r;
 		n = commands_dedupe(svcs, argc - first);
 	}

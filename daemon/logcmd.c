@@ -363,9 +363,12 @@ parse_count(const char *s, size_t *n)
 	return 0;
 }
 
-/* [-n N] [--since=DURATION] [--follow] [--]; *first is the first name's index. */
-static json_t *
-parse_options(char **argv, size_t argc, struct log_query *q, size_t *first)
+/*
+ * [-n N] [--since=DURATION] [--follow] [--]: 0 and the first name's index
+ * in *first, or -1 and the error reply in *err.
+ */
+static int
+parse_options(char **argv, size_t argc, struct log_query *q, size_t *first, json_t **err)
 {
 	size_t i;
 	int64_t ms;
@@ -379,28 +382,35 @@ parse_options(char **argv, size_t argc, struct log_query *q, size_t *first)
 			i++;
 			break;
 		} else if (strcmp(opt, "-n") == 0) {
-			if (++i == argc)
-				return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+			if (++i == argc) {
+				*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
 				    "log: -n needs a number of lines");
-			if (parse_count(argv[i], &q->max_lines) == -1)
-				return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+				return -1;
+			}
+			if (parse_count(argv[i], &q->max_lines) == -1) {
+				*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
 				    "log: -n: expected a number of lines from 0 to %d, found '%s'",
 				    PROTO_LOG_MAX_LINES, argv[i]);
+				return -1;
+			}
 		} else if (strncmp(opt, "--since=", 8) == 0) {
-			if (duration_parse(opt + 8, &ms) == -1 || ms > INT64_MAX / 1000 / 2)
-				return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+			if (duration_parse(opt + 8, &ms) == -1 || ms > INT64_MAX / 1000 / 2) {
+				*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
 				    "log: --since: expected a duration like 30s, 5m or 2h, found '%s'",
 				    opt + 8);
+				return -1;
+			}
 			q->since_usec = now_usec() - ms * 1000;
 		} else if (strcmp(opt, "--follow") == 0) {
 			q->follow = true;
 		} else {
-			return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+			*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
 			    "log: unknown option '%s'", opt);
+			return -1;
 		}
 	}
 	*first = i;
-	return NULL;
+	return 0;
 }
 
 static void
@@ -437,12 +447,13 @@ logcmd_log(struct control_client *c, char **argv, size_t argc, bool *deferred)
 	struct log_query q = { 0 };
 	struct service **named = NULL;
 	size_t first = 1;
-	json_t *r;
+	json_t *r = NULL;
+	bool oom = false;
 
-	if ((r = parse_options(argv, argc, &q, &first)) != NULL)
+	if (parse_options(argv, argc, &q, &first, &r) == -1)
 		return r;
 	if (first < argc) {
-		if ((r = commands_resolve_names(argv + first, argc - first, &named)) != NULL)
+		if (commands_resolve_names(argv + first, argc - first, &named, &r) == -1)
 			return r;
 		q.svcs = named;
 		q.nsvcs = commands_dedupe(named, argc - first);
@@ -450,13 +461,11 @@ logcmd_log(struct control_client *c, char **argv, size_t argc, bool *deferred)
 		q.svcs = vigild.services;
 		q.nsvcs = vigild.nservices;
 	}
-	for (size_t i = 0; i < q.nsvcs; i++) {
-		if (gather_service(&q, i) == -1) {
-			r = proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
-			break;
-		}
-	}
-	if (r == NULL) {
+	for (size_t i = 0; i < q.nsvcs && !oom; i++)
+		oom = gather_service(&q, i) == -1;
+	if (oom) {
+		r = proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
+	} else {
 		if (q.n > 1)	/* qsort(NULL, 0, ...) is undefined */
 			qsort(q.e, q.n, sizeof(*q.e), entry_cmp);
 		write_reply(c, &q, named);

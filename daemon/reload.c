@@ -34,7 +34,7 @@ invalid_reply(const char *file, const struct config_errors *errs)
 
 	for (size_t i = 0; i < errs->n; i++) {
 		log_warnx("reload: %s", errs->msgs[i]);
-		json_array_append_new(list, json_string(errs->msgs[i]));
+		json_array_append_new(list, proto_string(errs->msgs[i]));
 	}
 	log_warnx("reload: %s: %zu error%s, nothing changed", file, errs->n,
 	    errs->n == 1 ? "" : "s");
@@ -66,7 +66,7 @@ warn_into(json_t *list, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_warnx("reload: %s", msg);
-	json_array_append_new(list, json_string(msg));
+	json_array_append_new(list, proto_string(msg));
 }
 
 /*

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "vigild.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "signame.h"
 #include "duration.h"
@@ -223,15 +225,50 @@ unwatch(struct service *s)
 		s->ops->ready_unwatch(s);
 }
 
+/* Whether the main process has left the process group (MAINPID= named one outside it). */
+static bool
+main_outside_group(const struct service *s)
+{
+	pid_t g;
+
+	if (s->pid <= 0 || s->pid == s->pgid)
+		return false;
+	g = getpgid(s->pid);
+	return g != -1 && g != s->pgid;
+}
+
+int
+service_signal(struct service *s, int sig, struct service_signal_result *res)
+{
+	int group_errno = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (s->pgid > 1 && s->ops->kill(-s->pgid, sig) == 0)
+		res->group = s->pgid;
+	else
+		group_errno = s->pgid > 1 ? errno : ESRCH;
+	if (main_outside_group(s) || (res->group == 0 && s->pid > 1 && s->pid != s->pgid)) {
+		if (s->ops->kill(s->pid, sig) == 0)
+			res->pid = s->pid;
+		else if (errno != ESRCH)
+			res->failed = true;
+	}
+	res->reached = res->group > 0 || res->pid > 0;
+	if (group_errno != 0 && group_errno != ESRCH)
+		res->failed = true;
+	if (!res->reached)
+		snprintf(res->why, sizeof(res->why), "process group %d: %s", (int)s->pgid,
+		    strerror(group_errno));
+	return res->failed && !res->reached ? -1 : 0;
+}
+
 /* Every signal to a service goes to its group, and to a MAINPID= that left it. */
 static int
 service_kill(struct service *s, int sig)
 {
-	int rc = s->ops->kill(s->pgid, sig);
+	struct service_signal_result res;
 
-	if (s->pid > 0 && s->pid != s->pgid)
-		(void)s->ops->kill(s->pid, sig);	/* not a group leader: ESRCH, harmless */
-	return rc;
+	return service_signal(s, sig, &res);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "output.h"
+#include "proto.h"
 #include "signame.h"
 
 static const char *const policy_names[] = {
@@ -26,7 +27,7 @@ exit_json(const struct exit_info *e)
 	if (!e->valid && e->spawn_error == NULL)
 		return json_null();
 	if (!e->valid)	/* the last attempt never reached execve */
-		return json_pack("{s:s}", "spawn_error", e->spawn_error);
+		return json_pack("{s:o}", "spawn_error", proto_string(e->spawn_error));
 	o = json_pack("{s:I, s:f, s:f, s:f, s:f, s:I}",
 	    "pid", (json_int_t)e->pid,
 	    "time", e->when,
@@ -47,7 +48,7 @@ exit_json(const struct exit_info *e)
 		json_object_set_new(o, "core_dumped", json_false());
 	}
 	if (e->spawn_error != NULL)
-		json_object_set_new(o, "spawn_error", json_string(e->spawn_error));
+		json_object_set_new(o, "spawn_error", proto_string(e->spawn_error));
 	return o;
 }
 
@@ -65,76 +66,97 @@ static const char *const ready_kind_names[] = {
 	[READY_EXEC] = "exec",
 };
 
-int
-status_fields_parse(const char *list, unsigned *mask, const char **bad)
+/* The field called name[0..len), or -1. */
+static int
+field_index(const char *name, size_t len)
 {
-	char buf[512], *save = NULL, *f;
+	for (int i = 0; field_names[i] != NULL; i++)
+		if (strlen(field_names[i]) == len && memcmp(field_names[i], name, len) == 0)
+			return i;
+	return -1;
+}
 
-	snprintf(buf, sizeof(buf), "%s", list);
+/* Read in place, however long the list: a field may be named more than once. */
+int
+status_fields_parse(const char *list, unsigned *mask, const char **bad, size_t *badlen)
+{
+	const char *p = list;
+
 	*mask = 0;
-	for (f = strtok_r(buf, ",", &save); f != NULL; f = strtok_r(NULL, ",", &save)) {
-		size_t i;
-		for (i = 0; field_names[i] != NULL && strcmp(field_names[i], f) != 0; i++)
-			;
-		if (field_names[i] == NULL) {
-			static char unknown[64];
-			snprintf(unknown, sizeof(unknown), "%s", f);
-			*bad = unknown;
-			return -1;
+	*bad = list;
+	*badlen = 0;
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+		int i;
+
+		if (len > 0) {
+			if ((i = field_index(p, len)) == -1) {
+				*bad = p;
+				*badlen = len;
+				return -1;
+			}
+			*mask |= 1u << i;
 		}
-		*mask |= 1u << i;
+		p += len;
+		if (*p == ',')
+			p++;
 	}
 	return *mask != 0 ? 0 : -1;
 }
 
+/* A field asked for and not built (out of memory) makes the whole object fail. */
 static void
-set_field(json_t *o, unsigned mask, enum status_field f, json_t *v)
+set_field(json_t *o, unsigned mask, enum status_field f, json_t *v, bool *ok)
 {
-	if (mask & (1u << f))
-		json_object_set_new(o, field_names[f], v);
-	else
+	if (!(mask & (1u << f)))
 		json_decref(v);
+	else if (json_object_set_new(o, field_names[f], v) == -1)
+		*ok = false;
 }
 
 json_t *
 status_service_json(const struct service *s, int64_t now_ms, unsigned mask)
 {
 	json_t *o = json_object();
-	bool has_pid = s->pid > 0;
+	bool has_pid = s->pid > 0, ok = true;
 
 	if (o == NULL)
 		return NULL;
-	set_field(o, mask, STATUS_NAME, json_string(s->conf->name));
-	set_field(o, mask, STATUS_STATE, json_string(service_state_name(s->state)));
-	set_field(o, mask, STATUS_REASON, json_string(s->reason));
+	set_field(o, mask, STATUS_NAME, json_string(s->conf->name), &ok);
+	set_field(o, mask, STATUS_STATE, json_string(service_state_name(s->state)), &ok);
+	set_field(o, mask, STATUS_REASON, proto_string(s->reason), &ok);
 	if (mask & STATUS_BIT(STATUS_SINCE))
-		set_field(o, mask, STATUS_SINCE, json_real(s->state_since_wall));
-	set_field(o, mask, STATUS_RESTARTS, json_integer(s->restarts));
-	set_field(o, mask, STATUS_FAILURES, json_integer(s->failures));
+		set_field(o, mask, STATUS_SINCE, json_real(s->state_since_wall), &ok);
+	set_field(o, mask, STATUS_RESTARTS, json_integer(s->restarts), &ok);
+	set_field(o, mask, STATUS_FAILURES, json_integer(s->failures), &ok);
 	if (mask & STATUS_BIT(STATUS_LAST_EXIT))
-		set_field(o, mask, STATUS_LAST_EXIT, exit_json(&s->last_exit));
-	set_field(o, mask, STATUS_AUTOSTART, json_boolean(s->conf->autostart));
-	set_field(o, mask, STATUS_RESTART, json_string(policy_names[s->conf->restart]));
-	set_field(o, mask, STATUS_PID, has_pid ? json_integer(s->pid) : json_null());
+		set_field(o, mask, STATUS_LAST_EXIT, exit_json(&s->last_exit), &ok);
+	set_field(o, mask, STATUS_AUTOSTART, json_boolean(s->conf->autostart), &ok);
+	set_field(o, mask, STATUS_RESTART, json_string(policy_names[s->conf->restart]), &ok);
+	set_field(o, mask, STATUS_PID, has_pid ? json_integer(s->pid) : json_null(), &ok);
 	if (mask & STATUS_BIT(STATUS_UPTIME))
 		set_field(o, mask, STATUS_UPTIME, has_pid ?
-		    json_real((now_ms - s->started_ms) / 1000.0) : json_null());
+		    json_real((now_ms - s->started_ms) / 1000.0) : json_null(), &ok);
 	if (s->timer_due_ms > 0 && s->state == SERVICE_BACKOFF)
 		set_field(o, mask, STATUS_NEXT_START_IN,
-		    json_real((s->timer_due_ms - now_ms) / 1000.0));
+		    json_real((s->timer_due_ms - now_ms) / 1000.0), &ok);
 	if (mask & STATUS_BIT(STATUS_LOG_FILE)) {
 		const char *path = output_log_path(s);
-		set_field(o, mask, STATUS_LOG_FILE, path ? json_string(path) : json_null());
+		set_field(o, mask, STATUS_LOG_FILE, proto_string(path), &ok);
 	}
 	set_field(o, mask, STATUS_LOG_DROPPED_BYTES,
-	    json_integer((json_int_t)output_dropped_bytes(s)));
-	set_field(o, mask, STATUS_READY, json_boolean(service_is_ready(s)));
-	set_field(o, mask, STATUS_READY_KIND, json_string(ready_kind_names[s->conf->ready]));
+	    json_integer((json_int_t)output_dropped_bytes(s)), &ok);
+	set_field(o, mask, STATUS_READY, json_boolean(service_is_ready(s)), &ok);
+	set_field(o, mask, STATUS_READY_KIND, json_string(ready_kind_names[s->conf->ready]), &ok);
 	/* what the service itself said (STATUS=, ERRNO=): only while it runs */
 	if (has_pid && s->status_text != NULL)
-		set_field(o, mask, STATUS_STATUS_TEXT, json_string(s->status_text));
+		set_field(o, mask, STATUS_STATUS_TEXT, proto_string(s->status_text), &ok);
 	if (has_pid && s->notify_errno != 0)
-		set_field(o, mask, STATUS_ERRNO, json_integer(s->notify_errno));
+		set_field(o, mask, STATUS_ERRNO, json_integer(s->notify_errno), &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -145,7 +167,11 @@ status_services_json(struct service **svcs, size_t n)
 	int64_t now = supervisor_ops.now_ms();
 	json_t *arr = json_array();
 
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, status_service_json(svcs[i], now, STATUS_ALL));
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		if (json_array_append_new(arr, status_service_json(svcs[i], now, STATUS_ALL)) == -1) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
 	return arr;
 }

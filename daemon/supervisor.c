@@ -131,17 +131,14 @@ ops_spawn(struct service *s, char *err, size_t errlen)
 }
 
 static int
-ops_kill(pid_t pgid, int sig)
+ops_kill(pid_t pid, int sig)
 {
-	/* each service is a session leader, so its pid is its process group */
-	if (pgid <= 1)
-		return -1;
-	if (kill(-pgid, sig) == -1) {
-		if (errno == ESRCH)
-			return 0;	/* nobody left: that is what we wanted */
+	/* never every process we may signal (-1), our own group (0) or init (1, -1) */
+	if (pid >= -1 && pid <= 1) {
+		errno = ESRCH;
 		return -1;
 	}
-	return 0;
+	return kill(pid, sig);
 }
 
 static struct service *start_blocker(const struct service *s, bool *blocked);

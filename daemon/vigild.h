@@ -115,6 +115,7 @@ struct config {
 	unsigned  log_keep;
 	bool	  log_timestamps;
 	int64_t	  log_buffer;
+	int64_t	  client_timeout_ms;	/* close a client silent this long mid-request; 0: never */
 	struct service_conf **services;	/* in file order, includes after the main file */
 	size_t	  nservices;
 };
@@ -166,7 +167,7 @@ enum stop_cause {
 struct service_ops {
 	/* spawn s's process; 0 and s->pid set, or -1 and a reason in err */
 	int	(*spawn)(struct service *s, char *err, size_t errlen);
-	int	(*kill)(pid_t pgid, int sig);		/* signal a process group */
+	int	(*kill)(pid_t pid, int sig);		/* kill(2): -pgid is a process group */
 	void	(*ready_unwatch)(struct service *s);	/* stop probing readiness; may be NULL */
 	void	(*timer_arm)(struct service *s, int64_t ms);	/* one per service */
 	void	(*timer_disarm)(struct service *s);
@@ -240,6 +241,16 @@ void		 service_watchdog_set(struct service *s, int64_t ms);
 void		 service_extend_timeout(struct service *s, int64_t ms);
 void		 service_set_main_pid(struct service *s, pid_t pid);
 void		 service_set_status_text(struct service *s, const char *text);
+/* What a signal to a service reached: its group, and a main process outside it. */
+struct service_signal_result {
+	pid_t	  group;	/* the process group that got it, 0 if none did */
+	pid_t	  pid;		/* the main process, sent apart when outside the group; 0 if not */
+	bool	  reached;	/* at least one process got it */
+	bool	  failed;	/* kill(2) failed for a reason other than "no such process" */
+	char	  why[96];	/* when it reached nothing: why, for people */
+};
+/* Send sig to s's process group and to a main process outside it; -1 when kill(2) failed. */
+int		 service_signal(struct service *s, int sig, struct service_signal_result *res);
 void		 service_note(struct service *s, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));	/* a new reason, same state */
 int64_t		 service_backoff_ms(const struct service_conf *c, unsigned failures);
@@ -263,13 +274,18 @@ enum status_field {
 #define STATUS_BIT(f)	(1u << (f))
 #define STATUS_ALL	((1u << STATUS_NFIELDS) - 1)
 json_t		*status_service_json(const struct service *s, int64_t now_ms, unsigned fields);
+/* NULL when any object could not be built */
 json_t		*status_services_json(struct service **svcs, size_t n);
-/* "name,state,pid" -> mask; -1 with *bad pointing at the unknown name */
-int		 status_fields_parse(const char *list, unsigned *mask, const char **bad);
+/* "name,state,pid" -> mask; -1 with *bad, *badlen the unknown name in list (empty: none) */
+int		 status_fields_parse(const char *list, unsigned *mask, const char **bad,
+		    size_t *badlen);
 
 /* control.c */
+#define CONTROL_CLIENT_TIMEOUT_MS 30000	/* [vigil] client_timeout's default */
 int		 control_open(const char *path);
-void		 control_close(void);
+/* Serve fd (a connected, non-blocking, close-on-exec stream socket) as a client; -1 refused. */
+int		 control_adopt(int fd);
+void		 control_close(void);	/* every client, then the socket */
 /* s just moved from `from` (from == its state: only its reason changed) */
 void		 control_service_changed(struct service *s, enum service_state from);
 /* A reload removed s: end the waits that hold it, stop following it. */
@@ -279,8 +295,12 @@ void		 control_service_removed(struct service *s);
 struct control_client;
 /* The reply, or NULL with *deferred set when the handler wrote it or parked c on a wait */
 json_t		*commands_dispatch(struct control_client *c, char **argv, size_t argc, bool *deferred);
-/* Names to services, all or nothing: NULL and *out (malloc'd), or a no-such-service reply. */
-json_t		*commands_resolve_names(char **names, size_t n, struct service ***out);
+/*
+ * Names to services, all or nothing: 0 and *out (malloc'd), or -1 and a
+ * no-such-service reply in *err (NULL if it could not be built).
+ */
+int		 commands_resolve_names(char **names, size_t n, struct service ***out,
+		    json_t **err);
 /* Drop repeats in place, keeping the first of each; the new count. */
 size_t		 commands_dedupe(struct service **svcs, size_t n);
 

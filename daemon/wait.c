@@ -137,17 +137,24 @@ service_verdict(enum wait_target target, const struct service *s)
 	return -1;
 }
 
+/* r with the services' status and the extra fields; NULL if any part could not be built. */
 static json_t *
 finish(struct wait *w, json_t *r)
 {
-	json_object_set_new(r, "services", status_services_json(w->svcs, w->n));
-	if (w->extra != NULL)
-		json_object_update(r, w->extra);
+	json_t *arr = status_services_json(w->svcs, w->n);
+
+	if (r == NULL || arr == NULL || json_object_set_new(r, "services", arr) == -1 ||
+	    (w->extra != NULL && json_object_update(r, w->extra) == -1)) {
+		if (r == NULL)
+			json_decref(arr);
+		json_decref(r);
+		return NULL;
+	}
 	return r;
 }
 
-json_t *
-wait_check(struct wait *w)
+bool
+wait_check(struct wait *w, json_t **reply)
 {
 	bool all_done = true;
 
@@ -155,18 +162,24 @@ wait_check(struct wait *w)
 		const struct service *s = w->svcs[i];
 		int v = service_verdict(w->target, s);
 
-		if (v < 0 && vigild.shutting_down)
-			return finish(w, proto_reply_error(PROTO_ERR_SHUTTING_DOWN,
+		if (v < 0 && vigild.shutting_down) {
+			*reply = finish(w, proto_reply_error(PROTO_ERR_SHUTTING_DOWN,
 			    "%s: %s: vigild is shutting down", s->conf->name,
 			    service_state_name(s->state)));
-		if (v < 0)
-			return finish(w, proto_reply_error(PROTO_ERR_FAILED,
+			return true;
+		}
+		if (v < 0) {
+			*reply = finish(w, proto_reply_error(PROTO_ERR_FAILED,
 			    "%s: %s instead of %s (%s)", s->conf->name,
 			    service_state_name(s->state), target_names[w->target], s->reason));
+			return true;
+		}
 		if (v == 0)
 			all_done = false;
 	}
-	return all_done ? finish(w, proto_reply_ok()) : NULL;
+	if (all_done)
+		*reply = finish(w, proto_reply_ok());
+	return all_done;
 }
 
 /* "250ms", "1.5s", "10s", "5m00s": as the client wrote it, give or take */

@@ -28,10 +28,10 @@ fake_spawn(struct service *s, char *err, size_t len)
 }
 
 static int
-fake_kill(pid_t pgid, int sig)
+fake_kill(pid_t pid, int sig)
 {
 	if (nkills < 16) {
-		kills[nkills][0] = (int)pgid;
+		kills[nkills][0] = (int)pid;
 		kills[nkills][1] = sig;
 		nkills++;
 	}
@@ -179,7 +179,7 @@ Test(service, stop_sends_stop_signal_then_kill_after_timeout)
 	service_stop(svc);
 	cr_expect_eq(svc->state, SERVICE_STOPPING);
 	cr_assert_eq(nkills, 1);
-	cr_expect_eq(kills[0][0], 100);
+	cr_expect_eq(kills[0][0], -100, "to the process group");
 	cr_expect_eq(kills[0][1], SIGTERM);
 	cr_expect_eq(armed_ms, 5000);
 	service_timer_fired(svc);
