@@ -10,6 +10,9 @@
  *      wait, events; start/restart --wait wait for ready; restart takes
  *      dependents along; reload [--dry-run]; errors invalid-config and
  *      removed; a follower of named services gets {"service":NAME,"removed":true}
+ *   4  signal replies carry "delivered" and fail when nothing was reached; a
+ *      NUL byte in a request is bad-request; idle clients are closed
+ *      (client_timeout); messages cut at PROTO_MESSAGE_MAX between characters
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H
@@ -17,7 +20,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define PROTO_VERSION	3
+#define PROTO_VERSION	4
 #define PROTO_MAX_LINE	4096	/* bytes in one request line, newline excluded */
 /* How every reply is serialised: compact (so one line), ASCII, short floats */
 #define PROTO_JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))

@@ -22,11 +22,10 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "rawclient.h"
 #include "proto.h"
 
 TestSuite(control, .fini = vh_teardown, .timeout = 180);
-
-#define IO_DEADLINE_MS	20000	/* generous: a busy 2-core machine, maybe under ASan */
 
 static void
 start_daemon(void)
@@ -35,172 +34,11 @@ start_daemon(void)
 	    (unsigned)vh.exit_status, vh_log_tail());
 }
 
-/* ---- a raw protocol client ---- */
-
-struct raw {
-	int	 fd;
-	char	 buf[256 * 1024];
-	size_t	 len;
-};
-
-/* vigild's socket as an address */
-static void
-sock_addr(struct sockaddr_un *sun)
-{
-	size_t len = strlen(vh.sock);
-
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	cr_assert_lt(len, sizeof(sun->sun_path), "socket path too long: %s", vh.sock);
-	memcpy(sun->sun_path, vh.sock, len);
-}
-
-static void
-raw_connect(struct raw *c)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-
-	c->len = 0;
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert_neq(c->fd, -1, "socket: %s", strerror(errno));
-	sock_addr(&sun);
-	cr_assert_eq(connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)), 0,
-	    "connect %s: %s", vh.sock, strerror(errno));
-	cr_assert_neq(fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK), -1);
-}
-
-static void
-raw_close(struct raw *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-}
-
-/* Send all of data before the deadline. */
-static void
-raw_send(struct raw *c, const char *data, size_t len)
-{
-	long long deadline = vh_now_ms() + IO_DEADLINE_MS;
-	size_t off = 0;
-
-	while (off < len) {
-		struct pollfd p = { c->fd, POLLOUT, 0 };
-		ssize_t n;
-
-		cr_assert_lt(vh_now_ms(), deadline, "sent only %zu of %zu bytes in %d ms",
-		    off, len, IO_DEADLINE_MS);
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		n = send(c->fd, data + off, len - off, MSG_NOSIGNAL);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		cr_assert_gt(n, 0, "send: %s", strerror(errno));
-		off += (size_t)n;
-	}
-}
-
-/* The next reply line (malloc'd, no newline), NULL on EOF or after timeout_ms. */
-static char *
-raw_line(struct raw *c, int timeout_ms)
-{
-	long long deadline = vh_now_ms() + timeout_ms;
-
-	for (;;) {
-		struct pollfd p = { c->fd, POLLIN, 0 };
-		char *line;
-		ssize_t n;
-
-		if ((line = vh_take_line(c->buf, &c->len)) != NULL)
-			return line;
-		cr_assert_lt(c->len, sizeof(c->buf), "a reply line longer than %zu bytes",
-		    sizeof(c->buf));
-		if (vh_now_ms() >= deadline)
-			return NULL;
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
-		if (n == 0)
-			return NULL;
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n == -1)
-			return NULL;
-		c->len += (size_t)n;
-	}
-}
-
-/* The next reply, parsed; fails the test if none comes or it is not one JSON object. */
-static json_t *
-raw_reply(struct raw *c, const char *what)
-{
-	char *line = raw_line(c, IO_DEADLINE_MS);
-	json_error_t jerr;
-	json_t *r;
-
-	cr_assert_not_null(line, "%s: no reply line within %d ms; log:\n%s", what,
-	    IO_DEADLINE_MS, vh_log_tail());
-	r = json_loads(line, 0, &jerr);
-	cr_assert_not_null(r, "%s: reply is not JSON (%s): %s", what, jerr.text, line);
-	cr_assert(json_is_object(r), "%s: reply is not an object: %s", what, line);
-	free(line);
-	return r;
-}
-
-static json_t *
-raw_request(struct raw *c, const char *line)
-{
-	raw_send(c, line, strlen(line));
-	raw_send(c, "\n", 1);
-	return raw_reply(c, line);
-}
-
-/* A reply as text for failure messages (static buffer). */
-static const char *
-show(const json_t *j)
-{
-	static char buf[2048];
-	size_t n = j ? json_dumpb(j, buf, sizeof(buf) - 1, JSON_COMPACT) : 0;
-
-	buf[n < sizeof(buf) ? n : sizeof(buf) - 1] = '\0';
-	return j ? buf : "(null)";
-}
-
-static bool
-reply_ok(const json_t *r)
-{
-	return json_is_true(json_object_get(r, "ok"));
-}
-
 static const char *
 str_of(const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 	return s ? s : "";
-}
-
-static void
-expect_error(json_t *r, const char *code, const char *what)
-{
-	cr_expect(json_is_false(json_object_get(r, "ok")), "%s: expected ok:false, got %s",
-	    what, show(r));
-	cr_expect_str_eq(str_of(r, "error"), code, "%s: expected error %s, got %s", what,
-	    code, show(r));
-	cr_expect(json_string_length(json_object_get(r, "message")) > 0,
-	    "%s: error without a message: %s", what, show(r));
-	json_decref(r);
-}
-
-/* Send `status` on c and expect a good reply: the connection still works. */
-static void
-expect_status_ok(struct raw *c, const char *after)
-{
-	json_t *r = raw_request(c, "status");
-
-	cr_expect(reply_ok(r), "status after %s: %s", after, show(r));
-	cr_expect(json_is_array(json_object_get(r, "services")), "status after %s: %s",
-	    after, show(r));
-	json_decref(r);
 }
 
 /* ---- running programs directly ---- */
@@ -495,7 +333,7 @@ Test(control, vigilctl_exits_3_and_names_the_socket_when_no_daemon_listens)
 
 	/* a dead socket file at the path: connection refused */
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	sock_addr(&sun);
+	raw_sock_addr(&sun);
 	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0, "bind: %s", strerror(errno));
 	close(fd);
 	cr_expect_eq(vh_ctl(&r, "status", NULL), 3, "dead socket: exit %d; stderr: %s",
@@ -660,7 +498,7 @@ Test(control, a_stale_socket_file_is_replaced)
 	vh_setup("%s", "");
 	vh_add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	sock_addr(&sun);
+	raw_sock_addr(&sun);
 	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0, "bind: %s", strerror(errno));
 	close(fd);	/* the file stays: a stale socket, like after a crash */
 	start_daemon();
@@ -975,7 +813,7 @@ Test(control, a_slow_follower_is_told_what_it_skipped_and_never_dropped)
 	setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	{
 		struct sockaddr_un sun;
-		sock_addr(&sun);
+		raw_sock_addr(&sun);
 		cr_assert_eq(connect(c.fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	}
 	c.len = 0;

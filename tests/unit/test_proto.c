@@ -1,5 +1,6 @@
 /* test_proto.c: request lines and reply objects of the control protocol. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto.h"
@@ -85,4 +86,61 @@ Test(proto, version_3_adds_reload)
 	cr_expect(found, "reload missing from proto_commands");
 	cr_expect_str_eq(PROTO_ERR_INVALID_CONFIG, "invalid-config");
 	cr_expect_str_eq(PROTO_ERR_REMOVED, "removed");
+}
+
+/* The message of r, as it comes back from its serialised line. */
+static char *
+message_of(json_t *r)
+{
+	char *line = proto_dump_line(r, NULL), *msg;
+	json_t *back;
+
+	cr_assert_not_null(line, "the reply could not be built or serialised");
+	back = json_loads(line, 0, NULL);
+	cr_assert_not_null(back, "not JSON: %s", line);
+	msg = strdup(json_string_value(json_object_get(back, "message")));
+	json_decref(back);
+	free(line);
+	return msg;
+}
+
+Test(proto, error_messages_take_any_bytes)
+{
+	char *msg = message_of(proto_reply_error(PROTO_ERR_NO_SUCH_SERVICE,
+	    "no such service: %s", "a\xff\xc3z"));
+
+	cr_expect_str_eq(msg, "no such service: a\xef\xbf\xbd\xef\xbf\xbdz");
+	free(msg);
+}
+
+Test(proto, long_messages_are_cut_between_characters_and_say_so)
+{
+	char name[1 + 2 * 600 + 1], *msg;
+	size_t len;
+
+	name[0] = 'x';
+	for (int i = 0; i < 600; i++)
+		memcpy(name + 1 + 2 * i, "\xc3\xa9", 2);
+	name[sizeof(name) - 1] = '\0';
+	for (int shift = 0; shift < 2; shift++) {	/* the cut falls on either byte of é */
+		msg = message_of(proto_reply_error(PROTO_ERR_NO_SUCH_SERVICE, "%s%s",
+		    shift ? "!" : "", name));
+		len = strlen(msg);
+		cr_expect_leq(len, PROTO_MESSAGE_MAX);
+		cr_expect_geq(len, PROTO_MESSAGE_MAX - 4);
+		cr_expect_str_eq(msg + len - 5, "\xc3\xa9...", "ends %s", msg + len - 8);
+		free(msg);
+	}
+}
+
+Test(proto, strings_from_any_bytes)
+{
+	json_t *j = proto_stringn("ok\x00\xfe", 4);
+
+	cr_assert_not_null(j);
+	cr_expect_eq(json_string_length(j), 6, "NUL kept, 0xfe replaced");
+	json_decref(j);
+	j = proto_string(NULL);
+	cr_expect(json_is_null(j));
+	json_decref(j);
 }

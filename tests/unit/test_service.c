@@ -3,6 +3,7 @@
  * kill and a settable clock; no process is created.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@ static int64_t fake_now;
 static int next_pid = 100;
 static int spawn_fail;		/* make the next spawns fail */
 static int kills[16][2], nkills;
+static int kill_errno;	/* make kills fail with this */
 static int64_t armed_ms = -1;	/* -1: no timer armed */
 static int changes;
 
@@ -34,6 +36,10 @@ fake_kill(pid_t pid, int sig)
 		kills[nkills][0] = (int)pid;
 		kills[nkills][1] = sig;
 		nkills++;
+	}
+	if (kill_errno != 0) {
+		errno = kill_errno;
+		return -1;
 	}
 	return 0;
 }
@@ -66,6 +72,7 @@ setup(void)
 	fake_now = 1000000;
 	spawn_fail = 0;
 	nkills = 0;
+	kill_errno = 0;
 	armed_ms = -1;
 	changes = 0;
 	log_init("test", LOG_LEVEL_ERROR);
@@ -364,4 +371,32 @@ Test(service, stop_during_a_not_ready_stop_is_a_plain_stop)
 	service_stop(svc);
 	service_process_ended(svc, SIGTERM, NULL);
 	cr_expect_eq(svc->state, SERVICE_STOPPED, "asked to stop: %s", svc->reason);
+}
+
+Test(service, a_signal_says_what_it_reached)
+{
+	struct service_signal_result res;
+
+	service_start(svc);
+	cr_assert_eq(service_signal(svc, SIGHUP, &res), 0);
+	cr_expect(res.reached);
+	cr_expect_eq(res.group, 100, "sent to the process group");
+	cr_expect_eq(kills[0][0], -100, "kill(-pgid), not kill(pid)");
+	cr_expect_eq(res.pid, 0, "the main process leads the group: not signalled twice");
+}
+
+Test(service, a_signal_that_reaches_no_process_is_not_a_success)
+{
+	struct service_signal_result res;
+
+	service_start(svc);
+	kill_errno = ESRCH;
+	cr_expect_eq(service_signal(svc, SIGHUP, &res), 0, "ESRCH: nothing failed");
+	cr_expect_not(res.reached);
+	cr_expect_not(res.failed);
+	cr_expect(strstr(res.why, "process group 100: No such process") != NULL, "%s", res.why);
+	kill_errno = EPERM;
+	cr_expect_eq(service_signal(svc, SIGHUP, &res), -1);
+	cr_expect(res.failed);
+	cr_expect(strstr(res.why, "Operation not permitted") != NULL, "%s", res.why);
 }

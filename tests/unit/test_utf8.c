@@ -82,3 +82,16 @@ Test(utf8, worst_case_fits_three_times)
 		in[i] = (char)(0x80 + (i % 64));	/* continuation bytes only */
 	cr_expect_eq(utf8_sanitize(in, sizeof(in), out), 3 * sizeof(in));
 }
+
+Test(utf8, truncate_never_cuts_a_character)
+{
+	const char *s = "ab\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";	/* a b é € 😀 */
+
+	cr_expect_eq(utf8_truncate(s, 11, 20), 11, "short enough: whole");
+	cr_expect_eq(utf8_truncate(s, 11, 4), 4, "after é");
+	cr_expect_eq(utf8_truncate(s, 11, 3), 2, "not inside é");
+	cr_expect_eq(utf8_truncate(s, 11, 6), 4, "not inside €");
+	cr_expect_eq(utf8_truncate(s, 11, 10), 7, "not inside 😀");
+	cr_expect_eq(utf8_truncate("\x80\x80\x80\x80\x80\x80", 6, 5), 2,
+	    "bytes that are not UTF-8: at most 3 backed over");
+}
