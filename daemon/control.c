@@ -59,7 +59,8 @@ struct control_client {
 	size_t		 nfollow;
 	bool		 half_closed;	/* a follower that shut down its sending side */
 	bool		 hup_watched;	/* in hup_fd: we learn when it closes for good */
-	ev_timer	 idle_timer;	/* closes a client that stops sending mid-request */
+	ev_timer	 idle_timer;	/* closes a client that neither sends a request nor reads */
+	bool		 progressed;	/* bytes came in or went out since the clock was armed */
 	uint64_t	 skipped;	/* lines or events not queued since the follower fell behind */
 	struct service	*skipped_from;	/* their service, NULL once there are several */
 	struct control_client *prev, *next;
@@ -116,8 +117,12 @@ idle_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	duration_format(idle_timeout_ms(), d, sizeof(d));
-	log_notice("control: client fd %d sent %s for %s, closing it", c->fd,
-	    c->inlen > 0 || c->discarding ? "only part of a request" : "no request", d);
+	if (c->outlen > c->outoff)
+		log_notice("control: client fd %d read none of its reply for %s, closing it",
+		    c->fd, d);
+	else
+		log_notice("control: client fd %d sent %s for %s, closing it", c->fd,
+		    c->inlen > 0 || c->discarding ? "only part of a request" : "no request", d);
 	client_free(c);
 }
 
@@ -204,6 +209,7 @@ client_flush(struct control_client *c)
 			return -1;
 		}
 		c->outoff += (size_t)n;
+		c->progressed = true;
 	}
 	if (c->outoff == c->outlen) {
 		c->outoff = c->outlen = 0;
@@ -235,11 +241,16 @@ client_update_reading(struct control_client *c)
 		ev_io_start(vigild.loop, &c->rio);
 	else
 		ev_io_stop(vigild.loop, &c->rio);
-	/* the idle clock runs while we wait for a request, from when we began to */
-	if (read_on && !c->following)
-		idle_arm(c, false);
+	/*
+	 * The idle clock runs while we wait for a request, or for the client
+	 * to read its reply, from the last byte that moved; never while it
+	 * waits for us (a parked wait), never for a follower.
+	 */
+	if (!c->following && c->wait == NULL && (read_on || c->outlen > c->outoff))
+		idle_arm(c, c->progressed);
 	else
 		ev_timer_stop(vigild.loop, &c->idle_timer);
+	c->progressed = false;
 	if (c->following && c->half_closed && !c->hup_watched)
 		hup_watch(c);
 }
@@ -679,7 +690,7 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			c->eof = true;
 		else if (n > 0) {
 			c->inlen += (size_t)n;
-			idle_arm(c, true);
+			c->progressed = true;
 		}
 	}
 	client_process(c);

@@ -342,3 +342,25 @@ Test(protocol, signal_reaches_a_main_process_that_is_not_the_group_leader)
 	    "log:\n%s", child, vh_log_tail());
 	cr_expect(vh_wait_state("fork", "exited", 20000), "log:\n%s", vh_log_tail());
 }
+
+Test(protocol, a_client_that_reads_none_of_its_replies_is_closed_after_client_timeout)
+{
+	enum { FLOOD = 4000 };
+	static char flood[FLOOD * 7];
+	struct vh_result r;
+	struct raw c;
+
+	vh_setup("[vigil]\nclient_timeout = 1s\n\n"
+	    "[service:a]\ncommand = %s\nautostart = no\n\n"
+	    "[service:b]\ncommand = %s\nautostart = no\n", vh_testsvc(), vh_testsvc());
+	start_daemon();
+	raw_connect(&c);
+	/* far more replies than the socket buffers hold: they wait in vigild */
+	for (int i = 0; i < FLOOD; i++)
+		memcpy(flood + i * 7, "status\n", 7);
+	raw_send(&c, flood, sizeof(flood));
+	cr_expect(vh_wait_log_count("read none of its reply for 1s, closing it", 1,
+	    IO_DEADLINE_MS), "log:\n%s", vh_log_tail());
+	cr_expect_eq(vh_ctl(&r, "status", NULL), 0, "exit %d; err: %s", r.code, r.err);
+	raw_close(&c);
+}
