@@ -80,6 +80,8 @@ static size_t	 nfollowers;	/* of output: so that a line nobody follows costs not
  */
 static int	 hup_fd = -1;
 static ev_io	 hup_io;
+static void	 follower_line_cb(void *arg, void *owner, const struct log_line *line);
+static struct output_listener line_listener = { follower_line_cb, NULL, NULL };
 
 static void	client_process(struct control_client *c);
 static void	client_free(struct control_client *c);
@@ -403,15 +405,18 @@ client_watches(const struct control_client *c, const struct service *s)
 /*
  * Queue the line for every follower of s, serialised once. Nothing is sent
  * here: the write watchers send in the next loop turn, many lines at once.
+ * output.c calls this as a listener; the owner of an output is its service.
  */
-void
-control_log_line(struct service *s, const struct log_line *line)
+static void
+follower_line_cb(void *arg, void *owner, const struct log_line *line)
 {
 	static char buf[LOG_LINE_JSON_MAX];
+	struct service *s = owner;
 	struct control_client *c;
 	char *big = NULL;
 	size_t len = 0;
 
+	(void)arg;
 	if (nfollowers == 0)
 		return;
 	for (c = clients; c != NULL; c = c->next) {
@@ -853,6 +858,7 @@ control_open(const char *path)
 	}
 	listen_fd = fd;
 	listen_path = strdup(path);
+	output_listen(&line_listener);
 	ev_io_init(&listen_io, listen_cb, fd, EV_READ);
 	ev_init(&listen_retry, listen_retry_cb);
 	ev_io_start(vigild.loop, &listen_io);

@@ -227,11 +227,11 @@ gather_service(struct log_query *q, size_t idx)
 	struct service *s = q->svcs[idx];
 	struct ring_pick rp = { .q = q };
 	struct file_pick fp = { 0 };
-	const char *path = output_log_path(s);
+	const char *path = output_log_path(s->output);
 	size_t seq = 0;
 	int rc = 0;
 
-	output_ring_foreach(s, ring_pick_cb, &rp);
+	output_ring_foreach(s->output, ring_pick_cb, &rp);
 	if (rp.oom)
 		rc = -1;
 	else if (path != NULL && rp.count < q->max_lines &&

@@ -178,6 +178,7 @@ run(struct config *conf, int ready_fd)
 	setup_signals();
 	if (spawn_init() == -1)
 		fatal("spawn setup");
+	output_init(vigild.loop, conf->log_dir);
 	if (supervisor_init(conf) == -1)
 		fatal("out of memory");
 	if (control_open(conf->socket_path) == -1)

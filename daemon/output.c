@@ -4,10 +4,11 @@
  * outlive every run and a grandchild's late output is still read. Reading
  * is fair: one bounded read per pipe per loop turn, so a flooding service
  * is slowed by its full pipe and never starves the loop. Lines go to the
- * ring (always), the log file (when logging) and followers (control.c).
+ * ring (always), the log file (when logging) and the listeners registered
+ * with output_listen() (the control server's followers). It knows services
+ * only by their definition and an owner pointer it hands back.
  */
 #include "config.h"
-#include "vigild.h"
 #include "output.h"
 
 #include <errno.h>
@@ -38,13 +39,14 @@ struct output_pipe {
 };
 
 struct service_output {
-	struct service	*svc;
+	void		*owner;		/* handed to listeners */
+	const struct service_conf *conf;	/* what the pipes and files follow */
 	struct output_pipe out, err;
 	int		 file_fd[3];	/* file:PATH targets, by stream; -1 if none */
 	struct ring	 ring;
 	struct logfile	 log;
 	bool		 logging;	/* a log file is configured */
-	/* what the pipes and files are set up for: a reload changes s->conf first */
+	/* what the pipes and files are set up for: a reload changes conf first */
 	enum output_target to[3];	/* by stream */
 	char		*path[3];	/* of file:PATH targets, by stream */
 	struct service_output *next;	/* every service's, for reopen */
@@ -53,6 +55,9 @@ struct service_output {
 static void	targets_sync(struct service_output *o);
 
 static struct service_output *all_outputs;
+static struct ev_loop *out_loop;
+static const char *log_dir;	/* borrowed from the config vigild started with */
+static struct output_listener *listeners;
 static int	devnull = -1;
 static char	scratch[READ_CHUNK];		/* one read at a time */
 static char	*batch;				/* formatted lines for one file write */
@@ -111,7 +116,8 @@ emit(struct output_pipe *p, const char *text, size_t len, bool partial, int64_t 
 		batch_add(text, len);
 		batch_add("\n", 1);
 	}
-	control_log_line(o->svc, &line);
+	for (struct output_listener *l = listeners; l != NULL; l = l->next)
+		l->line(l->arg, o->owner, &line);
 }
 
 /* "2026-11-28T01:30:36.123456Z out " for every line of one read */
@@ -122,7 +128,7 @@ format_prefix(const struct output_pipe *p, int64_t usec, char *buf)
 	struct tm tm;
 	size_t n;
 
-	if (!p->owner->svc->conf->log_timestamps)
+	if (!p->owner->conf->log_timestamps)
 		return 0;
 	gmtime_r(&secs, &tm);
 	n = strftime(buf, PREFIX_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -149,7 +155,7 @@ take_bytes(struct output_pipe *p, const char *data, size_t len, int64_t usec)
 			size_t room = OUTPUT_LINE_MAX - p->plen, take = n < room ? n : room;
 			/* allocated when first needed: most services never leave half a line */
 			if (p->partial == NULL && (p->partial = malloc(OUTPUT_LINE_MAX)) == NULL) {
-				log_warn("%s: keeping a partial line", p->owner->svc->conf->name);
+				log_warn("%s: keeping a partial line", p->owner->conf->name);
 				return;
 			}
 			memcpy(p->partial + p->plen, data, take);
@@ -195,7 +201,7 @@ read_once(struct output_pipe *p)
 
 	if (n <= 0) {
 		if (n == -1 && errno != EAGAIN && errno != EINTR)
-			log_warn("%s: reading its %s", p->owner->svc->conf->name,
+			log_warn("%s: reading its %s", p->owner->conf->name,
 			    output_stream_name(p->stream));
 		return 0;
 	}
@@ -231,10 +237,22 @@ flush_partial(struct output_pipe *p)
 }
 
 void
-output_process_ended(struct service *s)
+output_init(struct ev_loop *l, const char *dir)
 {
-	struct service_output *o = s->output;
+	out_loop = l;
+	log_dir = dir;
+}
 
+void
+output_listen(struct output_listener *l)
+{
+	l->next = listeners;
+	listeners = l;
+}
+
+void
+output_process_ended(struct service_output *o)
+{
 	if (o == NULL)
 		return;
 	/* what the dead process wrote is all in the pipe now: take it (bounded) */
@@ -268,7 +286,7 @@ pipe_open(struct output_pipe *p, struct service_output *o, enum output_stream st
 	p->wfd = fds[1];
 	ev_io_init(&p->io, pipe_cb, p->rfd, EV_READ);
 	p->io.data = p;
-	ev_io_start(vigild.loop, &p->io);
+	ev_io_start(out_loop, &p->io);
 	return 0;
 }
 
@@ -276,7 +294,7 @@ static void
 pipe_close(struct output_pipe *p)
 {
 	if (p->rfd != -1) {
-		ev_io_stop(vigild.loop, &p->io);
+		ev_io_stop(out_loop, &p->io);
 		close(p->rfd);
 		close(p->wfd);
 	}
@@ -291,7 +309,7 @@ open_target_file(struct service_output *o, enum output_stream stream, const char
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 
 	if (fd == -1) {
-		log_warn("%s: opening %s for its %s; it goes to /dev/null", o->svc->conf->name,
+		log_warn("%s: opening %s for its %s; it goes to /dev/null", o->conf->name,
 		    path, output_stream_name(stream));
 		return -1;
 	}
@@ -321,12 +339,12 @@ make_dirs(const char *dir)
 static void
 start_logfile(struct service_output *o)
 {
-	const struct service_conf *c = o->svc->conf;
+	const struct service_conf *c = o->conf;
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s.log", vigild.conf->log_dir, c->name);
-	if (make_dirs(vigild.conf->log_dir) == -1)
-		log_warn("%s: creating the log folder %s", c->name, vigild.conf->log_dir);
+	snprintf(path, sizeof(path), "%s/%s.log", log_dir, c->name);
+	if (make_dirs(log_dir) == -1)
+		log_warn("%s: creating the log folder %s", c->name, log_dir);
 	if (logfile_open(&o->log, c->name, path, c->log_max_size, c->log_keep) == 0)
 		o->logging = true;
 }
@@ -335,7 +353,7 @@ start_logfile(struct service_output *o)
 static void
 stream_sync(struct service_output *o, enum output_stream stream)
 {
-	const struct service_conf *c = o->svc->conf;
+	const struct service_conf *c = o->conf;
 	bool is_out = stream == OUTPUT_STDOUT;
 	enum output_target to = is_out ? c->stdout_to : c->stderr_to;
 	const char *path = is_out ? c->stdout_path : c->stderr_path;
@@ -377,55 +395,54 @@ targets_sync(struct service_output *o)
 	}
 }
 
-int
-output_service_init(struct service *s)
+struct service_output *
+output_new(const struct service_conf *c, void *owner)
 {
-	const struct service_conf *c = s->conf;
 	struct service_output *o = calloc(1, sizeof(*o));
 
 	if (o == NULL)
-		return -1;
+		return NULL;
 	if (devnull == -1 && (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		log_warn("opening /dev/null");
-	o->svc = s;
+	o->owner = owner;
+	o->conf = c;
 	o->out.rfd = o->out.wfd = o->err.rfd = o->err.wfd = -1;
 	o->file_fd[0] = o->file_fd[1] = o->file_fd[2] = -1;
 	o->log.fd = -1;
 	/* nothing is set up yet, and /dev/null needs nothing */
 	o->to[OUTPUT_STDOUT] = o->to[OUTPUT_STDERR] = OUTPUT_TO_NULL;
-	s->output = o;
-	if (ring_init(&o->ring, (size_t)c->log_buffer) == -1)
-		return -1;
-	targets_sync(o);
 	o->next = all_outputs;
 	all_outputs = o;
-	return 0;
+	if (ring_init(&o->ring, (size_t)c->log_buffer) == -1) {
+		output_free(o);
+		return NULL;
+	}
+	targets_sync(o);
+	return o;
 }
 
 /*
- * s->conf changed (a reload). Its name and limits follow at once; pipes
- * and files only when s has no process, as a running one keeps writing
- * where it started: else when it ends (output_process_ended).
+ * The definition changed (a reload). Its name and limits follow at once;
+ * pipes and files only when no process runs, as a running one keeps
+ * writing where it started: else when it ends (output_process_ended).
  */
 void
-output_service_apply(struct service *s)
+output_apply(struct service_output *o, const struct service_conf *c, bool running)
 {
-	struct service_output *o = s->output;
-	const struct service_conf *c = s->conf;
-
 	if (o == NULL)
 		return;
+	o->conf = c;
 	logfile_set_limits(&o->log, c->name, c->log_max_size, c->log_keep);
 	if (ring_resize(&o->ring, (size_t)c->log_buffer) == -1)
 		log_warn("%s: resizing its log buffer; it keeps the old size", c->name);
-	if (s->pid == 0)
+	if (!running)
 		targets_sync(o);
 }
 
 void
-output_service_free(struct service *s)
+output_free(struct service_output *o)
 {
-	struct service_output *o = s->output, **pp;
+	struct service_output **pp;
 
 	if (o == NULL)
 		return;
@@ -445,7 +462,6 @@ output_service_free(struct service *s)
 	if (o->logging)
 		logfile_close(&o->log);
 	free(o);
-	s->output = NULL;
 	if (all_outputs == NULL) {
 		free(batch);
 		batch = NULL;
@@ -473,13 +489,13 @@ target_fd(const struct service_output *o, enum output_target to, enum output_str
 }
 
 int
-output_child_fd(const struct service *s, enum output_stream stream)
+output_child_fd(const struct service_output *o, enum output_stream stream)
 {
-	const struct service_output *o = s->output;
-	const struct service_conf *c = s->conf;
+	const struct service_conf *c;
 
 	if (o == NULL)
 		return -1;
+	c = o->conf;
 	if (stream == OUTPUT_STDERR && c->stderr_to == OUTPUT_TO_STDOUT)
 		return target_fd(o, c->stdout_to, OUTPUT_STDOUT);	/* one pipe: order kept */
 	return target_fd(o, stream == OUTPUT_STDOUT ? c->stdout_to : c->stderr_to, stream);
@@ -503,25 +519,25 @@ ring_cb(const struct ring_record *r, void *arg)
 }
 
 void
-output_ring_foreach(const struct service *s, bool (*fn)(const struct log_line *, void *),
-    void *arg)
+output_ring_foreach(const struct service_output *o,
+    bool (*fn)(const struct log_line *, void *), void *arg)
 {
 	struct foreach_arg fa = { fn, arg };
 
-	if (s->output != NULL)
-		ring_foreach(&s->output->ring, ring_cb, &fa);
+	if (o != NULL)
+		ring_foreach(&o->ring, ring_cb, &fa);
 }
 
 const char *
-output_log_path(const struct service *s)
+output_log_path(const struct service_output *o)
 {
-	return s->output != NULL && s->output->logging ? s->output->log.path : NULL;
+	return o != NULL && o->logging ? o->log.path : NULL;
 }
 
 uint64_t
-output_dropped_bytes(const struct service *s)
+output_dropped_bytes(const struct service_output *o)
 {
-	return s->output != NULL ? s->output->log.dropped : 0;
+	return o != NULL ? o->log.dropped : 0;
 }
 
 void

@@ -3,16 +3,19 @@
  * pipes for its whole life (not one run's), so output of a dying process or
  * of an orphaned grandchild is still captured, and the next run writes into
  * the same pipe. Lines go to the service's ring buffer (always), its log
- * file (stdout/stderr = log) and to whoever follows it (control.c).
+ * file (stdout/stderr = log) and to the listeners (the control server).
  */
 #ifndef VIGIL_OUTPUT_H
 #define VIGIL_OUTPUT_H
 
+#include <ev.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct service;
+#include "vigild.h"	/* struct service_conf, until the config layer has its own header */
+
+struct service_output;
 
 #define OUTPUT_LINE_MAX	(16 * 1024)	/* longer lines are split into pieces */
 
@@ -31,27 +34,39 @@ struct log_line {
 	const char	*text;		/* len bytes, no newline, not NUL-terminated, any bytes */
 };
 
-/* Set up s's pipes and log file; 0 or -1 (logged). */
-int	 output_service_init(struct service *s);
-void	 output_service_free(struct service *s);
-/* s->conf was replaced by a reload: follow it (see output.c for when). */
-void	 output_service_apply(struct service *s);
+/* Where the loop and the log folder come from; before any output_new(). */
+void	 output_init(struct ev_loop *loop, const char *log_dir);
+
+/*
+ * Who hears of each new line (dinit's service_listener is the model): the
+ * control server registers one for its followers. owner is what the
+ * service's output_new() was given.
+ */
+struct output_listener {
+	void	(*line)(void *arg, void *owner, const struct log_line *line);
+	void	 *arg;
+	struct output_listener *next;	/* output.c's */
+};
+void	 output_listen(struct output_listener *l);
+
+/* Set up the pipes and log file of the service conf defines; NULL (logged) on failure. */
+struct service_output *output_new(const struct service_conf *conf, void *owner);
+void	 output_free(struct service_output *o);	/* NULL: nothing */
+/* The definition was replaced by a reload: follow it (see output.c for when). */
+void	 output_apply(struct service_output *o, const struct service_conf *conf, bool running);
 /* The fds the child gets as 1 and 2: -1 means vigild's own. */
-int	 output_child_fd(const struct service *s, enum output_stream stream);
-/* s's main process was reaped: read what is left, write out partial lines. */
-void	 output_process_ended(struct service *s);
-/* Oldest to newest over s's ring; stop early by returning false. */
-void	 output_ring_foreach(const struct service *s,
+int	 output_child_fd(const struct service_output *o, enum output_stream stream);
+/* The main process was reaped: read what is left, write out partial lines. */
+void	 output_process_ended(struct service_output *o);
+/* Oldest to newest over the ring; stop early by returning false. */
+void	 output_ring_foreach(const struct service_output *o,
 	    bool (*fn)(const struct log_line *line, void *arg), void *arg);
-/* The file s logs to, or NULL when it does not log to a file. */
-const char *output_log_path(const struct service *s);
-uint64_t output_dropped_bytes(const struct service *s);
+/* The file it logs to, or NULL when it does not log to a file. */
+const char *output_log_path(const struct service_output *o);
+uint64_t output_dropped_bytes(const struct service_output *o);
 /* SIGUSR1 and `log-reopen`: reopen every log file (after logrotate moved them). */
 void	 output_reopen_all(void);
 /* "out" / "err" */
 const char *output_stream_name(enum output_stream stream);
-
-/* control.c: a new line of s, for the clients that follow it */
-void	 control_log_line(struct service *s, const struct log_line *line);
 
 #endif

@@ -62,7 +62,7 @@ reap_children(void)
 		if ((s = supervisor_find_pid(pid)) != NULL) {
 			/* its last words first, then the transition they explain */
 			notify_drain(s);
-			output_process_ended(s);
+			output_process_ended(s->output);
 			service_process_ended(s, status, &ru);
 			continue;
 		}

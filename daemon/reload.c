@@ -199,14 +199,14 @@ apply_commit(struct reload_apply *a)
 			continue;
 		s = vigild.services[it->new_index];
 		if (it->action == RELOAD_ADDED) {
-			if (output_service_init(s) == -1)
+			if ((s->output = output_new(s->conf, s)) == NULL)
 				log_warn("%s: setting up output capture", s->conf->name);
 			/* as at vigild's start: what it requires is not pulled in */
 			s->start_pending = s->conf->autostart;
 			continue;
 		}
 		/* every one: its log file names it by the new definition's string */
-		output_service_apply(s);
+		output_apply(s->output, s->conf, s->pid > 0);
 		/* a service in back-off was going to run: it runs the new definition now */
 		if (it->action == RELOAD_RESTARTED && s->state == SERVICE_BACKOFF)
 			service_start(s);

@@ -141,11 +141,11 @@ status_service_json(const struct service *s, int64_t now_ms, unsigned mask)
 		set_field(o, mask, STATUS_NEXT_START_IN,
 		    json_real((s->timer_due_ms - now_ms) / 1000.0), &ok);
 	if (mask & STATUS_BIT(STATUS_LOG_FILE)) {
-		const char *path = output_log_path(s);
+		const char *path = output_log_path(s->output);
 		set_field(o, mask, STATUS_LOG_FILE, proto_string(path), &ok);
 	}
 	set_field(o, mask, STATUS_LOG_DROPPED_BYTES,
-	    json_integer((json_int_t)output_dropped_bytes(s)), &ok);
+	    json_integer((json_int_t)output_dropped_bytes(s->output)), &ok);
 	set_field(o, mask, STATUS_READY, json_boolean(service_is_ready(s)), &ok);
 	set_field(o, mask, STATUS_READY_KIND, json_string(ready_kind_names[s->conf->ready]), &ok);
 	/* what the service itself said (STATUS=, ERRNO=): only while it runs */

@@ -56,8 +56,8 @@ supervisor_spawn_request(const struct service *s, char *const *argv,
 		.new_session = true,	/* its own group, which stop signals go to */
 		.nofile = vigild.nofile_raised ? &vigild.nofile_orig : NULL,
 		.stdin_fd = -1,
-		.stdout_fd = output_child_fd(s, OUTPUT_STDOUT),
-		.stderr_fd = output_child_fd(s, OUTPUT_STDERR),
+		.stdout_fd = output_child_fd(s->output, OUTPUT_STDOUT),
+		.stderr_fd = output_child_fd(s->output, OUTPUT_STDERR),
 		.extra_fd = -1,
 	};
 }
@@ -455,7 +455,7 @@ supervisor_init(struct config *conf)
 		if (s == NULL)
 			return -1;
 		vigild.services[vigild.nservices++] = s;
-		if (output_service_init(s) == -1)
+		if ((s->output = output_new(s->conf, s)) == NULL)
 			log_warn("%s: setting up output capture", s->conf->name);
 	}
 	return 0;
@@ -674,7 +674,8 @@ void
 supervisor_service_free(struct service *s)
 {
 	ev_timer_stop(vigild.loop, &s->timer);
-	output_service_free(s);
+	output_free(s->output);
+	s->output = NULL;
 	readiness_free(s);
 	notify_service_free(s);
 	service_free(s);
