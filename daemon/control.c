@@ -82,6 +82,11 @@ static int	 hup_fd = -1;
 static ev_io	 hup_io;
 static void	 follower_line_cb(void *arg, void *owner, const struct log_line *line);
 static struct output_listener line_listener = { follower_line_cb, NULL, NULL };
+static void	 service_changed_cb(void *arg, struct service *s, enum service_state from);
+static void	 service_removed_cb(void *arg, struct service *s);
+static struct service_listener service_listener = {
+	service_changed_cb, service_removed_cb, NULL, NULL,
+};
 
 static void	client_process(struct control_client *c);
 static void	client_free(struct control_client *c);
@@ -465,12 +470,13 @@ events_publish(struct service *s, enum service_state from)
 	free(line);
 }
 
-void
-control_service_changed(struct service *s, enum service_state from)
+static void
+service_changed_cb(void *arg, struct service *s, enum service_state from)
 {
 	struct control_client *c, *next;
 	json_t *r;
 
+	(void)arg;
 	events_publish(s, from);
 	for (c = clients; c != NULL; c = next) {
 		next = c->next;
@@ -520,11 +526,12 @@ follower_drop(struct control_client *c, struct service *s)
  * error, and followers drop it. Followers of every service still get its
  * last lines.
  */
-void
-control_service_removed(struct service *s)
+static void
+service_removed_cb(void *arg, struct service *s)
 {
 	struct control_client *c, *next;
 
+	(void)arg;
 	for (c = clients; c != NULL; c = next) {
 		next = c->next;
 		if (c->skipped_from == s)
@@ -859,6 +866,7 @@ control_open(const char *path)
 	listen_fd = fd;
 	listen_path = strdup(path);
 	output_listen(&line_listener);
+	supervisor_listen(&service_listener);
 	ev_io_init(&listen_io, listen_cb, fd, EV_READ);
 	ev_init(&listen_retry, listen_retry_cb);
 	ev_io_start(vigild.loop, &listen_io);

@@ -162,7 +162,7 @@ switch_services(struct reload_apply *a, struct config *old)
 		case RELOAD_ADDED:
 			break;
 		case RELOAD_REMOVED:
-			control_service_removed(s);
+			supervisor_removed(s);
 			retire_add(a->retired, s, old->services[it->old_index]);
 			old->services[it->old_index] = NULL;	/* the batch owns it now */
 			break;

@@ -237,10 +237,29 @@ all_settled(void)
 	return retire_all_settled();
 }
 
+static struct service_listener *listeners;
+
+void
+supervisor_listen(struct service_listener *l)
+{
+	l->next = listeners;
+	listeners = l;
+}
+
+void
+supervisor_removed(struct service *s)
+{
+	for (struct service_listener *l = listeners; l != NULL; l = l->next)
+		if (l->removed != NULL)
+			l->removed(l->arg, s);
+}
+
 static void
 ops_changed(struct service *s, enum service_state from)
 {
-	control_service_changed(s, from);
+	for (struct service_listener *l = listeners; l != NULL; l = l->next)
+		if (l->changed != NULL)
+			l->changed(l->arg, s, from);
 	/* not from inside a transition: the service that changed is mid-way */
 	if (!ev_is_active(&deps_idle))
 		ev_idle_start(vigild.loop, &deps_idle);

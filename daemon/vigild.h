@@ -286,10 +286,6 @@ int		 control_open(const char *path);
 /* Serve fd (a connected, non-blocking, close-on-exec stream socket) as a client; -1 refused. */
 int		 control_adopt(int fd);
 void		 control_close(void);	/* every client, then the socket */
-/* s just moved from `from` (from == its state: only its reason changed) */
-void		 control_service_changed(struct service *s, enum service_state from);
-/* A reload removed s: end the waits that hold it, stop following it. */
-void		 control_service_removed(struct service *s);
 
 /* commands.c */
 struct control_client;
@@ -339,6 +335,20 @@ void		 supervisor_restart(struct service *s);
 /* The services supervisor_stop(s) would stop besides s; malloc'd, *n of them. */
 struct service	**supervisor_dependents(const struct service *s, size_t *n);
 void		 supervisor_shutdown(const char *why);
+/*
+ * Who hears of every service's changes (dinit's service_listener is the
+ * model): the control server registers one for waits and subscribers.
+ */
+struct service_listener {
+	/* s just moved from `from` (from == its state: only its reason changed) */
+	void	(*changed)(void *arg, struct service *s, enum service_state from);
+	/* a reload removed s; it is freed once its process is gone */
+	void	(*removed)(void *arg, struct service *s);
+	void	 *arg;
+	struct service_listener *next;	/* supervisor.c's */
+};
+void		 supervisor_listen(struct service_listener *l);
+void		 supervisor_removed(struct service *s);	/* tell the listeners */
 struct service	*supervisor_find(const char *name);
 struct service	*supervisor_find_pid(pid_t pid);
 struct service	*supervisor_find_pgid(pid_t pgid);
