@@ -5,6 +5,8 @@
  */
 #include "config.h"
 #include "vigild.h"
+#include "core/notify.h"
+#include "core/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +20,6 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "notify.h"
-#include "output.h"
-#include "reload.h"
-#include "spawn.h"
 
 static void
 usage(FILE *f)

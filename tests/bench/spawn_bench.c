@@ -9,7 +9,7 @@
  *               [--csv FILE] [--batch N]
  */
 #include "config.h"
-#include "spawn.h"		/* daemon/spawn.h, found through -iquote */
+#include "spawn.h"		/* daemon/core/spawn.h, found through -iquote */
 
 #include <err.h>
 #include <errno.h>
@@ -30,7 +30,7 @@
 #define MAX_SIZES 16
 
 enum method_id {
-	M_VIGIL,		/* spawn_process() from daemon/spawn.c */
+	M_VIGIL,		/* spawn_process() from daemon/core/spawn.c */
 	M_FORK,			/* fork + execve */
 	M_POSIX_SPAWN,		/* glibc posix_spawn */
 	M_FLOOR,		/* bare clone(CLONE_VM|CLONE_VFORK) + execve */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "logread.h"
+#include "output/logread.h"
 
 static void
 parse(const char *s, struct logread_line *l)

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config_values.h"
-#include "reload.h"
+#include "config/config_values.h"
+#include "vigild.h"
 
 static char dir[64];
 static struct config *before, *after;

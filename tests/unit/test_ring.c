@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ring.h"
+#include "output/ring.h"
 
 /* What a record costs in the ring: a 16-byte header and the text padded to 8. */
 #define COST(len)	(16 + (((len) + 7) & ~(size_t)7))

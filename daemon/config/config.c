@@ -4,7 +4,7 @@
  * of the error messages. What each key accepts is config_values.c's job.
  */
 #include "config.h"
-#include "vigild.h"
+#include "conf.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -716,7 +716,7 @@ config_load(const char *path, struct config_errors *errs)
 		conf->log_keep = VALUES_LOG_KEEP;
 		conf->log_timestamps = true;
 		conf->log_buffer = VALUES_LOG_BUFFER;
-		conf->client_timeout_ms = CONTROL_CLIENT_TIMEOUT_MS;
+		conf->client_timeout_ms = CONFIG_CLIENT_TIMEOUT_MS;
 		for (size_t i = 0; i < ld.nsecs; i++)
 			if (ld.secs[i]->kind == SECTION_VIGIL)
 				build_vigil(&ld, ld.secs[i]);

@@ -19,7 +19,7 @@
  * holding a NUL are dropped whole; passed fds are closed at once.
  */
 #include "config.h"
-#include "vigild.h"
+#include "core.h"
 #include "notify.h"
 
 #include <errno.h>

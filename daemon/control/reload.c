@@ -8,14 +8,14 @@
  * running vigild keep their running value.
  */
 #include "config.h"
-#include "reload.h"
+#include "control.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "output.h"
+#include "output/output.h"
 #include "proto.h"
 
 /* What a reload holds between allocating and switching. */

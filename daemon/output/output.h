@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vigild.h"	/* struct service_conf, until the config layer has its own header */
+#include "config/conf.h"
 
 struct service_output;
 

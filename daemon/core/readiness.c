@@ -13,7 +13,7 @@
  * readiness_stop() ends the probe.
  */
 #include "config.h"
-#include "vigild.h"
+#include "core.h"
 #include "readiness.h"
 
 #include <errno.h>

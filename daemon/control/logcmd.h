@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "output.h"
+#include "output/output.h"
 
 struct control_client;
 struct service;

@@ -7,7 +7,7 @@
  * A reload swaps the whole set at once through supervisor_install.
  */
 #include "config.h"
-#include "vigild.h"
+#include "core.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -18,7 +18,7 @@
 #include <sys/un.h>
 
 #include "notify.h"
-#include "output.h"
+#include "output/output.h"
 #include "readiness.h"
 #include "spawn.h"
 

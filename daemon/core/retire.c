@@ -7,13 +7,13 @@
  * then reap.c finds their pids here. Clients let go of them at removal.
  */
 #include "config.h"
-#include "vigild.h"
+#include "core.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_values.h"
-#include "output.h"
+#include "config/config_values.h"
+#include "output/output.h"
 
 struct retired {
 	struct service	**svcs;

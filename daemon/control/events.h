@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "vigild.h"
+#include "control.h"
 
 struct control_client;
 

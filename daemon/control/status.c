@@ -3,12 +3,12 @@
  * fields are documented in doc/protocol.md; add fields, never rename them.
  */
 #include "config.h"
-#include "vigild.h"
+#include "control.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "output.h"
+#include "output/output.h"
 #include "proto.h"
 #include "signame.h"
 

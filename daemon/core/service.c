@@ -5,7 +5,7 @@
  * through struct service_ops, so tests drive this file with fakes.
  */
 #include "config.h"
-#include "vigild.h"
+#include "core.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -8,7 +8,6 @@
  * request means belongs to commands.c.
  */
 #include "config.h"
-#include "vigild.h"
 #include "control.h"
 
 #include <errno.h>
@@ -27,7 +26,7 @@
 #include "duration.h"
 #include "events.h"
 #include "logcmd.h"
-#include "output.h"
+#include "output/output.h"
 #include "proto.h"
 
 #define CONTROL_MAX_CLIENTS	256
@@ -95,7 +94,7 @@ static void	client_free(struct control_client *c);
 static int64_t
 idle_timeout_ms(void)
 {
-	return vigild.conf != NULL ? vigild.conf->client_timeout_ms : CONTROL_CLIENT_TIMEOUT_MS;
+	return vigild.conf != NULL ? vigild.conf->client_timeout_ms : CONFIG_CLIENT_TIMEOUT_MS;
 }
 
 /*

@@ -5,7 +5,7 @@
  * or a straggler of a service's group) is reaped and logged, never left.
  */
 #include "config.h"
-#include "vigild.h"
+#include "core.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 
 #include "notify.h"
-#include "output.h"
+#include "output/output.h"
 #include "readiness.h"
 #include "signame.h"
 

@@ -3,7 +3,6 @@
  * Replies are built here; how they travel is control.c's business.
  */
 #include "config.h"
-#include "vigild.h"
 #include "control.h"
 
 #include <errno.h>
@@ -16,7 +15,6 @@
 #include "events.h"
 #include "logcmd.h"
 #include "proto.h"
-#include "reload.h"
 #include "signame.h"
 #include "utf8.h"
 

@@ -5,7 +5,6 @@
  * control.c.
  */
 #include "config.h"
-#include "vigild.h"
 #include "control.h"
 
 #include <stdio.h>

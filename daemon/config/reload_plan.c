@@ -5,7 +5,7 @@
  * is; carrying the plan out belongs to reload.c.
  */
 #include "config.h"
-#include "reload.h"
+#include "conf.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -6,7 +6,6 @@
  */
 #include "config.h"
 #include "logcmd.h"
-#include "vigild.h"
 #include "control.h"
 
 #include <errno.h>
@@ -17,7 +16,7 @@
 #include <sys/time.h>
 
 #include "duration.h"
-#include "logread.h"
+#include "output/logread.h"
 #include "proto.h"
 #include "utf8.h"
 

@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "vigild.h"
+#include "conf.h"
 
 #define VALUE_SHOWN_MAX	60	/* longer values are cut and end in "..." */
 

@@ -1,0 +1,190 @@
+/*
+ * conf.h: the config layer, the lowest of the daemon's: what a
+ * configuration is (every [vigil] setting and [service:NAME] definition,
+ * resolved and checked), loading it, and comparing two for a reload. It
+ * calls nothing of the daemon; every layer above reads its structures.
+ */
+#ifndef VIGIL_CONF_H
+#define VIGIL_CONF_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "log.h"
+
+#define CONFIG_CLIENT_TIMEOUT_MS 30000	/* [vigil] client_timeout's default */
+
+#define SERVICE_NAME_MAX 64
+
+enum restart_policy {
+	RESTART_ALWAYS,		/* restart whatever the exit */
+	RESTART_ON_FAILURE,	/* restart unless it exited 0 */
+	RESTART_NEVER		/* a death is final: state exited */
+};
+
+/* Where a service's stdout or stderr goes. */
+enum output_target {
+	OUTPUT_TO_LOG,		/* captured: ring buffer, LOG_DIR/NAME.log, followers */
+	OUTPUT_TO_NULL,		/* /dev/null */
+	OUTPUT_TO_INHERIT,	/* vigild's own stdout/stderr */
+	OUTPUT_TO_FILE,		/* appended to a file of the user's, uncaptured */
+	OUTPUT_TO_STDOUT	/* stderr only: merged into stdout's pipe, in order */
+};
+
+/* How a service says it is ready; see core/readiness.c and core/notify.c. */
+enum ready_kind {
+	READY_NONE,		/* ready once up start_secs */
+	READY_NOTIFY,		/* READY=1 on the sd_notify socket */
+	READY_FD,		/* a newline on the pipe it gets as fd N (s6) */
+	READY_TCP,		/* a connect to HOST:PORT succeeds */
+	READY_EXEC		/* a check command exits 0 */
+};
+
+enum log_target {
+	LOG_TARGET_STDERR,	/* vigild's own log: stderr, timestamped */
+	LOG_TARGET_SYSLOG	/* vigild's own log: syslog, daemon facility */
+};
+
+/* One [service:NAME] section, resolved and ready to spawn. Owned by its config. */
+struct service_conf {
+	char	 *name;
+	char	 *file;		/* where the section starts, for messages */
+	int	  line;
+
+	char	 *command;	/* as written */
+	char	**argv;		/* split command */
+	char	**exec_paths;	/* execve candidates: argv[0] itself if it has a '/', else PATH entries joined with it */
+	char	**environment;	/* just the KEY=VALUE words the user wrote */
+	bool	  clear_environment;
+	char	 *directory;	/* NULL: vigild's own */
+
+	char	 *user;		/* NULL: run as vigild's user */
+	char	 *group;	/* NULL: the user's primary group */
+	bool	  set_ids;	/* true when user or group is set: the child changes ids */
+	uid_t	  uid;
+	gid_t	  gid;
+	gid_t	 *groups;	/* supplementary groups of user */
+	size_t	  ngroups;
+	int	  umask;	/* -1: inherit vigild's */
+
+	bool	  autostart;
+	enum restart_policy restart;
+	int64_t	  restart_delay_ms;
+	int64_t	  restart_delay_max_ms;
+	int64_t	  start_secs_ms;
+	unsigned  start_retries;	/* 0: never give up */
+	int	  stop_signal;
+	int64_t	  stop_timeout_ms;
+
+	enum output_target stdout_to, stderr_to;
+	char	 *stdout_path;	/* for file:PATH */
+	char	 *stderr_path;
+	int64_t	  log_max_size;	/* bytes of NAME.log before it rotates; 0: never */
+	unsigned  log_keep;	/* rotated files kept */
+	bool	  log_timestamps;	/* prefix lines with time and stream */
+	int64_t	  log_buffer;	/* bytes of the in-memory ring of recent lines */
+
+	enum ready_kind ready;
+	char	 *ready_spec;	/* as written: "notify", "fd:3", "tcp:HOST:PORT", "exec:CMD" */
+	int	  ready_fd;	/* fd:N */
+	char	 *ready_host;	/* tcp: "127.0.0.1" when only a port was given */
+	char	 *ready_port;	/* tcp: digits */
+	char	**ready_argv;	/* exec: the check command, split */
+	char	**ready_exec_paths;	/* exec: execve candidates, as exec_paths */
+	int64_t	  ready_timeout_ms;	/* not ready this long after spawn: a failed start */
+	int64_t	  watchdog_ms;	/* WATCHDOG=1 at least this often once ready; 0: off */
+
+	char	**requires_names;	/* as written; resolved into requires */
+	char	**after_names;	/* as written; resolved into after */
+	int	  requires_line, after_line;	/* where the keys are, for messages */
+	size_t	 *requires;	/* indices into config.services: start after these are ready */
+	size_t	  nrequires;
+	size_t	 *after;	/* indices into config.services: order only */
+	size_t	  nafter;
+};
+
+struct config {
+	char	 *file;		/* the main file */
+	char	 *socket_path;
+	char	 *include;	/* glob, resolved against the main file's folder */
+	enum log_level log_level;
+	enum log_target log_target;
+	char	 *log_dir;	/* where NAME.log files go */
+	int64_t	  log_max_size;	/* defaults for the services */
+	unsigned  log_keep;
+	bool	  log_timestamps;
+	int64_t	  log_buffer;
+	int64_t	  client_timeout_ms;	/* close a client silent this long mid-request; 0: never */
+	struct service_conf **services;	/* in file order, includes after the main file */
+	size_t	  nservices;
+};
+
+/* Every message of a failed load, each "file:line: [section] key: ...". */
+struct config_errors {
+	char	**msgs;
+	size_t	  n;
+};
+
+
+/* config.c */
+struct config	*config_load(const char *path, struct config_errors *errs);
+void		 config_free(struct config *conf);
+void		 config_errors_free(struct config_errors *errs);
+const char	*config_default_path(void);	/* static storage */
+const char	*config_default_socket(void);	/* static storage */
+const char	*config_default_log_dir(void);	/* static storage */
+/*
+ * The environment a service starts with, extra (NULL or NULL-terminated)
+ * last: environ itself, or composed in *scratch.
+ */
+char		**config_service_envp(const struct service_conf *sc, char *const *extra,
+		    char ***scratch, size_t *cap);
+
+
+/* What a changed field asks of a service that has a process. */
+enum reload_class {
+	RELOAD_RESTARTS,	/* shapes the process: only a new one can take it */
+	RELOAD_IN_PLACE		/* steers supervision: the process is kept */
+};
+
+/* What a reload does to one service, by name. */
+enum reload_action {
+	RELOAD_ADDED,		/* a new name: created, started if autostart */
+	RELOAD_REMOVED,		/* no longer configured: stopped, then forgotten */
+	RELOAD_RESTARTED,	/* a process-shaping field changed */
+	RELOAD_UPDATED,		/* only supervision fields changed: applied in place */
+	RELOAD_UNCHANGED,	/* the same definition */
+	RELOAD_NACTIONS
+};
+
+struct reload_item {
+	enum reload_action action;
+	const char	*name;		/* borrowed from the old or the new definition */
+	size_t		 old_index;	/* in the running set; SIZE_MAX when added */
+	size_t		 new_index;	/* in the new config; SIZE_MAX when removed */
+	uint64_t	 changed;	/* bit i: reload_field_key(i) differs */
+};
+
+struct reload_plan {
+	struct reload_item *items;	/* the new config's order, then the removed */
+	size_t		 n;
+	size_t		 count[RELOAD_NACTIONS];
+};
+
+/* reload_plan.c: what a reload would change, compared field by field (pure) */
+/* Compare the running definitions (old[i] is service i's) with conf; 0 or -1 (out of memory). */
+int		 reload_plan_build(const struct service_conf *const *old, size_t nold,
+		    const struct config *conf, struct reload_plan *plan);
+void		 reload_plan_free(struct reload_plan *plan);
+const char	*reload_action_name(enum reload_action action);	/* "added", ... */
+/* The config key of field i, NULL past the last; *class what it asks for. */
+const char	*reload_field_key(size_t i, enum reload_class *class);
+/* {"added":[...],...,"unchanged":[...],"changes":{"web":["command"]}} */
+json_t		*reload_plan_json(const struct reload_plan *plan);
+/* "added cache; restarted web (command); 3 unchanged", for the log */
+char		*reload_plan_text(const struct reload_plan *plan);
+
+#endif

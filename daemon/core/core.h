@@ -1,0 +1,228 @@
+/*
+ * core.h: the core layer: services (goal and state, in one state machine),
+ * their dependencies, spawning, reaping, readiness probes and the notify
+ * sockets. It reports through listeners (supervisor_listen) and knows
+ * nothing of sockets, JSON or followers; below it are output/ and config/.
+ */
+#ifndef VIGIL_CORE_H
+#define VIGIL_CORE_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "config/conf.h"
+#include "log.h"
+
+enum service_state {
+	SERVICE_STOPPED,	/* not running, not wanted */
+	SERVICE_STARTING,	/* spawned, not yet up start_secs */
+	SERVICE_RUNNING,	/* up at least start_secs */
+	SERVICE_STOPPING,	/* stop_signal sent, waiting for the main process */
+	SERVICE_BACKOFF,	/* died, waiting to be started again */
+	SERVICE_EXITED,		/* died and the restart policy says leave it */
+	SERVICE_FATAL,		/* too many failed starts in a row */
+	SERVICE_NSTATES
+};
+
+/* How the last process of a service ended, from wait4. */
+struct exit_info {
+	bool	  valid;	/* false until a first process ended */
+	pid_t	  pid;
+	int	  code;		/* exit code, when !signal */
+	int	  signal;	/* terminating signal, 0 if it exited */
+	bool	  core_dumped;
+	double	  when;		/* wall clock, seconds since the epoch */
+	int64_t	  ran_ms;	/* how long it ran */
+	double	  cpu_user, cpu_system;	/* seconds */
+	long	  max_rss_kb;
+	char	 *spawn_error;	/* malloc'd, set when the attempt never reached execve */
+};
+
+struct service;
+struct service_output;
+struct readiness;
+struct notify_sock;
+
+/* Why vigild sent the stop signal: it decides what the process's end means. */
+enum stop_cause {
+	STOP_ASKED,		/* stop, restart, shutdown: the end is what was wanted */
+	STOP_NOT_READY,		/* ready_timeout passed: a failed start */
+	STOP_WATCHDOG		/* no WATCHDOG=1 in time: a crash */
+};
+
+/* What the state machine needs from the world; tests pass fakes. */
+struct service_ops {
+	/* spawn s's process; 0 and s->pid set, or -1 and a reason in err */
+	int	(*spawn)(struct service *s, char *err, size_t errlen);
+	int	(*kill)(pid_t pid, int sig);		/* kill(2): -pgid is a process group */
+	void	(*ready_unwatch)(struct service *s);	/* stop probing readiness; may be NULL */
+	void	(*timer_arm)(struct service *s, int64_t ms);	/* one per service */
+	void	(*timer_disarm)(struct service *s);
+	int64_t	(*now_ms)(void);			/* monotonic clock */
+	void	(*changed)(struct service *s, enum service_state from); /* may be NULL */
+};
+
+struct service {
+	const struct service_conf *conf;
+	const struct service_ops *ops;
+	size_t	  index;	/* in vigild.services, the same as its conf's in config.services */
+	enum service_state state;
+	pid_t	  pid;		/* main process, 0 when none; MAINPID= may move it */
+	pid_t	  pgid;		/* the first process's group: what stop signals go to */
+	int64_t	  state_since_ms;	/* monotonic */
+	double	  state_since_wall;
+	int64_t	  started_ms;	/* when the current process was spawned */
+	int64_t	  timer_due_ms;	/* when the armed timer fires, 0 if none */
+	unsigned  failures;	/* consecutive failed starts */
+	unsigned  restarts;	/* automatic restarts since the last start request */
+	bool	  start_after_stop;	/* a restart is under way */
+	bool	  killed;	/* SIGKILL already sent in this stop */
+	bool	  start_pending;	/* asked to start, waiting for its dependencies */
+	bool	  stop_pending;	/* asked to stop, waiting for its dependents to stop */
+	bool	  restart_pending;	/* stop_pending, then start again: a restart of it or of what it requires */
+	bool	  ready;	/* said it is ready (or is up start_secs, for ready = none) */
+	bool	  reloading;	/* sent RELOADING=1, no READY=1 since */
+	enum stop_cause stop_cause;
+	int64_t	  ready_due_ms;	/* monotonic: not ready by then is a failed start; 0: no limit */
+	int64_t	  watchdog_ms;	/* this process's watchdog; WATCHDOG_USEC= changes it */
+	char	 *status_text;	/* malloc'd: the service's own STATUS=, or NULL */
+	int	  notify_errno;	/* the service's own ERRNO=, 0 if none */
+	char	 *reason;	/* malloc'd: why it is in its state, for people */
+	struct exit_info last_exit;
+	ev_timer  timer;	/* used by the daemon's ops only */
+	struct service_output *output;	/* output.c's: pipes, ring, log file */
+	struct readiness *readiness;	/* readiness.c's: the probe of a starting process */
+	struct notify_sock *notify;	/* notify.c's: its sd_notify socket, once it needs one */
+};
+
+
+/* service.c */
+struct service	*service_new(const struct service_conf *conf, const struct service_ops *ops);
+void		 service_free(struct service *s);
+void		 service_start(struct service *s);	/* a request: resets the failure count */
+void		 service_stop(struct service *s);
+void		 service_restart(struct service *s);
+void		 service_process_ended(struct service *s, int status, const struct rusage *ru);
+void		 service_timer_fired(struct service *s);
+const char	*service_state_name(enum service_state state);
+bool		 service_is_settled(const struct service *s);	/* no process, nothing pending */
+bool		 service_is_ready(const struct service *s);	/* what dependents wait for */
+/* What readiness probes and the notify socket report; see notify.c. */
+void		 service_ready(struct service *s, const char *how);
+void		 service_reloading(struct service *s);
+void		 service_watchdog_ping(struct service *s);
+void		 service_watchdog_set(struct service *s, int64_t ms);
+void		 service_extend_timeout(struct service *s, int64_t ms);
+void		 service_set_main_pid(struct service *s, pid_t pid);
+void		 service_set_status_text(struct service *s, const char *text);
+/* What a signal to a service reached: its group, and a main process outside it. */
+struct service_signal_result {
+	pid_t	  group;	/* the process group that got it, 0 if none did */
+	pid_t	  pid;		/* the main process, sent apart when outside the group; 0 if not */
+	bool	  reached;	/* at least one process got it */
+	bool	  failed;	/* kill(2) failed for a reason other than "no such process" */
+	char	  why[96];	/* when it reached nothing: why, for people */
+};
+/* Send sig to s's process group and to a main process outside it; -1 when kill(2) failed. */
+int		 service_signal(struct service *s, int sig, struct service_signal_result *res);
+void		 service_note(struct service *s, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));	/* a new reason, same state */
+int64_t		 service_backoff_ms(const struct service_conf *c, unsigned failures);
+
+
+/* spawn.c: see spawn.h, which the benchmarks link on its own */
+
+
+/* reap.c */
+void		 reap_children(void);
+void		 reap_status_text(int status, char *buf, size_t len);
+void		 reap_leftovers(void);	/* at exit: end what is left of our descendants */
+pid_t		 reap_parent_of(pid_t pid);	/* from /proc; -1 if gone */
+
+
+/* main.c / supervisor.c: the daemon's state */
+struct vigild {
+	struct ev_loop	*loop;
+	struct config	*conf;
+	struct service	**services;
+	size_t		  nservices;
+	bool		  shutting_down;
+	int		  exit_code;
+	struct rlimit	  nofile_orig;	/* RLIMIT_NOFILE as vigild found it */
+	bool		  nofile_raised;	/* and services get it back */
+};
+extern struct vigild vigild;
+
+
+/* supervisor.c */
+struct dependents;
+int		 supervisor_init(struct config *conf);
+/* A service for conf at index, with supervisor_ops and its timer; no output yet. */
+struct service	*supervisor_service_new(const struct service_conf *c, size_t index);
+/* reload: the dependency table of conf, then the switch to conf and svcs with it */
+struct dependents *supervisor_deps_new(const struct config *conf);
+void		 supervisor_deps_free(struct dependents *deps, size_t n);
+void		 supervisor_install(struct config *conf, struct service **svcs,
+		    struct dependents *deps);
+void		 supervisor_evaluate(void);	/* start and stop what now may */
+void		 supervisor_start_all(void);
+void		 supervisor_start(struct service *s);	/* what s requires first, then s */
+void		 supervisor_stop(struct service *s);	/* s's dependents first, then s */
+/* Stop s's running dependents and s, then start s and them again in order. */
+void		 supervisor_restart(struct service *s);
+/* The services supervisor_stop(s) would stop besides s; malloc'd, *n of them. */
+struct service	**supervisor_dependents(const struct service *s, size_t *n);
+void		 supervisor_shutdown(const char *why);
+/*
+ * Who hears of every service's changes (dinit's service_listener is the
+ * model): the control server registers one for waits and subscribers.
+ */
+struct service_listener {
+	/* s just moved from `from` (from == its state: only its reason changed) */
+	void	(*changed)(void *arg, struct service *s, enum service_state from);
+	/* a reload removed s; it is freed once its process is gone */
+	void	(*removed)(void *arg, struct service *s);
+	void	 *arg;
+	struct service_listener *next;	/* supervisor.c's */
+};
+void		 supervisor_listen(struct service_listener *l);
+void		 supervisor_removed(struct service *s);	/* tell the listeners */
+struct service	*supervisor_find(const char *name);
+struct service	*supervisor_find_pid(pid_t pid);
+struct service	*supervisor_find_pgid(pid_t pgid);
+/*
+ * What every process of s is run with (ids, folder, umask, limits, its
+ * output pipes, a session of its own), for argv; envp is composed with
+ * extra into the one scratch array spawns share, NULL when out of memory.
+ */
+struct spawn_request;
+void		 supervisor_spawn_request(const struct service *s, char *const *argv,
+		    char *const *exec_paths, char *const *extra, struct spawn_request *req);
+void		 supervisor_free(void);
+void		 supervisor_service_free(struct service *s);
+extern const struct service_ops supervisor_ops;
+
+
+/*
+ * retire.c: services a reload removed. They leave vigild.services at once;
+ * here they are stopped (a removed dependent before what it depended on),
+ * reaped, and freed with the definition they own once their process is gone.
+ */
+struct retired;
+/* Room for n services, taken before a reload changes anything; NULL: out of memory. */
+struct retired	*retire_new(size_t n);
+/* s leaves the set; the batch owns it and conf (s->conf) from now on. */
+void		 retire_add(struct retired *b, struct service *s, struct service_conf *conf);
+void		 retire_start(struct retired *b);	/* stop them, in order */
+void		 retire_discard(struct retired *b);	/* unused: the reload failed */
+struct service	*retire_find_pid(pid_t pid);
+struct service	*retire_find_name(const char *name);	/* one still stopping */
+bool		 retire_all_settled(void);
+void		 retire_free_all(void);	/* at exit */
+
+
+#endif
