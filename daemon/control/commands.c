@@ -4,6 +4,7 @@
  */
 #include "config.h"
 #include "control.h"
+#include "core/world.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -144,7 +145,7 @@ write_status_reply(struct control_client *c, struct service **svcs, size_t n,
     unsigned fields)
 {
 	static const char head[] = "{\"ok\":true,\"services\":[", tail[] = "]}\n";
-	int64_t now = supervisor_ops.now_ms();
+	int64_t now = world_ops.now_ms();
 	size_t mark = control_mark(c);
 	char buf[4096], *big;
 

@@ -865,7 +865,7 @@ control_open(const char *path)
 	listen_fd = fd;
 	listen_path = strdup(path);
 	output_listen(&line_listener);
-	supervisor_listen(&service_listener);
+	world_listen(&service_listener);
 	ev_io_init(&listen_io, listen_cb, fd, EV_READ);
 	ev_init(&listen_retry, listen_retry_cb);
 	ev_io_start(vigild.loop, &listen_io);

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "control.h"
+#include "core/world.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -141,7 +142,7 @@ apply_prepare(struct reload_apply *a)
 		const struct reload_item *it = &plan->items[i];
 
 		if (it->action == RELOAD_ADDED && (a->svcs[it->new_index] =
-		    supervisor_service_new(a->conf->services[it->new_index],
+		    world_service_new(a->conf->services[it->new_index],
 		    it->new_index)) == NULL)
 			return -1;
 	}
@@ -162,7 +163,7 @@ switch_services(struct reload_apply *a, struct config *old)
 		case RELOAD_ADDED:
 			break;
 		case RELOAD_REMOVED:
-			supervisor_removed(s);
+			world_removed(s);
 			retire_add(a->retired, s, old->services[it->old_index]);
 			old->services[it->old_index] = NULL;	/* the batch owns it now */
 			break;

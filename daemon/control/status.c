@@ -4,6 +4,7 @@
  */
 #include "config.h"
 #include "control.h"
+#include "core/world.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -164,7 +165,7 @@ status_service_json(const struct service *s, int64_t now_ms, unsigned mask)
 json_t *
 status_services_json(struct service **svcs, size_t n)
 {
-	int64_t now = supervisor_ops.now_ms();
+	int64_t now = world_ops.now_ms();
 	json_t *arr = json_array();
 
 	for (size_t i = 0; arr != NULL && i < n; i++) {

@@ -1,7 +1,7 @@
 /*
  * core.h: the core layer: services (goal and state, in one state machine),
  * their dependencies, spawning, reaping, readiness probes and the notify
- * sockets. It reports through listeners (supervisor_listen) and knows
+ * sockets. It reports through listeners (world_listen) and knows
  * nothing of sockets, JSON or followers; below it are output/ and config/.
  */
 #ifndef VIGIL_CORE_H
@@ -139,12 +139,10 @@ int64_t		 service_backoff_ms(const struct service_conf *c, unsigned failures);
 
 /* reap.c */
 void		 reap_children(void);
-void		 reap_status_text(int status, char *buf, size_t len);
 void		 reap_leftovers(void);	/* at exit: end what is left of our descendants */
-pid_t		 reap_parent_of(pid_t pid);	/* from /proc; -1 if gone */
 
 
-/* main.c / supervisor.c: the daemon's state */
+/* the daemon's state: main.c and supervisor.c fill it in */
 struct vigild {
 	struct ev_loop	*loop;
 	struct config	*conf;
@@ -155,14 +153,11 @@ struct vigild {
 	struct rlimit	  nofile_orig;	/* RLIMIT_NOFILE as vigild found it */
 	bool		  nofile_raised;	/* and services get it back */
 };
-extern struct vigild vigild;
-
+extern struct vigild vigild;	/* state.c */
 
 /* supervisor.c */
 struct dependents;
 int		 supervisor_init(struct config *conf);
-/* A service for conf at index, with supervisor_ops and its timer; no output yet. */
-struct service	*supervisor_service_new(const struct service_conf *c, size_t index);
 /* reload: the dependency table of conf, then the switch to conf and svcs with it */
 struct dependents *supervisor_deps_new(const struct config *conf);
 void		 supervisor_deps_free(struct dependents *deps, size_t n);
@@ -177,9 +172,15 @@ void		 supervisor_restart(struct service *s);
 /* The services supervisor_stop(s) would stop besides s; malloc'd, *n of them. */
 struct service	**supervisor_dependents(const struct service *s, size_t *n);
 void		 supervisor_shutdown(const char *why);
+struct service	*supervisor_find(const char *name);
+struct service	*supervisor_find_pid(pid_t pid);
+struct service	*supervisor_find_pgid(pid_t pgid);
+void		 supervisor_free(void);	/* every service, at exit */
+
 /*
- * Who hears of every service's changes (dinit's service_listener is the
- * model): the control server registers one for waits and subscribers.
+ * world.c: who hears of every service's changes (dinit's service_listener
+ * is the model): supervisor.c for its dependencies and shutdown, the
+ * control server for waits and subscribers. Registering twice is harmless.
  */
 struct service_listener {
 	/* s just moved from `from` (from == its state: only its reason changed) */
@@ -187,25 +188,10 @@ struct service_listener {
 	/* a reload removed s; it is freed once its process is gone */
 	void	(*removed)(void *arg, struct service *s);
 	void	 *arg;
-	struct service_listener *next;	/* supervisor.c's */
+	struct service_listener *next;	/* world.c's */
 };
-void		 supervisor_listen(struct service_listener *l);
-void		 supervisor_removed(struct service *s);	/* tell the listeners */
-struct service	*supervisor_find(const char *name);
-struct service	*supervisor_find_pid(pid_t pid);
-struct service	*supervisor_find_pgid(pid_t pgid);
-/*
- * What every process of s is run with (ids, folder, umask, limits, its
- * output pipes, a session of its own), for argv; envp is composed with
- * extra into the one scratch array spawns share, NULL when out of memory.
- */
-struct spawn_request;
-void		 supervisor_spawn_request(const struct service *s, char *const *argv,
-		    char *const *exec_paths, char *const *extra, struct spawn_request *req);
-void		 supervisor_free(void);
-void		 supervisor_service_free(struct service *s);
-extern const struct service_ops supervisor_ops;
-
+void		 world_listen(struct service_listener *l);
+void		 world_removed(struct service *s);	/* tell the listeners */
 
 /*
  * retire.c: services a reload removed. They leave vigild.services at once;

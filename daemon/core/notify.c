@@ -21,6 +21,7 @@
 #include "config.h"
 #include "core.h"
 #include "notify.h"
+#include "process.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,7 +71,7 @@ belongs_to(const struct service *s, pid_t pid)
 		return false;
 	if (getpgid(pid) == s->pgid || getsid(pid) == s->pgid)
 		return true;
-	ppid = reap_parent_of(pid);
+	ppid = process_parent_of(pid);
 	return ppid > 0 && (ppid == s->pid || ppid == getpid());
 }
 

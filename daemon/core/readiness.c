@@ -28,7 +28,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "spawn.h"
+#include "process.h"
+#include "spawnreq.h"
 
 #define POLL_FIRST_MS	10
 #define POLL_MAX_MS	1000
@@ -243,7 +244,7 @@ check_attempt(struct readiness *r)
 	pid_t pid;
 
 	/* run as the service is, in a group of its own that readiness_stop kills */
-	supervisor_spawn_request(r->s, c->ready_argv, c->ready_exec_paths, NULL, &req);
+	spawnreq_build(r->s, c->ready_argv, c->ready_exec_paths, NULL, &req);
 	if (req.envp == NULL) {
 		attempt_failed(r, "check command: out of memory");
 		schedule(r);
@@ -275,7 +276,7 @@ readiness_reaped(pid_t pid, int status)
 			ready(r, "check command exited 0");
 			return true;
 		}
-		reap_status_text(status, how, sizeof(how));
+		process_status_text(status, how, sizeof(how));
 		attempt_failed(r, "check command %s", how);
 		schedule(r);
 		return true;

@@ -20,24 +20,9 @@
 #include <sys/wait.h>
 
 #include "notify.h"
+#include "process.h"
 #include "output/output.h"
 #include "readiness.h"
-#include "signame.h"
-
-void
-reap_status_text(int status, char *buf, size_t len)
-{
-	char name[16];
-
-	if (WIFEXITED(status))
-		snprintf(buf, len, "exited %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "killed by %s%s",
-		    signame_name(WTERMSIG(status), name, sizeof(name)),
-		    WCOREDUMP(status) ? " (core dumped)" : "");
-	else
-		snprintf(buf, len, "status 0x%x", (unsigned)status);
-}
 
 void
 reap_children(void)
@@ -62,36 +47,26 @@ reap_children(void)
 		if ((s = supervisor_find_pid(pid)) != NULL) {
 			/* its last words first, then the transition they explain */
 			notify_drain(s);
+			if (s->pid != pid) {
+				/*
+				 * MAINPID= in those last words named another main
+				 * process: this one is a former main process that
+				 * handed over and left, not the end of the service
+				 */
+				process_status_text(status, how, sizeof(how));
+				log_info("%s: former main pid %d %s; the main pid is %d",
+				    s->conf->name, (int)pid, how, (int)s->pid);
+				continue;
+			}
 			output_process_ended(s->output);
 			service_process_ended(s, status, &ru);
 			continue;
 		}
 		if (readiness_reaped(pid, status))
 			continue;
-		reap_status_text(status, how, sizeof(how));
+		process_status_text(status, how, sizeof(how));
 		log_info("reaped orphan pid %d (%s)", (int)pid, how);
 	}
-}
-
-pid_t
-reap_parent_of(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	int fd, ppid;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* "pid (comm) state ppid": comm may hold anything, so look past the last ')' */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %*c %d", &ppid) != 1)
-		return -1;
-	return ppid;
 }
 
 /* Signal every process whose parent is us; returns how many there were. */
@@ -111,7 +86,7 @@ signal_own_children(int sig)
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		pid = (pid_t)atol(de->d_name);
-		if (reap_parent_of(pid) != self)
+		if (process_parent_of(pid) != self)
 			continue;
 		kill(pid, sig);
 		n++;

@@ -14,6 +14,7 @@
 
 #include "config/config_values.h"
 #include "output/output.h"
+#include "world.h"
 
 struct retired {
 	struct service	**svcs;
@@ -24,31 +25,31 @@ struct retired {
 };
 
 static struct retired *batches;
-static struct service_ops retired_ops;	/* supervisor_ops, and we hear of changes */
 static ev_idle	 retire_idle;		/* stops the next ones, frees the finished */
-static bool	 ops_set;		/* retired_ops and retire_idle are set up */
+static bool	 idle_set;		/* retire_idle is set up, the listener registered */
 
 static void	retire_idle_cb(struct ev_loop *, ev_idle *, int);
 
+/* A change, maybe of a retired service: look again from the loop, not inside it. */
 static void
-retired_changed(struct service *s, enum service_state from)
+retired_changed_cb(void *arg, struct service *s, enum service_state from)
 {
-	supervisor_ops.changed(s, from);
-	/* not from inside the transition: the service may be freed */
-	if (!ev_is_active(&retire_idle))
+	(void)arg, (void)s, (void)from;
+	if (batches != NULL && !ev_is_active(&retire_idle))
 		ev_idle_start(vigild.loop, &retire_idle);
 }
+
+static struct service_listener retire_listener = { retired_changed_cb, NULL, NULL, NULL };
 
 struct retired *
 retire_new(size_t n)
 {
 	struct retired *b = calloc(1, sizeof(*b));
 
-	if (!ops_set) {
-		retired_ops = supervisor_ops;
-		retired_ops.changed = retired_changed;
+	if (!idle_set) {
 		ev_idle_init(&retire_idle, retire_idle_cb);
-		ops_set = true;
+		world_listen(&retire_listener);
+		idle_set = true;
 	}
 	if (b == NULL)
 		return NULL;
@@ -81,7 +82,6 @@ retire_add(struct retired *b, struct service *s, struct service_conf *conf)
 	if (b->n == b->cap)
 		fatalx("%s: broken invariant: retiring more services than planned",
 		    s->conf->name);
-	s->ops = &retired_ops;
 	s->start_pending = false;
 	s->stop_pending = false;
 	b->svcs[b->n] = s;
@@ -138,7 +138,7 @@ batch_free(struct retired *b)
 		struct service *s = b->svcs[i];
 
 		log_debug("%s: removed service forgotten", s->conf->name);
-		supervisor_service_free(s);
+		world_service_free(s);
 		values_service_free(b->confs[i]);
 	}
 	retire_discard(b);
@@ -211,6 +211,6 @@ retire_free_all(void)
 		batches = b->next;
 		batch_free(b);
 	}
-	if (ops_set && vigild.loop != NULL)
+	if (idle_set && vigild.loop != NULL)
 		ev_idle_stop(vigild.loop, &retire_idle);
 }

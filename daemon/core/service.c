@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "process.h"
 #include "signame.h"
 #include "duration.h"
 
@@ -483,7 +484,7 @@ service_process_ended(struct service *s, int status, const struct rusage *ru)
 	char how[96];
 
 	record_exit(s, status, ru, now);
-	reap_status_text(status, how, sizeof(how));
+	process_status_text(status, how, sizeof(how));
 	log_info("%s: pid %d %s after %lldms", s->conf->name, (int)s->pid, how,
 	    (long long)s->last_exit.ran_ms);
 	disarm(s);

@@ -1,10 +1,9 @@
 /*
- * supervisor.c: the set of services and the real world behind struct
- * service_ops: spawning through spawn.c, process-group signals, libev timers
- * and the monotonic clock. Also the order that requires and after impose on
- * starts and stops, and the shutdown that SIGTERM or `shutdown` asks for:
- * stop in reverse dependency order, leave the loop when all are settled.
- * A reload swaps the whole set at once through supervisor_install.
+ * supervisor.c: the set of services, and the order that requires and after
+ * impose on their starts and stops; the shutdown that SIGTERM or
+ * `shutdown` asks for: stop in reverse dependency order, leave the loop
+ * when all are settled. A reload swaps the whole set at once through
+ * supervisor_install. It hears of changes as a listener of world.c.
  */
 #include "config.h"
 #include "core.h"
@@ -17,10 +16,8 @@
 #include <time.h>
 #include <sys/un.h>
 
-#include "notify.h"
 #include "output/output.h"
-#include "readiness.h"
-#include "spawn.h"
+#include "world.h"
 
 /* Services whose requires or after name one service, by its index. */
 struct dependents {
@@ -30,116 +27,8 @@ struct dependents {
 	size_t	  nall;
 };
 
-struct vigild vigild;
 static struct dependents *dependents;
 static ev_idle	  deps_idle;	/* re-weighs waiting starts and stops from the loop */
-static char	**envp_scratch;	/* one spawn at a time: one array serves them all */
-static size_t	  envp_cap;
-
-void
-supervisor_spawn_request(const struct service *s, char *const *argv,
-    char *const *exec_paths, char *const *extra, struct spawn_request *req)
-{
-	const struct service_conf *c = s->conf;
-
-	*req = (struct spawn_request){
-		.argv = argv,
-		.envp = config_service_envp(c, extra, &envp_scratch, &envp_cap),
-		.exec_paths = exec_paths,
-		.directory = c->directory,
-		.umask = c->umask,
-		.set_ids = c->set_ids,
-		.uid = c->uid,
-		.gid = c->gid,
-		.groups = c->groups,
-		.ngroups = c->ngroups,
-		.new_session = true,	/* its own group, which stop signals go to */
-		.nofile = vigild.nofile_raised ? &vigild.nofile_orig : NULL,
-		.stdin_fd = -1,
-		.stdout_fd = output_child_fd(s->output, OUTPUT_STDOUT),
-		.stderr_fd = output_child_fd(s->output, OUTPUT_STDERR),
-		.extra_fd = -1,
-	};
-}
-
-/*
- * What vigild adds to a service's environment: NOTIFY_SOCKET when it may
- * talk sd_notify, WATCHDOG_USEC and WATCHDOG_PID (filled in by the child,
- * see spawn.h) when it has a watchdog. Static: one spawn at a time.
- */
-static char *const *
-notify_env(struct service *s, char **pid_env, char *err, size_t errlen)
-{
-	static char sock[128 + sizeof(((struct sockaddr_un *)0)->sun_path)];
-	static char usec[48], pid[SPAWN_PID_ENV_SIZE];
-	static char *extra[4];
-	const struct service_conf *c = s->conf;
-	const char *path;
-	size_t n = 0;
-
-	*pid_env = NULL;
-	extra[0] = NULL;
-	if (c->ready != READY_NOTIFY && c->watchdog_ms == 0)
-		return extra;
-	if ((path = notify_service_socket(s, err, errlen)) == NULL)
-		return NULL;
-	snprintf(sock, sizeof(sock), "NOTIFY_SOCKET=%s", path);
-	extra[n++] = sock;
-	if (c->watchdog_ms > 0) {
-		snprintf(usec, sizeof(usec), "WATCHDOG_USEC=%lld",
-		    (long long)c->watchdog_ms * 1000);
-		extra[n++] = usec;
-		snprintf(pid, sizeof(pid), "%s", SPAWN_PID_ENV_PREFIX);
-		extra[n++] = *pid_env = pid;
-	}
-	extra[n] = NULL;
-	return extra;
-}
-
-static int
-ops_spawn(struct service *s, char *err, size_t errlen)
-{
-	const struct service_conf *c = s->conf;
-	char *pid_env;
-	char *const *extra = notify_env(s, &pid_env, err, errlen);
-	struct spawn_request req;
-	struct spawn_error e;
-	pid_t pid;
-
-	if (extra == NULL)
-		return -1;	/* err says why */
-	supervisor_spawn_request(s, c->argv, c->exec_paths, extra, &req);
-	req.extra_fd_as = c->ready_fd;
-	req.pid_env = pid_env;
-	if (req.envp == NULL) {
-		snprintf(err, errlen, "spawn failed at environment: out of memory");
-		return -1;
-	}
-	if (c->ready == READY_FD && (req.extra_fd = readiness_child_fd(s)) == -1) {
-		snprintf(err, errlen, "spawn failed at pipe for fd %d: %s", c->ready_fd,
-		    strerror(errno));
-		return -1;
-	}
-	if ((pid = spawn_process(&req, &e)) == -1) {
-		spawn_error_text(&e, err, errlen);
-		readiness_spawned(s, false);
-		return -1;
-	}
-	s->pid = pid;
-	readiness_spawned(s, true);
-	return 0;
-}
-
-static int
-ops_kill(pid_t pid, int sig)
-{
-	/* never every process we may signal (-1), our own group (0) or init (1, -1) */
-	if (pid >= -1 && pid <= 1) {
-		errno = ESRCH;
-		return -1;
-	}
-	return kill(pid, sig);
-}
 
 static struct service *start_blocker(const struct service *s, bool *blocked);
 
@@ -167,67 +56,6 @@ backoff_held(struct service *s)
 	return true;
 }
 
-/*
- * At most this many restarts per loop turn. A crash storm makes hundreds
- * of back-off timers due at once, and each spawn holds the loop for its
- * vfork; the rest wait a turn (a zero timer) so the control socket and the
- * pipes are served between batches.
- */
-#define RESTARTS_PER_TURN	16
-
-static ev_prepare turn_prepare;	/* a new loop turn: the batch starts again */
-static unsigned	  restarts_this_turn;
-
-static void
-turn_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
-{
-	(void)loop, (void)w, (void)revents;
-	restarts_this_turn = 0;
-}
-
-static void
-timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct service *s = w->data;
-
-	(void)revents;
-	if (s->state == SERVICE_BACKOFF && restarts_this_turn >= RESTARTS_PER_TURN) {
-		ev_timer_set(w, 0., 0.);
-		ev_timer_start(loop, w);
-		return;
-	}
-	if (backoff_held(s)) {
-		s->timer_due_ms = 0;
-		return;
-	}
-	if (s->state == SERVICE_BACKOFF)
-		restarts_this_turn++;
-	service_timer_fired(s);
-}
-
-static void
-ops_timer_arm(struct service *s, int64_t ms)
-{
-	ev_timer_stop(vigild.loop, &s->timer);
-	ev_timer_set(&s->timer, ms / 1000.0, 0.);
-	ev_timer_start(vigild.loop, &s->timer);
-}
-
-static void
-ops_timer_disarm(struct service *s)
-{
-	ev_timer_stop(vigild.loop, &s->timer);
-}
-
-static int64_t
-ops_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool
 all_settled(void)
 {
@@ -237,29 +65,11 @@ all_settled(void)
 	return retire_all_settled();
 }
 
-static struct service_listener *listeners;
-
-void
-supervisor_listen(struct service_listener *l)
-{
-	l->next = listeners;
-	listeners = l;
-}
-
-void
-supervisor_removed(struct service *s)
-{
-	for (struct service_listener *l = listeners; l != NULL; l = l->next)
-		if (l->removed != NULL)
-			l->removed(l->arg, s);
-}
-
+/* A change anywhere may let a waiting start or stop go, or end a shutdown. */
 static void
-ops_changed(struct service *s, enum service_state from)
+supervisor_changed_cb(void *arg, struct service *s, enum service_state from)
 {
-	for (struct service_listener *l = listeners; l != NULL; l = l->next)
-		if (l->changed != NULL)
-			l->changed(l->arg, s, from);
+	(void)arg, (void)s, (void)from;
 	/* not from inside a transition: the service that changed is mid-way */
 	if (!ev_is_active(&deps_idle))
 		ev_idle_start(vigild.loop, &deps_idle);
@@ -269,15 +79,7 @@ ops_changed(struct service *s, enum service_state from)
 	}
 }
 
-const struct service_ops supervisor_ops = {
-	.spawn = ops_spawn,
-	.kill = ops_kill,
-	.ready_unwatch = readiness_stop,
-	.timer_arm = ops_timer_arm,
-	.timer_disarm = ops_timer_disarm,
-	.now_ms = ops_now_ms,
-	.changed = ops_changed,
-};
+static struct service_listener supervisor_listener = { supervisor_changed_cb, NULL, NULL, NULL };
 
 /*
  * Five descriptors per service (two pipes, a log file) pass the usual soft
@@ -441,28 +243,14 @@ deps_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	deps_evaluate();
 }
 
-/* A service of the set, at index; its output is set up by the caller. */
-struct service *
-supervisor_service_new(const struct service_conf *c, size_t index)
-{
-	struct service *s = service_new(c, &supervisor_ops);
-
-	if (s == NULL)
-		return NULL;
-	ev_init(&s->timer, timer_cb);
-	s->timer.data = s;
-	s->index = index;
-	return s;
-}
-
 int
 supervisor_init(struct config *conf)
 {
 	raise_nofile();
 	vigild.conf = conf;
 	ev_idle_init(&deps_idle, deps_idle_cb);
-	ev_prepare_init(&turn_prepare, turn_prepare_cb);
-	ev_prepare_start(vigild.loop, &turn_prepare);
+	world_init(backoff_held);
+	world_listen(&supervisor_listener);
 	if ((dependents = supervisor_deps_new(conf)) == NULL)
 		return -1;
 	vigild.services = calloc(conf->nservices ? conf->nservices : 1,
@@ -470,7 +258,7 @@ supervisor_init(struct config *conf)
 	if (vigild.services == NULL)
 		return -1;
 	for (size_t i = 0; i < conf->nservices; i++) {
-		struct service *s = supervisor_service_new(conf->services[i], i);
+		struct service *s = world_service_new(conf->services[i], i);
 		if (s == NULL)
 			return -1;
 		vigild.services[vigild.nservices++] = s;
@@ -688,34 +476,18 @@ supervisor_find_pid(pid_t pid)
 	return retire_find_pid(pid);	/* removed by a reload, still stopping */
 }
 
-/* A service and everything the daemon keeps for it: timer, output, probe, notify socket. */
-void
-supervisor_service_free(struct service *s)
-{
-	ev_timer_stop(vigild.loop, &s->timer);
-	output_free(s->output);
-	s->output = NULL;
-	readiness_free(s);
-	notify_service_free(s);
-	service_free(s);
-}
-
 void
 supervisor_free(void)
 {
 	for (size_t i = 0; i < vigild.nservices; i++)
-		supervisor_service_free(vigild.services[i]);
+		world_service_free(vigild.services[i]);
 	retire_free_all();
 	supervisor_deps_free(dependents, vigild.nservices);
 	dependents = NULL;
-	if (vigild.loop != NULL) {
+	if (vigild.loop != NULL)
 		ev_idle_stop(vigild.loop, &deps_idle);
-		ev_prepare_stop(vigild.loop, &turn_prepare);
-	}
+	world_free();
 	free(vigild.services);
 	vigild.services = NULL;
-	free(envp_scratch);
-	envp_scratch = NULL;
-	envp_cap = 0;
 	vigild.nservices = 0;
 }

@@ -246,6 +246,9 @@ output_init(struct ev_loop *l, const char *dir)
 void
 output_listen(struct output_listener *l)
 {
+	for (struct output_listener *k = listeners; k != NULL; k = k->next)
+		if (k == l)
+			return;		/* already there: a second init must not make a loop */
 	l->next = listeners;
 	listeners = l;
 }

@@ -1,0 +1,21 @@
+/*
+ * spawnreq.h: the spawn request of a service's process: its argv, its
+ * environment, ids, folder, umask, limits, output pipes and a session of
+ * its own. The main process (world.c) and an exec readiness check
+ * (readiness.c) are both started from one.
+ */
+#ifndef VIGIL_SPAWNREQ_H
+#define VIGIL_SPAWNREQ_H
+
+#include "core.h"
+#include "spawn.h"
+
+/*
+ * What every process of s is run with, for argv; envp is composed with
+ * extra into the one scratch array spawns share, NULL when out of memory.
+ */
+void	 spawnreq_build(const struct service *s, char *const *argv,
+	    char *const *exec_paths, char *const *extra, struct spawn_request *req);
+void	 spawnreq_free(void);	/* the scratch array, at exit */
+
+#endif

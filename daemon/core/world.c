@@ -1,0 +1,242 @@
+/*
+ * world.c: the real world behind struct service_ops, which the state
+ * machine (service.c) runs in: spawning through spawn.c with the notify
+ * socket and readiness pipe a service asks for, signals, libev timers and
+ * the monotonic clock; and the listeners that hear of every change. The
+ * policy of when to start and stop what (dependencies, shutdown) is
+ * supervisor.c's, which registers as a listener like anyone else.
+ */
+#include "config.h"
+#include "world.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sys/un.h>
+
+#include "notify.h"
+#include "output/output.h"
+#include "readiness.h"
+#include "spawnreq.h"
+
+static struct service_listener *listeners;
+static bool	(*timer_hold)(struct service *s);	/* supervisor.c's back-off rule */
+
+
+/*
+ * What vigild adds to a service's environment: NOTIFY_SOCKET when it may
+ * talk sd_notify, WATCHDOG_USEC and WATCHDOG_PID (filled in by the child,
+ * see spawn.h) when it has a watchdog. Static: one spawn at a time.
+ */
+static char *const *
+notify_env(struct service *s, char **pid_env, char *err, size_t errlen)
+{
+	static char sock[128 + sizeof(((struct sockaddr_un *)0)->sun_path)];
+	static char usec[48], pid[SPAWN_PID_ENV_SIZE];
+	static char *extra[4];
+	const struct service_conf *c = s->conf;
+	const char *path;
+	size_t n = 0;
+
+	*pid_env = NULL;
+	extra[0] = NULL;
+	if (c->ready != READY_NOTIFY && c->watchdog_ms == 0)
+		return extra;
+	if ((path = notify_service_socket(s, err, errlen)) == NULL)
+		return NULL;
+	snprintf(sock, sizeof(sock), "NOTIFY_SOCKET=%s", path);
+	extra[n++] = sock;
+	if (c->watchdog_ms > 0) {
+		snprintf(usec, sizeof(usec), "WATCHDOG_USEC=%lld",
+		    (long long)c->watchdog_ms * 1000);
+		extra[n++] = usec;
+		snprintf(pid, sizeof(pid), "%s", SPAWN_PID_ENV_PREFIX);
+		extra[n++] = *pid_env = pid;
+	}
+	extra[n] = NULL;
+	return extra;
+}
+
+static int
+ops_spawn(struct service *s, char *err, size_t errlen)
+{
+	const struct service_conf *c = s->conf;
+	char *pid_env;
+	char *const *extra = notify_env(s, &pid_env, err, errlen);
+	struct spawn_request req;
+	struct spawn_error e;
+	pid_t pid;
+
+	if (extra == NULL)
+		return -1;	/* err says why */
+	spawnreq_build(s, c->argv, c->exec_paths, extra, &req);
+	req.extra_fd_as = c->ready_fd;
+	req.pid_env = pid_env;
+	if (req.envp == NULL) {
+		snprintf(err, errlen, "spawn failed at environment: out of memory");
+		return -1;
+	}
+	if (c->ready == READY_FD && (req.extra_fd = readiness_child_fd(s)) == -1) {
+		snprintf(err, errlen, "spawn failed at pipe for fd %d: %s", c->ready_fd,
+		    strerror(errno));
+		return -1;
+	}
+	if ((pid = spawn_process(&req, &e)) == -1) {
+		spawn_error_text(&e, err, errlen);
+		readiness_spawned(s, false);
+		return -1;
+	}
+	s->pid = pid;
+	readiness_spawned(s, true);
+	return 0;
+}
+
+static int
+ops_kill(pid_t pid, int sig)
+{
+	/* never every process we may signal (-1), our own group (0) or init (1, -1) */
+	if (pid >= -1 && pid <= 1) {
+		errno = ESRCH;
+		return -1;
+	}
+	return kill(pid, sig);
+}
+
+/*
+ * At most this many restarts per loop turn. A crash storm makes hundreds
+ * of back-off timers due at once, and each spawn holds the loop for its
+ * vfork; the rest wait a turn (a zero timer) so the control socket and the
+ * pipes are served between batches.
+ */
+#define RESTARTS_PER_TURN	16
+
+static ev_prepare turn_prepare;	/* a new loop turn: the batch starts again */
+static unsigned	  restarts_this_turn;
+
+static void
+turn_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop, (void)w, (void)revents;
+	restarts_this_turn = 0;
+}
+
+static void
+timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct service *s = w->data;
+
+	(void)revents;
+	if (s->state == SERVICE_BACKOFF && restarts_this_turn >= RESTARTS_PER_TURN) {
+		ev_timer_set(w, 0., 0.);
+		ev_timer_start(loop, w);
+		return;
+	}
+	if (timer_hold != NULL && timer_hold(s)) {
+		s->timer_due_ms = 0;
+		return;
+	}
+	if (s->state == SERVICE_BACKOFF)
+		restarts_this_turn++;
+	service_timer_fired(s);
+}
+
+static void
+ops_timer_arm(struct service *s, int64_t ms)
+{
+	ev_timer_stop(vigild.loop, &s->timer);
+	ev_timer_set(&s->timer, ms / 1000.0, 0.);
+	ev_timer_start(vigild.loop, &s->timer);
+}
+
+static void
+ops_timer_disarm(struct service *s)
+{
+	ev_timer_stop(vigild.loop, &s->timer);
+}
+
+static int64_t
+ops_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+world_listen(struct service_listener *l)
+{
+	for (struct service_listener *k = listeners; k != NULL; k = k->next)
+		if (k == l)
+			return;		/* already there: a second init must not make a loop */
+	l->next = listeners;
+	listeners = l;
+}
+
+void
+world_removed(struct service *s)
+{
+	for (struct service_listener *l = listeners; l != NULL; l = l->next)
+		if (l->removed != NULL)
+			l->removed(l->arg, s);
+}
+
+static void
+ops_changed(struct service *s, enum service_state from)
+{
+	for (struct service_listener *l = listeners; l != NULL; l = l->next)
+		if (l->changed != NULL)
+			l->changed(l->arg, s, from);
+}
+
+const struct service_ops world_ops = {
+	.spawn = ops_spawn,
+	.kill = ops_kill,
+	.ready_unwatch = readiness_stop,
+	.timer_arm = ops_timer_arm,
+	.timer_disarm = ops_timer_disarm,
+	.now_ms = ops_now_ms,
+	.changed = ops_changed,
+};
+
+void
+world_init(bool (*hold)(struct service *s))
+{
+	timer_hold = hold;
+	ev_prepare_init(&turn_prepare, turn_prepare_cb);
+	ev_prepare_start(vigild.loop, &turn_prepare);
+}
+
+void
+world_free(void)
+{
+	if (vigild.loop != NULL)
+		ev_prepare_stop(vigild.loop, &turn_prepare);
+	spawnreq_free();
+}
+
+struct service *
+world_service_new(const struct service_conf *c, size_t index)
+{
+	struct service *s = service_new(c, &world_ops);
+
+	if (s == NULL)
+		return NULL;
+	ev_init(&s->timer, timer_cb);
+	s->timer.data = s;
+	s->index = index;
+	return s;
+}
+
+void
+world_service_free(struct service *s)
+{
+	ev_timer_stop(vigild.loop, &s->timer);
+	output_free(s->output);
+	s->output = NULL;
+	readiness_free(s);
+	notify_service_free(s);
+	service_free(s);
+}
