@@ -295,3 +295,16 @@ client_close(struct ctl_client *c)
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 }
+
+const char *
+ctl_default_socket(uid_t euid, const char *xdg_runtime_dir, char *buf, size_t len)
+{
+	/* like vigild's config_default_socket(): only an absolute XDG_RUNTIME_DIR counts */
+	if (euid == 0)
+		snprintf(buf, len, "/run/vigil/vigil.sock");
+	else if (xdg_runtime_dir != NULL && xdg_runtime_dir[0] == '/')
+		snprintf(buf, len, "%s/vigil/vigil.sock", xdg_runtime_dir);
+	else
+		snprintf(buf, len, "/tmp/vigil-%u/vigil.sock", (unsigned)euid);
+	return buf;
+}

@@ -461,7 +461,7 @@ verb_help(const struct ctl_options *o, int argc, char **argv)
 		json_decref(reply);
 		return rc;
 	}
-	ctl_usage(stdout, true);
+	ctl_usage(stdout, true, ctl_verbs);
 	fflush(stdout);
 	if (client_open(&c, o->socket, client_now_ms() + o->timeout_ms) == -1) {
 		printf("\nvigild is not reachable at %s: %s\n", o->socket, strerror(errno));

@@ -19,59 +19,6 @@
 #include "duration.h"
 #include "proto.h"
 
-const char *
-ctl_default_socket(uid_t euid, const char *xdg_runtime_dir, char *buf, size_t len)
-{
-	/* like vigild's config_default_socket(): only an absolute XDG_RUNTIME_DIR counts */
-	if (euid == 0)
-		snprintf(buf, len, "/run/vigil/vigil.sock");
-	else if (xdg_runtime_dir != NULL && xdg_runtime_dir[0] == '/')
-		snprintf(buf, len, "%s/vigil/vigil.sock", xdg_runtime_dir);
-	else
-		snprintf(buf, len, "/tmp/vigil-%u/vigil.sock", (unsigned)euid);
-	return buf;
-}
-
-/* full: every option and verb (--help); else the synopsis a usage error needs */
-void
-ctl_usage(FILE *f, bool full)
-{
-	char sock[PATH_MAX];
-
-	fprintf(f, "usage: vigilctl [--socket PATH] [--json] [--no-wait] "
-	    "[--timeout DURATION]\n                COMMAND [ARG...]\n"
-	    "       vigilctl log [-f] [-n N] [--since DURATION] [NAME...]\n"
-	    "       vigilctl wait [--for running|ready|stopped|exited] "
-	    "[--timeout DURATION] NAME...\n"
-	    "       vigilctl reload [--dry-run]\n");
-	if (!full) {
-		fprintf(f, "commands:");
-		for (const struct ctl_verb *v = ctl_verbs; v->name != NULL; v++)
-			fprintf(f, " %s", v->name);
-		fprintf(f, "\n'vigilctl --help' explains each\n");
-		return;
-	}
-	fprintf(f,
-	    "  -s, --socket PATH      vigild's socket (default: $VIGIL_SOCKET, else %s)\n"
-	    "  -j, --json             print vigild's replies as JSON, as they come\n"
-	    "      --no-wait          start, stop, restart: return once vigild accepted\n"
-	    "      --wait             start, stop, restart: wait until done (the default)\n"
-	    "      --timeout DURATION give up after this long (default 60s)\n"
-	    "      --for STATE        wait: running, ready (default), stopped or exited\n"
-	    "  -n N                   log: the last N lines (default 50)\n"
-	    "  -f, --follow           log: then print new lines until interrupted\n"
-	    "      --since DURATION   log: only lines from the last DURATION\n"
-	    "      --dry-run          reload: say what would change, change nothing\n"
-	    "  -h, --help             this help\n"
-	    "      --version          print the version\n"
-	    "commands:\n",
-	    ctl_default_socket(geteuid(), getenv("XDG_RUNTIME_DIR"), sock, sizeof(sock)));
-	for (const struct ctl_verb *v = ctl_verbs; v->name != NULL; v++)
-		fprintf(f, "  %-22s %s\n", v->usage, v->summary);
-	fprintf(f, "exit status: 0 done, 1 refused or failed, 2 usage error,"
-	    " 3 vigild not reachable\n");
-}
-
 static int
 set_timeout(struct ctl_options *o, const char *value, char *err, size_t errlen)
 {
@@ -271,7 +218,7 @@ usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarnx(fmt, ap);
 	va_end(ap);
-	ctl_usage(stderr, false);
+	ctl_usage(stderr, false, ctl_verbs);
 	return CTL_EXIT_USAGE;
 }
 
@@ -322,7 +269,7 @@ ctl_run(struct ctl_options *o)
 	int rc;
 
 	if (o->help) {
-		ctl_usage(stdout, true);
+		ctl_usage(stdout, true, ctl_verbs);
 		return CTL_EXIT_OK;
 	}
 	if (o->version) {

@@ -53,10 +53,10 @@ struct ctl_options {
  */
 int		 ctl_parse_options(int argc, char **argv, struct ctl_options *o,
 		    char *err, size_t errlen);
-/* The socket when neither --socket nor VIGIL_SOCKET says: same rule as vigild. */
-const char	*ctl_default_socket(uid_t euid, const char *xdg_runtime_dir,
-		    char *buf, size_t len);
-void		 ctl_usage(FILE *f, bool full);
+
+/* usage.c: full: every option and verb (--help); else the synopsis a usage error needs */
+struct ctl_verb;
+void		 ctl_usage(FILE *f, bool full, const struct ctl_verb *verbs);
 
 /* commands.c */
 struct ctl_verb {
@@ -106,6 +106,9 @@ bool	 client_has_line(const struct ctl_client *c);
 /* 0 once vigild closes the connection, -1 with errno (ETIMEDOUT) otherwise. */
 int	 client_wait_close(struct ctl_client *c, int64_t deadline);
 void	 client_close(struct ctl_client *c);
+/* The socket when neither --socket nor VIGIL_SOCKET says: same rule as vigild. */
+const char	*ctl_default_socket(uid_t euid, const char *xdg_runtime_dir,
+		    char *buf, size_t len);
 
 /* output.c */
 struct table;

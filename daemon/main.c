@@ -5,6 +5,8 @@
  */
 #include "config.h"
 #include "vigild.h"
+#include "control/commands.h"
+#include "control/reload.h"
 #include "core/notify.h"
 #include "core/spawn.h"
 
@@ -179,6 +181,7 @@ run(struct config *conf, int ready_fd)
 	output_init(vigild.loop, conf->log_dir);
 	if (supervisor_init(conf) == -1)
 		fatal("out of memory");
+	control_set_handler(commands_dispatch);
 	if (control_open(conf->socket_path) == -1)
 		return 1;
 	(void)notify_init(conf->socket_path);	/* logged; notify services then fail to start */

@@ -3,7 +3,8 @@
  * has its own header; a layer includes only the headers of the layers
  * below it (scripts/check-layers.sh checks it), never this one:
  *
- *   control/control.h   the socket server and the verbs
+ *   control/            the socket server (control.h) and the verbs (commands.h,
+ *                       status.h, wait.h, ...)
  *   core/core.h         services, dependencies, spawn, reap, readiness, notify
  *   output/output.h     capture pipes, ring, log files, reading them back
  *   config/conf.h       configuration: types, loading, reload planning
@@ -15,5 +16,10 @@
 #include "output/output.h"
 #include "core/core.h"
 #include "control/control.h"
+#include "control/commands.h"
+#include "control/names.h"
+#include "control/reload.h"
+#include "control/status.h"
+#include "control/wait.h"
 
 #endif

@@ -3,8 +3,7 @@
  * Replies are built here; how they travel is control.c's business.
  */
 #include "config.h"
-#include "control.h"
-#include "core/world.h"
+#include "commands.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -12,12 +11,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "duration.h"
 #include "events.h"
 #include "logcmd.h"
+#include "names.h"
 #include "proto.h"
+#include "reload.h"
 #include "signame.h"
+#include "status.h"
 #include "utf8.h"
+#include "wait.h"
 
 #define WAIT_DEFAULT_MS 60000
 
@@ -29,57 +33,6 @@ struct command_args {
 };
 
 typedef json_t *(*command_fn)(struct command_args *a);
-
-/* A name given twice is followed, watched and shown once. */
-size_t
-commands_dedupe(struct service **svcs, size_t n)
-{
-	size_t out = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t j;
-		for (j = 0; j < out && svcs[j] != svcs[i]; j++)
-			;
-		if (j == out)
-			svcs[out++] = svcs[i];
-	}
-	return out;
-}
-
-/*
- * Resolve names into services. All or nothing: one unknown name fails the
- * whole request before anything is done. 0 and *out (malloc'd), or -1 and
- * the error reply in *err (NULL when even that could not be built).
- */
-int
-commands_resolve_names(char **names, size_t n, struct service ***out, json_t **err)
-{
-	struct service **svcs = calloc(n ? n : 1, sizeof(*svcs));
-	char unknown[PROTO_MESSAGE_MAX + 1] = "";
-	size_t nunknown = 0;
-
-	*out = NULL;
-	if (svcs == NULL) {
-		*err = proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if ((svcs[i] = supervisor_find(names[i])) != NULL)
-			continue;
-		/* a name is any bytes: proto_reply_error makes the list safe and cuts it */
-		if (nunknown++ > 0)
-			strncat(unknown, ", ", sizeof(unknown) - strlen(unknown) - 1);
-		strncat(unknown, names[i], sizeof(unknown) - strlen(unknown) - 1);
-	}
-	if (nunknown > 0) {
-		free(svcs);
-		*err = proto_reply_error(PROTO_ERR_NO_SUCH_SERVICE, "no such service: %s",
-		    unknown);
-		return -1;
-	}
-	*out = svcs;
-	return 0;
-}
 
 static json_t *
 cmd_hello(struct command_args *a)
@@ -145,7 +98,7 @@ write_status_reply(struct control_client *c, struct service **svcs, size_t n,
     unsigned fields)
 {
 	static const char head[] = "{\"ok\":true,\"services\":[", tail[] = "]}\n";
-	int64_t now = world_ops.now_ms();
+	int64_t now = status_now_ms();
 	size_t mark = control_mark(c);
 	char buf[4096], *big;
 
@@ -199,7 +152,7 @@ cmd_status(struct command_args *a)
 		*a->deferred = true;	/* the reply is written */
 		return NULL;
 	}
-	if (commands_resolve_names(a->argv + first, a->argc - first, &svcs, &r) == -1)
+	if (names_resolve(a->argv + first, a->argc - first, &svcs, &r) == -1)
 		return r;
 	write_status_reply(a->client, svcs, a->argc - first, fields);
 	*a->deferred = true;
@@ -304,30 +257,15 @@ reply_with_services(json_t *r, struct service **svcs, size_t n, json_t *extra)
 	return r;
 }
 
-/*
- * Wait until svcs reach target: the reply now if they are there (or can no
- * longer get there), else park the client. Frees svcs; steals extra.
- */
+/* Wait until svcs reach target (wait.c). Frees svcs; steals extra. */
 static json_t *
 wait_for(struct command_args *a, enum wait_target target, struct service **svcs,
     size_t n, int64_t wait_ms, json_t *extra)
 {
-	struct wait *w = wait_new(target, svcs, n, wait_ms);
-	json_t *r;
+	json_t *r = wait_start(a->client, target, svcs, n, wait_ms, extra, a->deferred);
 
 	free(svcs);
-	if (w == NULL) {
-		json_decref(extra);
-		return proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
-	}
-	wait_set_extra(w, extra);
-	if (wait_check(w, &r)) {
-		wait_free(w);
-		return r;	/* NULL: the reply could not be built, and the client hears so */
-	}
-	control_defer(a->client, w);
-	*a->deferred = true;
-	return NULL;
+	return r;
 }
 
 static json_t *
@@ -343,7 +281,7 @@ run_action(struct command_args *a, void (*action)(struct service *),
 	if (parse_action_options(a, &first, &wait_ms, &r) == -1)
 		return r;
 	n = a->argc - first;
-	if (commands_resolve_names(a->argv + first, n, &svcs, &r) == -1)
+	if (names_resolve(a->argv + first, n, &svcs, &r) == -1)
 		return r;
 	if (vigild.shutting_down && target == WAIT_READY) {
 		free(svcs);
@@ -413,7 +351,7 @@ cmd_wait(struct command_args *a)
 	if (i >= a->argc)
 		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
 		    "wait: expected at least one service name");
-	if (commands_resolve_names(a->argv + i, a->argc - i, &svcs, &r) == -1)
+	if (names_resolve(a->argv + i, a->argc - i, &svcs, &r) == -1)
 		return r;
 	return wait_for(a, target, svcs, a->argc - i, wait_ms, NULL);
 }
@@ -452,7 +390,7 @@ cmd_signal(struct command_args *a)
 		    a->argv[1]);
 	sname = signame_name(sig, buf, sizeof(buf));
 	n = a->argc - 2;
-	if (commands_resolve_names(a->argv + 2, n, &svcs, &r) == -1)
+	if (names_resolve(a->argv + 2, n, &svcs, &r) == -1)
 		return r;
 	for (size_t i = 0; i < n; i++) {
 		if (svcs[i]->pid <= 0) {

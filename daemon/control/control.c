@@ -1,11 +1,11 @@
 /*
- * control.c: the control socket server. Non-blocking accept, read and
- * write; per-client line assembly and reply buffers with bounds, so a slow,
- * silent or hostile client costs only its own buffers. Followers of
- * services' output (`log --follow`) get every new line, and subscribers
- * (`events`) every state change, bounded too: a slow one skips lines and is
- * told how many (a subscriber then gets the current state again). What a
- * request means belongs to commands.c.
+ * control.c: the control socket's clients. Non-blocking read and write;
+ * per-client line assembly and reply buffers with bounds, so a slow,
+ * silent or hostile client costs only its own buffers. Two modes a verb
+ * may put a client in: parked (its request waits; later lines wait their
+ * turn) and streaming (it gets lines until it leaves, bounded: a slow one
+ * skips lines, and the verb is told when it has caught up). What a request
+ * means, and what a stream carries, belongs to the verbs; listen.c accepts.
  */
 #include "config.h"
 #include "control.h"
@@ -24,20 +24,11 @@
 #include <unistd.h>
 
 #include "duration.h"
-#include "events.h"
-#include "logcmd.h"
-#include "output/output.h"
 #include "proto.h"
 
-#define CONTROL_MAX_CLIENTS	256
 #define CONTROL_OUT_PAUSE	(256 * 1024)	/* stop reading requests above this */
 #define CONTROL_OUT_MAX		(64 * 1024 * 1024)	/* drop a client that never reads */
 #define CONTROL_OUT_KEEP	(64 * 1024)	/* reply buffer kept between requests */
-#define CONTROL_FOLLOW_MAX	(1024 * 1024)	/* a follower's unsent lines: skip beyond this */
-#define CONTROL_FOLLOW_RESUME	(256 * 1024)	/* and resume once it is down to this */
-/* a subscriber this far behind is better served by a fresh snapshot than by history */
-#define CONTROL_EVENTS_MAX	(256 * 1024)
-#define CONTROL_EVENTS_RESUME	(64 * 1024)
 
 struct control_client {
 	int		 fd;
@@ -49,29 +40,22 @@ struct control_client {
 	bool		 dropped;	/* it never read its replies: nothing more is queued */
 	char		*out;
 	size_t		 outlen, outoff, outcap;
-	struct wait	*wait;		/* a parked wait, or start/stop/restart --wait */
+	const struct control_park_ops *park;	/* parked: its request waits; NULL if not */
+	void		*park_state;
 	ev_timer	 wait_timer;
-	bool		 following;	/* log --follow or events: gets lines, reads no more requests */
-	bool		 events;	/* following state changes (events), not output */
-	bool		 follow_all;	/* of every service, else of follow[] */
-	struct service	**follow;
-	size_t		 nfollow;
-	bool		 half_closed;	/* a follower that shut down its sending side */
+	const struct control_stream_ops *stream;	/* streaming: gets lines, reads no more requests */
+	void		*stream_state;
+	bool		 half_closed;	/* a streaming client that shut down its sending side */
 	bool		 hup_watched;	/* in hup_fd: we learn when it closes for good */
 	ev_timer	 idle_timer;	/* closes a client that neither sends a request nor reads */
 	bool		 progressed;	/* bytes came in or went out since the clock was armed */
-	uint64_t	 skipped;	/* lines or events not queued since the follower fell behind */
-	struct service	*skipped_from;	/* their service, NULL once there are several */
+	uint64_t	 skipped;	/* stream lines not queued since it fell behind */
 	struct control_client *prev, *next;
 };
 
-static int	 listen_fd = -1;
-static char	*listen_path;
-static ev_io	 listen_io;
-static ev_timer	 listen_retry;	/* out of fds: accept again later, do not spin */
 static struct control_client *clients;
 static size_t	 nclients;
-static size_t	 nfollowers;	/* of output: so that a line nobody follows costs nothing */
+static control_handler_fn *handler;	/* commands.c's dispatch, set by main.c */
 /*
  * Half-closed followers: their fd reads EOF forever, so libev cannot watch
  * it for reading. An epoll set that asks for no event still reports
@@ -79,16 +63,29 @@ static size_t	 nfollowers;	/* of output: so that a line nobody follows costs not
  */
 static int	 hup_fd = -1;
 static ev_io	 hup_io;
-static void	 follower_line_cb(void *arg, void *owner, const struct log_line *line);
-static struct output_listener line_listener = { follower_line_cb, NULL, NULL };
-static void	 service_changed_cb(void *arg, struct service *s, enum service_state from);
-static void	 service_removed_cb(void *arg, struct service *s);
-static struct service_listener service_listener = {
-	service_changed_cb, service_removed_cb, NULL, NULL,
-};
+static int	 listen_fd = -1;
+static char	*listen_path;
+static ev_io	 listen_io;
+static ev_timer	 listen_retry;	/* out of fds: accept again later, do not spin */
 
 static void	client_process(struct control_client *c);
 static void	client_free(struct control_client *c);
+
+/* A client left: if accepting was paused for want of fds, resume now. */
+static void
+listen_resume(void)
+{
+	if (listen_fd != -1 && !ev_is_active(&listen_io)) {
+		ev_timer_stop(vigild.loop, &listen_retry);
+		ev_io_start(vigild.loop, &listen_io);
+	}
+}
+
+void
+control_set_handler(control_handler_fn *fn)
+{
+	handler = fn;
+}
 
 /* How long a client may keep us waiting for (the rest of) a request; 0: for ever */
 static int64_t
@@ -180,10 +177,11 @@ client_free(struct control_client *c)
 	ev_timer_stop(vigild.loop, &c->idle_timer);
 	if (c->hup_watched && epoll_ctl(hup_fd, EPOLL_CTL_DEL, c->fd, NULL) == -1)
 		log_warn("control: client fd %d: epoll_ctl", c->fd);
-	wait_free(c->wait);
-	if (c->following && !c->events)
-		nfollowers--;
-	free(c->follow);
+	/* the verb lets go of it first: its lists must not keep a freed client */
+	if (c->park != NULL)
+		c->park->free(c->park_state);
+	if (c->stream != NULL)
+		c->stream->free(c->stream_state);
 	close(c->fd);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -194,10 +192,7 @@ client_free(struct control_client *c)
 	nclients--;
 	free(c->out);
 	free(c);
-	if (listen_fd != -1 && !ev_is_active(&listen_io)) {
-		ev_timer_stop(vigild.loop, &listen_retry);
-		ev_io_start(vigild.loop, &listen_io);
-	}
+	listen_resume();	/* a slot is free: accept again if we had paused */
 }
 
 /* Write what we can without blocking; -1 if the client is gone. */
@@ -240,8 +235,9 @@ client_flush(struct control_client *c)
 static void
 client_update_reading(struct control_client *c)
 {
-	bool read_on = c->following ? !c->half_closed :
-	    c->wait == NULL && !c->eof && c->outlen - c->outoff < CONTROL_OUT_PAUSE;
+	bool streaming = c->stream != NULL;
+	bool read_on = streaming ? !c->half_closed :
+	    c->park == NULL && !c->eof && c->outlen - c->outoff < CONTROL_OUT_PAUSE;
 
 	if (read_on)
 		ev_io_start(vigild.loop, &c->rio);
@@ -252,12 +248,12 @@ client_update_reading(struct control_client *c)
 	 * to read its reply, from the last byte that moved; never while it
 	 * waits for us (a parked wait), never for a follower.
 	 */
-	if (!c->following && c->wait == NULL && (read_on || c->outlen > c->outoff))
+	if (!streaming && c->park == NULL && (read_on || c->outlen > c->outoff))
 		idle_arm(c, c->progressed);
 	else
 		ev_timer_stop(vigild.loop, &c->idle_timer);
 	c->progressed = false;
-	if (c->following && c->half_closed && !c->hup_watched)
+	if (streaming && c->half_closed && !c->hup_watched)
 		hup_watch(c);
 }
 
@@ -289,6 +285,8 @@ control_write(struct control_client *c, const char *buf, size_t len)
 	}
 	memcpy(c->out + c->outlen, buf, len);
 	c->outlen += len;
+	/* queued outside a request too (a stream, a wait's end): the watcher sends it */
+	ev_io_start(vigild.loop, &c->wio);
 	return 0;
 }
 
@@ -329,229 +327,64 @@ wait_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	control_reply(c, wait_timeout_reply(c->wait));
-	wait_free(c->wait);
-	c->wait = NULL;
-	client_process(c);
+	control_unpark(c, c->park->timeout(c->park_state));
 }
 
 void
-control_defer(struct control_client *c, struct wait *w)
+control_park(struct control_client *c, const struct control_park_ops *ops, void *state,
+    int64_t timeout_ms)
 {
-	c->wait = w;
-	if (wait_timeout_seconds(w) > 0) {
-		ev_timer_set(&c->wait_timer, wait_timeout_seconds(w), 0.);
+	c->park = ops;
+	c->park_state = state;
+	if (timeout_ms > 0) {
+		/* against the time now: a long loop turn must not shorten the user's wait */
+		ev_timer_set(&c->wait_timer,
+		    timeout_ms / 1000.0 + ev_time() - ev_now(vigild.loop), 0.);
 		ev_timer_start(vigild.loop, &c->wait_timer);
 	}
 }
 
-/* What log --follow and events share: c reads no more requests, and watches svcs. */
-static void
-follow_setup(struct control_client *c, struct service **svcs, size_t n, bool events)
+void
+control_unpark(struct control_client *c, json_t *reply)
 {
-	c->following = true;
-	c->events = events;
-	c->follow_all = svcs == NULL;
-	c->follow = svcs;
-	c->nfollow = n;
+	ev_timer_stop(vigild.loop, &c->wait_timer);
+	c->park->free(c->park_state);
+	c->park = NULL;
+	c->park_state = NULL;
+	control_reply(c, reply);
+	/* more parked lines may follow; run them from the loop, not inside a transition */
+	ev_feed_event(vigild.loop, &c->rio, EV_CUSTOM);
+}
+
+void
+control_stream(struct control_client *c, const struct control_stream_ops *ops, void *state)
+{
+	c->stream = ops;
+	c->stream_state = state;
 	if (c->eof) {	/* it shut down its sending side after asking: keep sending */
 		c->eof = false;
 		c->half_closed = true;
 	}
-	log_debug("control: client fd %d follows the %s of %s%s", c->fd,
-	    events ? "state" : "output", svcs == NULL ? "every service" : svcs[0]->conf->name,
-	    n > 1 ? " and more" : "");
+}
+
+bool
+control_stream_send(struct control_client *c, const char *line, size_t len)
+{
+	if (c->skipped > 0 || c->outlen - c->outoff + len > c->stream->max) {
+		c->skipped++;
+		return false;
+	}
+	return control_write(c, line, len) == 0;
 }
 
 void
-control_follow(struct control_client *c, struct service **svcs, size_t n)
+control_stream_end(struct control_client *c)
 {
-	follow_setup(c, svcs, n, false);
-	nfollowers++;
-}
-
-/* One line per watched service, telling its current state ("from": null). */
-static void
-events_snapshot(struct control_client *c)
-{
-	size_t n = c->follow_all ? vigild.nservices : c->nfollow;
-	char *line;
-	size_t len;
-
-	for (size_t i = 0; i < n; i++) {
-		struct service *s = c->follow_all ? vigild.services[i] : c->follow[i];
-		if ((line = events_line(s, EVENT_NO_FROM, &len)) == NULL)
-			continue;	/* out of memory: the next change tells */
-		control_write(c, line, len);
-		free(line);
-	}
-}
-
-void
-control_subscribe(struct control_client *c, struct service **svcs, size_t n)
-{
-	follow_setup(c, svcs, n, true);
-	events_snapshot(c);
-}
-
-/* Whether c, a follower of either kind, watches s. */
-static bool
-client_watches(const struct control_client *c, const struct service *s)
-{
-	if (c->follow_all)
-		return true;
-	for (size_t i = 0; i < c->nfollow; i++)
-		if (c->follow[i] == s)
-			return true;
-	return false;
-}
-
-/*
- * Queue the line for every follower of s, serialised once. Nothing is sent
- * here: the write watchers send in the next loop turn, many lines at once.
- * output.c calls this as a listener; the owner of an output is its service.
- */
-static void
-follower_line_cb(void *arg, void *owner, const struct log_line *line)
-{
-	static char buf[LOG_LINE_JSON_MAX];
-	struct service *s = owner;
-	struct control_client *c;
-	char *big = NULL;
-	size_t len = 0;
-
-	(void)arg;
-	if (nfollowers == 0)
-		return;
-	for (c = clients; c != NULL; c = c->next) {
-		if (!c->following || c->events || !client_watches(c, s))
-			continue;
-		if (len == 0 &&
-		    (len = logcmd_format_line(s->conf->name, line, buf, sizeof(buf), &big)) == 0)
-			return;	/* out of memory: this line is lost to followers */
-		if (c->skipped > 0 || c->outlen - c->outoff + len > CONTROL_FOLLOW_MAX) {
-			if (c->skipped++ == 0)
-				c->skipped_from = s;
-			else if (c->skipped_from != s)
-				c->skipped_from = NULL;
-			continue;
-		}
-		if (control_write(c, big != NULL ? big : buf, len) == 0)
-			ev_io_start(vigild.loop, &c->wio);
-	}
-	free(big);
-}
-
-/*
- * Queue the change for every subscriber that watches s, in the order the
- * changes happen. A subscriber too far behind gets nothing but a count,
- * then a fresh snapshot once it has caught up (follower_resume).
- */
-static void
-events_publish(struct service *s, enum service_state from)
-{
-	struct control_client *c;
-	char *line = NULL;
-	size_t len = 0;
-
-	for (c = clients; c != NULL; c = c->next) {
-		if (!c->events || !client_watches(c, s))
-			continue;
-		if (line == NULL && (line = events_line(s, from, &len)) == NULL)
-			return;	/* out of memory: this change is lost to subscribers */
-		if (c->skipped > 0 || c->outlen - c->outoff + len > CONTROL_EVENTS_MAX) {
-			c->skipped++;
-			continue;
-		}
-		if (control_write(c, line, len) == 0)
-			ev_io_start(vigild.loop, &c->wio);
-	}
-	free(line);
-}
-
-static void
-service_changed_cb(void *arg, struct service *s, enum service_state from)
-{
-	struct control_client *c, *next;
-	json_t *r;
-
-	(void)arg;
-	events_publish(s, from);
-	for (c = clients; c != NULL; c = next) {
-		next = c->next;
-		if (c->wait == NULL || !wait_check(c->wait, &r))
-			continue;
-		ev_timer_stop(vigild.loop, &c->wait_timer);
-		wait_free(c->wait);
-		c->wait = NULL;
-		control_reply(c, r);
-		/* more parked lines may follow; run them from the loop, not inside a transition */
-		ev_feed_event(vigild.loop, &c->rio, EV_CUSTOM);
-	}
-}
-
-/* A follower of s among others: drop s, and say so in the stream. */
-static void
-follower_drop(struct control_client *c, struct service *s)
-{
-	size_t k = 0;
-	json_t *r;
-
-	for (size_t i = 0; i < c->nfollow; i++)
-		if (c->follow[i] != s)
-			c->follow[k++] = c->follow[i];
-	c->nfollow = k;
-	if (c->skipped_from == s)
-		c->skipped_from = NULL;
-	if (k > 0) {
-		r = json_pack("{s:s, s:b}", "service", s->conf->name, "removed", 1);
-		control_reply(c, r);
-		ev_io_start(vigild.loop, &c->wio);
-		return;
-	}
-	/* nothing left to follow: the stream ends like a request that failed */
-	control_reply(c, proto_reply_error(PROTO_ERR_REMOVED,
-	    "%s: removed from the configuration by a reload", s->conf->name));
-	c->following = false;
-	if (!c->events)
-		nfollowers--;
+	c->stream->free(c->stream_state);
+	c->stream = NULL;
+	c->stream_state = NULL;
 	c->eof = true;
 	ev_feed_event(vigild.loop, &c->rio, EV_CUSTOM);
-}
-
-/*
- * A reload removed s; it is freed once its process is gone. Nobody may keep
- * waiting for it or following it by name: such waits end with a `removed`
- * error, and followers drop it. Followers of every service still get its
- * last lines.
- */
-static void
-service_removed_cb(void *arg, struct service *s)
-{
-	struct control_client *c, *next;
-
-	(void)arg;
-	for (c = clients; c != NULL; c = next) {
-		next = c->next;
-		if (c->skipped_from == s)
-			c->skipped_from = NULL;
-		if (c->following && !c->follow_all && client_watches(c, s))
-			follower_drop(c, s);
-		else if (c->following && c->events && c->follow_all) {
-			/* a subscriber to all: the service is gone from the set it watches */
-			control_reply(c, json_pack("{s:s, s:b}", "service", s->conf->name,
-			    "removed", 1));
-			ev_io_start(vigild.loop, &c->wio);
-		}
-		if (c->wait == NULL || !wait_holds(c->wait, s))
-			continue;
-		ev_timer_stop(vigild.loop, &c->wait_timer);
-		wait_free(c->wait);
-		c->wait = NULL;
-		control_reply(c, proto_reply_error(PROTO_ERR_REMOVED,
-		    "%s: removed from the configuration by a reload", s->conf->name));
-		ev_feed_event(vigild.loop, &c->rio, EV_CUSTOM);
-	}
 }
 
 static void
@@ -566,7 +399,7 @@ client_handle_line(struct control_client *c, const char *line)
 		control_reply(c, proto_reply_error(PROTO_ERR_BAD_REQUEST, "%s", err));
 		return;
 	}
-	reply = commands_dispatch(c, req.argv, req.argc, &deferred);
+	reply = handler(c, req.argv, req.argc, &deferred);
 	proto_request_free(&req);
 	if (!deferred)
 		control_reply(c, reply);
@@ -578,7 +411,7 @@ client_run_lines(struct control_client *c)
 {
 	char *nl;
 
-	while (c->wait == NULL && !c->following &&
+	while (c->park == NULL && c->stream == NULL &&
 	    (nl = memchr(c->in, '\n', c->inlen)) != NULL) {
 		size_t used = (size_t)(nl - c->in) + 1;
 		*nl = '\0';
@@ -598,12 +431,12 @@ client_run_lines(struct control_client *c)
 		memmove(c->in, c->in + used, c->inlen - used);
 		c->inlen -= used;
 	}
-	if (c->following) {
-		c->inlen = 0;	/* a follower's further requests are ignored */
+	if (c->stream != NULL) {
+		c->inlen = 0;	/* a streaming client's further requests are ignored */
 		return;
 	}
 	/* full and no newline: the line is too long whatever follows */
-	if (c->wait == NULL && c->inlen >= sizeof(c->in)) {
+	if (c->park == NULL && c->inlen >= sizeof(c->in)) {
 		if (!c->discarding)
 			control_reply(c, proto_reply_error(PROTO_ERR_LINE_TOO_LONG,
 			    "request longer than %d bytes", PROTO_MAX_LINE));
@@ -612,27 +445,16 @@ client_run_lines(struct control_client *c)
 	}
 }
 
-/*
- * A follower that fell behind has caught up enough: say what it missed, go
- * on. A subscriber cannot rebuild the state from the changes it missed, so
- * it is told the current state of each service again.
- */
+/* A stream that fell behind has caught up enough: the verb says what it missed. */
 static void
-follower_resume(struct control_client *c)
+stream_resume(struct control_client *c)
 {
-	size_t resume = c->events ? CONTROL_EVENTS_RESUME : CONTROL_FOLLOW_RESUME;
-	json_t *r;
+	uint64_t skipped = c->skipped;
 
-	if (c->skipped == 0 || c->outlen - c->outoff >= resume)
+	if (skipped == 0 || c->outlen - c->outoff >= c->stream->resume)
 		return;
-	r = json_pack("{s:I}", "skipped", (json_int_t)c->skipped);
-	if (r != NULL && c->skipped_from != NULL && !c->events)
-		json_object_set_new(r, "service", json_string(c->skipped_from->conf->name));
-	control_reply(c, r);
-	if (c->events)
-		events_snapshot(c);
 	c->skipped = 0;
-	c->skipped_from = NULL;
+	c->stream->resume_cb(c, c->stream_state, skipped);
 }
 
 /* Flush, decide whether to read on, and close when the client is done. */
@@ -640,11 +462,11 @@ static void
 client_process(struct control_client *c)
 {
 	client_run_lines(c);
-	/* a follower that caught up hears what it missed, in this same flush */
-	if (c->following && client_flush(c) == 0)
-		follower_resume(c);
+	/* a stream that caught up hears what it missed, in this same flush */
+	if (c->stream != NULL && client_flush(c) == 0)
+		stream_resume(c);
 	if (client_flush(c) == -1 ||
-	    (c->eof && c->wait == NULL && c->outlen == c->outoff)) {
+	    (c->eof && c->park == NULL && c->outlen == c->outoff)) {
 		client_free(c);
 		return;
 	}
@@ -660,9 +482,9 @@ peer_gone(int fd)
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0;
 }
 
-/* A follower sends nothing we act on; reading it only tells when it leaves. */
+/* A streaming client sends nothing we act on; reading it only tells when it leaves. */
 static void
-follower_read(struct control_client *c)
+stream_read(struct control_client *c)
 {
 	ssize_t n = recv(c->fd, c->in, sizeof(c->in), MSG_DONTWAIT);
 
@@ -684,9 +506,9 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ssize_t n;
 
 	(void)loop;
-	if (c->following) {
+	if (c->stream != NULL) {
 		if (revents & EV_READ)
-			follower_read(c);
+			stream_read(c);
 		return;
 	}
 	if (revents & EV_READ) {
@@ -864,8 +686,6 @@ control_open(const char *path)
 	}
 	listen_fd = fd;
 	listen_path = strdup(path);
-	output_listen(&line_listener);
-	world_listen(&service_listener);
 	ev_io_init(&listen_io, listen_cb, fd, EV_READ);
 	ev_init(&listen_retry, listen_retry_cb);
 	ev_io_start(vigild.loop, &listen_io);

@@ -1,17 +1,35 @@
 /*
- * events.c: the `events` request and the event line it streams: which
- * service moved from which state to which, why, its pid and when. Fanning
- * the lines out to subscribers, and bounding what a slow one costs, is
- * control.c's.
+ * events.c: the `events` request and its subscribers. Each gets the state
+ * of the services it watches, then a line per change: which service moved
+ * from which state to which, why, its pid and when. It hears of changes
+ * as a listener of the core; the server bounds what a slow subscriber
+ * costs, and one that fell behind gets the current state again.
  */
 #include "config.h"
 #include "events.h"
-#include "control.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
+#include "control.h"
+#include "names.h"
 #include "proto.h"
+
+/* The "from" of a line that tells the current state, not a change */
+#define EVENT_NO_FROM	SERVICE_NSTATES
+/* a subscriber this far behind is better served by a fresh snapshot than by history */
+#define EVENTS_MAX	(256 * 1024)
+#define EVENTS_RESUME	(64 * 1024)
+
+struct subscriber {
+	struct control_client *client;
+	struct service	**svcs;		/* watched; NULL: every service */
+	size_t		  n;
+	struct subscriber *prev, *next;
+};
+
+static struct subscriber *subscribers;
 
 static double
 wall_now(void)
@@ -22,7 +40,8 @@ wall_now(void)
 	return tv.tv_sec + tv.tv_usec / 1e6;
 }
 
-char *
+/* One event line of s, as it is now, and its newline; from: the state it left, or EVENT_NO_FROM. */
+static char *
 events_line(const struct service *s, enum service_state from, size_t *len)
 {
 	bool change = from != EVENT_NO_FROM;
@@ -46,9 +65,119 @@ events_line(const struct service *s, enum service_state from, size_t *len)
 	return proto_dump_line(o, len);
 }
 
+static bool
+watches(const struct subscriber *sub, const struct service *s)
+{
+	if (sub->svcs == NULL)
+		return true;
+	for (size_t i = 0; i < sub->n; i++)
+		if (sub->svcs[i] == s)
+			return true;
+	return false;
+}
+
+/* One line per watched service, telling its current state ("from": null), queued whole. */
+static void
+snapshot(struct subscriber *sub)
+{
+	size_t n = sub->svcs == NULL ? vigild.nservices : sub->n;
+	char *line;
+	size_t len;
+
+	for (size_t i = 0; i < n; i++) {
+		struct service *s = sub->svcs == NULL ? vigild.services[i] : sub->svcs[i];
+		if ((line = events_line(s, EVENT_NO_FROM, &len)) == NULL)
+			continue;	/* out of memory: the next change tells */
+		control_write(sub->client, line, len);
+		free(line);
+	}
+}
+
+/* Every subscriber that watches s gets the change, serialised once, in the order they happen. */
+static void
+changed_cb(void *arg, struct service *s, enum service_state from)
+{
+	char *line = NULL;
+	size_t len = 0;
+
+	(void)arg;
+	for (struct subscriber *sub = subscribers; sub != NULL; sub = sub->next) {
+		if (!watches(sub, s))
+			continue;
+		if (line == NULL && (line = events_line(s, from, &len)) == NULL)
+			return;	/* out of memory: this change is lost to subscribers */
+		control_stream_send(sub->client, line, len);
+	}
+	free(line);
+}
+
+/*
+ * A reload removed s. A subscriber of every service hears that it left the
+ * set; one of named services drops it, and when none is left its stream
+ * ends like a request that failed.
+ */
+static void
+removed_cb(void *arg, struct service *s)
+{
+	struct subscriber *sub, *next;
+	size_t k;
+
+	(void)arg;
+	for (sub = subscribers; sub != NULL; sub = next) {
+		next = sub->next;
+		if (!watches(sub, s))
+			continue;
+		if (sub->svcs != NULL) {
+			k = 0;
+			for (size_t i = 0; i < sub->n; i++)
+				if (sub->svcs[i] != s)
+					sub->svcs[k++] = sub->svcs[i];
+			sub->n = k;
+			if (k == 0) {
+				control_reply(sub->client, proto_reply_error(PROTO_ERR_REMOVED,
+				    "%s: removed from the configuration by a reload", s->conf->name));
+				control_stream_end(sub->client);	/* frees sub */
+				continue;
+			}
+		}
+		control_reply(sub->client, json_pack("{s:s, s:b}", "service", s->conf->name,
+		    "removed", 1));
+	}
+}
+
+static struct service_listener listener = { changed_cb, removed_cb, NULL, NULL };
+
+/* It caught up: how much it missed, and the state again, as history cannot be rebuilt. */
+static void
+resume_cb(struct control_client *c, void *state, uint64_t skipped)
+{
+	control_reply(c, json_pack("{s:I}", "skipped", (json_int_t)skipped));
+	snapshot(state);
+}
+
+static void
+subscriber_free(void *state)
+{
+	struct subscriber *sub = state;
+
+	if (sub->prev != NULL)
+		sub->prev->next = sub->next;
+	else
+		subscribers = sub->next;
+	if (sub->next != NULL)
+		sub->next->prev = sub->prev;
+	free(sub->svcs);
+	free(sub);
+}
+
+static const struct control_stream_ops stream_ops = {
+	EVENTS_MAX, EVENTS_RESUME, resume_cb, subscriber_free,
+};
+
 json_t *
 events_request(struct control_client *c, char **argv, size_t argc, bool *deferred)
 {
+	struct subscriber *sub;
 	struct service **svcs = NULL;
 	size_t first = 1, n = 0;
 	json_t *r;
@@ -59,12 +188,27 @@ events_request(struct control_client *c, char **argv, size_t argc, bool *deferre
 		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
 		    "events: unknown option '%s'", argv[first]);
 	if (first < argc) {
-		if (commands_resolve_names(argv + first, argc - first, &svcs, &r) == -1)
+		if (names_resolve(argv + first, argc - first, &svcs, &r) == -1)
 			return r;
-		n = commands_dedupe(svcs, argc - first);
+		n = names_dedupe(svcs, argc - first);
 	}
+	if ((sub = calloc(1, sizeof(*sub))) == NULL) {
+		free(svcs);
+		return NULL;
+	}
+	world_listen(&listener);
+	sub->client = c;
+	sub->svcs = svcs;
+	sub->n = n;
+	sub->next = subscribers;
+	if (subscribers != NULL)
+		subscribers->prev = sub;
+	subscribers = sub;
 	control_reply(c, json_pack("{s:b, s:b}", "ok", 1, "events", 1));
-	control_subscribe(c, svcs, n);	/* c owns svcs now */
+	control_stream(c, &stream_ops, sub);
+	log_debug("control: a client follows the state of %s%s",
+	    svcs == NULL ? "every service" : svcs[0]->conf->name, n > 1 ? " and more" : "");
+	snapshot(sub);
 	*deferred = true;
 	return NULL;
 }

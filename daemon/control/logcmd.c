@@ -16,6 +16,9 @@
 #include <sys/time.h>
 
 #include "duration.h"
+#include "follow.h"
+#include "logline.h"
+#include "names.h"
 #include "output/logread.h"
 #include "proto.h"
 #include "utf8.h"
@@ -279,47 +282,6 @@ first_to_send(const struct log_query *q, size_t budget)
 	return i;
 }
 
-size_t
-logcmd_format_line(const char *service, const struct log_line *l, char *buf, size_t cap,
-    char **big)
-{
-	const char *text = l->text;
-	size_t tlen = l->len, n;
-	char *clean = NULL, *s;
-	json_t *o;
-
-	*big = NULL;
-	if (utf8_valid_prefix(text, tlen) < tlen) {
-		/* jansson takes only UTF-8: what is not becomes U+FFFD */
-		if ((clean = malloc(tlen * 3)) == NULL)
-			return 0;
-		tlen = utf8_sanitize(text, tlen, clean);
-		text = clean;
-	}
-	o = json_pack("{s:s, s:f, s:s, s:s%, s:b, s:b}", "service", service,
-	    "time", (double)l->usec / 1e6, "stream", output_stream_name(l->stream),
-	    "text", text, tlen, "continued", (int)l->cont, "partial", (int)l->partial);
-	free(clean);
-	if (o == NULL)
-		return 0;
-	n = json_dumpb(o, buf, cap > 0 ? cap - 1 : 0, PROTO_LINE_JSON_FLAGS);
-	if (n > 0 && n < cap) {
-		buf[n++] = '\n';
-	} else if ((s = json_dumps(o, PROTO_LINE_JSON_FLAGS)) != NULL) {
-		n = strlen(s);
-		if ((*big = realloc(s, n + 1)) == NULL) {
-			free(s);
-			n = 0;
-		} else {
-			(*big)[n++] = '\n';
-		}
-	} else {
-		n = 0;
-	}
-	json_decref(o);
-	return n;
-}
-
 /* LINE objects from first on: one per line for a follower, else an array's elements. */
 static void
 write_entries(struct control_client *c, const struct log_query *q, size_t first, bool follow)
@@ -330,7 +292,7 @@ write_entries(struct control_client *c, const struct log_query *q, size_t first,
 		const struct log_entry *e = &q->e[i];
 		struct log_line l = { e->usec, e->stream, e->cont, e->partial, e->len, e->text };
 		char *big;
-		size_t len = logcmd_format_line(q->svcs[e->svc]->conf->name, &l, buf,
+		size_t len = logline_format(q->svcs[e->svc]->conf->name, &l, buf,
 		    sizeof(buf), &big);
 		int rc = 0;
 
@@ -434,9 +396,9 @@ write_reply(struct control_client *c, struct log_query *q, struct service **name
 		}
 		return;
 	}
-	/* from here on, c is a follower: control.c sends it every new line */
-	control_follow(c, named, named != NULL ? q->nsvcs : 0);
-	if (control_write(c, follow_head, sizeof(follow_head) - 1) == 0)
+	/* from here on, c is a follower: follow.c sends it every new line */
+	if (control_write(c, follow_head, sizeof(follow_head) - 1) == 0 &&
+	    follow_start(c, named, named != NULL ? q->nsvcs : 0) == 0)
 		write_entries(c, q, first_to_send(q, LOG_BACKLOG_TEXT_MAX), true);
 }
 
@@ -452,10 +414,10 @@ logcmd_log(struct control_client *c, char **argv, size_t argc, bool *deferred)
 	if (parse_options(argv, argc, &q, &first, &r) == -1)
 		return r;
 	if (first < argc) {
-		if (commands_resolve_names(argv + first, argc - first, &named, &r) == -1)
+		if (names_resolve(argv + first, argc - first, &named, &r) == -1)
 			return r;
 		q.svcs = named;
-		q.nsvcs = commands_dedupe(named, argc - first);
+		q.nsvcs = names_dedupe(named, argc - first);
 	} else {
 		q.svcs = vigild.services;
 		q.nsvcs = vigild.nservices;
@@ -469,7 +431,7 @@ logcmd_log(struct control_client *c, char **argv, size_t argc, bool *deferred)
 			qsort(q.e, q.n, sizeof(*q.e), entry_cmp);
 		write_reply(c, &q, named);
 		if (q.follow)
-			named = NULL;	/* the follower owns it now */
+			named = NULL;	/* the follower owns it now, even when it could not start */
 		*deferred = true;
 	}
 	query_free(&q);

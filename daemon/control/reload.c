@@ -8,14 +8,15 @@
  * running vigild keep their running value.
  */
 #include "config.h"
-#include "control.h"
-#include "core/world.h"
+#include "reload.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core.h"
+#include "core/world.h"
 #include "output/output.h"
 #include "proto.h"
 

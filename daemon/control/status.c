@@ -3,12 +3,12 @@
  * fields are documented in doc/protocol.md; add fields, never rename them.
  */
 #include "config.h"
-#include "control.h"
-#include "core/world.h"
+#include "status.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "core/world.h"
 #include "output/output.h"
 #include "proto.h"
 #include "signame.h"
@@ -165,7 +165,7 @@ status_service_json(const struct service *s, int64_t now_ms, unsigned mask)
 json_t *
 status_services_json(struct service **svcs, size_t n)
 {
-	int64_t now = world_ops.now_ms();
+	int64_t now = status_now_ms();
 	json_t *arr = json_array();
 
 	for (size_t i = 0; arr != NULL && i < n; i++) {
@@ -175,4 +175,10 @@ status_services_json(struct service **svcs, size_t n)
 		}
 	}
 	return arr;
+}
+
+int64_t
+status_now_ms(void)
+{
+	return world_ops.now_ms();
 }

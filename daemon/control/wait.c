@@ -1,18 +1,21 @@
 /*
- * wait.c: the rule for when a wait on services is over (a start, stop or
- * restart with --wait, or the wait request itself), and the reply it then
- * gets. The client's bookkeeping (timer, parked requests) belongs to
- * control.c.
+ * wait.c: requests that wait on services (a start, stop or restart with
+ * --wait, or the wait request itself): the rule for when a wait is over,
+ * the reply it then gets, and the waits parked until then. It hears of
+ * every change as a listener of the core; the server holds the client and
+ * its timer.
  */
 #include "config.h"
-#include "control.h"
+#include "wait.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "control.h"
 #include "duration.h"
 #include "proto.h"
+#include "status.h"
 
 struct wait {
 	enum wait_target  target;
@@ -20,7 +23,11 @@ struct wait {
 	size_t		  n;
 	int64_t		  timeout_ms;
 	json_t		 *extra;	/* more fields for the reply, or NULL */
+	struct control_client *client;	/* parked on it */
+	struct wait	 *prev, *next;	/* the parked ones */
 };
+
+static struct wait *parked;
 
 static const char *const target_names[] = {
 	[WAIT_RUNNING] = "running",
@@ -41,7 +48,7 @@ wait_target_parse(const char *name, enum wait_target *target)
 	return -1;
 }
 
-struct wait *
+static struct wait *
 wait_new(enum wait_target target, struct service **svcs, size_t n, int64_t timeout_ms)
 {
 	struct wait *w = calloc(1, sizeof(*w));
@@ -57,7 +64,7 @@ wait_new(enum wait_target target, struct service **svcs, size_t n, int64_t timeo
 	return w;
 }
 
-void
+static void
 wait_free(struct wait *w)
 {
 	if (w == NULL)
@@ -67,14 +74,7 @@ wait_free(struct wait *w)
 	free(w);
 }
 
-void
-wait_set_extra(struct wait *w, json_t *extra)
-{
-	json_decref(w->extra);
-	w->extra = extra;
-}
-
-bool
+static bool
 wait_holds(const struct wait *w, const struct service *s)
 {
 	for (size_t i = 0; i < w->n; i++)
@@ -83,11 +83,6 @@ wait_holds(const struct wait *w, const struct service *s)
 	return false;
 }
 
-double
-wait_timeout_seconds(const struct wait *w)
-{
-	return w->timeout_ms / 1000.0;
-}
 
 /*
  * Running or ready: 1 there, -1 never without a new request, 0 not yet.
@@ -152,7 +147,11 @@ finish(struct wait *w, json_t *r)
 	return r;
 }
 
-bool
+/*
+ * Whether the wait is over (every service is there, or one can no longer
+ * get there), and then its reply in *reply: NULL if that could not be built.
+ */
+static bool
 wait_check(struct wait *w, json_t **reply)
 {
 	bool all_done = true;
@@ -191,9 +190,10 @@ format_timeout(int64_t ms, char *buf, size_t len)
 		duration_format(ms, buf, len);
 }
 
-json_t *
-wait_timeout_reply(struct wait *w)
+static json_t *
+timeout_reply(void *state)
 {
+	struct wait *w = state;
 	char d[32];
 
 	format_timeout(w->timeout_ms, d, sizeof(d));
@@ -206,4 +206,80 @@ wait_timeout_reply(struct wait *w)
 			    target_names[w->target], s->reason));
 	}
 	return finish(w, proto_reply_error(PROTO_ERR_TIMEOUT, "timed out"));
+}
+
+/* A parked wait is over or its client left: it leaves the list. */
+static void
+parked_free(void *state)
+{
+	struct wait *w = state;
+
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		parked = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	wait_free(w);
+}
+
+static const struct control_park_ops park_ops = { timeout_reply, parked_free };
+
+/* A change may end waits: each one that is over gets its reply. */
+static void
+changed_cb(void *arg, struct service *s, enum service_state from)
+{
+	struct wait *w, *next;
+	json_t *r;
+
+	(void)arg, (void)s, (void)from;
+	for (w = parked; w != NULL; w = next) {
+		next = w->next;
+		if (wait_check(w, &r))
+			control_unpark(w->client, r);	/* frees w */
+	}
+}
+
+/* A reload removed s: nobody may keep waiting for it. */
+static void
+removed_cb(void *arg, struct service *s)
+{
+	struct wait *w, *next;
+
+	(void)arg;
+	for (w = parked; w != NULL; w = next) {
+		next = w->next;
+		if (wait_holds(w, s))
+			control_unpark(w->client, proto_reply_error(PROTO_ERR_REMOVED,
+			    "%s: removed from the configuration by a reload", s->conf->name));
+	}
+}
+
+static struct service_listener listener = { changed_cb, removed_cb, NULL, NULL };
+
+json_t *
+wait_start(struct control_client *c, enum wait_target target, struct service **svcs,
+    size_t n, int64_t timeout_ms, json_t *extra, bool *deferred)
+{
+	struct wait *w = wait_new(target, svcs, n, timeout_ms);
+	json_t *r;
+
+	if (w == NULL) {
+		json_decref(extra);
+		return proto_reply_error(PROTO_ERR_INTERNAL, "out of memory");
+	}
+	w->extra = extra;
+	if (wait_check(w, &r)) {
+		wait_free(w);
+		return r;	/* NULL: the reply could not be built, and the client hears so */
+	}
+	world_listen(&listener);
+	w->client = c;
+	w->next = parked;
+	if (parked != NULL)
+		parked->prev = w;
+	parked = w;
+	control_park(c, &park_ops, w, timeout_ms);
+	*deferred = true;
+	return NULL;
 }

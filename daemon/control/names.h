@@ -1,0 +1,20 @@
+/*
+ * names.h: service names in requests (names.c), resolved all or nothing.
+ */
+#ifndef VIGIL_NAMES_H
+#define VIGIL_NAMES_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "core/core.h"
+
+/*
+ * Names to services, all or nothing: 0 and *out (malloc'd), or -1 and a
+ * no-such-service reply in *err (NULL if it could not be built).
+ */
+int		 names_resolve(char **names, size_t n, struct service ***out, json_t **err);
+/* Drop repeats in place, keeping the first of each; the new count. */
+size_t		 names_dedupe(struct service **svcs, size_t n);
+
+#endif
