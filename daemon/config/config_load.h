@@ -1,0 +1,86 @@
+/*
+ * config_load.h: what one config_load() holds while it reads (the raw
+ * sections and keys, where each was written, the messages found so far),
+ * shared by the line reader (config_read.c) and the builder (config.c).
+ * Internal to the config layer.
+ */
+#ifndef VIGIL_CONFIG_LOAD_H
+#define VIGIL_CONFIG_LOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "conf.h"
+
+#define SERVICE_PREFIX	"service:"
+
+struct raw_key {
+	char	*name;
+	char	*value;		/* continuation lines joined with one blank */
+	int	 line;
+	bool	 comment_cut;	/* a " ;" comment was cut off one of its lines */
+	bool	 too_long;	/* a line of it was too long: reported, not checked */
+};
+
+enum section_kind {
+	SECTION_VIGIL,		/* [vigil] in the main file */
+	SECTION_SERVICE,	/* [service:NAME] */
+	SECTION_IGNORED		/* already reported as wrong: its keys are not checked */
+};
+
+struct raw_section {
+	char	*name;		/* as written between the brackets */
+	size_t	 file;		/* index into load.files */
+	int	 line;
+	enum section_kind kind;
+	struct raw_key *keys;
+	size_t	 nkeys;
+};
+
+struct load_error {
+	size_t	 file;		/* index into load.files */
+	int	 line;		/* 0: about the file as a whole */
+	char	*msg;
+};
+
+/* One config_load: all that was read so far, and the file being read. */
+struct load {
+	struct config	*conf;
+	char		**files;	/* the main file, then includes in glob order */
+	size_t		  nfiles;
+	struct raw_section **secs;	/* in the order read, across files */
+	size_t		  nsecs;
+	struct load_error *errs;	/* kept in file, then line order */
+	size_t		  nerrs;
+	bool		  oom;		/* something was lost for want of memory */
+	int		  include_line;
+
+	size_t		  file;		/* the file being read, */
+	bool		  in_main;	/* ... whether it is the main one, */
+	FILE		 *fp;
+	char		 *buf;		/* ... its current line, */
+	size_t		  bufsz;
+	int		  lineno;	/* ... and that line's number */
+	bool		  inih_prev;	/* inih has a key an indented line would continue */
+	bool		  cont;		/* the line handed to inih is a continuation */
+	bool		  comment_cut;	/* ... or a key line, and a comment was on it */
+	bool		  dropping;	/* after a rejected line: drop its indented ones */
+	struct raw_section *sec;	/* NULL before the first section */
+	struct raw_key	 *last;		/* what a continuation appends to, or NULL */
+};
+
+/*
+ * Put a message in its place among the others ("FILE:LINE: ..."; line 0:
+ * about the whole file); config_read.c.
+ */
+void	 load_error(struct load *ld, size_t file, int line, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+/* strndup that notes a failure in ld instead of failing the caller. */
+char	*load_strndup(struct load *ld, const char *s, size_t len);
+/* The key called name in sec, NULL if it has none. */
+struct raw_key *section_find_key(const struct raw_section *sec, const char *name);
+/* Read one file into raw sections; -1 if it could not even be opened. */
+int	 read_file(struct load *ld, const char *path, bool main);
+
+#endif
