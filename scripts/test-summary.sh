@@ -2,7 +2,8 @@
 # Sum the Criterion results of one build's `make check` into one line for
 # people and CI: "LABEL: N passed, N failed". A test binary that crashed in
 # a teardown (the harness aborts on a sanitizer report from vigild) counts
-# as a failure, since Criterion's synthesis does not show it.
+# as a failure, since Criterion's synthesis does not show it. A script test
+# (tests/fuzz) has no Criterion output: it counts as one, by its .trs.
 # usage: test-summary.sh LABEL [BUILDDIR]
 set -u
 label=$1
@@ -23,6 +24,14 @@ for log in "$dir"/tests/unit/*.log "$dir"/tests/integration/*.log; do
 	k=$(grep -ac 'crashed during its setup or teardown' "$log")
 	passed=$((passed + ${p:-0} - k))
 	failed=$((failed + ${f:-0} + ${c:-0} + k))
+done
+for trs in "$dir"/tests/fuzz/*.trs; do
+	[ -f "$trs" ] || continue
+	case $(sed -n 's/^:test-result: *//p' "$trs" | head -n 1) in
+	PASS|XFAIL) passed=$((passed + 1)) ;;
+	SKIP) ;;
+	*) echo "failed: ${trs%.trs}.log"; failed=$((failed + 1)) ;;
+	esac
 done
 echo "$label: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
