@@ -383,6 +383,24 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static char	*rbuf;
 static size_t	 rlen, rcap;
 
+/*
+ * Lines already found valid, by a 64-bit hash: the same status and error
+ * lines come back input after input, and parsing each again was about a
+ * third of the time per input.
+ */
+#define SEEN_SLOTS	8192
+static uint64_t	 seen[SEEN_SLOTS];
+
+static uint64_t
+line_hash(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*p++) * 1099511628211ULL;
+	return h;
+}
+
 static void
 reply_check_lines(void)
 {
@@ -393,7 +411,12 @@ reply_check_lines(void)
 
 	while ((nl = memchr(rbuf + start, '\n', rlen - start)) != NULL) {
 		size_t len = (size_t)(nl - (rbuf + start));
+		uint64_t h = line_hash(rbuf + start, len);
 
+		if (seen[h % SEEN_SLOTS] == h && !show) {
+			start += len + 1;
+			continue;
+		}
 		j = json_loadb(rbuf + start, len, 0, &jerr);
 		if (j == NULL || !json_is_object(j)) {
 			fprintf(stderr, "fuzz_request: reply line is not a JSON object (%s): %.*s\n",
@@ -402,6 +425,7 @@ reply_check_lines(void)
 			abort();
 		}
 		json_decref(j);
+		seen[h % SEEN_SLOTS] = h;
 		if (show)
 			fprintf(stderr, "%.*s\n", (int)len, rbuf + start);
 		start += len + 1;
