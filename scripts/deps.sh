@@ -1,9 +1,12 @@
 #!/bin/sh
 # Install what building and testing vigil needs on Debian 12 (run as root).
+# clang with libclang-rt-dev (libFuzzer and the sanitizer runtimes, only a
+# Recommends of clang) builds the fuzz target of make check.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
 	build-essential autoconf automake pkg-config \
 	libev-dev libinih-dev libjansson-dev libcriterion-dev \
+	clang libclang-rt-dev \
 	redis-server systemd

@@ -1,9 +1,10 @@
 #!/bin/sh
-# Sum the Criterion results of one build's `make check`, and the script
-# tests' (one result each), into one line for
+# Sum the Criterion results of one build's `make check` into one line for
 # people and CI: "LABEL: N passed, N failed". A test binary that crashed in
 # a teardown (the harness aborts on a sanitizer report from vigild) counts
-# as a failure, since Criterion's synthesis does not show it.
+# as a failure, since Criterion's synthesis does not show it. A script test
+# (check-layers, the fuzz check) has no Criterion output: it counts as one,
+# by its .trs.
 # usage: test-summary.sh LABEL [BUILDDIR]
 set -u
 label=$1
@@ -25,13 +26,13 @@ for log in "$dir"/tests/unit/*.log "$dir"/tests/integration/*.log; do
 	passed=$((passed + ${p:-0} - k))
 	failed=$((failed + ${f:-0} + ${c:-0} + k))
 done
-# script tests (not Criterion): one result each, from automake's .trs
+# script tests (check-layers, the fuzz check): one result each, from automake's .trs
 for trs in "$dir"/scripts/*.trs "$dir"/tests/*.trs "$dir"/tests/fuzz/*.trs; do
 	[ -f "$trs" ] || continue
-	case $(sed -n 's/^:test-result: //p' "$trs" | head -n 1) in
-	PASS) passed=$((passed + 1)) ;;
+	case $(sed -n 's/^:test-result: *//p' "$trs" | head -n 1) in
+	PASS|XFAIL) passed=$((passed + 1)) ;;
 	SKIP) ;;
-	*) echo "failed: ${trs%.trs}"; failed=$((failed + 1)) ;;
+	*) echo "failed: ${trs%.trs}.log"; failed=$((failed + 1)) ;;
 	esac
 done
 echo "$label: $passed passed, $failed failed"

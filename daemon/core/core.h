@@ -139,6 +139,8 @@ int64_t		 service_backoff_ms(const struct service_conf *c, unsigned failures);
 
 /* reap.c */
 void		 reap_children(void);
+/* What one death means: a service's end, a readiness check's, or an orphan's. */
+void		 reap_dispatch(pid_t pid, int status, const struct rusage *ru);
 void		 reap_leftovers(void);	/* at exit: end what is left of our descendants */
 
 

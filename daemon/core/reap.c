@@ -25,13 +25,41 @@
 #include "readiness.h"
 
 void
+reap_dispatch(pid_t pid, int status, const struct rusage *ru)
+{
+	struct service *s;
+	char how[64];
+
+	if ((s = supervisor_find_pid(pid)) != NULL) {
+		/* its last words first, then the transition they explain */
+		notify_drain(s);
+		if (s->pid != pid) {
+			/*
+			 * MAINPID= in those last words named another main
+			 * process: this one is a former main process that
+			 * handed over and left, not the end of the service
+			 */
+			process_status_text(status, how, sizeof(how));
+			log_info("%s: former main pid %d %s; the main pid is %d",
+			    s->conf->name, (int)pid, how, (int)s->pid);
+			return;
+		}
+		output_process_ended(s->output);
+		service_process_ended(s, status, ru);
+		return;
+	}
+	if (readiness_reaped(pid, status))
+		return;
+	process_status_text(status, how, sizeof(how));
+	log_info("reaped orphan pid %d (%s)", (int)pid, how);
+}
+
+void
 reap_children(void)
 {
 	struct rusage ru;
-	struct service *s;
 	int status;
 	pid_t pid;
-	char how[64];
 
 	for (;;) {
 		pid = wait4(-1, &status, WNOHANG, &ru);
@@ -44,28 +72,7 @@ reap_children(void)
 				log_warn("wait4");
 			break;
 		}
-		if ((s = supervisor_find_pid(pid)) != NULL) {
-			/* its last words first, then the transition they explain */
-			notify_drain(s);
-			if (s->pid != pid) {
-				/*
-				 * MAINPID= in those last words named another main
-				 * process: this one is a former main process that
-				 * handed over and left, not the end of the service
-				 */
-				process_status_text(status, how, sizeof(how));
-				log_info("%s: former main pid %d %s; the main pid is %d",
-				    s->conf->name, (int)pid, how, (int)s->pid);
-				continue;
-			}
-			output_process_ended(s->output);
-			service_process_ended(s, status, &ru);
-			continue;
-		}
-		if (readiness_reaped(pid, status))
-			continue;
-		process_status_text(status, how, sizeof(how));
-		log_info("reaped orphan pid %d (%s)", (int)pid, how);
+		reap_dispatch(pid, status, &ru);
 	}
 }
 
