@@ -6,6 +6,8 @@
 #ifndef VIGIL_HARNESS_H
 #define VIGIL_HARNESS_H
 
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -119,6 +121,14 @@ bool	 vh_wait_log_count(const char *needle, int n, int timeout_ms);
 /* A loopback TCP port nobody listens on now (the kernel's pick, released at once). */
 int	 vh_free_port(void);
 void	 vh_teardown(void);
+/*
+ * Skip the running test with a reason that shows: Criterion prints [SKIP]
+ * lines only when verbose, so the reason also goes out as a warning.
+ */
+#define VH_SKIP(...) do {						\
+		cr_log_warn("skipped: " __VA_ARGS__);				\
+		cr_skip_test(__VA_ARGS__);					\
+	} while (0)
 long long vh_now_ms(void);
 
 #endif

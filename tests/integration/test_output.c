@@ -799,19 +799,20 @@ Test(output, a_full_disk_is_reported_once_counted_and_the_service_keeps_running,
 	int ino;
 
 	if (geteuid() != 0)
-		cr_skip_test("mounting a small tmpfs as the log folder needs root");
+		VH_SKIP("a_full_disk: mounting a small tmpfs as the log folder needs root, and "
+		    "this suite runs as euid %d", (int)geteuid());
 	/*
 	 * A mount namespace of our own: the tmpfs is invisible outside and goes
 	 * away with the last process in it, even if this test is killed.
 	 */
 	if (unshare(CLONE_NEWNS) == -1 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
-		cr_skip_test("no private mount namespace here: %s", strerror(errno));
+		VH_SKIP("a_full_disk: no private mount namespace here: %s", strerror(errno));
 	vh_setup("[service:full]\ncommand = %s pid:%s burst:1000000 every:20:more\n",
 	    vh_testsvc(), vh_path("full.pid"));
 	cr_assert_eq(mkdir(vh_path("logs"), 0755), 0);
 	if (mount("tmpfs", vh_path("logs"), "tmpfs", 0, "size=256k") == -1)
-		cr_skip_test("cannot mount a tmpfs: %s", strerror(errno));
+		VH_SKIP("a_full_disk: cannot mount a tmpfs: %s", strerror(errno));
 	mounted = true;
 	cr_assert(vh_start());
 	cr_assert(vh_wait_file(vh_path("full.pid"), 10000));
