@@ -54,13 +54,16 @@ export VIGILD VIGILCTL VIGIL_TESTSVC VIGIL_SRCDIR
 
 logs=$(mktemp -d /tmp/vigil-stress-XXXXXX)
 hogs=
+running=
+# the hogs, and a test binary still running when we are interrupted, by pid
 stop_hogs() {
-	for pid in $hogs; do
+	for pid in $hogs $running; do
 		kill "$pid" 2>/dev/null
 	done
 	hogs=
+	running=
 }
-trap 'stop_hogs' EXIT
+trap 'stop_hogs; rmdir "$logs" 2>/dev/null' EXIT
 trap 'stop_hogs; exit 130' INT
 trap 'stop_hogs; exit 143' TERM
 
@@ -82,7 +85,10 @@ while [ "$round" -le "$rounds" ]; do
 	for t in $tests; do
 		name=$(basename "$t")
 		log=$logs/$name.$round.log
-		(cd "$build" && "./$t") >"$log" 2>&1
+		(cd "$build" && exec "./$t") >"$log" 2>&1 &
+		running=$!
+		wait "$running"
+		running=
 		line=$(grep -a 'Synthesis:' "$log" | tail -n 1)
 		p=$(echo "$line" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
 		f=$(echo "$line" | sed -n 's/.*Failing: \([0-9]*\).*/\1/p')
@@ -110,6 +116,5 @@ while [ "$round" -le "$rounds" ]; do
 	round=$((round + 1))
 done
 stop_hogs
-[ "$failed" -gt 0 ] || rmdir "$logs" 2>/dev/null
 echo "stress: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -995,7 +995,7 @@ Test(control, a_slow_follower_is_told_what_it_skipped_and_never_dropped)
 	 * vigild has read all but a pipe's worth, far more than the ~1 MiB it
 	 * may queue for us plus what the socket holds, so it must have skipped.
 	 */
-	cr_assert(vh_wait_file(vh_path("done"), 120000), "the burst never ended; log:\n%s",
+	cr_assert(vh_wait_file(vh_path("done"), 60000), "the burst never ended; log:\n%s",
 	    vh_log_tail());
 
 	deadline = vh_now_ms() + 120000;
