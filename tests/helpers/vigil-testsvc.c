@@ -7,6 +7,10 @@
  *   fds:FILE          write the open fd numbers, one per line
  *   env:FILE          write the environment, one per line
  *   info:FILE         write cwd, umask, uid, gid, pgid, sid
+ *   ids:FILE          write uid, euid, gid, egid and the supplementary groups
+ *   sigs:FILE         write the signals we start with: "blocked=N,N,..." and
+ *                     "ignored=N,N,..." as sigprocmask and sigaction see them,
+ *                     then the SigBlk and SigIgn lines of /proc/self/status
  *   ignore:SIG        ignore signal SIG (a number)
  *   child:FILE        fork a child in our process group that writes its pid
  *                     to FILE and pauses (inheriting ignored signals)
@@ -162,6 +166,59 @@ do_info(const char *file)
 		die("getcwd");
 	fprintf(f, "cwd=%s\numask=%03o\nuid=%d\ngid=%d\npgid=%d\nsid=%d\n", cwd,
 	    (unsigned)m, (int)getuid(), (int)getgid(), (int)getpgrp(), (int)getsid(0));
+	close_tmp(f, tmp, file);
+}
+
+static void
+do_ids(const char *file)
+{
+	char tmp[4096];
+	FILE *f = open_tmp(file, tmp, sizeof(tmp));
+	gid_t groups[256];
+	int n = getgroups(256, groups);
+
+	fprintf(f, "uid=%d\neuid=%d\ngid=%d\negid=%d\ngroups=", (int)getuid(), (int)geteuid(),
+	    (int)getgid(), (int)getegid());
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s%d", i ? "," : "", (int)groups[i]);
+	fprintf(f, "\n");
+	close_tmp(f, tmp, file);
+}
+
+static void
+do_sigs(const char *file)
+{
+	char tmp[4096], line[256];
+	FILE *f = open_tmp(file, tmp, sizeof(tmp)), *st;
+	const char *sep = "";
+	sigset_t mask;
+
+	if (sigprocmask(SIG_SETMASK, NULL, &mask) == -1)
+		die("sigprocmask");
+	fprintf(f, "blocked=");
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sigismember(&mask, sig) == 1) {
+			fprintf(f, "%s%d", sep, sig);
+			sep = ",";
+		}
+	}
+	fprintf(f, "\nignored=");
+	sep = "";
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN) {
+			fprintf(f, "%s%d", sep, sig);
+			sep = ",";
+		}
+	}
+	fprintf(f, "\n");
+	if ((st = fopen("/proc/self/status", "r")) == NULL)
+		die("/proc/self/status");
+	while (fgets(line, sizeof(line), st) != NULL)
+		if (strncmp(line, "SigBlk:", 7) == 0 || strncmp(line, "SigIgn:", 7) == 0)
+			fputs(line, f);
+	fclose(st);
 	close_tmp(f, tmp, file);
 }
 
@@ -550,6 +607,10 @@ run_action(const char *a)
 		do_env(v);
 	else if (strncmp(a, "info:", 5) == 0)
 		do_info(v);
+	else if (strncmp(a, "ids:", 4) == 0)
+		do_ids(v);
+	else if (strncmp(a, "sigs:", 5) == 0)
+		do_sigs(v);
 	else if (strncmp(a, "ignore:", 7) == 0)
 		signal(atoi(v), SIG_IGN);
 	else if (strncmp(a, "child:", 6) == 0)

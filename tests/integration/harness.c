@@ -160,8 +160,17 @@ socket_answers(void)
 	return ok;
 }
 
-bool
-vh_start(void)
+/* In the forked child: the signal state vigild is to inherit. */
+static void
+child_signals(const sigset_t *blocked, const int *ignored, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		signal(ignored[i], SIG_IGN);
+	sigprocmask(SIG_SETMASK, blocked, NULL);
+}
+
+static bool
+start_vigild(const sigset_t *blocked, const int *ignored, size_t n)
 {
 	long long deadline = vh_now_ms() + 10000;
 	pid_t parent = getpid();
@@ -177,6 +186,8 @@ vh_start(void)
 			_exit(99);
 		dup2(fd, 2);
 		dup2(fd, 1);
+		if (blocked != NULL)
+			child_signals(blocked, ignored, n);
 		execl(env_or("VIGILD", "./vigild"), "vigild", "-f", "-c", vh.conf, (char *)NULL);
 		_exit(98);
 	}
@@ -191,6 +202,18 @@ vh_start(void)
 		sleep_ms(5);
 	}
 	return false;
+}
+
+bool
+vh_start(void)
+{
+	return start_vigild(NULL, NULL, 0);
+}
+
+bool
+vh_start_with_signals(const sigset_t *blocked, const int *ignored, size_t n)
+{
+	return start_vigild(blocked, ignored, n);
 }
 
 /* Read both pipes to EOF so a chatty vigilctl never blocks on us. */
@@ -439,6 +462,19 @@ vh_log_contains(const char *needle)
 	return found;
 }
 
+bool
+vh_wait_log(const char *needle, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+
+	do {
+		if (vh_log_contains(needle))
+			return true;
+		sleep_ms(20);
+	} while (vh_now_ms() < deadline);
+	return false;
+}
+
 void
 vh_bg_start(struct vh_bg *b, ...)
 {
@@ -659,6 +695,36 @@ vh_wait_ready(const char *name, int timeout_ms)
 		sleep_ms(10);
 	} while (vh_now_ms() < end);
 	return false;
+}
+
+void
+vh_events_start(struct vh_bg *b, const char *name)
+{
+	vh_bg_start(b, "--json", "events", name, NULL);
+}
+
+json_t *
+vh_events_until(struct vh_bg *b, const char *to, bool ready, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+	long long left;
+
+	while ((left = deadline - vh_now_ms()) > 0) {
+		char *line = vh_bg_line(b, (int)left);
+		const char *state;
+		json_t *e;
+
+		if (line == NULL)
+			return NULL;
+		e = json_loads(line, 0, NULL);
+		free(line);
+		state = json_string_value(json_object_get(e, "to"));
+		if (state != NULL && strcmp(state, to) == 0 &&
+		    (!ready || json_is_true(json_object_get(e, "ready"))))
+			return e;
+		json_decref(e);
+	}
+	return NULL;
 }
 
 /*

