@@ -34,6 +34,98 @@ const struct proto_command_info proto_commands[] = {
 	{ NULL, NULL, NULL },
 };
 
+const char *const proto_status_fields[PROTO_NFIELDS] = {
+	[PROTO_F_NAME] = PROTO_K_NAME,
+	[PROTO_F_STATE] = PROTO_K_STATE,
+	[PROTO_F_REASON] = PROTO_K_REASON,
+	[PROTO_F_SINCE] = PROTO_K_SINCE,
+	[PROTO_F_RESTARTS] = PROTO_K_RESTARTS,
+	[PROTO_F_FAILURES] = PROTO_K_FAILURES,
+	[PROTO_F_LAST_EXIT] = PROTO_K_LAST_EXIT,
+	[PROTO_F_AUTOSTART] = PROTO_K_AUTOSTART,
+	[PROTO_F_RESTART] = PROTO_K_RESTART,
+	[PROTO_F_PID] = PROTO_K_PID,
+	[PROTO_F_UPTIME] = PROTO_K_UPTIME,
+	[PROTO_F_NEXT_START_IN] = PROTO_K_NEXT_START_IN,
+	[PROTO_F_LOG_FILE] = PROTO_K_LOG_FILE,
+	[PROTO_F_LOG_DROPPED_BYTES] = PROTO_K_LOG_DROPPED_BYTES,
+	[PROTO_F_READY] = PROTO_K_READY,
+	[PROTO_F_READY_KIND] = PROTO_K_READY_KIND,
+	[PROTO_F_STATUS_TEXT] = PROTO_K_STATUS_TEXT,
+	[PROTO_F_ERRNO] = PROTO_K_ERRNO,
+};
+
+/* The option of opts that word names, its index, or -1; *value what follows "=". */
+static int
+option_find(const struct proto_option *opts, const char *word, const char **value)
+{
+	for (int i = 0; opts[i].name != NULL; i++) {
+		size_t n = strlen(opts[i].name);
+
+		if (strncmp(word, opts[i].name, n) != 0 || (word[n] != '\0' && word[n] != '='))
+			continue;
+		*value = word[n] == '=' ? word + n + 1 : NULL;
+		return i;
+	}
+	return -1;
+}
+
+int
+proto_parse_options(char **argv, size_t argc, const struct proto_option *opts,
+    const char **values, size_t *first, char *err, size_t errlen)
+{
+	size_t i = 1;
+	const char *v;
+	int k;
+
+	for (k = 0; opts[k].name != NULL; k++)
+		values[k] = NULL;
+	for (; i < argc; i++) {
+		if (strcmp(argv[i], PROTO_OPT_END) == 0) {
+			i++;
+			break;
+		}
+		if ((k = option_find(opts, argv[i], &v)) == -1) {
+			if (strncmp(argv[i], "--", 2) != 0)
+				break;	/* the first name (names may begin with one '-') */
+			snprintf(err, errlen, "%s: unknown option '%s'", argv[0], argv[i]);
+			return -1;
+		}
+		switch (opts[k].kind) {
+		case PROTO_OPT_ALONE:
+			if (v != NULL) {
+				snprintf(err, errlen, "%s: %s takes no value, found '%s'",
+				    argv[0], opts[k].name, v);
+				return -1;
+			}
+			v = "";
+			break;
+		case PROTO_OPT_EQUALS:
+			if (v == NULL) {
+				snprintf(err, errlen, "%s: %s needs a value: %s=VALUE",
+				    argv[0], opts[k].name, opts[k].name);
+				return -1;
+			}
+			break;
+		case PROTO_OPT_ALONE_OR_EQUALS:
+			if (v == NULL)
+				v = "";
+			break;
+		case PROTO_OPT_NEXT:
+			if (v != NULL || ++i == argc) {
+				snprintf(err, errlen, "%s: %s needs a value: %s VALUE",
+				    argv[0], opts[k].name, opts[k].name);
+				return -1;
+			}
+			v = argv[i];
+			break;
+		}
+		values[k] = v;
+	}
+	*first = i;
+	return 0;
+}
+
 int
 proto_parse_request(const char *line, struct proto_request *req, const char **err)
 {
@@ -59,7 +151,7 @@ proto_request_free(struct proto_request *req)
 json_t *
 proto_reply_ok(void)
 {
-	return json_pack("{s:b}", "ok", 1);
+	return json_pack("{s:b}", PROTO_K_OK, 1);
 }
 
 json_t *
@@ -108,7 +200,8 @@ proto_reply_error(const char *code, const char *fmt, ...)
 		memcpy(clean + len, "...", 3);
 		len += 3;
 	}
-	return json_pack("{s:b, s:s, s:s%}", "ok", 0, "error", code, "message", clean, len);
+	return json_pack("{s:b, s:s, s:s%}", PROTO_K_OK, 0, PROTO_K_ERROR, code,
+	    PROTO_K_MESSAGE, clean, len);
 }
 
 char *

@@ -43,6 +43,112 @@
 #define PROTO_ERR_INVALID_CONFIG  "invalid-config"   /* reload: the config has errors; nothing changed */
 #define PROTO_ERR_REMOVED	  "removed"	     /* a reload removed the service waited for or followed */
 
+/*
+ * The schema: every name both programs spell, defined once. Options of
+ * requests; a VALUE option is written OPTION=VALUE, except PROTO_OPT_LINES,
+ * whose value is the next word.
+ */
+#define PROTO_OPT_END		"--"		/* every word after it is a name */
+#define PROTO_OPT_FIELDS	"--fields"	/* status: =LIST */
+#define PROTO_OPT_WAIT		"--wait"	/* start, stop, restart: alone or =DURATION */
+#define PROTO_OPT_FOR		"--for"		/* wait: =TARGET */
+#define PROTO_OPT_TIMEOUT	"--timeout"	/* wait: =DURATION */
+#define PROTO_OPT_LINES		"-n"		/* log: N, the next word */
+#define PROTO_OPT_SINCE		"--since"	/* log: =DURATION */
+#define PROTO_OPT_FOLLOW	"--follow"	/* log */
+#define PROTO_OPT_DRY_RUN	"--dry-run"	/* reload */
+
+/*
+ * Keys of replies, status objects and stream lines (doc/protocol.md); each
+ * spelled once, here, for vigild, vigilctl and the tests.
+ */
+#define PROTO_K_OK                "ok"
+#define PROTO_K_ERROR             "error"
+#define PROTO_K_MESSAGE           "message"
+#define PROTO_K_SERVICES          "services"	/* status objects */
+#define PROTO_K_LINES             "lines"	/* log: LINE objects */
+#define PROTO_K_FOLLOW            "follow"	/* log --follow: the stream begins */
+#define PROTO_K_EVENTS            "events"	/* events: the stream begins */
+#define PROTO_K_SKIPPED           "skipped"	/* a stream's lines left out */
+#define PROTO_K_SERVICE           "service"	/* LINE and event objects */
+#define PROTO_K_REMOVED           "removed"
+#define PROTO_K_DELIVERED         "delivered"	/* signal: what it reached */
+#define PROTO_K_PROTOCOL          "protocol"
+#define PROTO_K_PROGRAM           "program"
+#define PROTO_K_VERSION           "version"
+#define PROTO_K_COMMANDS          "commands"
+#define PROTO_K_USAGE             "usage"
+#define PROTO_K_SUMMARY           "summary"
+#define PROTO_K_ERRORS            "errors"
+#define PROTO_K_WARNINGS          "warnings"
+#define PROTO_K_CHANGES           "changes"
+#define PROTO_K_DRY_RUN           "dry_run"
+#define PROTO_K_ALSO_STOPPED      "also_stopped"
+#define PROTO_K_ALSO_RESTARTED    "also_restarted"
+#define PROTO_K_PROCESS_GROUP     "process_group"
+#define PROTO_K_NAME              "name"	/* status objects and the first of a status object's fields */
+#define PROTO_K_STATE             "state"
+#define PROTO_K_REASON            "reason"
+#define PROTO_K_SINCE             "since"
+#define PROTO_K_RESTARTS          "restarts"
+#define PROTO_K_FAILURES          "failures"
+#define PROTO_K_LAST_EXIT         "last_exit"
+#define PROTO_K_AUTOSTART         "autostart"
+#define PROTO_K_RESTART           "restart"
+#define PROTO_K_PID               "pid"
+#define PROTO_K_UPTIME            "uptime"
+#define PROTO_K_NEXT_START_IN     "next_start_in"
+#define PROTO_K_LOG_FILE          "log_file"
+#define PROTO_K_LOG_DROPPED_BYTES "log_dropped_bytes"
+#define PROTO_K_READY             "ready"
+#define PROTO_K_READY_KIND        "ready_kind"
+#define PROTO_K_STATUS_TEXT       "status_text"
+#define PROTO_K_ERRNO             "errno"
+#define PROTO_K_TIME              "time"
+#define PROTO_K_RAN_FOR           "ran_for"
+#define PROTO_K_CPU_USER          "cpu_user"
+#define PROTO_K_CPU_SYSTEM        "cpu_system"
+#define PROTO_K_MAX_RSS_KB        "max_rss_kb"
+#define PROTO_K_CODE              "code"
+#define PROTO_K_SIGNAL            "signal"
+#define PROTO_K_CORE_DUMPED       "core_dumped"
+#define PROTO_K_SPAWN_ERROR       "spawn_error"
+#define PROTO_K_STREAM            "stream"
+#define PROTO_K_TEXT              "text"
+#define PROTO_K_CONTINUED         "continued"
+#define PROTO_K_PARTIAL           "partial"
+#define PROTO_K_FROM              "from"
+#define PROTO_K_TO                "to"
+/*
+ * A reply whose array is written one element at a time (status, log): its
+ * head, then elements separated by ",", then the tail.
+ */
+#define PROTO_ARRAY_HEAD(key)	"{\"" PROTO_K_OK "\":true,\"" key "\":["
+#define PROTO_ARRAY_TAIL	"]}\n"
+
+/* Fields of a status object, in the order they are sent (doc/protocol.md) */
+enum proto_status_field {
+	PROTO_F_NAME, PROTO_F_STATE, PROTO_F_REASON, PROTO_F_SINCE, PROTO_F_RESTARTS,
+	PROTO_F_FAILURES, PROTO_F_LAST_EXIT, PROTO_F_AUTOSTART, PROTO_F_RESTART,
+	PROTO_F_PID, PROTO_F_UPTIME, PROTO_F_NEXT_START_IN, PROTO_F_LOG_FILE,
+	PROTO_F_LOG_DROPPED_BYTES, PROTO_F_READY, PROTO_F_READY_KIND, PROTO_F_STATUS_TEXT,
+	PROTO_F_ERRNO, PROTO_NFIELDS
+};
+/* Their names, by enum proto_status_field */
+extern const char *const proto_status_fields[PROTO_NFIELDS];
+
+/* How an option of a request takes its value. */
+enum proto_opt_kind {
+	PROTO_OPT_ALONE,	/* --follow */
+	PROTO_OPT_EQUALS,	/* --for=TARGET */
+	PROTO_OPT_ALONE_OR_EQUALS,	/* --wait or --wait=DURATION */
+	PROTO_OPT_NEXT		/* -n N */
+};
+struct proto_option {
+	const char	*name;
+	enum proto_opt_kind kind;
+};
+
 struct proto_request {
 	char	**argv;		/* argv[0] is the command */
 	size_t	  argc;
@@ -56,6 +162,17 @@ struct proto_command_info {
 
 /* The commands of this protocol version, NULL-name terminated. */
 extern const struct proto_command_info proto_commands[];
+
+/*
+ * The options at the front of a request: argv[1] on, up to PROTO_OPT_END
+ * or the first word that is neither an option of opts (a NULL-name
+ * terminated list) nor begins with "--". values[i] is what opts[i] was
+ * given: NULL if absent, "" if given alone, else its value; the last one
+ * wins. *first is the first word after the options. -1 with a message in
+ * err for an unknown "--" option, or a missing or unwanted value.
+ */
+int	 proto_parse_options(char **argv, size_t argc, const struct proto_option *opts,
+	    const char **values, size_t *first, char *err, size_t errlen);
 
 /* Split one request line (no newline). -1 with *err set on bad quoting or empty. */
 int	 proto_parse_request(const char *line, struct proto_request *req, const char **err);

@@ -122,7 +122,7 @@ parse_reply(const char *line, size_t len)
 		warnx("unreadable reply from vigild: %s", jerr.text);
 		return NULL;
 	}
-	if (!json_is_object(r) || !json_is_boolean(json_object_get(r, "ok"))) {
+	if (!json_is_object(r) || !json_is_boolean(json_object_get(r, PROTO_K_OK))) {
 		warnx("unexpected reply from vigild: no \"ok\" field");
 		json_decref(r);
 		return NULL;
@@ -172,10 +172,10 @@ reply_status(const json_t *reply)
 {
 	const char *msg, *code;
 
-	if (json_is_true(json_object_get(reply, "ok")))
+	if (json_is_true(json_object_get(reply, PROTO_K_OK)))
 		return CTL_EXIT_OK;
-	msg = json_string_value(json_object_get(reply, "message"));
-	code = json_string_value(json_object_get(reply, "error"));
+	msg = json_string_value(json_object_get(reply, PROTO_K_MESSAGE));
+	code = json_string_value(json_object_get(reply, PROTO_K_ERROR));
 	warnx("%s", msg != NULL ? msg : code != NULL ? code : "request refused");
 	return CTL_EXIT_FAILED;
 }
@@ -198,13 +198,29 @@ call(const struct ctl_options *o, char *const *words, size_t n, int64_t timeout_
 }
 
 /* The table's columns: asking only for them halves what both sides parse. */
-#define TABLE_FIELDS "--fields=name,state,pid,uptime,restarts,last_exit,reason,next_start_in," \
-	"ready,status_text"
+static const enum proto_status_field table_fields[] = {
+	PROTO_F_NAME, PROTO_F_STATE, PROTO_F_PID, PROTO_F_UPTIME, PROTO_F_RESTARTS,
+	PROTO_F_LAST_EXIT, PROTO_F_REASON, PROTO_F_NEXT_START_IN, PROTO_F_READY,
+	PROTO_F_STATUS_TEXT,
+};
+
+/* "--fields=name,state,..." for the table's columns (static storage) */
+static char *
+table_fields_option(void)
+{
+	static char opt[256];
+	size_t n = (size_t)snprintf(opt, sizeof(opt), "%s=", PROTO_OPT_FIELDS);
+
+	for (size_t i = 0; i < sizeof(table_fields) / sizeof(table_fields[0]); i++)
+		n += (size_t)snprintf(opt + n, sizeof(opt) - n, "%s%s", i > 0 ? "," : "",
+		    proto_status_fields[table_fields[i]]);
+	return opt;
+}
 
 static int
 verb_status(const struct ctl_options *o, int argc, char **argv)
 {
-	static char fields_opt[] = TABLE_FIELDS, end_of_options[] = "--";
+	static char end_of_options[] = PROTO_OPT_END;
 	char **words = calloc((size_t)argc + 3, sizeof(*words));
 	size_t n = 0;
 	json_t *reply;
@@ -216,7 +232,7 @@ verb_status(const struct ctl_options *o, int argc, char **argv)
 	}
 	words[n++] = argv[0];
 	if (!o->json) {
-		words[n++] = fields_opt;
+		words[n++] = table_fields_option();
 		words[n++] = end_of_options;
 	}
 	for (int i = 1; i < argc; i++)
@@ -225,7 +241,7 @@ verb_status(const struct ctl_options *o, int argc, char **argv)
 	free(words);
 	if (rc != CTL_EXIT_OK)
 		return rc;
-	if (!o->json && output_status_table(json_object_get(reply, "services"),
+	if (!o->json && output_status_table(json_object_get(reply, PROTO_K_SERVICES),
 	    stdout, o->colour) == -1) {
 		warnx("out of memory");
 		rc = CTL_EXIT_FAILED;
@@ -249,9 +265,9 @@ verb_names(const struct ctl_options *o, int argc, char **argv)
 	quiet.json = false;
 	if ((rc = call(&quiet, words, 1, o->timeout_ms, &reply)) != CTL_EXIT_OK)
 		return rc;
-	json_array_foreach(json_object_get(reply, "services"), i, svc)
-		if (json_is_string(json_object_get(svc, "name")))
-			printf("%s\n", str_of(svc, "name", ""));
+	json_array_foreach(json_object_get(reply, PROTO_K_SERVICES), i, svc)
+		if (json_is_string(json_object_get(svc, PROTO_K_NAME)))
+			printf("%s\n", str_of(svc, PROTO_K_NAME, ""));
 	json_decref(reply);
 	return CTL_EXIT_OK;
 }
@@ -278,10 +294,10 @@ print_services(const struct ctl_options *o, const json_t *reply)
 
 	if (o->json)
 		return;
-	json_array_foreach(json_object_get(reply, "services"), i, svc)
+	json_array_foreach(json_object_get(reply, PROTO_K_SERVICES), i, svc)
 		output_service_line(svc, stdout);
-	print_names(json_object_get(reply, "also_stopped"), "also stopping: ");
-	print_names(json_object_get(reply, "also_restarted"), "also restarting: ");
+	print_names(json_object_get(reply, PROTO_K_ALSO_STOPPED), "also stopping: ");
+	print_names(json_object_get(reply, PROTO_K_ALSO_RESTARTED), "also restarting: ");
 }
 
 /* start/stop/restart [--wait=MS] -- NAME...: vigild answers when it is over. */
@@ -298,12 +314,12 @@ verb_action(const struct ctl_options *o, int argc, char **argv)
 		err(CTL_EXIT_FAILED, NULL);
 	words[n++] = argv[0];
 	if (!o->no_wait) {
-		snprintf(wait_opt, sizeof(wait_opt), "--wait=%lldms",
+		snprintf(wait_opt, sizeof(wait_opt), "%s=%lldms", PROTO_OPT_WAIT,
 		    (long long)o->timeout_ms);
 		words[n++] = wait_opt;
 		timeout += CTL_WAIT_SLACK_MS;
 	}
-	words[n++] = "--";	/* a name is never taken for an option */
+	words[n++] = PROTO_OPT_END;	/* a name is never taken for an option */
 	for (int k = 1; k < argc; k++)
 		words[n++] = argv[k];
 	rc = call(o, words, n, timeout, &reply);
@@ -328,12 +344,13 @@ verb_wait(const struct ctl_options *o, int argc, char **argv)
 		err(CTL_EXIT_FAILED, NULL);
 	words[n++] = argv[0];
 	if (o->wait_for != NULL) {
-		snprintf(for_opt, sizeof(for_opt), "--for=%s", o->wait_for);
+		snprintf(for_opt, sizeof(for_opt), "%s=%s", PROTO_OPT_FOR, o->wait_for);
 		words[n++] = for_opt;
 	}
-	snprintf(timeout_opt, sizeof(timeout_opt), "--timeout=%lldms", (long long)o->timeout_ms);
+	snprintf(timeout_opt, sizeof(timeout_opt), "%s=%lldms", PROTO_OPT_TIMEOUT,
+	    (long long)o->timeout_ms);
 	words[n++] = timeout_opt;
-	words[n++] = "--";
+	words[n++] = PROTO_OPT_END;
 	for (int k = 1; k < argc; k++)
 		words[n++] = argv[k];
 	rc = call(o, words, n, o->timeout_ms + CTL_WAIT_SLACK_MS, &reply);
@@ -357,10 +374,10 @@ verb_signal(const struct ctl_options *o, int argc, char **argv)
 	if ((rc = call(o, argv, (size_t)argc, o->timeout_ms, &reply)) != CTL_EXIT_OK)
 		return rc;
 	/* say what vigild says the signal reached, not what was asked */
-	json_array_foreach(o->json ? NULL : json_object_get(reply, "delivered"), i, d) {
-		group = json_object_get(d, "process_group");
-		pid = json_object_get(d, "pid");
-		printf("%s: sent %s to", str_of(d, "name", "?"), str_of(d, "signal", "?"));
+	json_array_foreach(o->json ? NULL : json_object_get(reply, PROTO_K_DELIVERED), i, d) {
+		group = json_object_get(d, PROTO_K_PROCESS_GROUP);
+		pid = json_object_get(d, PROTO_K_PID);
+		printf("%s: sent %s to", str_of(d, PROTO_K_NAME, "?"), str_of(d, PROTO_K_SIGNAL, "?"));
 		if (json_is_integer(group))
 			printf(" process group %lld", (long long)json_integer_value(group));
 		if (json_is_integer(group) && json_is_integer(pid))
@@ -387,7 +404,7 @@ verb_shutdown(const struct ctl_options *o, int argc, char **argv)
 	(void)argc;
 	rc = request(o, &c, argv, 1, deadline, &reply);
 	if (rc == CTL_EXIT_OK && (rc = reply_status(reply)) == CTL_EXIT_OK) {
-		msg = json_string_value(json_object_get(reply, "message"));
+		msg = json_string_value(json_object_get(reply, PROTO_K_MESSAGE));
 		if (!o->json && msg != NULL)
 			printf("vigild: %s\n", msg);
 		fflush(stdout);
@@ -418,10 +435,10 @@ verb_hello(const struct ctl_options *o, int argc, char **argv)
 		return rc;
 	if (!o->json) {
 		printf("%s %s, protocol %lld, pid %lld\ncommands:",
-		    str_of(reply, "program", "vigild"), str_of(reply, "version", "?"),
-		    (long long)json_integer_value(json_object_get(reply, "protocol")),
-		    (long long)json_integer_value(json_object_get(reply, "pid")));
-		json_array_foreach(json_object_get(reply, "commands"), i, cmd)
+		    str_of(reply, PROTO_K_PROGRAM, "vigild"), str_of(reply, PROTO_K_VERSION, "?"),
+		    (long long)json_integer_value(json_object_get(reply, PROTO_K_PROTOCOL)),
+		    (long long)json_integer_value(json_object_get(reply, PROTO_K_PID)));
+		json_array_foreach(json_object_get(reply, PROTO_K_COMMANDS), i, cmd)
 			printf(" %s", json_is_string(cmd) ? json_string_value(cmd) : "?");
 		putchar('\n');
 	}
@@ -437,14 +454,14 @@ print_daemon_commands(const struct ctl_options *o, const json_t *cmds)
 	int width = 0;
 
 	json_array_foreach(cmds, i, cmd) {
-		const char *u = json_string_value(json_object_get(cmd, "usage"));
+		const char *u = json_string_value(json_object_get(cmd, PROTO_K_USAGE));
 		if (u != NULL && (int)strlen(u) > width)
 			width = (int)strlen(u);
 	}
 	printf("\nrequests vigild at %s understands:\n", o->socket);
 	json_array_foreach(cmds, i, cmd)
-		printf("  %-*s  %s\n", width, str_of(cmd, "usage", "?"),
-		    str_of(cmd, "summary", ""));
+		printf("  %-*s  %s\n", width, str_of(cmd, PROTO_K_USAGE, "?"),
+		    str_of(cmd, PROTO_K_SUMMARY, ""));
 }
 
 /* Local usage always; the daemon's own list only when it answers. */
@@ -469,8 +486,8 @@ verb_help(const struct ctl_options *o, int argc, char **argv)
 	}
 	rc = request(o, &c, argv, 1, client_now_ms() + o->timeout_ms, &reply);
 	client_close(&c);
-	if (rc == CTL_EXIT_OK && json_is_true(json_object_get(reply, "ok")))
-		print_daemon_commands(o, json_object_get(reply, "commands"));
+	if (rc == CTL_EXIT_OK && json_is_true(json_object_get(reply, PROTO_K_OK)))
+		print_daemon_commands(o, json_object_get(reply, PROTO_K_COMMANDS));
 	json_decref(reply);
 	return CTL_EXIT_OK;
 }
@@ -488,16 +505,16 @@ log_words(const struct ctl_options *o, int argc, char **argv, char *nbuf, char *
 	words[(*n)++] = argv[0];
 	if (o->lines >= 0) {
 		snprintf(nbuf, buflen, "%ld", o->lines);
-		words[(*n)++] = "-n";
+		words[(*n)++] = PROTO_OPT_LINES;
 		words[(*n)++] = nbuf;
 	}
 	if (o->since_ms >= 0) {
-		snprintf(sbuf, buflen, "--since=%lldms", (long long)o->since_ms);
+		snprintf(sbuf, buflen, "%s=%lldms", PROTO_OPT_SINCE, (long long)o->since_ms);
 		words[(*n)++] = sbuf;
 	}
 	if (o->follow)
-		words[(*n)++] = "--follow";
-	words[(*n)++] = "--";	/* a name is never taken for an option */
+		words[(*n)++] = PROTO_OPT_FOLLOW;
+	words[(*n)++] = PROTO_OPT_END;	/* a name is never taken for an option */
 	for (int k = 1; k < argc; k++)
 		words[(*n)++] = argv[k];
 	return words;
@@ -519,7 +536,7 @@ stream_request(const struct ctl_options *o, struct ctl_client *c, char **words, 
 	quiet.json = false;	/* log prints LINE objects, not the reply that carries them */
 	if ((rc = request(&quiet, c, words, n, deadline, reply)) != CTL_EXIT_OK)
 		return rc;
-	if (json_is_true(json_object_get(*reply, "ok")))
+	if (json_is_true(json_object_get(*reply, PROTO_K_OK)))
 		return CTL_EXIT_OK;
 	if (o->json && (dump = json_dumps(*reply, PROTO_JSON_FLAGS)) != NULL) {
 		puts(dump);
@@ -547,16 +564,17 @@ static int
 all_names_width(const struct ctl_options *o, struct ctl_client *c, int64_t deadline,
     int *width)
 {
-	char *words[] = { "status", "--fields=name" };
+	char fields[32], *words[] = { "status", fields };
 	const json_t *svc;
 	json_t *reply;
 	size_t i;
 	int rc;
 
+	snprintf(fields, sizeof(fields), "%s=%s", PROTO_OPT_FIELDS, proto_status_fields[PROTO_F_NAME]);
 	if ((rc = stream_request(o, c, words, 2, deadline, &reply)) != CTL_EXIT_OK)
 		return rc;
-	json_array_foreach(json_object_get(reply, "services"), i, svc) {
-		const char *name = str_of(svc, "name", "");
+	json_array_foreach(json_object_get(reply, PROTO_K_SERVICES), i, svc) {
+		const char *name = str_of(svc, PROTO_K_NAME, "");
 		if ((int)strlen(name) > *width)
 			*width = (int)strlen(name);
 	}
@@ -616,7 +634,7 @@ follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn rende
 		if ((obj = json_loadb(raw, len, JSON_ALLOW_NUL, NULL)) == NULL)
 			continue;
 		/* the stream ends in an error: every service followed was removed */
-		if (json_is_false(json_object_get(obj, "ok"))) {
+		if (json_is_false(json_object_get(obj, PROTO_K_OK))) {
 			rc = reply_status(obj);
 			json_decref(obj);
 			return rc;
@@ -659,7 +677,7 @@ log_print(const struct ctl_options *o, const json_t *lines)
 	size_t i;
 
 	json_array_foreach(lines, i, line) {
-		const char *name = str_of(line, "service", "");
+		const char *name = str_of(line, PROTO_K_SERVICE, "");
 		if ((int)strlen(name) > width)
 			width = (int)strlen(name);
 	}
@@ -690,7 +708,7 @@ verb_log(const struct ctl_options *o, int argc, char **argv)
 		rc = stream_request(o, &c, words, n, client_now_ms() + o->timeout_ms, &reply);
 		client_close(&c);
 		if (rc == CTL_EXIT_OK)
-			log_print(o, json_object_get(reply, "lines"));
+			log_print(o, json_object_get(reply, PROTO_K_LINES));
 		json_decref(reply);
 	}
 	free(words);
@@ -721,7 +739,7 @@ verb_events(const struct ctl_options *o, int argc, char **argv)
 	if ((words = calloc((size_t)argc + 2, sizeof(*words))) == NULL)
 		err(CTL_EXIT_FAILED, NULL);
 	words[n++] = argv[0];
-	words[n++] = "--";	/* a name is never taken for an option */
+	words[n++] = PROTO_OPT_END;	/* a name is never taken for an option */
 	for (int k = 1; k < argc; k++)
 		words[n++] = argv[k];
 	rc = stream_follow(o, words, n, argc, argv, output_event_line);
@@ -737,7 +755,7 @@ reload_refused(const json_t *reply)
 	size_t i;
 
 	fflush(stdout);
-	json_array_foreach(json_object_get(reply, "errors"), i, e)
+	json_array_foreach(json_object_get(reply, PROTO_K_ERRORS), i, e)
 		if (json_is_string(e))
 			fprintf(stderr, "%s\n", json_string_value(e));
 	return reply_status(reply);
@@ -747,7 +765,7 @@ static int
 verb_reload(const struct ctl_options *o, int argc, char **argv)
 {
 	struct ctl_client c = { .fd = -1 };
-	char *words[] = { argv[0], "--dry-run" };
+	char *words[] = { argv[0], PROTO_OPT_DRY_RUN };
 	const json_t *w;
 	json_t *reply;
 	size_t i;
@@ -759,18 +777,18 @@ verb_reload(const struct ctl_options *o, int argc, char **argv)
 	client_close(&c);
 	if (rc != CTL_EXIT_OK)
 		return rc;
-	if (!json_is_true(json_object_get(reply, "ok"))) {
+	if (!json_is_true(json_object_get(reply, PROTO_K_OK))) {
 		rc = reload_refused(reply);
 		json_decref(reply);
 		return rc;
 	}
 	if (!o->json) {
 		output_reload_plan(reply, stdout);
-		if (json_is_true(json_object_get(reply, "dry_run")))
+		if (json_is_true(json_object_get(reply, PROTO_K_DRY_RUN)))
 			printf("dry run: nothing was changed\n");
 	}
 	fflush(stdout);
-	json_array_foreach(json_object_get(reply, "warnings"), i, w)
+	json_array_foreach(json_object_get(reply, PROTO_K_WARNINGS), i, w)
 		if (json_is_string(w))
 			warnx("warning: %s", json_string_value(w));
 	json_decref(reply);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "duration.h"
+#include "proto.h"
 
 #define SGR_RESET	"\033[0m"
 
@@ -200,13 +201,13 @@ output_last_exit(const json_t *e, char *buf, size_t len)
 		return;
 	}
 	/* a spawn error is about the latest attempt, so it wins over an older exit */
-	if ((spawn = json_string_value(json_object_get(e, "spawn_error"))) != NULL) {
+	if ((spawn = json_string_value(json_object_get(e, PROTO_K_SPAWN_ERROR))) != NULL) {
 		snprintf(buf, len, "%s", strncmp(spawn, "exec failed", 11) == 0 ?
 		    "exec failed" : "spawn failed");
-	} else if ((sig = json_string_value(json_object_get(e, "signal"))) != NULL) {
+	} else if ((sig = json_string_value(json_object_get(e, PROTO_K_SIGNAL))) != NULL) {
 		snprintf(buf, len, "%s%s", sig,
-		    json_is_true(json_object_get(e, "core_dumped")) ? " (core)" : "");
-	} else if (json_is_integer(code = json_object_get(e, "code"))) {
+		    json_is_true(json_object_get(e, PROTO_K_CORE_DUMPED)) ? " (core)" : "");
+	} else if (json_is_integer(code = json_object_get(e, PROTO_K_CODE))) {
 		snprintf(buf, len, "exit %lld", (long long)json_integer_value(code));
 	} else {
 		snprintf(buf, len, "-");
@@ -253,8 +254,8 @@ backoff_info(const char *reason, const json_t *next, char *buf, size_t len)
 void
 output_info(const json_t *svc, char *buf, size_t len)
 {
-	const char *state = json_string_value(json_object_get(svc, "state"));
-	const char *reason = json_string_value(json_object_get(svc, "reason"));
+	const char *state = json_string_value(json_object_get(svc, PROTO_K_STATE));
+	const char *reason = json_string_value(json_object_get(svc, PROTO_K_REASON));
 
 	if (reason == NULL)
 		reason = "";
@@ -262,20 +263,20 @@ output_info(const json_t *svc, char *buf, size_t len)
 	if (state == NULL)
 		return;
 	if (strcmp(state, "backoff") == 0)
-		backoff_info(reason, json_object_get(svc, "next_start_in"), buf, len);
+		backoff_info(reason, json_object_get(svc, PROTO_K_NEXT_START_IN), buf, len);
 	else if (strcmp(state, "fatal") == 0 || strcmp(state, "exited") == 0)
 		snprintf(buf, len, "%s", reason);
-	else if (strcmp(state, "running") == 0 && json_is_false(json_object_get(svc, "ready")))
+	else if (strcmp(state, "running") == 0 && json_is_false(json_object_get(svc, PROTO_K_READY)))
 		snprintf(buf, len, "%s", reason);	/* "... not ready: waiting for READY=1" */
-	else if (json_is_string(json_object_get(svc, "status_text")))
-		snprintf(buf, len, "%s", json_string_value(json_object_get(svc, "status_text")));
+	else if (json_is_string(json_object_get(svc, PROTO_K_STATUS_TEXT)))
+		snprintf(buf, len, "%s", json_string_value(json_object_get(svc, PROTO_K_STATUS_TEXT)));
 }
 
 /* running but not ready looks like starting: on its way, not there */
 static const char *
 row_style(const json_t *svc, const char *state)
 {
-	if (strcmp(state, "running") == 0 && json_is_false(json_object_get(svc, "ready")))
+	if (strcmp(state, "running") == 0 && json_is_false(json_object_get(svc, PROTO_K_READY)))
 		return output_state_style("starting");
 	return output_state_style(state);
 }
@@ -284,14 +285,14 @@ row_style(const json_t *svc, const char *state)
 static void
 status_row(const json_t *svc, char cells[][512])
 {
-	const json_t *pid = json_object_get(svc, "pid");
-	const json_t *up = json_object_get(svc, "uptime");
-	const json_t *restarts = json_object_get(svc, "restarts");
+	const json_t *pid = json_object_get(svc, PROTO_K_PID);
+	const json_t *up = json_object_get(svc, PROTO_K_UPTIME);
+	const json_t *restarts = json_object_get(svc, PROTO_K_RESTARTS);
 	const char *s;
 
-	s = json_string_value(json_object_get(svc, "name"));
+	s = json_string_value(json_object_get(svc, PROTO_K_NAME));
 	snprintf(cells[0], 512, "%s", s ? s : "?");
-	s = json_string_value(json_object_get(svc, "state"));
+	s = json_string_value(json_object_get(svc, PROTO_K_STATE));
 	snprintf(cells[1], 512, "%s", s ? s : "?");
 	if (json_is_integer(pid))
 		snprintf(cells[2], 512, "%lld", (long long)json_integer_value(pid));
@@ -305,7 +306,7 @@ status_row(const json_t *svc, char cells[][512])
 		snprintf(cells[4], 512, "%lld", (long long)json_integer_value(restarts));
 	else
 		snprintf(cells[4], 512, "-");
-	output_last_exit(json_object_get(svc, "last_exit"), cells[5], 512);
+	output_last_exit(json_object_get(svc, PROTO_K_LAST_EXIT), cells[5], 512);
 	output_info(svc, cells[6], 512);
 }
 
@@ -354,9 +355,9 @@ put_clean(const char *s, FILE *f)
 void
 output_service_line(const json_t *svc, FILE *f)
 {
-	const char *name = json_string_value(json_object_get(svc, "name"));
-	const char *state = json_string_value(json_object_get(svc, "state"));
-	const json_t *pid = json_object_get(svc, "pid");
+	const char *name = json_string_value(json_object_get(svc, PROTO_K_NAME));
+	const char *state = json_string_value(json_object_get(svc, PROTO_K_STATE));
+	const json_t *pid = json_object_get(svc, PROTO_K_PID);
 	char info[512];
 
 	put_clean(name ? name : "?", f);
@@ -424,9 +425,9 @@ put_log_name(const char *name, int width, bool colour, FILE *f)
 void
 output_log_line(const json_t *obj, int width, bool colour, FILE *f)
 {
-	const char *name = json_string_value(json_object_get(obj, "service"));
-	const json_t *text = json_object_get(obj, "text");
-	const json_t *skipped = json_object_get(obj, "skipped");
+	const char *name = json_string_value(json_object_get(obj, PROTO_K_SERVICE));
+	const json_t *text = json_object_get(obj, PROTO_K_TEXT);
+	const json_t *skipped = json_object_get(obj, PROTO_K_SKIPPED);
 	const char *stream;
 
 	if (json_is_integer(skipped)) {
@@ -435,7 +436,7 @@ output_log_line(const json_t *obj, int width, bool colour, FILE *f)
 		    (long long)json_integer_value(skipped), colour ? SGR_RESET : "");
 		return;
 	}
-	if (json_is_true(json_object_get(obj, "removed"))) {
+	if (json_is_true(json_object_get(obj, PROTO_K_REMOVED))) {
 		put_log_name(name, width, colour, f);
 		fprintf(f, " | %s[... removed from the configuration ...]%s\n",
 		    colour ? "\033[2m" : "", colour ? SGR_RESET : "");
@@ -443,11 +444,11 @@ output_log_line(const json_t *obj, int width, bool colour, FILE *f)
 	}
 	if (!json_is_string(text))
 		return;
-	stream = json_string_value(json_object_get(obj, "stream"));
+	stream = json_string_value(json_object_get(obj, PROTO_K_STREAM));
 	put_log_name(name != NULL ? name : "?", width, colour, f);
 	fputc(' ', f);
 	fputc(stream != NULL && strcmp(stream, "err") == 0 ? '!' : '|', f);
-	if (json_is_true(json_object_get(obj, "continued")))
+	if (json_is_true(json_object_get(obj, PROTO_K_CONTINUED)))
 		fputc('+', f);
 	else if (json_string_length(text) > 0)
 		fputc(' ', f);	/* an empty line ends at its separator */
@@ -488,12 +489,12 @@ put_state(const char *state, bool colour, FILE *f)
 void
 output_event_line(const json_t *obj, int width, bool colour, FILE *f)
 {
-	const char *name = json_string_value(json_object_get(obj, "service"));
-	const char *from = json_string_value(json_object_get(obj, "from"));
-	const char *to = json_string_value(json_object_get(obj, "to"));
-	const char *reason = json_string_value(json_object_get(obj, "reason"));
-	const json_t *skipped = json_object_get(obj, "skipped");
-	const json_t *pid = json_object_get(obj, "pid");
+	const char *name = json_string_value(json_object_get(obj, PROTO_K_SERVICE));
+	const char *from = json_string_value(json_object_get(obj, PROTO_K_FROM));
+	const char *to = json_string_value(json_object_get(obj, PROTO_K_TO));
+	const char *reason = json_string_value(json_object_get(obj, PROTO_K_REASON));
+	const json_t *skipped = json_object_get(obj, PROTO_K_SKIPPED);
+	const json_t *pid = json_object_get(obj, PROTO_K_PID);
 
 	if (json_is_integer(skipped)) {
 		fprintf(f, "%s[... %lld events skipped; the state of each service follows ...]%s\n",
@@ -503,7 +504,7 @@ output_event_line(const json_t *obj, int width, bool colour, FILE *f)
 	}
 	if (name == NULL || to == NULL)
 		return;
-	put_event_time(json_object_get(obj, "time"), f);
+	put_event_time(json_object_get(obj, PROTO_K_TIME), f);
 	fputc(' ', f);
 	put_log_name(name, width, colour, f);
 	fputs("  ", f);
@@ -512,7 +513,7 @@ output_event_line(const json_t *obj, int width, bool colour, FILE *f)
 		fputs(" -> ", f);
 	}
 	put_state(to, colour, f);
-	if (strcmp(to, "running") == 0 && json_is_false(json_object_get(obj, "ready")))
+	if (strcmp(to, "running") == 0 && json_is_false(json_object_get(obj, PROTO_K_READY)))
 		fputs(" (not ready)", f);
 	if (json_is_integer(pid))
 		fprintf(f, ", pid %lld", (long long)json_integer_value(pid));
@@ -544,7 +545,7 @@ output_reload_plan(const json_t *reply, FILE *f)
 {
 	static const char *const groups[] = { "added", "removed", "restarted",
 	    "updated", "unchanged" };
-	const json_t *changes = json_object_get(reply, "changes"), *v;
+	const json_t *changes = json_object_get(reply, PROTO_K_CHANGES), *v;
 	size_t i;
 
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {

@@ -42,11 +42,11 @@ cmd_hello(struct command_args *a)
 	(void)a;
 	for (const struct proto_command_info *ci = proto_commands; ci->name; ci++)
 		json_array_append_new(cmds, json_string(ci->name));
-	json_object_set_new(r, "protocol", json_integer(PROTO_VERSION));
-	json_object_set_new(r, "program", json_string("vigild"));
-	json_object_set_new(r, "version", json_string(VIGIL_VERSION));
-	json_object_set_new(r, "pid", json_integer(getpid()));
-	json_object_set_new(r, "commands", cmds);
+	json_object_set_new(r, PROTO_K_PROTOCOL, json_integer(PROTO_VERSION));
+	json_object_set_new(r, PROTO_K_PROGRAM, json_string("vigild"));
+	json_object_set_new(r, PROTO_K_VERSION, json_string(VIGIL_VERSION));
+	json_object_set_new(r, PROTO_K_PID, json_integer(getpid()));
+	json_object_set_new(r, PROTO_K_COMMANDS, cmds);
 	return r;
 }
 
@@ -57,9 +57,9 @@ cmd_help(struct command_args *a)
 
 	(void)a;
 	for (const struct proto_command_info *ci = proto_commands; ci->name; ci++)
-		json_array_append_new(cmds, json_pack("{s:s, s:s, s:s}", "name",
-		    ci->name, "usage", ci->usage, "summary", ci->summary));
-	json_object_set_new(r, "commands", cmds);
+		json_array_append_new(cmds, json_pack("{s:s, s:s, s:s}", PROTO_K_NAME,
+		    ci->name, PROTO_K_USAGE, ci->usage, PROTO_K_SUMMARY, ci->summary));
+	json_object_set_new(r, PROTO_K_COMMANDS, cmds);
 	return r;
 }
 
@@ -97,7 +97,7 @@ static void
 write_status_reply(struct control_client *c, struct service **svcs, size_t n,
     unsigned fields)
 {
-	static const char head[] = "{\"ok\":true,\"services\":[", tail[] = "]}\n";
+	static const char head[] = PROTO_ARRAY_HEAD(PROTO_K_SERVICES), tail[] = PROTO_ARRAY_TAIL;
 	int64_t now = status_now_ms();
 	size_t mark = control_mark(c);
 	char buf[4096], *big;
@@ -124,29 +124,41 @@ write_status_reply(struct control_client *c, struct service **svcs, size_t n,
 	control_write(c, tail, sizeof(tail) - 1);
 }
 
+/*
+ * The options at the front of a's request, as opts names them (values by
+ * index, see proto_parse_options); 0 and *first, or -1 and a bad-request
+ * reply in *err.
+ */
+static int
+options(struct command_args *a, const struct proto_option *opts, const char **values,
+    size_t *first, json_t **err)
+{
+	char msg[256];
+
+	if (proto_parse_options(a->argv, a->argc, opts, values, first, msg, sizeof(msg)) == 0)
+		return 0;
+	*err = proto_reply_error(PROTO_ERR_BAD_REQUEST, "%s", msg);
+	return -1;
+}
+
 static json_t *
 cmd_status(struct command_args *a)
 {
+	static const struct proto_option opts[] = {
+		{ PROTO_OPT_FIELDS, PROTO_OPT_EQUALS }, { NULL, 0 },
+	};
 	struct service **svcs;
 	unsigned fields = STATUS_ALL;
-	const char *bad = "";
-	size_t first = 1, badlen = 0;
+	const char *values[1], *bad = "";
+	size_t first, badlen = 0;
 	json_t *r;
 
-	/* [--fields=LIST] [--]: a client that shows a table asks only for its columns */
-	for (; first < a->argc && strncmp(a->argv[first], "--", 2) == 0; first++) {
-		if (strcmp(a->argv[first], "--") == 0) {
-			first++;
-			break;
-		}
-		if (strncmp(a->argv[first], "--fields=", 9) != 0)
-			return proto_reply_error(PROTO_ERR_BAD_REQUEST,
-			    "status: unknown option '%s'", a->argv[first]);
-		if (status_fields_parse(a->argv[first] + 9, &fields, &bad, &badlen) == -1)
-			return proto_reply_error(PROTO_ERR_BAD_REQUEST, "status: --fields: "
-			    "expected field names like name,state,pid, found '%.*s'",
-			    (int)badlen, bad);
-	}
+	/* a client that shows a table asks only for its columns */
+	if (options(a, opts, values, &first, &r) == -1)
+		return r;
+	if (values[0] != NULL && status_fields_parse(values[0], &fields, &bad, &badlen) == -1)
+		return proto_reply_error(PROTO_ERR_BAD_REQUEST, "status: --fields: "
+		    "expected field names like name,state,pid, found '%.*s'", (int)badlen, bad);
 	if (first == a->argc) {
 		write_status_reply(a->client, vigild.services, vigild.nservices, fields);
 		*a->deferred = true;	/* the reply is written */
@@ -167,36 +179,29 @@ cmd_status(struct command_args *a)
 static int
 parse_action_options(struct command_args *a, size_t *first, int64_t *wait_ms, json_t **err)
 {
-	size_t i = 1;
+	static const struct proto_option opts[] = {
+		{ PROTO_OPT_WAIT, PROTO_OPT_ALONE_OR_EQUALS }, { NULL, 0 },
+	};
+	const char *values[1];
 
 	*wait_ms = -1;
-	for (; i < a->argc && strncmp(a->argv[i], "--", 2) == 0; i++) {
-		const char *opt = a->argv[i];
-		if (strcmp(opt, "--") == 0) {
-			i++;
-			break;
-		} else if (strcmp(opt, "--wait") == 0) {
-			*wait_ms = WAIT_DEFAULT_MS;
-		} else if (strncmp(opt, "--wait=", 7) == 0) {
-			/* every wait ends: a parked client holds a slot until it does */
-			if (duration_parse(opt + 7, wait_ms) == -1 || *wait_ms <= 0) {
-				*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
-				    "%s: expected a duration above 0 like 250ms, 10s or 5m, found '%s'",
-				    a->argv[0], opt + 7);
-				return -1;
-			}
-		} else {
-			*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
-			    "%s: unknown option '%s'", a->argv[0], opt);
-			return -1;
-		}
+	if (options(a, opts, values, first, err) == -1)
+		return -1;
+	if (values[0] != NULL && values[0][0] == '\0')
+		*wait_ms = WAIT_DEFAULT_MS;
+	else if (values[0] != NULL &&
+	    /* every wait ends: a parked client holds a slot until it does */
+	    (duration_parse(values[0], wait_ms) == -1 || *wait_ms <= 0)) {
+		*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
+		    "%s: expected a duration above 0 like 250ms, 10s or 5m, found '%s'",
+		    a->argv[0], values[0]);
+		return -1;
 	}
-	if (i >= a->argc) {
+	if (*first >= a->argc) {
 		*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
 		    "%s: expected at least one service name", a->argv[0]);
 		return -1;
 	}
-	*first = i;
 	return 0;
 }
 
@@ -246,7 +251,7 @@ reply_with_services(json_t *r, struct service **svcs, size_t n, json_t *extra)
 {
 	json_t *arr = status_services_json(svcs, n);
 
-	if (r == NULL || arr == NULL || json_object_set_new(r, "services", arr) == -1 ||
+	if (r == NULL || arr == NULL || json_object_set_new(r, PROTO_K_SERVICES, arr) == -1 ||
 	    (extra != NULL && json_object_update(r, extra) == -1)) {
 		if (r == NULL)
 			json_decref(arr);
@@ -323,31 +328,25 @@ cmd_restart(struct command_args *a)
 static json_t *
 cmd_wait(struct command_args *a)
 {
+	static const struct proto_option opts[] = {
+		{ PROTO_OPT_FOR, PROTO_OPT_EQUALS }, { PROTO_OPT_TIMEOUT, PROTO_OPT_EQUALS },
+		{ NULL, 0 },
+	};
 	enum wait_target target = WAIT_READY;
 	int64_t wait_ms = WAIT_DEFAULT_MS;
 	struct service **svcs;
-	size_t i = 1;
+	const char *values[2];
+	size_t i;
 	json_t *r;
 
-	for (; i < a->argc && strncmp(a->argv[i], "--", 2) == 0; i++) {
-		const char *opt = a->argv[i];
-		if (strcmp(opt, "--") == 0) {
-			i++;
-			break;
-		} else if (strncmp(opt, "--for=", 6) == 0) {
-			if (wait_target_parse(opt + 6, &target) == -1)
-				return proto_reply_error(PROTO_ERR_BAD_REQUEST, "wait: --for: "
-				    "expected running, ready, stopped or exited, found '%s'", opt + 6);
-		} else if (strncmp(opt, "--timeout=", 10) == 0) {
-			if (duration_parse(opt + 10, &wait_ms) == -1 || wait_ms <= 0)
-				return proto_reply_error(PROTO_ERR_BAD_REQUEST, "wait: --timeout: "
-				    "expected a duration above 0 like 250ms, 10s or 5m, found '%s'",
-				    opt + 10);
-		} else {
-			return proto_reply_error(PROTO_ERR_BAD_REQUEST,
-			    "wait: unknown option '%s'", opt);
-		}
-	}
+	if (options(a, opts, values, &i, &r) == -1)
+		return r;
+	if (values[0] != NULL && wait_target_parse(values[0], &target) == -1)
+		return proto_reply_error(PROTO_ERR_BAD_REQUEST, "wait: --for: "
+		    "expected running, ready, stopped or exited, found '%s'", values[0]);
+	if (values[1] != NULL && (duration_parse(values[1], &wait_ms) == -1 || wait_ms <= 0))
+		return proto_reply_error(PROTO_ERR_BAD_REQUEST, "wait: --timeout: "
+		    "expected a duration above 0 like 250ms, 10s or 5m, found '%s'", values[1]);
 	if (i >= a->argc)
 		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
 		    "wait: expected at least one service name");
@@ -360,9 +359,9 @@ cmd_wait(struct command_args *a)
 static json_t *
 delivered_json(const struct service *s, const char *sname, const struct service_signal_result *res)
 {
-	return json_pack("{s:s, s:s, s:o, s:o}", "name", s->conf->name, "signal", sname,
-	    "process_group", res->group > 0 ? json_integer(res->group) : json_null(),
-	    "pid", res->pid > 0 ? json_integer(res->pid) : json_null());
+	return json_pack("{s:s, s:s, s:o, s:o}", PROTO_K_NAME, s->conf->name, PROTO_K_SIGNAL, sname,
+	    PROTO_K_PROCESS_GROUP, res->group > 0 ? json_integer(res->group) : json_null(),
+	    PROTO_K_PID, res->pid > 0 ? json_integer(res->pid) : json_null());
 }
 
 /*
@@ -419,7 +418,7 @@ cmd_signal(struct command_args *a)
 	/* an error still says which services, named before the failing one, got it */
 	if (r == NULL)
 		json_decref(delivered);
-	else if (json_object_set_new(r, "delivered", delivered) == 0)
+	else if (json_object_set_new(r, PROTO_K_DELIVERED, delivered) == 0)
 		r = reply_with_services(r, svcs, n, NULL);
 	else {
 		json_decref(r);
@@ -435,7 +434,7 @@ cmd_shutdown(struct command_args *a)
 	json_t *r = proto_reply_ok();
 
 	(void)a;
-	json_object_set_new(r, "message", json_string("stopping every service, then exiting"));
+	json_object_set_new(r, PROTO_K_MESSAGE, json_string("stopping every service, then exiting"));
 	supervisor_shutdown("shutdown requested");
 	return r;
 }
@@ -461,15 +460,19 @@ cmd_events(struct command_args *a)
 static json_t *
 cmd_reload(struct command_args *a)
 {
-	bool dry_run = false;
+	static const struct proto_option opts[] = {
+		{ PROTO_OPT_DRY_RUN, PROTO_OPT_ALONE }, { NULL, 0 },
+	};
+	const char *values[1];
+	size_t first;
+	json_t *r;
 
-	for (size_t i = 1; i < a->argc; i++) {
-		if (strcmp(a->argv[i], "--dry-run") != 0)
-			return proto_reply_error(PROTO_ERR_BAD_REQUEST,
-			    "reload: unknown argument '%s'", a->argv[i]);
-		dry_run = true;
-	}
-	return reload_run(dry_run);
+	if (options(a, opts, values, &first, &r) == -1)
+		return r;
+	if (first < a->argc)
+		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+		    "reload: unknown argument '%s'", a->argv[first]);
+	return reload_run(values[0] != NULL);
 }
 
 static const struct {

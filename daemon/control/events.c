@@ -49,15 +49,15 @@ events_line(const struct service *s, enum service_state from, size_t *len)
 
 	if (o == NULL)
 		return NULL;
-	json_object_set_new(o, "service", json_string(s->conf->name));
-	json_object_set_new(o, "from", change ? json_string(service_state_name(from)) :
+	json_object_set_new(o, PROTO_K_SERVICE, json_string(s->conf->name));
+	json_object_set_new(o, PROTO_K_FROM, change ? json_string(service_state_name(from)) :
 	    json_null());
-	json_object_set_new(o, "to", json_string(service_state_name(s->state)));
-	json_object_set_new(o, "ready", json_boolean(service_is_ready(s)));
-	json_object_set_new(o, "reason", proto_string(s->reason));
-	json_object_set_new(o, "pid", s->pid > 0 ? json_integer(s->pid) : json_null());
+	json_object_set_new(o, PROTO_K_TO, json_string(service_state_name(s->state)));
+	json_object_set_new(o, PROTO_K_READY, json_boolean(service_is_ready(s)));
+	json_object_set_new(o, PROTO_K_REASON, proto_string(s->reason));
+	json_object_set_new(o, PROTO_K_PID, s->pid > 0 ? json_integer(s->pid) : json_null());
 	/* a change happens now; the current state is as old as its status's "since" */
-	json_object_set_new(o, "time", json_real(change ? wall_now() : s->state_since_wall));
+	json_object_set_new(o, PROTO_K_TIME, json_real(change ? wall_now() : s->state_since_wall));
 	if (json_object_size(o) != 7) {	/* a field could not be built: out of memory */
 		json_decref(o);
 		return NULL;
@@ -140,8 +140,8 @@ removed_cb(void *arg, struct service *s)
 				continue;
 			}
 		}
-		control_reply(sub->client, json_pack("{s:s, s:b}", "service", s->conf->name,
-		    "removed", 1));
+		control_reply(sub->client, json_pack("{s:s, s:b}", PROTO_K_SERVICE, s->conf->name,
+		    PROTO_K_REMOVED, 1));
 	}
 }
 
@@ -151,7 +151,7 @@ static struct service_listener listener = { changed_cb, removed_cb, NULL, NULL }
 static void
 resume_cb(struct control_client *c, void *state, uint64_t skipped)
 {
-	control_reply(c, json_pack("{s:I}", "skipped", (json_int_t)skipped));
+	control_reply(c, json_pack("{s:I}", PROTO_K_SKIPPED, (json_int_t)skipped));
 	snapshot(state);
 }
 
@@ -177,16 +177,15 @@ static const struct control_stream_ops stream_ops = {
 json_t *
 events_request(struct control_client *c, char **argv, size_t argc, bool *deferred)
 {
+	static const struct proto_option no_options[] = { { NULL, 0 } };
 	struct subscriber *sub;
 	struct service **svcs = NULL;
-	size_t first = 1, n = 0;
+	size_t first, n = 0;
+	char msg[256];
 	json_t *r;
 
-	if (first < argc && strcmp(argv[first], "--") == 0)
-		first++;
-	else if (first < argc && strncmp(argv[first], "--", 2) == 0)
-		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
-		    "events: unknown option '%s'", argv[first]);
+	if (proto_parse_options(argv, argc, no_options, NULL, &first, msg, sizeof(msg)) == -1)
+		return proto_reply_error(PROTO_ERR_BAD_REQUEST, "%s", msg);
 	if (first < argc) {
 		if (names_resolve(argv + first, argc - first, &svcs, &r) == -1)
 			return r;
@@ -204,7 +203,7 @@ events_request(struct control_client *c, char **argv, size_t argc, bool *deferre
 	if (subscribers != NULL)
 		subscribers->prev = sub;
 	subscribers = sub;
-	control_reply(c, json_pack("{s:b, s:b}", "ok", 1, "events", 1));
+	control_reply(c, json_pack("{s:b, s:b}", PROTO_K_OK, 1, PROTO_K_EVENTS, 1));
 	control_stream(c, &stream_ops, sub);
 	log_debug("control: a client follows the state of %s%s",
 	    svcs == NULL ? "every service" : svcs[0]->conf->name, n > 1 ? " and more" : "");

@@ -95,8 +95,8 @@ removed_cb(void *arg, struct service *s)
 				f->svcs[k++] = f->svcs[i];
 		f->n = k;
 		if (k > 0) {
-			control_reply(f->client, json_pack("{s:s, s:b}", "service", s->conf->name,
-			    "removed", 1));
+			control_reply(f->client, json_pack("{s:s, s:b}", PROTO_K_SERVICE, s->conf->name,
+			    PROTO_K_REMOVED, 1));
 			continue;
 		}
 		control_reply(f->client, proto_reply_error(PROTO_ERR_REMOVED,
@@ -112,10 +112,10 @@ static void
 resume_cb(struct control_client *c, void *state, uint64_t skipped)
 {
 	struct follower *f = state;
-	json_t *r = json_pack("{s:I}", "skipped", (json_int_t)skipped);
+	json_t *r = json_pack("{s:I}", PROTO_K_SKIPPED, (json_int_t)skipped);
 
 	if (r != NULL && f->skipped_from != NULL)
-		json_object_set_new(r, "service", json_string(f->skipped_from->conf->name));
+		json_object_set_new(r, PROTO_K_SERVICE, json_string(f->skipped_from->conf->name));
 	control_reply(c, r);
 	f->skipping = false;
 	f->skipped_from = NULL;

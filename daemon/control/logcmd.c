@@ -331,46 +331,36 @@ parse_count(const char *s, size_t *n)
 static int
 parse_options(char **argv, size_t argc, struct log_query *q, size_t *first, json_t **err)
 {
-	size_t i;
+	static const struct proto_option opts[] = {
+		{ PROTO_OPT_LINES, PROTO_OPT_NEXT }, { PROTO_OPT_SINCE, PROTO_OPT_EQUALS },
+		{ PROTO_OPT_FOLLOW, PROTO_OPT_ALONE }, { NULL, 0 },
+	};
+	const char *values[3];
+	char msg[256];
 	int64_t ms;
 
 	q->max_lines = LOG_DEFAULT_LINES;
 	q->since_usec = INT64_MIN;
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *opt = argv[i];
-
-		if (strcmp(opt, "--") == 0) {
-			i++;
-			break;
-		} else if (strcmp(opt, "-n") == 0) {
-			if (++i == argc) {
-				*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
-				    "log: -n needs a number of lines");
-				return -1;
-			}
-			if (parse_count(argv[i], &q->max_lines) == -1) {
-				*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
-				    "log: -n: expected a number of lines from 0 to %d, found '%s'",
-				    PROTO_LOG_MAX_LINES, argv[i]);
-				return -1;
-			}
-		} else if (strncmp(opt, "--since=", 8) == 0) {
-			if (duration_parse(opt + 8, &ms) == -1 || ms > INT64_MAX / 1000 / 2) {
-				*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
-				    "log: --since: expected a duration like 30s, 5m or 2h, found '%s'",
-				    opt + 8);
-				return -1;
-			}
-			q->since_usec = now_usec() - ms * 1000;
-		} else if (strcmp(opt, "--follow") == 0) {
-			q->follow = true;
-		} else {
+	if (proto_parse_options(argv, argc, opts, values, first, msg, sizeof(msg)) == -1) {
+		*err = proto_reply_error(PROTO_ERR_BAD_REQUEST, "%s", msg);
+		return -1;
+	}
+	if (values[0] != NULL && parse_count(values[0], &q->max_lines) == -1) {
+		*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
+		    "log: -n: expected a number of lines from 0 to %d, found '%s'",
+		    PROTO_LOG_MAX_LINES, values[0]);
+		return -1;
+	}
+	if (values[1] != NULL) {
+		if (duration_parse(values[1], &ms) == -1 || ms > INT64_MAX / 1000 / 2) {
 			*err = proto_reply_error(PROTO_ERR_BAD_REQUEST,
-			    "log: unknown option '%s'", opt);
+			    "log: --since: expected a duration like 30s, 5m or 2h, found '%s'",
+			    values[1]);
 			return -1;
 		}
+		q->since_usec = now_usec() - ms * 1000;
 	}
-	*first = i;
+	q->follow = values[2] != NULL;
 	return 0;
 }
 
@@ -386,8 +376,7 @@ query_free(struct log_query *q)
 static void
 write_reply(struct control_client *c, struct log_query *q, struct service **named)
 {
-	static const char head[] = "{\"ok\":true,\"lines\":[", tail[] = "]}\n";
-	static const char follow_head[] = "{\"ok\":true,\"follow\":true}\n";
+	static const char head[] = PROTO_ARRAY_HEAD(PROTO_K_LINES), tail[] = PROTO_ARRAY_TAIL;
 
 	if (!q->follow) {
 		if (control_write(c, head, sizeof(head) - 1) == 0) {
@@ -397,8 +386,8 @@ write_reply(struct control_client *c, struct log_query *q, struct service **name
 		return;
 	}
 	/* from here on, c is a follower: follow.c sends it every new line */
-	if (control_write(c, follow_head, sizeof(follow_head) - 1) == 0 &&
-	    follow_start(c, named, named != NULL ? q->nsvcs : 0) == 0)
+	control_reply(c, json_pack("{s:b, s:b}", PROTO_K_OK, 1, PROTO_K_FOLLOW, 1));
+	if (follow_start(c, named, named != NULL ? q->nsvcs : 0) == 0)
 		write_entries(c, q, first_to_send(q, LOG_BACKLOG_TEXT_MAX), true);
 }
 

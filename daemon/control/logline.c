@@ -29,9 +29,9 @@ logline_format(const char *service, const struct log_line *l, char *buf, size_t 
 		tlen = utf8_sanitize(text, tlen, clean);
 		text = clean;
 	}
-	o = json_pack("{s:s, s:f, s:s, s:s%, s:b, s:b}", "service", service,
-	    "time", (double)l->usec / 1e6, "stream", output_stream_name(l->stream),
-	    "text", text, tlen, "continued", (int)l->cont, "partial", (int)l->partial);
+	o = json_pack("{s:s, s:f, s:s, s:s%, s:b, s:b}", PROTO_K_SERVICE, service,
+	    PROTO_K_TIME, (double)l->usec / 1e6, PROTO_K_STREAM, output_stream_name(l->stream),
+	    PROTO_K_TEXT, text, tlen, PROTO_K_CONTINUED, (int)l->cont, PROTO_K_PARTIAL, (int)l->partial);
 	free(clean);
 	if (o == NULL)
 		return 0;

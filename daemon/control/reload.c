@@ -43,7 +43,7 @@ invalid_reply(const char *file, const struct config_errors *errs)
 	r = proto_reply_error(PROTO_ERR_INVALID_CONFIG, "%s: %zu error%s, nothing changed",
 	    file, errs->n, errs->n == 1 ? "" : "s");
 	if (r != NULL)
-		json_object_set_new(r, "errors", list);
+		json_object_set_new(r, PROTO_K_ERRORS, list);
 	else
 		json_decref(list);
 	return r;
@@ -231,10 +231,10 @@ plan_reply(const struct reload_plan *plan, const struct config *conf, bool dry_r
 		json_decref(w);
 		return NULL;
 	}
-	json_object_set_new(r, "dry_run", json_boolean(dry_run));
+	json_object_set_new(r, PROTO_K_DRY_RUN, json_boolean(dry_run));
 	json_object_update(r, p);
 	json_decref(p);
-	json_object_set_new(r, "warnings", w);
+	json_object_set_new(r, PROTO_K_WARNINGS, w);
 	return r;
 }
 
@@ -304,7 +304,7 @@ reload_run(bool dry_run)
 	} else {
 		apply_commit(&a);
 	}
-	if (json_is_true(json_object_get(r, "ok")))
+	if (json_is_true(json_object_get(r, PROTO_K_OK)))
 		log_notice("reload%s: %s", dry_run ? " (dry run, nothing changed)" : "", text);
 	free(text);
 	reload_plan_free(&p);

@@ -28,36 +28,30 @@ exit_json(const struct exit_info *e)
 	if (!e->valid && e->spawn_error == NULL)
 		return json_null();
 	if (!e->valid)	/* the last attempt never reached execve */
-		return json_pack("{s:o}", "spawn_error", proto_string(e->spawn_error));
+		return json_pack("{s:o}", PROTO_K_SPAWN_ERROR, proto_string(e->spawn_error));
 	o = json_pack("{s:I, s:f, s:f, s:f, s:f, s:I}",
-	    "pid", (json_int_t)e->pid,
-	    "time", e->when,
-	    "ran_for", e->ran_ms / 1000.0,
-	    "cpu_user", e->cpu_user,
-	    "cpu_system", e->cpu_system,
-	    "max_rss_kb", (json_int_t)e->max_rss_kb);
+	    PROTO_K_PID, (json_int_t)e->pid,
+	    PROTO_K_TIME, e->when,
+	    PROTO_K_RAN_FOR, e->ran_ms / 1000.0,
+	    PROTO_K_CPU_USER, e->cpu_user,
+	    PROTO_K_CPU_SYSTEM, e->cpu_system,
+	    PROTO_K_MAX_RSS_KB, (json_int_t)e->max_rss_kb);
 	if (o == NULL)
 		return NULL;
 	if (e->signal != 0) {
-		json_object_set_new(o, "code", json_null());
-		json_object_set_new(o, "signal",
+		json_object_set_new(o, PROTO_K_CODE, json_null());
+		json_object_set_new(o, PROTO_K_SIGNAL,
 		    json_string(signame_name(e->signal, buf, sizeof(buf))));
-		json_object_set_new(o, "core_dumped", json_boolean(e->core_dumped));
+		json_object_set_new(o, PROTO_K_CORE_DUMPED, json_boolean(e->core_dumped));
 	} else {
-		json_object_set_new(o, "code", json_integer(e->code));
-		json_object_set_new(o, "signal", json_null());
-		json_object_set_new(o, "core_dumped", json_false());
+		json_object_set_new(o, PROTO_K_CODE, json_integer(e->code));
+		json_object_set_new(o, PROTO_K_SIGNAL, json_null());
+		json_object_set_new(o, PROTO_K_CORE_DUMPED, json_false());
 	}
 	if (e->spawn_error != NULL)
-		json_object_set_new(o, "spawn_error", proto_string(e->spawn_error));
+		json_object_set_new(o, PROTO_K_SPAWN_ERROR, proto_string(e->spawn_error));
 	return o;
 }
-
-static const char *const field_names[] = {
-	"name", "state", "reason", "since", "restarts", "failures", "last_exit",
-	"autostart", "restart", "pid", "uptime", "next_start_in", "log_file",
-	"log_dropped_bytes", "ready", "ready_kind", "status_text", "errno", NULL,
-};
 
 static const char *const ready_kind_names[] = {
 	[READY_NONE] = "none",
@@ -71,8 +65,9 @@ static const char *const ready_kind_names[] = {
 static int
 field_index(const char *name, size_t len)
 {
-	for (int i = 0; field_names[i] != NULL; i++)
-		if (strlen(field_names[i]) == len && memcmp(field_names[i], name, len) == 0)
+	for (int i = 0; i < PROTO_NFIELDS; i++)
+		if (strlen(proto_status_fields[i]) == len &&
+		    memcmp(proto_status_fields[i], name, len) == 0)
 			return i;
 	return -1;
 }
@@ -107,11 +102,11 @@ status_fields_parse(const char *list, unsigned *mask, const char **bad, size_t *
 
 /* A field asked for and not built (out of memory) makes the whole object fail. */
 static void
-set_field(json_t *o, unsigned mask, enum status_field f, json_t *v, bool *ok)
+set_field(json_t *o, unsigned mask, enum proto_status_field f, json_t *v, bool *ok)
 {
 	if (!(mask & (1u << f)))
 		json_decref(v);
-	else if (json_object_set_new(o, field_names[f], v) == -1)
+	else if (json_object_set_new(o, proto_status_fields[f], v) == -1)
 		*ok = false;
 }
 
@@ -123,37 +118,37 @@ status_service_json(const struct service *s, int64_t now_ms, unsigned mask)
 
 	if (o == NULL)
 		return NULL;
-	set_field(o, mask, STATUS_NAME, json_string(s->conf->name), &ok);
-	set_field(o, mask, STATUS_STATE, json_string(service_state_name(s->state)), &ok);
-	set_field(o, mask, STATUS_REASON, proto_string(s->reason), &ok);
-	if (mask & STATUS_BIT(STATUS_SINCE))
-		set_field(o, mask, STATUS_SINCE, json_real(s->state_since_wall), &ok);
-	set_field(o, mask, STATUS_RESTARTS, json_integer(s->restarts), &ok);
-	set_field(o, mask, STATUS_FAILURES, json_integer(s->failures), &ok);
-	if (mask & STATUS_BIT(STATUS_LAST_EXIT))
-		set_field(o, mask, STATUS_LAST_EXIT, exit_json(&s->last_exit), &ok);
-	set_field(o, mask, STATUS_AUTOSTART, json_boolean(s->conf->autostart), &ok);
-	set_field(o, mask, STATUS_RESTART, json_string(policy_names[s->conf->restart]), &ok);
-	set_field(o, mask, STATUS_PID, has_pid ? json_integer(s->pid) : json_null(), &ok);
-	if (mask & STATUS_BIT(STATUS_UPTIME))
-		set_field(o, mask, STATUS_UPTIME, has_pid ?
+	set_field(o, mask, PROTO_F_NAME, json_string(s->conf->name), &ok);
+	set_field(o, mask, PROTO_F_STATE, json_string(service_state_name(s->state)), &ok);
+	set_field(o, mask, PROTO_F_REASON, proto_string(s->reason), &ok);
+	if (mask & STATUS_BIT(PROTO_F_SINCE))
+		set_field(o, mask, PROTO_F_SINCE, json_real(s->state_since_wall), &ok);
+	set_field(o, mask, PROTO_F_RESTARTS, json_integer(s->restarts), &ok);
+	set_field(o, mask, PROTO_F_FAILURES, json_integer(s->failures), &ok);
+	if (mask & STATUS_BIT(PROTO_F_LAST_EXIT))
+		set_field(o, mask, PROTO_F_LAST_EXIT, exit_json(&s->last_exit), &ok);
+	set_field(o, mask, PROTO_F_AUTOSTART, json_boolean(s->conf->autostart), &ok);
+	set_field(o, mask, PROTO_F_RESTART, json_string(policy_names[s->conf->restart]), &ok);
+	set_field(o, mask, PROTO_F_PID, has_pid ? json_integer(s->pid) : json_null(), &ok);
+	if (mask & STATUS_BIT(PROTO_F_UPTIME))
+		set_field(o, mask, PROTO_F_UPTIME, has_pid ?
 		    json_real((now_ms - s->started_ms) / 1000.0) : json_null(), &ok);
 	if (s->timer_due_ms > 0 && s->state == SERVICE_BACKOFF)
-		set_field(o, mask, STATUS_NEXT_START_IN,
+		set_field(o, mask, PROTO_F_NEXT_START_IN,
 		    json_real((s->timer_due_ms - now_ms) / 1000.0), &ok);
-	if (mask & STATUS_BIT(STATUS_LOG_FILE)) {
+	if (mask & STATUS_BIT(PROTO_F_LOG_FILE)) {
 		const char *path = output_log_path(s->output);
-		set_field(o, mask, STATUS_LOG_FILE, proto_string(path), &ok);
+		set_field(o, mask, PROTO_F_LOG_FILE, proto_string(path), &ok);
 	}
-	set_field(o, mask, STATUS_LOG_DROPPED_BYTES,
+	set_field(o, mask, PROTO_F_LOG_DROPPED_BYTES,
 	    json_integer((json_int_t)output_dropped_bytes(s->output)), &ok);
-	set_field(o, mask, STATUS_READY, json_boolean(service_is_ready(s)), &ok);
-	set_field(o, mask, STATUS_READY_KIND, json_string(ready_kind_names[s->conf->ready]), &ok);
+	set_field(o, mask, PROTO_F_READY, json_boolean(service_is_ready(s)), &ok);
+	set_field(o, mask, PROTO_F_READY_KIND, json_string(ready_kind_names[s->conf->ready]), &ok);
 	/* what the service itself said (STATUS=, ERRNO=): only while it runs */
 	if (has_pid && s->status_text != NULL)
-		set_field(o, mask, STATUS_STATUS_TEXT, proto_string(s->status_text), &ok);
+		set_field(o, mask, PROTO_F_STATUS_TEXT, proto_string(s->status_text), &ok);
 	if (has_pid && s->notify_errno != 0)
-		set_field(o, mask, STATUS_ERRNO, json_integer(s->notify_errno), &ok);
+		set_field(o, mask, PROTO_F_ERRNO, json_integer(s->notify_errno), &ok);
 	if (!ok) {
 		json_decref(o);
 		return NULL;

@@ -10,17 +10,11 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "proto.h"
 
-/* The fields of a status object, in the order they are sent */
-enum status_field {
-	STATUS_NAME, STATUS_STATE, STATUS_REASON, STATUS_SINCE, STATUS_RESTARTS,
-	STATUS_FAILURES, STATUS_LAST_EXIT, STATUS_AUTOSTART, STATUS_RESTART,
-	STATUS_PID, STATUS_UPTIME, STATUS_NEXT_START_IN, STATUS_LOG_FILE,
-	STATUS_LOG_DROPPED_BYTES, STATUS_READY, STATUS_READY_KIND, STATUS_STATUS_TEXT,
-	STATUS_ERRNO, STATUS_NFIELDS
-};
+/* The fields of a status object: enum proto_status_field (common/proto.h), as bits */
 #define STATUS_BIT(f)	(1u << (f))
-#define STATUS_ALL	((1u << STATUS_NFIELDS) - 1)
+#define STATUS_ALL	((1u << PROTO_NFIELDS) - 1)
 json_t		*status_service_json(const struct service *s, int64_t now_ms, unsigned fields);
 /* NULL when any object could not be built */
 json_t		*status_services_json(struct service **svcs, size_t n);

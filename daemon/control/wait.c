@@ -137,7 +137,7 @@ finish(struct wait *w, json_t *r)
 {
 	json_t *arr = status_services_json(w->svcs, w->n);
 
-	if (r == NULL || arr == NULL || json_object_set_new(r, "services", arr) == -1 ||
+	if (r == NULL || arr == NULL || json_object_set_new(r, PROTO_K_SERVICES, arr) == -1 ||
 	    (w->extra != NULL && json_object_update(r, w->extra) == -1)) {
 		if (r == NULL)
 			json_decref(arr);

@@ -144,3 +144,46 @@ Test(proto, strings_from_any_bytes)
 	cr_expect(json_is_null(j));
 	json_decref(j);
 }
+
+Test(proto, options_are_parsed_by_their_kind)
+{
+	static const struct proto_option opts[] = {
+		{ PROTO_OPT_WAIT, PROTO_OPT_ALONE_OR_EQUALS }, { PROTO_OPT_LINES, PROTO_OPT_NEXT },
+		{ PROTO_OPT_FOLLOW, PROTO_OPT_ALONE }, { PROTO_OPT_SINCE, PROTO_OPT_EQUALS },
+		{ NULL, 0 },
+	};
+	char *ok[] = { "log", "--wait", "-n", "5", "--since=1m", "--", "--follow" };
+	char *names[] = { "log", "--follow", "-web" };
+	char *bad[][3] = {
+		{ "log", "--follow=yes", "follow takes no value" },
+		{ "log", "--since", "needs a value" },
+		{ "log", "-n", "needs a value" },
+		{ "log", "--frob", "unknown option '--frob'" },
+	};
+	const char *v[4];
+	char err[128];
+	size_t first;
+
+	cr_assert_eq(proto_parse_options(ok, 7, opts, v, &first, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(v[0], "", "--wait alone");
+	cr_expect_str_eq(v[1], "5");
+	cr_expect_null(v[2], "--follow comes after --: a name");
+	cr_expect_str_eq(v[3], "1m");
+	cr_expect_eq(first, 6);
+	cr_assert_eq(proto_parse_options(names, 3, opts, v, &first, err, sizeof(err)), 0);
+	cr_expect_eq(first, 2, "a name may begin with one '-'");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect_eq(proto_parse_options(bad[i], 2, opts, v, &first, err, sizeof(err)), -1,
+		    "%s %s", bad[i][0], bad[i][1]);
+		cr_expect(strstr(err, bad[i][2]) != NULL, "%s: %s", bad[i][1], err);
+	}
+}
+
+Test(proto, status_fields_are_named_once)
+{
+	for (int i = 0; i < PROTO_NFIELDS; i++)
+		cr_expect(proto_status_fields[i] != NULL && proto_status_fields[i][0] != '\0',
+		    "field %d has no name", i);
+	cr_expect_str_eq(proto_status_fields[PROTO_F_NAME], PROTO_K_NAME);
+	cr_expect_str_eq(proto_status_fields[PROTO_F_ERRNO], "errno");
+}

@@ -15,7 +15,7 @@ Test(status, fields_are_parsed_in_place_whatever_the_length)
 		strcat(list, "state,");
 	strcat(list, "pid");
 	cr_assert_eq(status_fields_parse(list, &mask, &bad, &badlen), 0);
-	cr_expect_eq(mask, STATUS_BIT(STATUS_STATE) | STATUS_BIT(STATUS_PID));
+	cr_expect_eq(mask, STATUS_BIT(PROTO_F_STATE) | STATUS_BIT(PROTO_F_PID));
 	strcat(list, ",nope,name");
 	cr_expect_eq(status_fields_parse(list, &mask, &bad, &badlen), -1);
 	cr_expect_eq(badlen, 4);
@@ -32,7 +32,7 @@ Test(status, empty_lists_and_empty_names)
 	cr_expect_eq(badlen, 0);
 	cr_expect_eq(status_fields_parse(",,", &mask, &bad, &badlen), -1);
 	cr_expect_eq(status_fields_parse("name,,ready,", &mask, &bad, &badlen), 0);
-	cr_expect_eq(mask, STATUS_BIT(STATUS_NAME) | STATUS_BIT(STATUS_READY));
+	cr_expect_eq(mask, STATUS_BIT(PROTO_F_NAME) | STATUS_BIT(PROTO_F_READY));
 	cr_expect_eq(status_fields_parse("na\xffme", &mask, &bad, &badlen), -1);
 	cr_expect_eq(badlen, 5);
 }
