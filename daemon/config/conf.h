@@ -132,6 +132,8 @@ struct config_errors {
 /* config.c */
 struct config	*config_load(const char *path, struct config_errors *errs);
 void		 config_free(struct config *conf);
+/* Service i's definition, taken out of conf: the caller owns it, config_free leaves it. */
+struct service_conf *config_take_service(struct config *conf, size_t i);
 void		 config_errors_free(struct config_errors *errs);
 const char	*config_default_path(void);	/* static storage */
 const char	*config_default_socket(void);	/* static storage */

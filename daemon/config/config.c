@@ -300,6 +300,15 @@ config_free(struct config *conf)
 	free(conf);
 }
 
+struct service_conf *
+config_take_service(struct config *conf, size_t i)
+{
+	struct service_conf *sc = conf->services[i];
+
+	conf->services[i] = NULL;	/* config_free passes over it */
+	return sc;
+}
+
 void
 config_errors_free(struct config_errors *errs)
 {

@@ -165,8 +165,7 @@ switch_services(struct reload_apply *a, struct config *old)
 			break;
 		case RELOAD_REMOVED:
 			world_removed(s);
-			retire_add(a->retired, s, old->services[it->old_index]);
-			old->services[it->old_index] = NULL;	/* the batch owns it now */
+			retire_add(a->retired, s, config_take_service(old, it->old_index));
 			break;
 		case RELOAD_RESTARTED:
 			/* the old process is stopped as its definition says (stop_signal) */
