@@ -204,6 +204,13 @@ start_vigild(const sigset_t *blocked, const int *ignored, size_t n)
 	return false;
 }
 
+void
+vh_start_ok(void)
+{
+	cr_assert(vh_start(), "vigild did not start (wait status 0x%x); log:\n%s",
+	    (unsigned)vh.exit_status, vh_log_tail());
+}
+
 bool
 vh_start(void)
 {

@@ -48,6 +48,8 @@ char	*vh_slurp(const char *path);
 const char *vh_path(const char *name);
 /* Start vigild and wait (10 s) for its socket; false if it did not come up. */
 bool	 vh_start(void);
+/* vh_start, and fail the test with vigild's log if it did not come up. */
+void	 vh_start_ok(void);
 /*
  * The same, with vigild started under a signal mask of blocked and with
  * the n signals of ignored set to SIG_IGN, as an init script or a shell

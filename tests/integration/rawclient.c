@@ -18,7 +18,7 @@
 
 #include "harness.h"
 
-static const char *
+const char *
 reply_str(const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));

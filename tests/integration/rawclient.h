@@ -32,6 +32,8 @@ json_t	*raw_request(struct raw *c, const char *line);
 /* A reply as text for failure messages (static buffer). */
 const char *show(const json_t *j);
 bool	 reply_ok(const json_t *r);
+/* The string at key, "" if there is none. */
+const char *reply_str(const json_t *o, const char *key);
 /* Expect r to be the error code with a message; frees r. */
 void	 expect_error(json_t *r, const char *code, const char *what);
 /* Send `status` on c and expect a good reply: the connection still works. */

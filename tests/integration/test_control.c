@@ -27,20 +27,6 @@
 
 TestSuite(control, .fini = vh_teardown, .timeout = 180);
 
-static void
-start_daemon(void)
-{
-	cr_assert(vh_start(), "vigild did not start (wait status 0x%x); log:\n%s",
-	    (unsigned)vh.exit_status, vh_log_tail());
-}
-
-static const char *
-str_of(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
 /* ---- running programs directly ---- */
 
 /*
@@ -104,7 +90,7 @@ Test(control, hello_announces_the_protocol_and_every_command)
 
 	vh_setup("%s", "");
 	vh_add_services("[service:idle]\ncommand = %s\nautostart = no\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	raw_connect(&c);
 	r = raw_request(&c, "hello");
 	cr_assert(reply_ok(r), "hello: %s", show(r));
@@ -133,7 +119,7 @@ Test(control, several_requests_on_one_connection_are_answered_in_order)
 	vh_setup("%s", "");
 	vh_add_services("[service:a]\ncommand = %s\nautostart = no\n\n"
 	    "[service:b]\ncommand = %s\nautostart = no\n", vh_testsvc(), vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	raw_connect(&c);
 	/* one write: the daemon gets them all at once and must still answer each in turn */
 	raw_send(&c, "hello\nstatus b\nstatus nosuch\nhelp\nstatus\nstatus a\n", 50);
@@ -146,7 +132,7 @@ Test(control, several_requests_on_one_connection_are_answered_in_order)
 	r = raw_reply(&c, "2nd (status b)");
 	cr_expect(reply_ok(r), "2nd: %s", show(r));
 	cr_expect_eq(json_array_size(json_object_get(r, "services")), 1, "2nd: %s", show(r));
-	cr_expect_str_eq(str_of(json_array_get(json_object_get(r, "services"), 0), "name"), "b",
+	cr_expect_str_eq(reply_str(json_array_get(json_object_get(r, "services"), 0), "name"), "b",
 	    "2nd reply is not status b's: %s", show(r));
 	json_decref(r);
 
@@ -164,7 +150,7 @@ Test(control, several_requests_on_one_connection_are_answered_in_order)
 	json_decref(r);
 
 	r = raw_reply(&c, "6th (status a)");
-	cr_expect_str_eq(str_of(json_array_get(json_object_get(r, "services"), 0), "name"), "a",
+	cr_expect_str_eq(reply_str(json_array_get(json_object_get(r, "services"), 0), "name"), "a",
 	    "6th reply is not status a's: %s", show(r));
 	json_decref(r);
 	raw_close(&c);
@@ -178,7 +164,7 @@ Test(control, malformed_requests_get_their_error_and_the_connection_lives_on)
 
 	vh_setup("%s", "");
 	vh_add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	raw_connect(&c);
 
 	expect_error(raw_request(&c, "frobnicate"), "unknown-command", "frobnicate");
@@ -232,7 +218,7 @@ Test(control, line_length_limit_is_4096_bytes)
 
 	vh_setup("%s", "");
 	vh_add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	raw_connect(&c);
 	/* "status" padded with blanks to exactly 4096 bytes: accepted */
 	memset(line, ' ', sizeof(line));
@@ -273,7 +259,7 @@ Test(control, silent_and_flooding_clients_do_not_stall_the_daemon)
 	    "[service:s8]\ncommand = %s\nautostart = no\n",
 	    vh_testsvc(), vh_testsvc(), vh_testsvc(), vh_testsvc(),
 	    vh_testsvc(), vh_testsvc(), vh_testsvc(), vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 
 	raw_connect(&partial);
 	raw_send(&partial, "status", 6);	/* and never the newline, for now */
@@ -346,7 +332,7 @@ Test(control, vigilctl_exit_codes_for_refusals_and_usage_errors)
 
 	vh_setup("%s", "");
 	vh_add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 
 	cr_expect_eq(vh_ctl(&r, "status", "nosuch", NULL), 1, "status nosuch: exit %d; %s",
 	    r.code, r.err);
@@ -369,7 +355,7 @@ Test(control, vigilctl_exit_codes_for_refusals_and_usage_errors)
 	j = json_loads(r.out, 0, &jerr);
 	cr_assert_not_null(j, "--json status is not one JSON document (%s): %s", jerr.text, r.out);
 	cr_expect(reply_ok(j), "--json status: %s", r.out);
-	cr_expect_str_eq(str_of(json_array_get(json_object_get(j, "services"), 0), "name"), "svc",
+	cr_expect_str_eq(reply_str(json_array_get(json_object_get(j, "services"), 0), "name"), "svc",
 	    "--json status: %s", r.out);
 	json_decref(j);
 }
@@ -384,7 +370,7 @@ Test(control, signal_reaches_a_running_service_and_is_refused_for_a_stopped_one)
 	vh_add_services("[service:target]\ncommand = %s pid:%s\nrestart = never\nstart_secs = 100ms\n\n"
 	    "[service:idle]\ncommand = %s\nautostart = no\n",
 	    vh_testsvc(), vh_path("target.pid"), vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_assert(vh_wait_state("target", "running", 20000), "target never running; log:\n%s", vh_log_tail());
 	cr_assert(vh_wait_file(vh_path("target.pid"), 10000));
 	pid = vh_read_long(vh_path("target.pid"));
@@ -397,7 +383,7 @@ Test(control, signal_reaches_a_running_service_and_is_refused_for_a_stopped_one)
 	s = vh_service("target");
 	cr_assert_not_null(s);
 	last = json_object_get(s, "last_exit");
-	cr_expect_str_eq(str_of(last, "signal"), "USR1", "last_exit: %s", show(last));
+	cr_expect_str_eq(reply_str(last, "signal"), "USR1", "last_exit: %s", show(last));
 	cr_expect_eq(json_integer_value(json_object_get(last, "pid")), pid, "last_exit: %s",
 	    show(last));
 	json_decref(s);
@@ -427,7 +413,7 @@ Test(control, start_restart_stop_through_vigilctl)
 	vh_setup("%s", "");
 	vh_add_services("[service:man]\ncommand = %s pid:%s\nautostart = no\nstart_secs = 200ms\n",
 	    vh_testsvc(), vh_path("man.pid"));
-	start_daemon();
+	vh_start_ok();
 	cr_expect_str_eq(vh_state("man", st, sizeof(st)), "stopped");
 
 	cr_assert_eq(vh_ctl(&r, "start", "man", NULL), 0, "start: exit %d; %s %s", r.code,
@@ -464,7 +450,7 @@ Test(control, start_of_a_missing_program_fails_with_the_reason)
 	vh_setup("%s", "");
 	vh_add_services("[service:ghost]\ncommand = /nonexistent/vigil-ghost\nautostart = no\n"
 	    "start_retries = 1\n");
-	start_daemon();
+	vh_start_ok();
 	cr_expect_eq(vh_ctl(&r, "start", "ghost", NULL), 1, "start: exit %d; out: %s; err: %s",
 	    r.code, r.out, r.err);
 	cr_expect(strstr(r.err, "No such file or directory") != NULL, "stderr: %s", r.err);
@@ -479,7 +465,7 @@ Test(control, socket_file_is_mode_0600)
 
 	vh_setup("%s", "");
 	vh_add_services("[service:svc]\ncommand = %s\nautostart = no\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_assert_eq(lstat(vh.sock, &st), 0, "%s: %s", vh.sock, strerror(errno));
 	cr_expect(S_ISSOCK(st.st_mode), "%s is not a socket", vh.sock);
 	cr_expect_eq(st.st_mode & 07777, 0600, "mode is %04o", (unsigned)(st.st_mode & 07777));
@@ -498,7 +484,7 @@ Test(control, a_stale_socket_file_is_replaced)
 	raw_sock_addr(&sun);
 	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0, "bind: %s", strerror(errno));
 	close(fd);	/* the file stays: a stale socket, like after a crash */
-	start_daemon();
+	vh_start_ok();
 	raw_connect(&c);
 	r = raw_request(&c, "hello");
 	cr_expect(reply_ok(r), "hello: %s", show(r));
@@ -521,7 +507,7 @@ Test(control, a_second_vigild_on_the_same_socket_refuses_to_start)
 	vh_add_services("[service:svc]\ncommand = %s pid:%s\nstart_secs = 100ms\n",
 	    vh_testsvc(), vh_path("svc.pid"));
 	argv[3] = vh.conf;
-	start_daemon();
+	vh_start_ok();
 	cr_assert(vh_wait_state("svc", "running", 20000), "svc never running; log:\n%s", vh_log_tail());
 
 	status = run_to_files(argv, vh_path("second.out"), vh_path("second.err"), 20000);
@@ -638,7 +624,7 @@ log_until(struct raw *c, const char *req, size_t n)
 static const char *
 line_text(const json_t *lines, size_t i)
 {
-	return str_of(json_array_get(lines, i), "text");
+	return reply_str(json_array_get(lines, i), "text");
 }
 
 Test(control, log_merges_services_by_time_and_refuses_bad_options)
@@ -659,7 +645,7 @@ Test(control, log_merges_services_by_time_and_refuses_bad_options)
 	vh_add_services("[service:a]\ncommand = %s echo:a-one await:%s echo:a-two bytes:ff410a\n"
 	    "[service:b]\ncommand = %s await:%s echo:b-one await:%s err:b-err\n",
 	    vh_testsvc(), vh_path("go-a2"), vh_testsvc(), vh_path("go-b1"), vh_path("go-b2"));
-	start_daemon();
+	vh_start_ok();
 	raw_connect(&c);
 
 	json_decref(log_until(&c, "log", 1));
@@ -689,14 +675,14 @@ Test(control, log_merges_services_by_time_and_refuses_bad_options)
 	lines = json_object_get(r, "lines");
 	cr_assert_eq(json_array_size(lines), 2, "%s", show(r));
 	cr_expect_str_eq(line_text(lines, 0), "a-two", "%s", show(r));
-	cr_expect_str_eq(str_of(json_array_get(lines, 1), "service"), "a");
+	cr_expect_str_eq(reply_str(json_array_get(lines, 1), "service"), "a");
 	json_decref(r);
 
 	r = raw_request(&c, "log -n 1 b b");
 	lines = json_object_get(r, "lines");
 	cr_assert_eq(json_array_size(lines), 1, "a name given twice counts once: %s", show(r));
 	cr_expect_str_eq(line_text(lines, 0), "b-err");
-	cr_expect_str_eq(str_of(json_array_get(lines, 0), "stream"), "err");
+	cr_expect_str_eq(reply_str(json_array_get(lines, 0), "stream"), "err");
 	json_decref(r);
 
 	r = raw_request(&c, "log --since=1h -n 0 a");
@@ -745,7 +731,7 @@ Test(control, followers_get_the_backlog_then_each_new_line_and_nothing_else)
 	vh_add_services("[service:talk]\ncommand = %s echo:before await:%s echo:after-one "
 	    "await:%s err:after-two\n[service:quiet]\ncommand = %s\n", vh_testsvc(), vh_path("go"),
 	    vh_path("go2"), vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	raw_connect(&one);
 	json_decref(log_until(&one, "log talk", 1));
 
@@ -755,8 +741,8 @@ Test(control, followers_get_the_backlog_then_each_new_line_and_nothing_else)
 	cr_expect(reply_ok(r) && json_is_true(json_object_get(r, "follow")), "%s", show(r));
 	json_decref(r);
 	r = raw_reply(&one, "the backlog");
-	cr_expect_str_eq(str_of(r, "text"), "before", "%s", show(r));
-	cr_expect_str_eq(str_of(r, "service"), "talk", "%s", show(r));
+	cr_expect_str_eq(reply_str(r, "text"), "before", "%s", show(r));
+	cr_expect_str_eq(reply_str(r, "service"), "talk", "%s", show(r));
 	json_decref(r);
 
 	raw_connect(&all);
@@ -776,16 +762,16 @@ Test(control, followers_get_the_backlog_then_each_new_line_and_nothing_else)
 
 	touch(vh_path("go"));
 	r = raw_reply(&one, "after-one");
-	cr_expect_str_eq(str_of(r, "text"), "after-one", "%s", show(r));
-	cr_expect_str_eq(str_of(r, "stream"), "out", "%s", show(r));
+	cr_expect_str_eq(reply_str(r, "text"), "after-one", "%s", show(r));
+	cr_expect_str_eq(reply_str(r, "stream"), "out", "%s", show(r));
 	json_decref(r);
 	touch(vh_path("go2"));
 	r = raw_reply(&one, "after-two");
-	cr_expect_str_eq(str_of(r, "text"), "after-two", "%s", show(r));
-	cr_expect_str_eq(str_of(r, "stream"), "err", "%s", show(r));
+	cr_expect_str_eq(reply_str(r, "text"), "after-two", "%s", show(r));
+	cr_expect_str_eq(reply_str(r, "stream"), "err", "%s", show(r));
 	json_decref(r);
 	r = raw_reply(&all, "after-one, to the follower of every service");
-	cr_expect_str_eq(str_of(r, "text"), "after-one", "%s", show(r));
+	cr_expect_str_eq(reply_str(r, "text"), "after-one", "%s", show(r));
 	json_decref(r);
 	line = raw_line(&one, 300);
 	cr_expect_null(line, "the follower got more: %s", line);
@@ -814,7 +800,7 @@ Test(control, a_slow_follower_is_told_what_it_skipped_and_never_dropped)
 	vh_add_services("[service:burst]\ncommand = %s await:%s burst:%d pid:%s\n"
 	    "log_max_size = 1M\nlog_keep = 1\n", vh_testsvc(), vh_path("go"), LINES * 100,
 	    vh_path("done"));
-	start_daemon();
+	vh_start_ok();
 	c.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	cr_assert_neq(c.fd, -1);
 	setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
@@ -848,11 +834,11 @@ Test(control, a_slow_follower_is_told_what_it_skipped_and_never_dropped)
 			json_t *skipped = json_object_get(o, "skipped");
 			cr_assert_not_null(o, "not JSON: %.*s", (int)(nl - p), p);
 			if (json_is_integer(skipped)) {
-				cr_expect_str_eq(str_of(o, "service"), "burst", "%s", show(o));
+				cr_expect_str_eq(reply_str(o, "service"), "burst", "%s", show(o));
 				expected += json_integer_value(skipped);
 				markers++;
 			} else {
-				long long num = atoll(str_of(o, "text"));
+				long long num = atoll(reply_str(o, "text"));
 				cr_assert_eq(num, expected, "line %lld came after %lld (%zu markers)",
 				    num, expected - 1, markers);
 				expected++;
@@ -948,7 +934,7 @@ Test(control, vigilctl_log_prefixes_names_and_follows_until_stopped)
 	vh_add_services("[service:web]\ncommand = %s echo:GET await:%s err:oops\n"
 	    "[service:worker]\ncommand = %s await:%s echo:job\n", vh_testsvc(), vh_path("go-web"),
 	    vh_testsvc(), vh_path("go-worker"));
-	start_daemon();
+	vh_start_ok();
 	cr_assert(wait_contains(vh_path("logs/web.log"), "GET", 20000), "log:\n%s", vh_log_tail());
 	touch(vh_path("go-web"));
 	cr_assert(wait_contains(vh_path("logs/web.log"), "oops", 20000), "log:\n%s", vh_log_tail());
@@ -960,7 +946,7 @@ Test(control, vigilctl_log_prefixes_names_and_follows_until_stopped)
 	cr_assert_eq(vh_ctl(&r, "--json", "log", "-n", "1", "web", NULL), 0, "%s", r.err);
 	j = json_loads(r.out, 0, NULL);
 	cr_assert_not_null(j, "--json log: %s", r.out);
-	cr_expect_str_eq(str_of(j, "text"), "oops");
+	cr_expect_str_eq(reply_str(j, "text"), "oops");
 	cr_expect_null(json_object_get(j, "ok"), "--json log prints LINE objects: %s", r.out);
 	json_decref(j);
 

@@ -23,13 +23,6 @@ TestSuite(events, .fini = vh_teardown, .timeout = 180);
 
 #define LINE_MS	20000	/* generous: a busy 2-core machine, maybe under ASan */
 
-static void
-start_daemon(void)
-{
-	cr_assert(vh_start(), "vigild did not start (wait status 0x%x); log:\n%s",
-	    (unsigned)vh.exit_status, vh_log_tail());
-}
-
 static const char *
 str_of(const json_t *o, const char *key)
 {
@@ -100,7 +93,7 @@ Test(events, two_subscribers_see_the_state_then_the_same_changes_in_order)
 
 	vh_setup("[service:web]\ncommand = %s\nstart_secs = 200ms\n"
 	    "[service:idle]\ncommand = %s\nautostart = no\n", vh_testsvc(), vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_assert(vh_wait_state("web", "running", 10000), "web never ran; log:\n%s",
 	    vh_log_tail());
 	pid = pid_of("web");
@@ -160,7 +153,7 @@ Test(events, names_filter_and_a_new_reason_is_a_change_to_the_same_state)
 	vh_setup("[service:db]\ncommand = %s\nautostart = no\nstart_secs = 300ms\n"
 	    "[service:app]\ncommand = %s\nautostart = no\nstart_secs = 100ms\nrequires = db\n",
 	    vh_testsvc(), vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	vh_bg_start(b, "--json", "events", "app", "app", NULL);
 	e = next_event(b, "the state of app", NULL);
 	expect_event(e, "app", NULL, "stopped");
@@ -195,7 +188,7 @@ Test(events, vigilctl_events_prints_for_people_and_ends_with_0)
 
 	vh_setup("[service:web]\ncommand = %s\nstart_secs = 200ms\n"
 	    "[service:worker]\ncommand = %s\nautostart = no\n", vh_testsvc(), vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_assert(vh_wait_state("web", "running", 10000));
 
 	/* "HH:MM:SS.mmm NAME    STATE, pid N (reason)", names padded alike */
@@ -240,7 +233,7 @@ Test(events, unknown_names_and_options_are_refused)
 	struct vh_result r;
 
 	vh_setup("[service:web]\ncommand = %s\nautostart = no\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_expect_eq(vh_ctl(&r, "events", "web", "nosuch", NULL), 1, "%s", r.out);
 	cr_expect(strstr(r.err, "no such service: nosuch") != NULL, "%s", r.err);
 	cr_expect_eq(vh_ctl(&r, "--json", "events", "nosuch", NULL), 1);
@@ -328,7 +321,7 @@ Test(events, a_subscriber_that_does_not_read_is_skipped_then_resynchronised)
 	vh_setup("[service:flap]\ncommand = /bin/false\nrestart_delay = 0ms\n"
 	    "restart_delay_max = 0ms\nstdout = null\nstderr = null\n"
 	    "[service:calm]\ncommand = %s\nstart_secs = 100ms\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	fd = raw_subscriber("events flap\n");
 
 	/* ~150 bytes a change, two changes a failure: far past what vigild and the socket hold */

@@ -22,25 +22,11 @@
 
 TestSuite(protocol, .fini = vh_teardown, .timeout = 240);
 
-static void
-start_daemon(void)
-{
-	cr_assert(vh_start(), "vigild did not start (wait status 0x%x); log:\n%s",
-	    (unsigned)vh.exit_status, vh_log_tail());
-}
-
-static const char *
-str_of(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
 /* The error r carries must be code, and its message well-formed UTF-8 (jansson checked that). */
 static void
 expect_error_about(json_t *r, const char *code, const char *needle, const char *what)
 {
-	const char *msg = str_of(r, "message");
+	const char *msg = reply_str(r, "message");
 
 	cr_expect(strstr(msg, needle) != NULL, "%s: message lacks '%s': %s", what, needle,
 	    show(r));
@@ -70,7 +56,7 @@ Test(protocol, names_that_are_not_utf8_or_too_long_get_errors_and_vigild_serves_
 	json_t *r;
 
 	vh_setup("[service:web]\ncommand = %s\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	raw_connect(&c);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		snprintf(line, sizeof(line), "%s \xff", verbs[i]);
@@ -79,8 +65,8 @@ Test(protocol, names_that_are_not_utf8_or_too_long_get_errors_and_vigild_serves_
 		snprintf(line, sizeof(line), "%s %s", verbs[i], long_utf8_name());
 		r = raw_request(&c, line);
 		/* cut between two characters, and marked as cut */
-		cr_expect(strlen(str_of(r, "message")) <= PROTO_MESSAGE_MAX, "%s: %zu bytes",
-		    verbs[i], strlen(str_of(r, "message")));
+		cr_expect(strlen(reply_str(r, "message")) <= PROTO_MESSAGE_MAX, "%s: %zu bytes",
+		    verbs[i], strlen(reply_str(r, "message")));
 		expect_error_about(r, PROTO_ERR_NO_SUCH_SERVICE, "\xc3\xa9...", verbs[i]);
 	}
 	expect_error_about(raw_request(&c, "start --wait=\xff web"), PROTO_ERR_BAD_REQUEST,
@@ -104,7 +90,7 @@ Test(protocol, vigilctl_reports_a_bad_name_and_exits_1)
 	struct vh_result r;
 
 	vh_setup("[service:web]\ncommand = %s\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_expect_eq(vh_ctl(&r, "status", "\xff", NULL), 1, "exit %d; err: %s", r.code, r.err);
 	cr_expect(strstr(r.err, "no such service") != NULL, "stderr: %s", r.err);
 	cr_expect_eq(vh_ctl(&r, "restart", long_utf8_name(), NULL), 1, "exit %d; err: %s",
@@ -119,7 +105,7 @@ Test(protocol, the_last_request_without_a_newline_is_answered_too)
 	json_t *r;
 
 	vh_setup("%s", "");
-	start_daemon();
+	vh_start_ok();
 	raw_connect(&c);
 	raw_send(&c, "hello\nhello", 11);
 	r = raw_reply(&c, "the first hello");
@@ -140,7 +126,7 @@ Test(protocol, a_nul_byte_is_a_bad_request_and_nothing_is_done)
 	struct raw c;
 
 	vh_setup("[service:web]\ncommand = %s\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_assert(vh_wait_state("web", "running", 20000), "web not running; log:\n%s",
 	    vh_log_tail());
 	raw_connect(&c);
@@ -163,7 +149,7 @@ Test(protocol, status_fields_lists_of_any_length)
 	json_t *r, *svc;
 
 	vh_setup("[service:web]\ncommand = %s\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	raw_connect(&c);
 	len = (size_t)snprintf(line, sizeof(line), "status --fields=");
 	for (int i = 0; i < 150; i++)	/* 750 bytes of field names */
@@ -173,7 +159,7 @@ Test(protocol, status_fields_lists_of_any_length)
 	cr_assert(reply_ok(r), "%s", show(r));
 	svc = json_array_get(json_object_get(r, "services"), 0);
 	cr_expect_eq(json_object_size(svc), 2, "expected name and state only: %s", show(svc));
-	cr_expect_str_eq(str_of(svc, "name"), "web", "%s", show(svc));
+	cr_expect_str_eq(reply_str(svc, "name"), "web", "%s", show(svc));
 	json_decref(r);
 	snprintf(line + len, sizeof(line) - len, "bogus web");
 	expect_error_about(raw_request(&c, line), PROTO_ERR_BAD_REQUEST, "found 'bogus'",
@@ -223,7 +209,7 @@ Test(protocol, followers_that_half_close_then_close_give_their_slot_back)
 
 	/* a quiet service: nothing is ever written to its followers */
 	vh_setup("[service:web]\ncommand = %s\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_assert(vh_wait_state("web", "running", 20000), "log:\n%s", vh_log_tail());
 	before = daemon_fds();
 	/* more than the 256 clients vigild serves at once */
@@ -271,7 +257,7 @@ Test(protocol, a_client_silent_mid_request_is_closed_but_followers_and_waits_sta
 
 	vh_setup("[vigil]\nclient_timeout = 1s\n\n"
 	    "[service:ticker]\ncommand = %s every:100:tick\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	raw_connect(&follower);
 	raw_send(&follower, "log -n 0 --follow ticker\n", 25);
 	r = raw_reply(&follower, "log --follow");
@@ -299,7 +285,7 @@ Test(protocol, a_client_silent_mid_request_is_closed_but_followers_and_waits_sta
 	    line ? line : "(closed)");
 	free(line);
 	r = raw_reply(&waiter, "wait --timeout=3s");
-	cr_expect_str_eq(str_of(r, "error"), PROTO_ERR_TIMEOUT, "%s", show(r));
+	cr_expect_str_eq(reply_str(r, "error"), PROTO_ERR_TIMEOUT, "%s", show(r));
 	json_decref(r);
 	raw_close(&partial);
 	raw_close(&idle);
@@ -322,7 +308,7 @@ Test(protocol, signal_reaches_a_main_process_that_is_not_the_group_leader)
 	vh_setup("%s", "");
 	vh_add_services("[service:fork]\ncommand = %s mainpid:%s\nready = notify\n"
 	    "restart = never\n", vh_testsvc(), vh_path("child.pid"));
-	start_daemon();
+	vh_start_ok();
 	cr_assert(vh_wait_ready("fork", 20000), "never ready; log:\n%s", vh_log_tail());
 	cr_assert(vh_wait_file(vh_path("child.pid"), 10000));
 	child = vh_read_long(vh_path("child.pid"));
@@ -353,7 +339,7 @@ Test(protocol, a_client_that_reads_none_of_its_replies_is_closed_after_client_ti
 	vh_setup("[vigil]\nclient_timeout = 1s\n\n"
 	    "[service:a]\ncommand = %s\nautostart = no\n\n"
 	    "[service:b]\ncommand = %s\nautostart = no\n", vh_testsvc(), vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	raw_connect(&c);
 	/* far more replies than the socket buffers hold: they wait in vigild */
 	for (int i = 0; i < FLOOD; i++)

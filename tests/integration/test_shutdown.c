@@ -33,13 +33,6 @@ TestSuite(shutdown, .init = shutdown_init, .fini = vh_teardown, .timeout = 180);
 #define UP_MS	20000	/* deadlines: generous, for a busy machine under ASan */
 #define EXIT_MS	30000
 
-static void
-start_daemon(void)
-{
-	cr_assert(vh_start(), "vigild did not start (wait status 0x%x); log:\n%s",
-	    (unsigned)vh.exit_status, vh_log_tail());
-}
-
 static long
 wait_pid_file(const char *name)
 {
@@ -82,7 +75,7 @@ shutdown_by_signal(int sig, const char *signame)
 	    vh_testsvc(), vh_path("plain.pid"),
 	    vh_testsvc(), vh_path("stubborn.pid"),
 	    vh_testsvc(), vh_path("child.pid"), vh_path("parent.pid"));
-	start_daemon();
+	vh_start_ok();
 	pids[0] = wait_pid_file("plain.pid");
 	pids[1] = wait_pid_file("stubborn.pid");
 	pids[2] = wait_pid_file("parent.pid");
@@ -120,7 +113,7 @@ Test(shutdown, stop_escalates_to_kill_for_the_whole_group)
 	vh_add_services("[service:stubborn]\ncommand = %s ignore:15 child:%s pid:%s\n"
 	    "start_secs = 100ms\nstop_timeout = 300ms\n",
 	    vh_testsvc(), vh_path("child.pid"), vh_path("main.pid"));
-	start_daemon();
+	vh_start_ok();
 	main_pid = wait_pid_file("main.pid");
 	child = wait_pid_file("child.pid");
 	cr_assert(vh_wait_state("stubborn", "running", UP_MS), "log:\n%s", vh_log_tail());
@@ -151,7 +144,7 @@ Test(shutdown, a_double_forked_orphan_is_reaped_by_vigild)
 	vh_setup("%s", "");
 	vh_add_services("[service:dbl]\ncommand = %s orphan:%s:300 pid:%s\nstart_secs = 100ms\n",
 	    vh_testsvc(), vh_path("orphan.pid"), vh_path("dbl.pid"));
-	start_daemon();
+	vh_start_ok();
 	cr_assert(vh_wait_file(vh_path("orphan.pid"), UP_MS), "no orphan; log:\n%s", vh_log_tail());
 	orphan = vh_read_long(vh_path("orphan.pid"));
 	cr_assert_gt(orphan, 1);
@@ -178,7 +171,7 @@ Test(shutdown, vigilctl_shutdown_ends_vigild_and_every_service)
 	    "[service:two]\ncommand = %s child:%s pid:%s\nstart_secs = 100ms\n",
 	    vh_testsvc(), vh_path("one.pid"),
 	    vh_testsvc(), vh_path("child.pid"), vh_path("two.pid"));
-	start_daemon();
+	vh_start_ok();
 	pids[0] = wait_pid_file("one.pid");
 	pids[1] = wait_pid_file("two.pid");
 	pids[2] = wait_pid_file("child.pid");
@@ -201,7 +194,7 @@ Test(shutdown, sighup_does_not_kill_the_daemon_or_its_services)
 	vh_add_services("[service:a]\ncommand = %s pid:%s\nstart_secs = 100ms\n\n"
 	    "[service:b]\ncommand = %s pid:%s\nstart_secs = 100ms\n",
 	    vh_testsvc(), vh_path("a.pid"), vh_testsvc(), vh_path("b.pid"));
-	start_daemon();
+	vh_start_ok();
 	a = wait_pid_file("a.pid");
 	b = wait_pid_file("b.pid");
 	cr_assert(vh_wait_state("a", "running", UP_MS), "log:\n%s", vh_log_tail());

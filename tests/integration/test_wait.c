@@ -15,13 +15,6 @@
 
 TestSuite(wait, .fini = vh_teardown, .timeout = 120);
 
-static void
-start_daemon(void)
-{
-	cr_assert(vh_start(), "vigild did not start (wait status 0x%x); log:\n%s",
-	    (unsigned)vh.exit_status, vh_log_tail());
-}
-
 static const char *
 state_of(const char *name)
 {
@@ -37,7 +30,7 @@ Test(wait, wait_returns_once_every_service_is_ready)
 	vh_setup("[service:web]\ncommand = %s\nautostart = no\nstart_secs = 300ms\n"
 	    "[service:api]\ncommand = %s\nautostart = no\nstart_secs = 600ms\n",
 	    vh_testsvc(), vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_assert_eq(vh_ctl(&r, "--no-wait", "start", "web", "api", NULL), 0, "%s", r.err);
 	cr_assert_eq(vh_ctl(&r, "wait", "web", "api", NULL), 0, "wait: %s", r.err);
 	cr_expect_str_eq(state_of("web"), "running");
@@ -61,7 +54,7 @@ Test(wait, a_service_waiting_for_what_it_requires_is_waited_for)
 	vh_setup("[service:db]\ncommand = %s\nautostart = no\nstart_secs = 500ms\n"
 	    "[service:app]\ncommand = %s\nautostart = no\nstart_secs = 100ms\nrequires = db\n",
 	    vh_testsvc(), vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_assert_eq(vh_ctl(&r, "--no-wait", "start", "app", NULL), 0, "%s", r.err);
 	cr_expect_eq(vh_ctl(&r, "wait", "app", NULL), 0, "wait: %s", r.err);
 	cr_expect_str_eq(state_of("db"), "running");
@@ -74,7 +67,7 @@ Test(wait, a_timeout_exits_1_naming_the_service_and_what_was_waited_for)
 	long long t0;
 
 	vh_setup("[service:slow]\ncommand = %s\nstart_secs = 1h\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_assert(vh_wait_state("slow", "starting", 10000));
 	t0 = vh_now_ms();
 	cr_expect_eq(vh_ctl(&r, "wait", "--timeout", "300ms", "slow", NULL), 1, "%s", r.out);
@@ -95,7 +88,7 @@ Test(wait, a_service_gone_fatal_fails_the_wait_at_once_with_its_reason)
 	vh_setup("[service:crash]\ncommand = %s exit:3\nautostart = no\nstart_retries = 1\n"
 	    "[service:ok]\ncommand = %s\nautostart = no\nstart_secs = 100ms\n",
 	    vh_testsvc(), vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_assert_eq(vh_ctl(&r, "--no-wait", "start", "crash", "ok", NULL), 0, "%s", r.err);
 	/* at once, not at the timeout: the reason is the fatal service's, not a timeout's */
 	cr_expect_eq(vh_ctl(&r, "wait", "--timeout", "60s", "ok", "crash", NULL), 1, "%s", r.out);
@@ -120,7 +113,7 @@ Test(wait, for_stopped_waits_out_a_slow_stop)
 
 	vh_setup("[service:stubborn]\ncommand = %s ignore:15\nstart_secs = 100ms\n"
 	    "stop_timeout = 3s\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_assert(vh_wait_state("stubborn", "running", 10000));
 	cr_assert_eq(vh_ctl(&r, "--no-wait", "stop", "stubborn", NULL), 0, "%s", r.err);
 	cr_expect_str_eq(state_of("stubborn"), "stopping", "TERM is ignored: it stops slowly");
@@ -139,7 +132,7 @@ Test(wait, for_exited_waits_for_a_job_to_end)
 	vh_setup("[service:job]\ncommand = %s sleep:1000 exit:0\nrestart = never\n"
 	    "start_secs = 100ms\n"
 	    "[service:idle]\ncommand = %s\nautostart = no\n", vh_testsvc(), vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_expect_eq(vh_ctl(&r, "wait", "--for", "exited", "job", NULL), 0, "%s", r.err);
 	cr_expect_str_eq(state_of("job"), "exited", "wait returned before the job ended");
 	cr_expect(strstr(r.out, "job: exited") != NULL, "%s", r.out);
@@ -154,7 +147,7 @@ Test(wait, bad_names_and_options)
 	struct vh_result r;
 
 	vh_setup("[service:web]\ncommand = %s\nautostart = no\n", vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_expect_eq(vh_ctl(&r, "wait", "web", "nosuch", NULL), 1);
 	cr_expect(strstr(r.err, "no such service: nosuch") != NULL, "%s", r.err);
 	cr_expect_eq(vh_ctl(&r, "wait", NULL), 2, "no names: %s", r.err);
@@ -174,7 +167,7 @@ Test(wait, start_and_restart_wait_for_ready_and_stop_for_stopped)
 
 	vh_setup("[service:web]\ncommand = %s\nautostart = no\nstart_secs = 300ms\n",
 	    vh_testsvc());
-	start_daemon();
+	vh_start_ok();
 	cr_assert_eq(vh_ctl(&r, "start", "--wait", "web", NULL), 0, "%s", r.err);
 	cr_expect_str_eq(state_of("web"), "running", "start returned before ready");
 	svc = vh_service("web");
