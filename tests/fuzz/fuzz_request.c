@@ -42,7 +42,7 @@ static const char conf_fmt[] =
 	"socket = %s/vigil.sock\n"
 	"log_dir = %s/log\n"
 	"log_level = error\n"
-	"log_max_size = 64K\n"
+	"log_max_size = 4K\n"
 	"log_keep = 1\n"
 	"log_buffer = 8K\n"
 	"\n"
