@@ -145,6 +145,8 @@ Test(config_good, minimal_gets_every_default)
 	cr_expect_null(conf->include, "include: expected NULL, got '%s'", conf->include);
 	cr_expect_eq(conf->log_level, LOG_LEVEL_INFO, "log_level: expected info, got %d",
 	    (int)conf->log_level);
+	cr_expect_eq(conf->client_timeout_ms, 30000, "client_timeout: expected 30s, got %lldms",
+	    (long long)conf->client_timeout_ms);
 	cr_assert_eq(conf->nservices, 1, "expected 1 service, got %zu", conf->nservices);
 	cr_expect_str_eq(sc->name, "web");
 	cr_expect_str_eq(sc->file, "good-minimal.conf");
@@ -189,6 +191,8 @@ Test(config_good, full_sets_every_key)
 	    "socket: an inline comment must be cut, got '%s'", conf->socket_path);
 	cr_expect_eq(conf->log_level, LOG_LEVEL_DEBUG, "log_level: expected debug "
 	    "(written 'log_level: debug'), got %d", (int)conf->log_level);
+	cr_expect_eq(conf->client_timeout_ms, 90000, "client_timeout: expected 1.5m, got %lldms",
+	    (long long)conf->client_timeout_ms);
 	cr_assert_eq(conf->nservices, 5, "expected 5 services, got %zu", conf->nservices);
 	cr_expect_eq(sc->line, 6, "line: expected 6, got %d", sc->line);
 	cr_expect_str_eq(sc->command, "/bin/sh -c \"echo \\\"a b\\\" 'c d'; exit 0\" "
