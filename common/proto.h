@@ -117,6 +117,7 @@
 #define PROTO_K_TEXT              "text"
 #define PROTO_K_CONTINUED         "continued"
 #define PROTO_K_PARTIAL           "partial"
+#define PROTO_K_SEQ               "seq"
 #define PROTO_K_FROM              "from"
 #define PROTO_K_TO                "to"
 /*

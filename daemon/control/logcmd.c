@@ -1,7 +1,8 @@
 /*
  * logcmd.c: the `log` and `log-reopen` requests. Each service's last lines
  * come from its ring, and from the end of its log file for what the ring no
- * longer holds; they are merged by time and sent one LINE object at a time.
+ * longer holds, joined by the lines' sequence numbers (logformat.h); the
+ * services are merged by time and sent one LINE object at a time.
  * Following on the socket is control.c's; this file only starts it.
  */
 #include "config.h"
@@ -19,6 +20,7 @@
 #include "follow.h"
 #include "logline.h"
 #include "names.h"
+#include "output/logformat.h"
 #include "output/logread.h"
 #include "proto.h"
 #include "utf8.h"
@@ -32,8 +34,10 @@
 
 struct log_entry {
 	int64_t		 usec;
+	int64_t		 order;		/* usec, made never to go back within a service */
+	uint64_t	 seq;		/* the line's number; 0 when its file had none */
 	size_t		 svc;		/* index into the query's services */
-	size_t		 seq;		/* order within its service */
+	size_t		 idx;		/* order within its service */
 	enum output_stream stream;
 	bool		 cont, partial;
 	const char	*text;		/* in a ring, or in one of the query's file buffers */
@@ -59,17 +63,22 @@ struct ring_pick {
 	size_t		  cap, count, start;
 	size_t		  total;	/* lines in the ring */
 	int64_t		  oldest;	/* time of the ring's oldest line */
-	size_t		  oldest_same;	/* lines in a row at its start with that time */
+	uint64_t	  first_seq, last_seq;	/* the ring's oldest and newest line */
 	bool		  oom;
 };
 
-/* What the files must add, and how to tell the lines the ring has already. */
+/*
+ * What the files must add, and how to tell the lines the ring has already.
+ * The file's newest lines are the ring's: a line with a sequence number is
+ * the ring's exactly when the number is in the ring's range; a raw line
+ * (log_timestamps = no) can only be counted off against the ring's lines.
+ * The first line that is not the ring's ends that: all before it are older.
+ */
 struct file_pick {
 	size_t		  need;
-	bool		  by_time;	/* timestamps on: ring lines are the ones not older than its oldest */
-	int64_t		  oldest;	/* the ring's oldest line, INT64_MAX if it is empty */
-	size_t		  same_left;	/* ring lines with exactly that time not yet met */
-	size_t		  raw_left;	/* timestamps off: the file's last lines the ring holds */
+	bool		  in_ring;	/* still walking lines the ring holds */
+	uint64_t	  first_seq, last_seq;	/* the ring's range; first > last when it is empty */
+	size_t		  ring_left;	/* ring lines not yet met in the file */
 	int64_t		  floor;	/* no line walked back to may be newer than this */
 	struct log_entry *got;		/* newest first */
 	size_t		  n, cap;
@@ -101,13 +110,17 @@ static bool
 ring_pick_cb(const struct log_line *l, void *arg)
 {
 	struct ring_pick *p = arg;
-	struct log_entry e = { l->usec, 0, 0, l->stream, l->cont, l->partial, l->text, l->len };
+	struct log_entry e = {
+		.usec = l->usec, .seq = l->seq, .stream = l->stream, .cont = l->cont,
+		.partial = l->partial, .text = l->text, .len = l->len,
+	};
 	size_t max = p->q->max_lines;
 
-	if (p->total++ == 0)
+	if (p->total++ == 0) {
 		p->oldest = l->usec;
-	if (l->usec == p->oldest && p->oldest_same == p->total - 1)
-		p->oldest_same++;
+		p->first_seq = l->seq;
+	}
+	p->last_seq = l->seq;
 	if (l->usec < p->q->since_usec || max == 0)
 		return true;
 	if (p->count == p->cap && p->cap < max) {
@@ -129,34 +142,27 @@ ring_pick_cb(const struct log_line *l, void *arg)
 
 /* Is this file line one the ring holds too? Walked newest first. */
 static bool
-file_line_in_ring(struct file_pick *f, const struct logread_line *l)
+file_line_in_ring(struct file_pick *f, const struct logformat_line *l)
 {
-	if (!f->by_time) {
-		if (f->raw_left == 0)
-			return false;
-		f->raw_left--;
+	if (f->in_ring && f->ring_left > 0 && (l->has_seq ?
+	    l->seq >= f->first_seq && l->seq <= f->last_seq : !l->timed)) {
+		f->ring_left--;
 		return true;
 	}
-	if (!l->timed || l->usec < f->oldest)
-		return false;	/* untimed: written by an earlier run without timestamps */
-	if (l->usec > f->oldest)
-		return true;
-	if (f->same_left == 0)
-		return false;	/* same microsecond, but the ring dropped it */
-	f->same_left--;
-	return true;
+	f->in_ring = false;
+	return false;
 }
 
 /* One file's lines, newest first: 1 while older ones are wanted, 0 when not, -1 out of memory. */
 static int
 pick_from_tail(const struct log_query *q, struct logread_tail *t, struct file_pick *f)
 {
-	struct logread_line l;
+	struct logformat_line l;
 	const char *p;
 	size_t len;
 
 	while (f->n < f->need && logread_tail_prev(t, &p, &len)) {
-		logread_parse(p, len, &l);
+		logformat_parse(p, len, &l);
 		if (file_line_in_ring(f, &l))
 			continue;
 		if (!l.timed)	/* time unknown: the file's, never after the line that follows */
@@ -166,7 +172,8 @@ pick_from_tail(const struct log_query *q, struct logread_tail *t, struct file_pi
 		if (f->n == f->cap && grow((void **)&f->got, &f->cap, sizeof(*f->got), 64) == -1)
 			return -1;
 		f->got[f->n++] = (struct log_entry){
-			l.usec, 0, 0, l.stream, l.cont, false, l.text, l.len,
+			.usec = l.usec, .seq = l.has_seq ? l.seq : 0, .stream = l.stream,
+			.cont = l.cont, .text = l.text, .len = l.len,
 		};
 		if (l.usec < f->floor)
 			f->floor = l.usec;
@@ -211,13 +218,16 @@ pick_from_files(struct log_query *q, const char *name, const char *path, struct 
 	return 0;
 }
 
+/* The next line of service svc, oldest first. */
 static int
-query_add(struct log_query *q, struct log_entry e, size_t svc, size_t seq)
+query_add(struct log_query *q, struct log_entry e, size_t svc, size_t idx)
 {
 	if (q->n == q->cap && grow((void **)&q->e, &q->cap, sizeof(*q->e), 256) == -1)
 		return -1;
 	e.svc = svc;
-	e.seq = seq;
+	e.idx = idx;
+	/* a clock set back must not reorder one service's lines in the merge */
+	e.order = idx > 0 && q->e[q->n - 1].order > e.usec ? q->e[q->n - 1].order : e.usec;
 	q->e[q->n++] = e;
 	return 0;
 }
@@ -230,7 +240,7 @@ gather_service(struct log_query *q, size_t idx)
 	struct ring_pick rp = { .q = q };
 	struct file_pick fp = { 0 };
 	const char *path = output_log_path(s->output);
-	size_t seq = 0;
+	size_t n = 0;
 	int rc = 0;
 
 	output_ring_foreach(s->output, ring_pick_cb, &rp);
@@ -239,17 +249,17 @@ gather_service(struct log_query *q, size_t idx)
 	else if (path != NULL && rp.count < q->max_lines &&
 	    (rp.total == 0 || rp.oldest >= q->since_usec)) {
 		fp.need = q->max_lines - rp.count;
-		fp.by_time = s->conf->log_timestamps;
-		fp.oldest = rp.total > 0 ? rp.oldest : INT64_MAX;
-		fp.same_left = rp.oldest_same;
-		fp.raw_left = rp.total;
-		fp.floor = fp.oldest;
+		fp.in_ring = rp.total > 0;
+		fp.first_seq = rp.first_seq;
+		fp.last_seq = rp.last_seq;
+		fp.ring_left = rp.total;
+		fp.floor = rp.total > 0 ? rp.oldest : INT64_MAX;
 		rc = pick_from_files(q, s->conf->name, path, &fp);
 	}
 	for (size_t i = fp.n; rc == 0 && i-- > 0; )
-		rc = query_add(q, fp.got[i], idx, seq++);
+		rc = query_add(q, fp.got[i], idx, n++);
 	for (size_t i = 0; rc == 0 && i < rp.count; i++)
-		rc = query_add(q, rp.win[(rp.start + i) % rp.cap], idx, seq++);
+		rc = query_add(q, rp.win[(rp.start + i) % rp.cap], idx, n++);
 	free(fp.got);
 	free(rp.win);
 	return rc;
@@ -260,11 +270,11 @@ entry_cmp(const void *a, const void *b)
 {
 	const struct log_entry *x = a, *y = b;
 
-	if (x->usec != y->usec)
-		return x->usec < y->usec ? -1 : 1;
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
 	if (x->svc != y->svc)
 		return x->svc < y->svc ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 /* The first entry to send: the last max_lines, within a budget of text. */
@@ -290,7 +300,10 @@ write_entries(struct control_client *c, const struct log_query *q, size_t first,
 
 	for (size_t i = first; i < q->n; i++) {
 		const struct log_entry *e = &q->e[i];
-		struct log_line l = { e->usec, e->stream, e->cont, e->partial, e->len, e->text };
+		struct log_line l = {
+			.usec = e->usec, .seq = e->seq, .stream = e->stream, .cont = e->cont,
+			.partial = e->partial, .len = e->len, .text = e->text,
+		};
 		char *big;
 		size_t len = logline_format(q->svcs[e->svc]->conf->name, &l, buf,
 		    sizeof(buf), &big);

@@ -35,6 +35,11 @@ logline_format(const char *service, const struct log_line *l, char *buf, size_t 
 	free(clean);
 	if (o == NULL)
 		return 0;
+	/* a line read from a raw file has no number: the field is left out */
+	if (l->seq != 0 && json_object_set_new(o, PROTO_K_SEQ, json_integer((json_int_t)l->seq)) == -1) {
+		json_decref(o);
+		return 0;
+	}
 	n = json_dumpb(o, buf, cap > 0 ? cap - 1 : 0, PROTO_LINE_JSON_FLAGS);
 	if (n > 0 && n < cap) {
 		buf[n++] = '\n';

@@ -1,7 +1,7 @@
 /*
  * logread.h: reading a service's log file back, newest line first, for
  * `log` requests: a bounded read from the end of NAME.log (and of
- * NAME.log.1), and the parse of one line as output.c writes it.
+ * NAME.log.1), walked line by line. What a line says is logformat.h's.
  */
 #ifndef VIGIL_LOGREAD_H
 #define VIGIL_LOGREAD_H
@@ -9,24 +9,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "output.h"
-
-/* One line of a log file, parsed; text points into the caller's buffer. */
-struct logread_line {
-	bool		 timed;		/* it had a timestamp and stream prefix */
-	int64_t		 usec;		/* when timed */
-	enum output_stream stream;	/* OUTPUT_STDOUT when not timed */
-	bool		 cont;		/* "out+": continues the previous piece */
-	const char	*text;
-	size_t		 len;
-};
-
-/*
- * "2026-11-28T01:30:36.123456Z out text", "...Z err+ text", or anything
- * else, which is raw text (a service with log_timestamps = no).
- */
-void	logread_parse(const char *p, size_t len, struct logread_line *out);
 
 /* The last bytes of one file, and a cursor walking its lines backwards. */
 struct logread_tail {

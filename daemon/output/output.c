@@ -7,6 +7,13 @@
  * ring (always), the log file (when logging) and the listeners registered
  * with output_listen() (the control server's followers). It knows services
  * only by their definition and an owner pointer it hands back.
+ *
+ * Every line (or piece of an over-long one) gets the next sequence number
+ * of its service: the same number goes to the ring, to the listeners and
+ * into the log file's prefix, which is how `log` joins file and ring
+ * exactly. Numbers go on across vigild's restarts: the first line after a
+ * start continues from the last number in NAME.log (or NAME.log.1). A raw
+ * file (log_timestamps = no) holds no numbers, and then they start at 1.
  */
 #include "config.h"
 #include "output.h"
@@ -23,10 +30,13 @@
 #include <unistd.h>
 
 #include "logfile.h"
+#include "logformat.h"
+#include "logread.h"
 #include "ring.h"
 
 #define READ_CHUNK	(64 * 1024)	/* one read per pipe per loop turn */
-#define PREFIX_MAX	40		/* "2026-11-28T01:30:36.123456Z out+ " */
+/* enough of NAME.log's end to hold its last line, a whole piece and its prefix */
+#define LAST_LINE_READ	(OUTPUT_LINE_MAX + LOGFORMAT_PREFIX_MAX + 1)
 
 struct output_pipe {
 	struct service_output *owner;
@@ -46,6 +56,7 @@ struct service_output {
 	struct ring	 ring;
 	struct logfile	 log;
 	bool		 logging;	/* a log file is configured */
+	uint64_t	 next_seq;	/* of the next line; 0 until the first line */
 	/* what the pipes and files are set up for: a reload changes conf first */
 	enum output_target to[3];	/* by stream */
 	char		*path[3];	/* of file:PATH targets, by stream */
@@ -81,6 +92,8 @@ now_usec(void)
 static void
 batch_add(const char *p, size_t n)
 {
+	if (n == 0)
+		return;		/* a raw file's empty prefix: batch may still be NULL */
 	if (batch_len + n > batch_cap) {
 		size_t ncap = batch_cap ? batch_cap : 2 * READ_CHUNK;
 		char *nb;
@@ -95,24 +108,63 @@ batch_add(const char *p, size_t n)
 	batch_len += n;
 }
 
-/* One line or piece: ring, file batch, followers. */
+/* The last sequence number in a log file, or 0 when it has none. */
+static uint64_t
+last_seq_in(const char *path)
+{
+	struct logread_tail t;
+	struct logformat_line l;
+	const char *p;
+	size_t len;
+	uint64_t seq = 0;
+
+	if (logread_tail_open(&t, path, LAST_LINE_READ) == -1)
+		return 0;
+	/* the last line that has one: a raw line may stand at the end */
+	while (seq == 0 && logread_tail_prev(&t, &p, &len)) {
+		logformat_parse(p, len, &l);
+		if (l.has_seq)
+			seq = l.seq;
+	}
+	logread_tail_free(&t);
+	return seq;
+}
+
+/* At the first line: go on from where the log files stop. */
+static void
+seq_start(struct service_output *o)
+{
+	char rotated[PATH_MAX];
+	uint64_t last = 0;
+
+	if (o->logging) {
+		last = last_seq_in(o->log.path);
+		snprintf(rotated, sizeof(rotated), "%s.1", o->log.path);
+		if (last == 0)	/* NAME.log just rotated, or raw at its end */
+			last = last_seq_in(rotated);
+	}
+	o->next_seq = last + 1;
+}
+
+/* One line or piece: ring, file batch, followers. time is the file's time field, or NULL. */
 static void
 emit(struct output_pipe *p, const char *text, size_t len, bool partial, int64_t usec,
-    const char *prefix, size_t prefix_len)
+    const char *time)
 {
 	struct service_output *o = p->owner;
-	struct log_line line = { usec, p->stream, p->cont, partial, len, text };
+	struct log_line line = {
+		.usec = usec, .stream = p->stream, .cont = p->cont, .partial = partial,
+		.len = len, .text = text,
+	};
+	char prefix[LOGFORMAT_PREFIX_MAX];
 
-	ring_push(&o->ring, usec, (uint8_t)p->stream, (uint8_t)(p->cont | partial << 1),
-	    text, len);
+	if (o->next_seq == 0)
+		seq_start(o);
+	line.seq = o->next_seq++;
+	ring_push(&o->ring, usec, line.seq, (uint8_t)p->stream,
+	    (uint8_t)(p->cont | partial << 1), text, len);
 	if (o->logging) {
-		if (prefix_len > 0) {
-			batch_add(prefix, prefix_len);
-			if (p->cont)	/* "out+ " marks the rest of a split line */
-				batch[batch_len - 1] = '+', batch_add(" ", 1);
-		} else if (p->cont) {
-			batch_add("+ ", 2);
-		}
+		batch_add(prefix, logformat_prefix(time, p->stream, p->cont, line.seq, prefix));
 		batch_add(text, len);
 		batch_add("\n", 1);
 	}
@@ -120,36 +172,29 @@ emit(struct output_pipe *p, const char *text, size_t len, bool partial, int64_t 
 		l->line(l->arg, o->owner, &line);
 }
 
-/* "2026-11-28T01:30:36.123456Z out " for every line of one read */
-static size_t
-format_prefix(const struct output_pipe *p, int64_t usec, char *buf)
+/* The time field of every line of one read, or NULL when the file has none. */
+static const char *
+file_time(const struct output_pipe *p, int64_t usec, char *buf)
 {
-	time_t secs = (time_t)(usec / 1000000);
-	struct tm tm;
-	size_t n;
-
-	if (!p->owner->conf->log_timestamps)
-		return 0;
-	gmtime_r(&secs, &tm);
-	n = strftime(buf, PREFIX_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
-	n += (size_t)snprintf(buf + n, PREFIX_MAX - n, ".%06dZ %s ",
-	    (int)(usec % 1000000), output_stream_name(p->stream));
-	return n;
+	if (!p->owner->logging || !p->owner->conf->log_timestamps)
+		return NULL;
+	logformat_time(usec, buf);
+	return buf;
 }
 
 /* Split data into lines, carrying an unfinished one over in p->partial. */
 static void
 take_bytes(struct output_pipe *p, const char *data, size_t len, int64_t usec)
 {
-	char prefix[PREFIX_MAX];
-	size_t plen = format_prefix(p, usec, prefix);
+	char tbuf[LOGFORMAT_TIME_LEN + 1];
+	const char *time = file_time(p, usec, tbuf);
 
 	while (len > 0) {
 		const char *nl = memchr(data, '\n', len);
 		size_t n = nl != NULL ? (size_t)(nl - data) : len;
 
 		if (p->plen == 0 && nl != NULL && n <= OUTPUT_LINE_MAX) {
-			emit(p, data, n, false, usec, prefix, plen);	/* the common case: no copy */
+			emit(p, data, n, false, usec, time);	/* the common case: no copy */
 			p->cont = false;
 		} else {
 			size_t room = OUTPUT_LINE_MAX - p->plen, take = n < room ? n : room;
@@ -166,7 +211,7 @@ take_bytes(struct output_pipe *p, const char *data, size_t len, int64_t usec)
 			 * arrived yet waits for it instead of leaving an empty piece.
 			 */
 			if (p->plen == OUTPUT_LINE_MAX && take < n) {
-				emit(p, p->partial, p->plen, false, usec, prefix, plen);
+				emit(p, p->partial, p->plen, false, usec, time);
 				p->plen = 0;
 				p->cont = true;	/* what follows is the same line */
 				data += take;
@@ -175,7 +220,7 @@ take_bytes(struct output_pipe *p, const char *data, size_t len, int64_t usec)
 			}
 			if (nl == NULL)
 				break;
-			emit(p, p->partial, p->plen, false, usec, prefix, plen);
+			emit(p, p->partial, p->plen, false, usec, time);
 			p->plen = 0;
 			p->cont = false;
 		}
@@ -224,13 +269,11 @@ static void
 flush_partial(struct output_pipe *p)
 {
 	int64_t usec = now_usec();
-	char prefix[PREFIX_MAX];
-	size_t plen;
+	char tbuf[LOGFORMAT_TIME_LEN + 1];
 
 	if (p->rfd == -1 || p->plen == 0)
 		return;
-	plen = format_prefix(p, usec, prefix);
-	emit(p, p->partial, p->plen, true, usec, prefix, plen);
+	emit(p, p->partial, p->plen, true, usec, file_time(p, usec, tbuf));
 	p->plen = 0;
 	p->cont = false;
 	flush_batch(p->owner, usec);
@@ -514,8 +557,9 @@ ring_cb(const struct ring_record *r, void *arg)
 {
 	struct foreach_arg *fa = arg;
 	struct log_line line = {
-		r->usec, (enum output_stream)r->stream, (r->flags & 1) != 0,
-		(r->flags & 2) != 0, r->len, r->text,
+		.usec = r->usec, .seq = r->seq, .stream = (enum output_stream)r->stream,
+		.cont = (r->flags & 1) != 0, .partial = (r->flags & 2) != 0,
+		.len = r->len, .text = r->text,
 	};
 
 	return fa->fn(&line, fa->arg);

@@ -27,6 +27,7 @@ enum output_stream {
 /* One captured line (or piece of an over-long one). */
 struct log_line {
 	int64_t		 usec;		/* wall clock when read, microseconds since the epoch */
+	uint64_t	 seq;		/* its number in the service's output: see output.c */
 	enum output_stream stream;
 	bool		 cont;		/* continues the previous piece: the line was over OUTPUT_LINE_MAX */
 	bool		 partial;	/* written without its newline (the process ended mid-line) */

@@ -11,6 +11,7 @@
 
 struct ring_hdr {
 	int64_t	 usec;
+	uint64_t seq;
 	uint32_t len;
 	uint8_t	 stream;
 	uint8_t	 flags;
@@ -96,7 +97,7 @@ make_room(struct ring *r, size_t sz)
 }
 
 void
-ring_push(struct ring *r, int64_t usec, uint8_t stream, uint8_t flags,
+ring_push(struct ring *r, int64_t usec, uint64_t seq, uint8_t stream, uint8_t flags,
     const char *text, size_t len)
 {
 	struct ring_hdr h;
@@ -109,6 +110,7 @@ ring_push(struct ring *r, int64_t usec, uint8_t stream, uint8_t flags,
 		len = r->cap - sizeof(struct ring_hdr);
 	make_room(r, REC_SIZE(len));
 	h.usec = usec;
+	h.seq = seq;
 	h.len = (uint32_t)len;
 	h.stream = stream;
 	h.flags = flags;
@@ -122,7 +124,7 @@ ring_push(struct ring *r, int64_t usec, uint8_t stream, uint8_t flags,
 static bool
 copy_cb(const struct ring_record *rec, void *arg)
 {
-	ring_push(arg, rec->usec, rec->stream, rec->flags, rec->text, rec->len);
+	ring_push(arg, rec->usec, rec->seq, rec->stream, rec->flags, rec->text, rec->len);
 	return true;
 }
 
@@ -158,6 +160,7 @@ ring_foreach(const struct ring *r, bool (*fn)(const struct ring_record *, void *
 			p = 0;
 		memcpy(&h, r->buf + p, sizeof(h));
 		rec.usec = h.usec;
+		rec.seq = h.seq;
 		rec.len = h.len;
 		rec.stream = h.stream;
 		rec.flags = h.flags;

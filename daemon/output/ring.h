@@ -21,6 +21,7 @@ struct ring {
 
 struct ring_record {
 	int64_t	 usec;
+	uint64_t seq;
 	uint32_t len;
 	uint8_t	 stream;
 	uint8_t	 flags;
@@ -33,8 +34,8 @@ void	ring_free(struct ring *r);
 /* Give r a buffer of cap bytes, keeping the newest records that fit; -1: r unchanged. */
 int	ring_resize(struct ring *r, size_t cap);
 /* Add a line, evicting the oldest as needed; a line longer than the ring is cut. */
-void	ring_push(struct ring *r, int64_t usec, uint8_t stream, uint8_t flags,
-	    const char *text, size_t len);
+void	ring_push(struct ring *r, int64_t usec, uint64_t seq, uint8_t stream,
+	    uint8_t flags, const char *text, size_t len);
 /* Oldest to newest; stop early by returning false. */
 void	ring_foreach(const struct ring *r, bool (*fn)(const struct ring_record *, void *),
 	    void *arg);

@@ -10,12 +10,14 @@
 
 #include "output/ring.h"
 
-/* What a record costs in the ring: a 16-byte header and the text padded to 8. */
-#define COST(len)	(16 + (((len) + 7) & ~(size_t)7))
+/* What a record costs in the ring: a 24-byte header and the text padded to 8. */
+#define HDR	24
+#define COST(len)	(HDR + (((len) + 7) & ~(size_t)7))
 
 struct seen {
 	size_t	 n;
 	int64_t	 usec[4096];
+	uint64_t seq[4096];
 	size_t	 len[4096];
 	uint8_t	 stream[4096], flags[4096];
 	char	*text[4096];
@@ -29,6 +31,7 @@ collect(const struct ring_record *r, void *arg)
 
 	cr_assert_lt(s->n, 4096);
 	s->usec[s->n] = r->usec;
+	s->seq[s->n] = r->seq;
 	s->len[s->n] = r->len;
 	s->stream[s->n] = r->stream;
 	s->flags[s->n] = r->flags;
@@ -79,7 +82,7 @@ Test(ring, empty_ring_walks_nothing)
 	free(s);
 	ring_free(&r);
 	/* a freed ring is inert */
-	ring_push(&r, 1, 1, 0, "x", 1);
+	ring_push(&r, 1, 0, 1, 0, "x", 1);
 	s = walk(&r, 0);
 	cr_expect_eq(s->n, 0);
 	free(s);
@@ -91,16 +94,18 @@ Test(ring, one_line_comes_back_with_its_fields)
 	struct seen *s;
 
 	cr_assert_eq(ring_init(&r, 1024), 0);
-	ring_push(&r, 1234567, 2, 3, "hello\0world", 11);
-	ring_push(&r, 1234568, 1, 0, "", 0);
+	ring_push(&r, 1234567, UINT64_MAX, 2, 3, "hello\0world", 11);
+	ring_push(&r, 1234568, 7, 1, 0, "", 0);
 	s = walk(&r, 0);
 	cr_assert_eq(s->n, 2);
 	cr_expect_eq(s->usec[0], 1234567);
+	cr_expect_eq(s->seq[0], UINT64_MAX);
 	cr_expect_eq(s->stream[0], 2);
 	cr_expect_eq(s->flags[0], 3);
 	cr_expect_eq(s->len[0], 11);
 	cr_expect(memcmp(s->text[0], "hello\0world", 11) == 0);
 	cr_expect_eq(s->usec[1], 1234568);
+	cr_expect_eq(s->seq[1], 7);
 	cr_expect_eq(s->len[1], 0);
 	seen_free(s);
 	free(s);
@@ -114,7 +119,7 @@ Test(ring, foreach_stops_when_told)
 
 	cr_assert_eq(ring_init(&r, 1024), 0);
 	for (int i = 0; i < 10; i++)
-		ring_push(&r, i, 1, 0, "abc", 3);
+		ring_push(&r, i, 0, 1, 0, "abc", 3);
 	s = walk(&r, 3);
 	cr_expect_eq(s->n, 3);
 	cr_expect_eq(s->usec[0], 0);
@@ -133,17 +138,17 @@ Test(ring, a_line_bigger_than_the_ring_is_cut_and_alone)
 	memset(big, 'q', sizeof(big));
 	big[0] = 'A';
 	cr_assert_eq(ring_init(&r, 256), 0);
-	ring_push(&r, 1, 1, 0, "before", 6);
-	ring_push(&r, 2, 1, 1, big, sizeof(big));
+	ring_push(&r, 1, 0, 1, 0, "before", 6);
+	ring_push(&r, 2, 0, 1, 1, big, sizeof(big));
 	s = walk(&r, 0);
 	cr_assert_eq(s->n, 1, "%zu records", s->n);
 	cr_expect_eq(s->usec[0], 2);
-	cr_expect_eq(s->len[0], 256 - 16, "cut to %zu bytes", s->len[0]);
+	cr_expect_eq(s->len[0], 256 - HDR, "cut to %zu bytes", s->len[0]);
 	cr_expect(memcmp(s->text[0], big, s->len[0]) == 0, "the cut line keeps its start");
 	seen_free(s);
 	free(s);
 	/* and the ring goes on normally after it */
-	ring_push(&r, 3, 1, 0, "after", 5);
+	ring_push(&r, 3, 0, 1, 0, "after", 5);
 	s = walk(&r, 0);
 	cr_expect_eq(s->n, 1);
 	cr_expect_eq(s->usec[s->n - 1], 3);
@@ -162,7 +167,7 @@ Test(ring, a_tiny_ring_still_holds_one_line)
 	for (unsigned i = 0; i < 50; i++) {
 		char t[32];
 		size_t n = (size_t)snprintf(t, sizeof(t), "line %u", i);
-		ring_push(&r, i, 1, 0, t, n);
+		ring_push(&r, i, 0, 1, 0, t, n);
 		s = walk(&r, 0);
 		cr_assert_geq(s->n, 1);
 		cr_expect_eq(s->usec[s->n - 1], i);
@@ -183,7 +188,7 @@ Test(ring, exact_fits_wrap_cleanly)
 	for (unsigned i = 0; i < 23; i++) {
 		char t[8];
 		line_text(i, 8, t);
-		ring_push(&r, i, 1, 0, t, 8);
+		ring_push(&r, i, 0, 1, 0, t, 8);
 		s = walk(&r, 0);
 		cr_assert_eq(s->n, i < 4 ? i + 1 : 4, "after %u pushes: %zu records", i + 1, s->n);
 		for (size_t k = 0; k < s->n; k++) {
@@ -223,7 +228,8 @@ run_model(size_t cap, size_t maxlen, unsigned npush, unsigned seed)
 			len = 0;
 		lens[i] = len;
 		line_text(i, len, buf);
-		ring_push(&r, (int64_t)i * 10, (uint8_t)(1 + i % 2), (uint8_t)(i % 4), buf, len);
+		ring_push(&r, (int64_t)i * 10, (uint64_t)i + 1000, (uint8_t)(1 + i % 2),
+		    (uint8_t)(i % 4), buf, len);
 
 		s = walk(&r, 0);
 		cr_assert_geq(s->n, 1, "cap %zu push %u: empty after a push", cap, i);
@@ -233,12 +239,13 @@ run_model(size_t cap, size_t maxlen, unsigned npush, unsigned seed)
 			size_t wl = lens[id];
 
 			if (COST(wl) > r.cap)
-				wl = r.cap - 16;	/* a line bigger than the ring is cut */
+				wl = r.cap - HDR;	/* a line bigger than the ring is cut */
 			cr_assert_eq(s->usec[k], (int64_t)id * 10,
 			    "cap %zu push %u: record %zu is line %lld, want %u (order or loss)",
 			    cap, i, k, (long long)s->usec[k] / 10, id);
 			cr_assert_eq(s->len[k], wl, "cap %zu line %u: length %zu, want %zu", cap, id,
 			    s->len[k], wl);
+			cr_assert_eq(s->seq[k], (uint64_t)id + 1000);
 			cr_assert_eq(s->stream[k], 1 + id % 2);
 			cr_assert_eq(s->flags[k], id % 4);
 			line_text(id, wl, want);
@@ -296,8 +303,8 @@ Test(ring, resize_keeps_the_newest_records_that_fit)
 
 	cr_assert_eq(ring_init(&r, 4096), 0);
 	for (int i = 0; i < 20; i++) {
-		snprintf(text, sizeof(text), "line %02d", i);	/* 7 bytes: 24 in the ring */
-		ring_push(&r, i, 1, 0, text, strlen(text));
+		snprintf(text, sizeof(text), "line %02d", i);	/* 7 bytes: 32 in the ring */
+		ring_push(&r, i, (uint64_t)i + 500, 1, 0, text, strlen(text));
 	}
 	cr_assert_eq(ring_resize(&r, 5 * COST(7)), 0);
 	s = walk(&r, 0);
@@ -306,12 +313,13 @@ Test(ring, resize_keeps_the_newest_records_that_fit)
 		snprintf(text, sizeof(text), "line %02zu", 15 + i);
 		cr_expect_str_eq(s->text[i], text);
 		cr_expect_eq(s->usec[i], (int64_t)(15 + i));
+		cr_expect_eq(s->seq[i], 515 + i, "a resize lost the sequence number");
 	}
 	seen_free(s);
 	free(s);
 	/* growing keeps everything, and the ring goes on as usual */
 	cr_assert_eq(ring_resize(&r, 8192), 0);
-	ring_push(&r, 99, 2, 0, "more", 4);
+	ring_push(&r, 99, 0, 2, 0, "more", 4);
 	s = walk(&r, 0);
 	cr_expect_eq(s->n, 6);
 	cr_expect_str_eq(s->text[0], "line 15");
@@ -330,7 +338,7 @@ Test(ring, resize_of_an_empty_ring_allocates_nothing)
 	cr_assert_eq(ring_resize(&r, 100000), 0);
 	cr_expect_null(r.buf);
 	cr_expect_geq(r.cap, 100000);
-	ring_push(&r, 1, 1, 0, "x", 1);
+	ring_push(&r, 1, 0, 1, 0, "x", 1);
 	cr_expect_not_null(r.buf);
 	ring_free(&r);
 }
