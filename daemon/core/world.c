@@ -104,6 +104,15 @@ ops_kill(pid_t pid, int sig)
 	return kill(pid, sig);
 }
 
+static int64_t
+ops_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
  * At most this many restarts per loop turn. A crash storm makes hundreds
  * of back-off timers due at once, and each spawn holds the loop for its
@@ -126,8 +135,16 @@ static void
 timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct service *s = w->data;
+	int64_t left;
 
 	(void)revents;
+	/* never early: a timer armed in a long turn is re-armed for what is left */
+	if (s->timer_due_ms > 0 && (left = s->timer_due_ms - ops_now_ms()) > 0) {
+		ev_now_update(loop);
+		ev_timer_set(w, left / 1000.0, 0.);
+		ev_timer_start(loop, w);
+		return;
+	}
 	if (s->state == SERVICE_BACKOFF && restarts_this_turn >= RESTARTS_PER_TURN) {
 		ev_timer_set(w, 0., 0.);
 		ev_timer_start(loop, w);
@@ -142,10 +159,16 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	service_timer_fired(s);
 }
 
+/*
+ * libev counts from the time the loop turn began (ev_now); a turn that
+ * spawned 300 services is long, so the clock is read again first, or
+ * start_secs and its kin would end early by the turn's length.
+ */
 static void
 ops_timer_arm(struct service *s, int64_t ms)
 {
 	ev_timer_stop(vigild.loop, &s->timer);
+	ev_now_update(vigild.loop);
 	ev_timer_set(&s->timer, ms / 1000.0, 0.);
 	ev_timer_start(vigild.loop, &s->timer);
 }
@@ -154,15 +177,6 @@ static void
 ops_timer_disarm(struct service *s)
 {
 	ev_timer_stop(vigild.loop, &s->timer);
-}
-
-static int64_t
-ops_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void

@@ -2,7 +2,7 @@
  * vigil-testsvc: a controllable service for the integration tests. It runs
  * its arguments as actions, in order, then pauses until a signal ends it:
  *
- *   stamp:FILE        append "PID MONOTONIC_NS" to FILE
+ *   stamp:FILE        append "PID MONOTONIC_NS REALTIME_NS" to FILE
  *   pid:FILE          write PID to FILE
  *   fds:FILE          write the open fd numbers, one per line
  *   env:FILE          write the environment, one per line
@@ -107,13 +107,15 @@ write_pid(const char *file)
 static void
 do_stamp(const char *file)
 {
-	struct timespec ts;
-	char line[64];
+	struct timespec ts, real;
+	char line[96];
 	int fd;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	snprintf(line, sizeof(line), "%d %lld\n", (int)getpid(),
-	    (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+	clock_gettime(CLOCK_REALTIME, &real);
+	snprintf(line, sizeof(line), "%d %lld %lld\n", (int)getpid(),
+	    (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec,
+	    (long long)real.tv_sec * 1000000000LL + real.tv_nsec);
 	/* O_APPEND with one write: lines from successive runs never mix */
 	if ((fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) == -1)
 		die(file);

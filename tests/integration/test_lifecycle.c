@@ -3,6 +3,7 @@
  * with the real vigild, the real vigilctl and real dying processes.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ read_stamps(const char *path, long long *ms, int max)
 	long long ns;
 	int pid, n = 0;
 
-	while (f != NULL && n < max && fscanf(f, "%d %lld", &pid, &ns) == 2)
+	while (f != NULL && n < max && fscanf(f, "%d %lld%*[^\n]", &pid, &ns) == 2)
 		ms[n++] = ns / 1000000;
 	if (f != NULL)
 		fclose(f);
@@ -153,4 +154,83 @@ Test(lifecycle, autostart_off_stays_stopped_until_started)
 	cr_assert_eq(vh_ctl(&r, "stop", "manual", NULL), 0, "stop: %s %s", r.out, r.err);
 	cr_expect(vh_wait_state("manual", "stopped", 1), "stop waits for stopped");
 	cr_expect(vh_wait_gone((pid_t)pid, 5000), "process %ld still there", pid);
+}
+
+/*
+ * Timers count from the time they are armed, not from the start of the
+ * loop turn: 300 services released in one turn (their requirement became
+ * ready) are spawned one after another, and each must be `starting` for
+ * its whole start_secs. With libev's cached turn time the last ones were
+ * counted up after 286 ms.
+ */
+#define MANY	300
+Test(lifecycle, start_secs_never_ends_early_for_services_spawned_in_one_long_turn)
+{
+	static char conf[MANY * 300 + 4096];
+	double starting[MANY], running[MANY];
+	struct vh_bg ev;
+	size_t off = 0;
+	int nrunning = 0, early = 0, worst = -1;
+	char *line;
+	FILE *f;
+
+	off += (size_t)snprintf(conf + off, sizeof(conf) - off,
+	    "[service:gate]\ncommand = %s await:%s notify:READY=1\nready = notify\n\n",
+	    vh_testsvc(), vh_path("open"));
+	for (int i = 0; i < MANY; i++)
+		off += (size_t)snprintf(conf + off, sizeof(conf) - off,
+		    "[service:s%03d]\ncommand = %s\nrequires = gate\nstart_secs = 1s\n\n",
+		    i, vh_testsvc());
+	cr_assert_lt(off, sizeof(conf));
+	vh_setup("%s", conf);
+	vh_start_ok();
+	for (int i = 0; i < MANY; i++)
+		starting[i] = running[i] = -1;
+	vh_events_start(&ev, NULL);
+	/* the stream begins with where each service is: once all are told, it is live */
+	for (int n = 0; n < MANY + 1; n++) {
+		bool snapshot;
+
+		line = vh_bg_line(&ev, 20000);
+		snapshot = line != NULL && strstr(line, "\"from\":null") != NULL;
+		free(line);
+		cr_assert(snapshot, "event %d of the stream's beginning is not a snapshot", n);
+	}
+	/* the gate opens: every s### becomes startable in the same turn */
+	f = fopen(vh_path("open"), "w");
+	cr_assert(f != NULL && fputs("1\n", f) >= 0 && fclose(f) == 0, "open: %s",
+	    strerror(errno));
+	while (nrunning < MANY && (line = vh_bg_line(&ev, 60000)) != NULL) {
+		json_t *e = json_loads(line, 0, NULL);
+		const char *name = json_string_value(json_object_get(e, "service"));
+		const char *to = json_string_value(json_object_get(e, "to"));
+		double t = json_real_value(json_object_get(e, "time"));
+		int i;
+
+		free(line);
+		if (name != NULL && to != NULL && sscanf(name, "s%d", &i) == 1 &&
+		    i >= 0 && i < MANY && json_is_string(json_object_get(e, "from"))) {
+			if (strcmp(to, "starting") == 0 && starting[i] < 0)
+				starting[i] = t;
+			else if (strcmp(to, "running") == 0 && running[i] < 0) {
+				running[i] = t;
+				nrunning++;
+			}
+		}
+		json_decref(e);
+	}
+	vh_bg_end(&ev);
+	cr_assert_eq(nrunning, MANY, "only %d of %d services ran; log: %s", nrunning, MANY,
+	    vh_log_tail());
+	for (int i = 0; i < MANY; i++) {
+		cr_assert(starting[i] > 0, "no starting event for s%03d", i);
+		/* 2 ms of slack: the wall clock may be slewed against the monotonic one */
+		if (running[i] - starting[i] < 0.998) {
+			early++;
+			if (worst < 0 || running[i] - starting[i] < running[worst] - starting[worst])
+				worst = i;
+		}
+	}
+	cr_expect_eq(early, 0, "%d services counted up early; s%03d after %.0f ms", early,
+	    worst, worst >= 0 ? (running[worst] - starting[worst]) * 1000 : 0.);
 }
