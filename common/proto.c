@@ -20,7 +20,7 @@ const struct proto_command_info proto_commands[] = {
 	{ "start", "start [--wait[=DURATION]] [--] NAME...", "start services" },
 	{ "stop", "stop [--wait[=DURATION]] [--] NAME...", "stop services" },
 	{ "restart", "restart [--wait[=DURATION]] [--] NAME...", "stop then start services" },
-	{ "signal", "signal SIGNAL NAME...", "send a signal to each service's process group" },
+	{ "signal", "signal [--main] SIGNAL NAME...", "send a signal to every process of each service (--main: its main process)" },
 	{ "shutdown", "shutdown", "stop every service, then vigild exits" },
 	{ "log", "log [-n N] [--since=DURATION] [--follow] [--] [NAME...]",
 	    "the last lines of output of all or the named services; --follow streams new ones" },
@@ -53,6 +53,8 @@ const char *const proto_status_fields[PROTO_NFIELDS] = {
 	[PROTO_F_READY_KIND] = PROTO_K_READY_KIND,
 	[PROTO_F_STATUS_TEXT] = PROTO_K_STATUS_TEXT,
 	[PROTO_F_ERRNO] = PROTO_K_ERRNO,
+	[PROTO_F_PROCESSES] = PROTO_K_PROCESSES,
+	[PROTO_F_CPU] = PROTO_K_CPU,
 };
 
 /* The option of opts that word names, its index, or -1; *value what follows "=". */

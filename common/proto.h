@@ -57,6 +57,7 @@
 #define PROTO_OPT_SINCE		"--since"	/* log: =DURATION */
 #define PROTO_OPT_FOLLOW	"--follow"	/* log */
 #define PROTO_OPT_DRY_RUN	"--dry-run"	/* reload */
+#define PROTO_OPT_MAIN		"--main"	/* signal: the main process only */
 
 /*
  * Keys of replies, status objects and stream lines (doc/protocol.md); each
@@ -86,6 +87,8 @@
 #define PROTO_K_ALSO_STOPPED      "also_stopped"
 #define PROTO_K_ALSO_RESTARTED    "also_restarted"
 #define PROTO_K_PROCESS_GROUP     "process_group"
+#define PROTO_K_PROCESSES         "processes"	/* signal's delivered; status: processes alive */
+#define PROTO_K_CPU               "cpu"		/* status: CPU seconds of its cgroup */
 #define PROTO_K_NAME              "name"	/* status objects and the first of a status object's fields */
 #define PROTO_K_STATE             "state"
 #define PROTO_K_REASON            "reason"
@@ -133,7 +136,7 @@ enum proto_status_field {
 	PROTO_F_FAILURES, PROTO_F_LAST_EXIT, PROTO_F_AUTOSTART, PROTO_F_RESTART,
 	PROTO_F_PID, PROTO_F_UPTIME, PROTO_F_NEXT_START_IN, PROTO_F_LOG_FILE,
 	PROTO_F_LOG_DROPPED_BYTES, PROTO_F_READY, PROTO_F_READY_KIND, PROTO_F_STATUS_TEXT,
-	PROTO_F_ERRNO, PROTO_NFIELDS
+	PROTO_F_ERRNO, PROTO_F_PROCESSES, PROTO_F_CPU, PROTO_NFIELDS
 };
 /* Their names, by enum proto_status_field */
 extern const char *const proto_status_fields[PROTO_NFIELDS];

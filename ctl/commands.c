@@ -42,7 +42,7 @@ const struct ctl_verb ctl_verbs[] = {
 	    1, -1, verb_wait },
 	{ "events", "events [NAME...]", "the state of services, then each change, until interrupted",
 	    0, -1, verb_events },
-	{ "signal", "signal SIGNAL NAME...", "send a signal to each service's process group",
+	{ "signal", "signal SIGNAL NAME...", "send a signal to every process of each service",
 	    2, -1, verb_signal },
 	{ "shutdown", "shutdown", "stop every service and wait for vigild to exit",
 	    0, 0, verb_shutdown },
@@ -199,9 +199,9 @@ call(const struct ctl_options *o, char *const *words, size_t n, int64_t timeout_
 
 /* The table's columns: asking only for them halves what both sides parse. */
 static const enum proto_status_field table_fields[] = {
-	PROTO_F_NAME, PROTO_F_STATE, PROTO_F_PID, PROTO_F_UPTIME, PROTO_F_RESTARTS,
-	PROTO_F_LAST_EXIT, PROTO_F_REASON, PROTO_F_NEXT_START_IN, PROTO_F_READY,
-	PROTO_F_STATUS_TEXT,
+	PROTO_F_NAME, PROTO_F_STATE, PROTO_F_PID, PROTO_F_PROCESSES, PROTO_F_CPU,
+	PROTO_F_UPTIME, PROTO_F_RESTARTS, PROTO_F_LAST_EXIT, PROTO_F_REASON,
+	PROTO_F_NEXT_START_IN, PROTO_F_READY, PROTO_F_STATUS_TEXT,
 };
 
 /* "--fields=name,state,..." for the table's columns (static storage) */
@@ -365,19 +365,35 @@ verb_wait(const struct ctl_options *o, int argc, char **argv)
 static int
 verb_signal(const struct ctl_options *o, int argc, char **argv)
 {
-	const json_t *d, *group, *pid;
+	const json_t *d, *group, *pid, *procs;
 	json_t *reply;
-	size_t i;
+	char **words;
+	size_t i, n = 0;
 	int rc;
 
-	/* vigild takes no "--" here: SIGNAL, then names */
-	if ((rc = call(o, argv, (size_t)argc, o->timeout_ms, &reply)) != CTL_EXIT_OK)
+	/* vigild takes no "--" here: [--main] SIGNAL, then names */
+	if ((words = calloc((size_t)argc + 1, sizeof(*words))) == NULL)
+		err(CTL_EXIT_FAILED, "out of memory");
+	words[n++] = argv[0];
+	if (o->main_only)
+		words[n++] = PROTO_OPT_MAIN;
+	for (int k = 1; k < argc; k++)
+		words[n++] = argv[k];
+	rc = call(o, words, n, o->timeout_ms, &reply);
+	free(words);
+	if (rc != CTL_EXIT_OK)
 		return rc;
 	/* say what vigild says the signal reached, not what was asked */
 	json_array_foreach(o->json ? NULL : json_object_get(reply, PROTO_K_DELIVERED), i, d) {
 		group = json_object_get(d, PROTO_K_PROCESS_GROUP);
 		pid = json_object_get(d, PROTO_K_PID);
+		procs = json_object_get(d, PROTO_K_PROCESSES);
 		printf("%s: sent %s to", str_of(d, PROTO_K_NAME, "?"), str_of(d, PROTO_K_SIGNAL, "?"));
+		if (json_is_integer(procs) && !json_is_integer(pid)) {
+			printf(" %lld process%s\n", (long long)json_integer_value(procs),
+			    json_integer_value(procs) == 1 ? "" : "es");
+			continue;
+		}
 		if (json_is_integer(group))
 			printf(" process group %lld", (long long)json_integer_value(group));
 		if (json_is_integer(group) && json_is_integer(pid))

@@ -127,6 +127,8 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 		flag = &o->follow;
 	else if (name_is(arg, nlen, "dry-run"))
 		flag = &o->dry_run;
+	else if (name_is(arg, nlen, "main"))
+		flag = &o->main_only;
 	else
 		flag = NULL;
 	if (flag == NULL) {
@@ -290,6 +292,8 @@ ctl_run(struct ctl_options *o)
 		return usage_error("%s: --wait and --no-wait contradict each other", v->name);
 	if (o->dry_run && strcmp(v->name, "reload") != 0)
 		return usage_error("%s: --dry-run belongs to reload", v->name);
+	if (o->main_only && strcmp(v->name, "signal") != 0)
+		return usage_error("%s: --main belongs to signal", v->name);
 	o->socket = resolve_socket(o, sock, sizeof(sock));
 	o->colour = output_use_colour(isatty(STDOUT_FILENO), getenv("NO_COLOR"));
 	return v->run(o, o->nargs, o->args);

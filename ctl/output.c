@@ -281,11 +281,25 @@ row_style(const json_t *svc, const char *state)
 	return output_state_style(state);
 }
 
+/* CPU seconds as people read them: "40ms", "1.25s", "3m04s" */
+static void
+cpu_format(double sec, char *buf, size_t len)
+{
+	if (sec < 1)
+		snprintf(buf, len, "%dms", (int)(sec * 1000));
+	else if (sec < 60)
+		snprintf(buf, len, "%.2fs", sec);
+	else
+		duration_format((int64_t)(sec * 1000), buf, len);
+}
+
 /* One service as table cells; the text lives in the caller's buffers. */
 static void
 status_row(const json_t *svc, char cells[][512])
 {
 	const json_t *pid = json_object_get(svc, PROTO_K_PID);
+	const json_t *procs = json_object_get(svc, PROTO_K_PROCESSES);
+	const json_t *cpu = json_object_get(svc, PROTO_K_CPU);
 	const json_t *up = json_object_get(svc, PROTO_K_UPTIME);
 	const json_t *restarts = json_object_get(svc, PROTO_K_RESTARTS);
 	const char *s;
@@ -298,23 +312,33 @@ status_row(const json_t *svc, char cells[][512])
 		snprintf(cells[2], 512, "%lld", (long long)json_integer_value(pid));
 	else
 		snprintf(cells[2], 512, "-");
-	if (json_is_number(up))
-		duration_format((int64_t)(json_number_value(up) * 1000), cells[3], 512);
+	/* from the service's cgroup: "-" where vigild has none */
+	if (json_is_integer(procs))
+		snprintf(cells[3], 512, "%lld", (long long)json_integer_value(procs));
 	else
 		snprintf(cells[3], 512, "-");
-	if (json_is_integer(restarts))
-		snprintf(cells[4], 512, "%lld", (long long)json_integer_value(restarts));
+	if (json_is_number(cpu))
+		cpu_format(json_number_value(cpu), cells[4], 512);
 	else
 		snprintf(cells[4], 512, "-");
-	output_last_exit(json_object_get(svc, PROTO_K_LAST_EXIT), cells[5], 512);
-	output_info(svc, cells[6], 512);
+	if (json_is_number(up))
+		duration_format((int64_t)(json_number_value(up) * 1000), cells[5], 512);
+	else
+		snprintf(cells[5], 512, "-");
+	if (json_is_integer(restarts))
+		snprintf(cells[6], 512, "%lld", (long long)json_integer_value(restarts));
+	else
+		snprintf(cells[6], 512, "-");
+	output_last_exit(json_object_get(svc, PROTO_K_LAST_EXIT), cells[7], 512);
+	output_info(svc, cells[8], 512);
 }
 
 int
 output_status_table(const json_t *services, FILE *f, bool colour)
 {
 	static const char *const headers[] = {
-		"NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST-EXIT", "INFO",
+		"NAME", "STATE", "PID", "PROCS", "CPU", "UPTIME", "RESTARTS", "LAST-EXIT",
+		"INFO",
 	};
 	enum { NCOLS = sizeof(headers) / sizeof(headers[0]) };
 	char cells[NCOLS][512];

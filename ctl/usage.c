@@ -20,6 +20,7 @@ ctl_usage(FILE *f, bool full, const struct ctl_verb *verbs)
 	    "       vigilctl log [-f] [-n N] [--since DURATION] [NAME...]\n"
 	    "       vigilctl wait [--for running|ready|stopped|exited] "
 	    "[--timeout DURATION] NAME...\n"
+	    "       vigilctl signal [--main] SIGNAL NAME...\n"
 	    "       vigilctl reload [--dry-run]\n");
 	if (!full) {
 		fprintf(f, "commands:");
@@ -39,6 +40,7 @@ ctl_usage(FILE *f, bool full, const struct ctl_verb *verbs)
 	    "  -f, --follow           log: then print new lines until interrupted\n"
 	    "      --since DURATION   log: only lines from the last DURATION\n"
 	    "      --dry-run          reload: say what would change, change nothing\n"
+	    "      --main             signal: only the main process, not the whole service\n"
 	    "  -h, --help             this help\n"
 	    "      --version          print the version\n"
 	    "commands:\n",

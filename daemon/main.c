@@ -7,6 +7,7 @@
 #include "vigild.h"
 #include "control/commands.h"
 #include "control/reload.h"
+#include "core/cgroup.h"
 #include "core/notify.h"
 #include "core/spawn.h"
 
@@ -179,11 +180,17 @@ run(struct config *conf, int ready_fd)
 	if (spawn_init() == -1)
 		fatal("spawn setup");
 	output_init(vigild.loop, conf->log_dir);
+	cgroup_init(conf);
 	if (supervisor_init(conf) == -1)
 		fatal("out of memory");
 	control_set_handler(commands_dispatch);
 	if (control_open(conf->socket_path) == -1)
 		return 1;
+	/*
+	 * The socket is ours, so no other vigild runs with this config: what
+	 * one killed before us left is ended before anything starts.
+	 */
+	cgroup_recover(conf);
 	(void)notify_init(conf->socket_path);	/* logged; notify services then fail to start */
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "", 1) != 1)
@@ -257,6 +264,7 @@ main(int argc, char **argv)
 		log_to_syslog();
 	rc = run(conf, ready_fd);
 	supervisor_free();
+	cgroup_cleanup();
 	notify_cleanup();
 	/* a reload replaces the config: free the one in use */
 	config_free(vigild.conf != NULL ? vigild.conf : conf);

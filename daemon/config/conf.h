@@ -43,6 +43,12 @@ enum ready_kind {
 	READY_EXEC		/* a check command exits 0 */
 };
 
+/* What ends with a service's main process; see core/service.c. */
+enum kill_mode {
+	KILL_MODE_ALL,		/* every process of the service: stop and the main's death end them all */
+	KILL_MODE_MAIN		/* only the main process; the rest is left running */
+};
+
 enum log_target {
 	LOG_TARGET_STDERR,	/* vigild's own log: stderr, timestamped */
 	LOG_TARGET_SYSLOG	/* vigild's own log: syslog, daemon facility */
@@ -78,6 +84,7 @@ struct service_conf {
 	unsigned  start_retries;	/* 0: never give up */
 	int	  stop_signal;
 	int64_t	  stop_timeout_ms;
+	enum kill_mode kill_mode;
 
 	enum output_target stdout_to, stderr_to;
 	char	 *stdout_path;	/* for file:PATH */
@@ -118,6 +125,7 @@ struct config {
 	bool	  log_timestamps;
 	int64_t	  log_buffer;
 	int64_t	  client_timeout_ms;	/* close a client silent this long mid-request; 0: never */
+	char	 *cgroup;	/* NULL: found from /proc/self/cgroup; "off"; or the parent's path */
 	struct service_conf **services;	/* in file order, includes after the main file */
 	size_t	  nservices;
 };

@@ -296,6 +296,7 @@ config_free(struct config *conf)
 	free(conf->file);
 	free(conf->socket_path);
 	free(conf->log_dir);
+	free(conf->cgroup);
 	free(conf->include);
 	free(conf);
 }

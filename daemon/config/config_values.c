@@ -157,6 +157,23 @@ value_include(void *obj, size_t off, const char *v, struct value_error *e)
 	return store_string(FIELD(obj, off, char *), v, e);
 }
 
+/* auto | off | an absolute path: where the services' cgroups go (core/cgroup.c) */
+static int
+value_cgroup(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	char **field = FIELD(obj, off, char *);
+
+	if (strcmp(v, "auto") == 0) {
+		free(*field);
+		*field = NULL;
+		return 0;
+	}
+	if (strcmp(v, "off") != 0 && (v[0] != '/' || strlen(v) >= 4096))
+		return expected(e, v, "auto, off or the absolute path of a cgroup v2 folder");
+	free(*field);
+	return store_string(field, v, e);
+}
+
 static int
 value_log_level(void *obj, size_t off, const char *v, struct value_error *e)
 {
@@ -419,6 +436,20 @@ value_restart(void *obj, size_t off, const char *v, struct value_error *e)
 }
 
 static int
+value_kill_mode(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	enum kill_mode *mode = FIELD(obj, off, enum kill_mode);
+
+	if (strcmp(v, "all") == 0)
+		*mode = KILL_MODE_ALL;
+	else if (strcmp(v, "main") == 0)
+		*mode = KILL_MODE_MAIN;
+	else
+		return expected(e, v, "all or main");
+	return 0;
+}
+
+static int
 value_start_retries(void *obj, size_t off, const char *v, struct value_error *e)
 {
 	unsigned long n;
@@ -495,6 +526,7 @@ static const struct value_key {
 	{ "log_timestamps",	VIGIL,	 value_bool,		V(log_timestamps) },
 	{ "log_buffer",		VIGIL,	 value_size,		V(log_buffer) },
 	{ "client_timeout",	VIGIL,	 value_duration,	V(client_timeout_ms) },
+	{ "cgroup",		VIGIL,	 value_cgroup,		V(cgroup) },
 	{ "command",		SERVICE, value_command,		S(command) },
 	{ "environment",	SERVICE, value_environment,	S(environment) },
 	{ "clear_environment",	SERVICE, value_bool,		S(clear_environment) },
@@ -515,6 +547,7 @@ static const struct value_key {
 	{ "after",		SERVICE, value_depends,		S(after_names) },
 	{ "stop_signal",	SERVICE, value_signal,		S(stop_signal) },
 	{ "stop_timeout",	SERVICE, value_duration,	S(stop_timeout_ms) },
+	{ "kill_mode",		SERVICE, value_kill_mode,	S(kill_mode) },
 	{ "stdout",		SERVICE, value_stdout,		S(stdout_to) },
 	{ "stderr",		SERVICE, value_stderr,		S(stderr_to) },
 	{ "log_max_size",	SERVICE, value_size,		S(log_max_size) },

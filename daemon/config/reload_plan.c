@@ -148,6 +148,7 @@ static const struct reload_field fields[] = {
 	{ "after",		RELOAD_IN_PLACE, WORDS(after_names) },
 	{ "stop_signal",	RELOAD_IN_PLACE, SCALAR(stop_signal) },
 	{ "stop_timeout",	RELOAD_IN_PLACE, SCALAR(stop_timeout_ms) },
+	{ "kill_mode",		RELOAD_IN_PLACE, SCALAR(kill_mode) },
 	{ "log_max_size",	RELOAD_IN_PLACE, SCALAR(log_max_size) },
 	{ "log_keep",		RELOAD_IN_PLACE, SCALAR(log_keep) },
 	/* only vigild's prefix on each line, not the pipe: the process is kept */

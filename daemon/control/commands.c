@@ -355,41 +355,52 @@ cmd_wait(struct command_args *a)
 	return wait_for(a, target, svcs, a->argc - i, wait_ms, NULL);
 }
 
-/* What one service's signal reached, for the reply: {name, signal, process_group, pid}. */
+/* What one service's signal reached, for the reply: {name, signal, process_group, pid, processes}. */
 static json_t *
 delivered_json(const struct service *s, const char *sname, const struct service_signal_result *res)
 {
-	return json_pack("{s:s, s:s, s:o, s:o}", PROTO_K_NAME, s->conf->name, PROTO_K_SIGNAL, sname,
+	return json_pack("{s:s, s:s, s:o, s:o, s:o}", PROTO_K_NAME, s->conf->name,
+	    PROTO_K_SIGNAL, sname,
 	    PROTO_K_PROCESS_GROUP, res->group > 0 ? json_integer(res->group) : json_null(),
-	    PROTO_K_PID, res->pid > 0 ? json_integer(res->pid) : json_null());
+	    PROTO_K_PID, res->pid > 0 ? json_integer(res->pid) : json_null(),
+	    PROTO_K_PROCESSES, res->processes >= 0 ? json_integer(res->processes) : json_null());
 }
 
 /*
- * signal SIGNAL NAME...: to each service's process group, and to its main
- * process when MAINPID= moved that out of the group. The reply says what
- * the signal reached; one that reached no process of a service is an error.
+ * signal [--main] SIGNAL NAME...: to every process of each service (its
+ * cgroup; without cgroups its process group, and its main process when
+ * MAINPID= moved that out of the group), or with --main to the main
+ * process only. The reply says what the signal reached; one that reached
+ * no process of a service is an error.
  */
 static json_t *
 cmd_signal(struct command_args *a)
 {
+	static const struct proto_option opts[] = {
+		{ PROTO_OPT_MAIN, PROTO_OPT_ALONE }, { NULL, 0 },
+	};
 	struct service_signal_result res;
 	struct service **svcs;
 	json_t *r = NULL, *delivered;
-	const char *sname;
+	const char *sname, *values[1];
 	char buf[16];
-	size_t n;
+	size_t n, first;
+	bool main_only;
 	int sig;
 
-	if (a->argc < 3)
+	if (options(a, opts, values, &first, &r) == -1)
+		return r;
+	main_only = values[0] != NULL;
+	if (a->argc < first + 2)
 		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
-		    "signal: usage: signal SIGNAL NAME...");
-	if ((sig = signame_parse(a->argv[1])) == -1)
+		    "signal: usage: signal [--main] SIGNAL NAME...");
+	if ((sig = signame_parse(a->argv[first])) == -1)
 		return proto_reply_error(PROTO_ERR_BAD_SIGNAL,
 		    "signal: expected a signal name like TERM, HUP or USR1, found '%s'",
-		    a->argv[1]);
+		    a->argv[first]);
 	sname = signame_name(sig, buf, sizeof(buf));
-	n = a->argc - 2;
-	if (names_resolve(a->argv + 2, n, &svcs, &r) == -1)
+	n = a->argc - first - 1;
+	if (names_resolve(a->argv + first + 1, n, &svcs, &r) == -1)
 		return r;
 	for (size_t i = 0; i < n; i++) {
 		if (svcs[i]->pid <= 0) {
@@ -401,9 +412,9 @@ cmd_signal(struct command_args *a)
 	}
 	delivered = json_array();
 	for (size_t i = 0; i < n && r == NULL; i++) {
-		log_notice("%s: sending %s to process group %d (requested)",
-		    svcs[i]->conf->name, sname, (int)svcs[i]->pgid);
-		if (service_signal(svcs[i], sig, &res) == 0 && res.reached) {
+		log_notice("%s: sending %s to %s (requested)", svcs[i]->conf->name, sname,
+		    main_only ? "its main process" : "every process of the service");
+		if (service_signal(svcs[i], sig, main_only, &res) == 0 && res.reached) {
 			json_array_append_new(delivered, delivered_json(svcs[i], sname, &res));
 			continue;
 		}

@@ -88,6 +88,9 @@ vigil_warnings(const struct config *now, const struct config *conf)
 		warn_into(w, "[vigil] socket: changed to %s; takes effect when vigild "
 		    "restarts, until then it listens on %s", conf->socket_path,
 		    now->socket_path);
+	if (!same_str(now->cgroup, conf->cgroup))
+		warn_into(w, "[vigil] cgroup: changed to %s; takes effect when vigild "
+		    "restarts", conf->cgroup != NULL ? conf->cgroup : "auto");
 	if (!same_str(now->log_dir, conf->log_dir))
 		warn_into(w, "[vigil] log_dir: changed to %s; takes effect when vigild "
 		    "restarts, until then log files stay in %s", conf->log_dir, now->log_dir);
@@ -108,6 +111,9 @@ keep_running_settings(struct config *old, struct config *conf)
 	t = conf->log_dir;
 	conf->log_dir = old->log_dir;
 	old->log_dir = t;
+	t = conf->cgroup;
+	conf->cgroup = old->cgroup;
+	old->cgroup = t;
 	conf->log_target = old->log_target;
 	if (conf->log_level != old->log_level) {
 		log_set_level(conf->log_level);

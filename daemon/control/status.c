@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/cgroup.h"
 #include "core/world.h"
 #include "output/output.h"
 #include "proto.h"
@@ -149,6 +150,15 @@ status_service_json(const struct service *s, int64_t now_ms, unsigned mask)
 		set_field(o, mask, PROTO_F_STATUS_TEXT, proto_string(s->status_text), &ok);
 	if (has_pid && s->notify_errno != 0)
 		set_field(o, mask, PROTO_F_ERRNO, json_integer(s->notify_errno), &ok);
+	/* from its cgroup, read only when asked for: null without cgroups */
+	if (mask & STATUS_BIT(PROTO_F_PROCESSES)) {
+		int n = cgroup_count(s);
+		set_field(o, mask, PROTO_F_PROCESSES, n >= 0 ? json_integer(n) : json_null(), &ok);
+	}
+	if (mask & STATUS_BIT(PROTO_F_CPU)) {
+		int64_t usec = cgroup_cpu_usec(s);
+		set_field(o, mask, PROTO_F_CPU, usec >= 0 ? json_real(usec / 1e6) : json_null(), &ok);
+	}
 	if (!ok) {
 		json_decref(o);
 		return NULL;

@@ -51,8 +51,12 @@ struct notify_sock;
 enum stop_cause {
 	STOP_ASKED,		/* stop, restart, shutdown: the end is what was wanted */
 	STOP_NOT_READY,		/* ready_timeout passed: a failed start */
-	STOP_WATCHDOG		/* no WATCHDOG=1 in time: a crash */
+	STOP_WATCHDOG,		/* no WATCHDOG=1 in time: a crash */
+	STOP_MAIN_ENDED		/* the main process ended on its own: the rest of the service follows */
 };
+
+/* The wait status of a main process that was not vigild's child: it cannot be known. */
+#define EXIT_STATUS_UNKNOWN	(-1)
 
 /* What the state machine needs from the world; tests pass fakes. */
 struct service_ops {
@@ -64,6 +68,15 @@ struct service_ops {
 	void	(*timer_disarm)(struct service *s);
 	int64_t	(*now_ms)(void);			/* monotonic clock */
 	void	(*changed)(struct service *s, enum service_state from); /* may be NULL */
+	/*
+	 * Every process of s (its cgroup): how many got sig, or -1 when s
+	 * is not tracked that way and signals go to its process group. May be NULL.
+	 */
+	int	(*procs_signal)(struct service *s, int sig);
+	/* Processes of s still alive, the main one included; NULL: none are tracked. */
+	int	(*procs_count)(struct service *s);
+	/* s->pid changed (MAINPID=) or ended (0): watch a main process that is not our child. */
+	void	(*main_changed)(struct service *s);	/* may be NULL */
 };
 
 struct service {
@@ -81,6 +94,9 @@ struct service {
 	unsigned  restarts;	/* automatic restarts since the last start request */
 	bool	  start_after_stop;	/* a restart is under way */
 	bool	  killed;	/* SIGKILL already sent in this stop */
+	bool	  ending;	/* the main process ended; the rest of the service is being stopped */
+	bool	  end_early;	/* and it ended before it was up: a failed start */
+	int	  end_status;	/* and how it ended (EXIT_STATUS_UNKNOWN: not our child) */
 	bool	  start_pending;	/* asked to start, waiting for its dependencies */
 	bool	  stop_pending;	/* asked to stop, waiting for its dependents to stop */
 	bool	  restart_pending;	/* stop_pending, then start again: a restart of it or of what it requires */
@@ -97,6 +113,8 @@ struct service {
 	struct service_output *output;	/* output.c's: pipes, ring, log file */
 	struct readiness *readiness;	/* readiness.c's: the probe of a starting process */
 	struct notify_sock *notify;	/* notify.c's: its sd_notify socket, once it needs one */
+	struct service_cgroup *cgroup;	/* cgroup.c's: its cgroup, once it ran */
+	struct main_watch *main_watch;	/* world.c's: a pidfd on a main process not our child */
 };
 
 
@@ -108,6 +126,8 @@ void		 service_stop(struct service *s);
 void		 service_restart(struct service *s);
 void		 service_process_ended(struct service *s, int status, const struct rusage *ru);
 void		 service_timer_fired(struct service *s);
+/* The processes of s may all be gone (its cgroup emptied, an orphan of its group reaped). */
+void		 service_procs_gone(struct service *s);
 const char	*service_state_name(enum service_state state);
 bool		 service_is_settled(const struct service *s);	/* no process, nothing pending */
 bool		 service_is_ready(const struct service *s);	/* what dependents wait for */
@@ -123,12 +143,20 @@ void		 service_set_status_text(struct service *s, const char *text);
 struct service_signal_result {
 	pid_t	  group;	/* the process group that got it, 0 if none did */
 	pid_t	  pid;		/* the main process, sent apart when outside the group; 0 if not */
+	int	  processes;	/* how many processes got it (cgroup, or main_only); -1: a group */
 	bool	  reached;	/* at least one process got it */
 	bool	  failed;	/* kill(2) failed for a reason other than "no such process" */
 	char	  why[96];	/* when it reached nothing: why, for people */
 };
-/* Send sig to s's process group and to a main process outside it; -1 when kill(2) failed. */
-int		 service_signal(struct service *s, int sig, struct service_signal_result *res);
+/*
+ * Send sig to every process of s (its cgroup, or its process group and a
+ * main process outside it); only to the main process if main_only.
+ * -1 when kill(2) failed.
+ */
+int		 service_signal(struct service *s, int sig, bool main_only,
+		    struct service_signal_result *res);
+/* Processes of s alive now, the main one included: from its cgroup, or 1/0 by its group. */
+int		 service_process_count(struct service *s);
 void		 service_note(struct service *s, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));	/* a new reason, same state */
 int64_t		 service_backoff_ms(const struct service_conf *c, unsigned failures);
@@ -209,6 +237,7 @@ void		 retire_start(struct retired *b);	/* stop them, in order */
 void		 retire_discard(struct retired *b);	/* unused: the reload failed */
 struct service	*retire_find_pid(pid_t pid);
 struct service	*retire_find_name(const char *name);	/* one still stopping */
+void		 retire_each(void (*cb)(struct service *s));
 bool		 retire_all_settled(void);
 void		 retire_free_all(void);	/* at exit */
 

@@ -20,6 +20,7 @@
  */
 #include "config.h"
 #include "core.h"
+#include "cgroup.h"
 #include "notify.h"
 #include "process.h"
 
@@ -57,22 +58,41 @@ parse_u64(const char *v, unsigned long long *out)
 	return errno == 0 && *end == '\0';
 }
 
+/* Whether pid descends from ancestor, by the parents /proc shows (a bounded walk). */
+static bool
+descends_from(pid_t pid, pid_t ancestor)
+{
+	for (int depth = 0; depth < 64 && pid > 1; depth++) {
+		if ((pid = process_parent_of(pid)) == ancestor)
+			return true;
+	}
+	return false;
+}
+
 /*
- * A new main pid must be the service's: in its process group or session,
- * or a child of its main process (a daemon that forked and called setsid),
- * or already handed to us as a subreaper when that parent exited.
+ * A new main pid must be the service's. With cgroups: in its cgroup,
+ * which no other service's process can be. Without: in its process group
+ * or session, or a descendant of its main process (a daemon that forked
+ * and called setsid), or an orphan handed to us as subreaper that no
+ * other service claims (its parent, the old main process, exited first).
  */
 static bool
 belongs_to(const struct service *s, pid_t pid)
 {
-	pid_t ppid;
+	pid_t pgid;
 
-	if (pid <= 1)
+	if (pid <= 1 || pid == getpid())
 		return false;
-	if (getpgid(pid) == s->pgid || getsid(pid) == s->pgid)
+	if (cgroup_enabled() && s->cgroup != NULL)
+		return cgroup_holds(s, pid);
+	if ((pgid = getpgid(pid)) == -1)
+		return false;
+	if (pgid == s->pgid || getsid(pid) == s->pgid)
 		return true;
-	ppid = process_parent_of(pid);
-	return ppid > 0 && (ppid == s->pid || ppid == getpid());
+	if (s->pid > 1 && descends_from(pid, s->pid))
+		return true;
+	return process_parent_of(pid) == getpid() && supervisor_find_pid(pid) == NULL &&
+	    supervisor_find_pgid(pgid) == NULL;
 }
 
 static void

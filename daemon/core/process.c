@@ -19,7 +19,9 @@ process_status_text(int status, char *buf, size_t len)
 {
 	char name[16];
 
-	if (WIFEXITED(status))
+	if (status == -1)	/* EXIT_STATUS_UNKNOWN (core.h) */
+		snprintf(buf, len, "ended (exit status unknown: not vigild's child)");
+	else if (WIFEXITED(status))
 		snprintf(buf, len, "exited %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
 		snprintf(buf, len, "killed by %s%s",

@@ -52,6 +52,14 @@ reap_dispatch(pid_t pid, int status, const struct rusage *ru)
 		return;
 	process_status_text(status, how, sizeof(how));
 	log_info("reaped orphan pid %d (%s)", (int)pid, how);
+	/*
+	 * It may have been the last process of a service whose main process
+	 * ended before it: without cgroups, this is how that end is seen.
+	 */
+	for (size_t i = 0; i < vigild.nservices; i++)
+		if (vigild.services[i]->ending)
+			service_procs_gone(vigild.services[i]);
+	retire_each(service_procs_gone);
 }
 
 void

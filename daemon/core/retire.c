@@ -181,6 +181,14 @@ retire_find_pid(pid_t pid)
 	return NULL;
 }
 
+void
+retire_each(void (*cb)(struct service *s))
+{
+	for (struct retired *b = batches; b != NULL; b = b->next)
+		for (size_t i = 0; i < b->n; i++)
+			cb(b->svcs[i]);
+}
+
 struct service *
 retire_find_name(const char *name)
 {

@@ -239,11 +239,32 @@ main_outside_group(const struct service *s)
 }
 
 int
-service_signal(struct service *s, int sig, struct service_signal_result *res)
+service_signal(struct service *s, int sig, bool main_only, struct service_signal_result *res)
 {
-	int group_errno = 0;
+	int group_errno = 0, n;
 
 	memset(res, 0, sizeof(*res));
+	res->processes = -1;
+	if (main_only) {
+		if (s->pid > 1 && s->ops->kill(s->pid, sig) == 0) {
+			res->pid = s->pid;
+			res->processes = 1;
+			res->reached = true;
+			return 0;
+		}
+		res->failed = s->pid > 1 && errno != ESRCH;
+		snprintf(res->why, sizeof(res->why), "main process %d: %s", (int)s->pid,
+		    s->pid > 1 ? strerror(errno) : "none");
+		return res->failed ? -1 : 0;
+	}
+	/* its cgroup holds every process, the main one and any that left the group */
+	if (s->ops->procs_signal != NULL && (n = s->ops->procs_signal(s, sig)) >= 0) {
+		res->processes = n;
+		res->reached = n > 0;
+		if (!res->reached)
+			snprintf(res->why, sizeof(res->why), "no process left in its cgroup");
+		return 0;
+	}
 	if (s->pgid > 1 && s->ops->kill(-s->pgid, sig) == 0)
 		res->group = s->pgid;
 	else
@@ -263,13 +284,35 @@ service_signal(struct service *s, int sig, struct service_signal_result *res)
 	return res->failed && !res->reached ? -1 : 0;
 }
 
-/* Every signal to a service goes to its group, and to a MAINPID= that left it. */
+/* What vigild's own signals reach: every process, or the main one (kill_mode = main). */
 static int
 service_kill(struct service *s, int sig)
 {
 	struct service_signal_result res;
 
-	return service_signal(s, sig, &res);
+	return service_signal(s, sig, s->conf->kill_mode == KILL_MODE_MAIN, &res);
+}
+
+int
+service_process_count(struct service *s)
+{
+	return s->ops->procs_count != NULL ? s->ops->procs_count(s) : (s->pid > 0);
+}
+
+/* Whether something of s outlives its main process and must be ended too. */
+static int
+rest_alive(struct service *s)
+{
+	if (s->conf->kill_mode == KILL_MODE_MAIN || s->ops->procs_count == NULL)
+		return 0;
+	return s->ops->procs_count(s);
+}
+
+static void
+main_changed(struct service *s)
+{
+	if (s->ops->main_changed != NULL)
+		s->ops->main_changed(s);
 }
 
 static void
@@ -292,6 +335,8 @@ service_spawn(struct service *s, const char *why)
 	s->pgid = s->pid;
 	s->started_ms = s->ops->now_ms();
 	s->killed = false;
+	s->ending = false;
+	s->end_early = false;
 	s->ready = false;
 	s->reloading = false;
 	s->stop_cause = STOP_ASKED;
@@ -404,9 +449,13 @@ record_exit(struct service *s, int status, const struct rusage *ru, int64_t now)
 	clear_exit(e);
 	e->valid = true;
 	e->pid = s->pid;
-	e->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-	e->code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
-	e->core_dumped = WIFSIGNALED(status) && WCOREDUMP(status);
+	if (status == EXIT_STATUS_UNKNOWN) {
+		e->code = -1;	/* not our child: its parent took the status */
+	} else {
+		e->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+		e->code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+		e->core_dumped = WIFSIGNALED(status) && WCOREDUMP(status);
+	}
 	e->when = wall_now();
 	e->ran_ms = now - s->started_ms;
 	e->cpu_user = ru ? ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6 : 0;
@@ -421,7 +470,9 @@ policy_restarts(const struct service_conf *c, int status)
 	case RESTART_ALWAYS:
 		return true;
 	case RESTART_ON_FAILURE:
-		return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		/* an unknown status is no proof of success */
+		return status == EXIT_STATUS_UNKNOWN ||
+		    !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	case RESTART_NEVER:
 		break;
 	}
@@ -456,13 +507,10 @@ service_stopped_itself(struct service *s, int status, const char *how)
 	    "restarting", limit, how);
 }
 
-/* The main process died on its own, in starting or running. */
+/* The main process died on its own, in starting or running; early: before it was ready. */
 static void
-service_died(struct service *s, int status, const char *how)
+service_died(struct service *s, int status, const char *how, bool early)
 {
-	/* never ready: however long it ran, this start failed */
-	bool early = s->state == SERVICE_STARTING || !s->ready;
-
 	if (!policy_restarts(s->conf, status)) {
 		service_set_state(s, SERVICE_EXITED, "%s; restart = %s", how,
 		    s->conf->restart == RESTART_NEVER ? "never" : "on-failure");
@@ -477,35 +525,105 @@ service_died(struct service *s, int status, const char *how)
 	service_set_state(s, SERVICE_BACKOFF, "%s; restarting", how);
 }
 
+/* After KILL, this long for the processes to go before vigild gives up on them. */
+#define KILL_GRACE_MS	5000
+
+/* The main process and every other process of s are gone: what that means. */
+static void
+service_finish(struct service *s)
+{
+	char how[96];
+
+	process_status_text(s->end_status, how, sizeof(how));
+	disarm(s);
+	s->ending = false;
+	if (s->start_after_stop) {
+		s->start_after_stop = false;
+		service_spawn(s, "starting again after stop");
+	} else if (s->stop_cause == STOP_MAIN_ENDED) {
+		service_died(s, s->end_status, how, s->end_early);
+	} else if (s->stop_cause != STOP_ASKED) {
+		service_stopped_itself(s, s->end_status, how);
+	} else {
+		service_set_state(s, SERVICE_STOPPED, "stopped; %s", how);
+	}
+}
+
+/* The end of the main process; the rest of the service (kill_mode = all) goes before anything else. */
 void
 service_process_ended(struct service *s, int status, const struct rusage *ru)
 {
 	int64_t now = s->ops->now_ms();
 	char how[96];
+	int left;
 
 	record_exit(s, status, ru, now);
 	process_status_text(status, how, sizeof(how));
 	log_info("%s: pid %d %s after %lldms", s->conf->name, (int)s->pid, how,
 	    (long long)s->last_exit.ran_ms);
-	disarm(s);
 	unwatch(s);
+	s->pid = 0;
+	s->end_status = status;
+	main_changed(s);
 	if (s->state == SERVICE_STOPPING) {
-		/* the main process is gone: nothing of its group may outlive the stop */
-		service_kill(s, SIGKILL);
-		s->pid = 0;
-		if (s->stop_cause != STOP_ASKED && !s->start_after_stop) {
-			service_stopped_itself(s, status, how);
-		} else if (s->start_after_stop) {
-			s->start_after_stop = false;
-			service_spawn(s, "starting again after stop");
-		} else {
-			service_set_state(s, SERVICE_STOPPED, "stopped; %s", how);
+		if ((left = rest_alive(s)) <= 0) {
+			service_finish(s);
+			return;
 		}
+		/* nothing of the service may outlive the stop */
+		s->ending = true;
+		if (!s->killed) {
+			s->killed = true;
+			service_kill(s, SIGKILL);
+			arm(s, KILL_GRACE_MS);
+		}
+		service_note(s, "main process %s; sent KILL to the %d process%s left", how,
+		    left, left == 1 ? "" : "es");
 		return;
 	}
-	s->pid = 0;
-	if (s->state == SERVICE_STARTING || s->state == SERVICE_RUNNING)
-		service_died(s, status, how);
+	if (s->state != SERVICE_STARTING && s->state != SERVICE_RUNNING)
+		return;
+	disarm(s);
+	s->end_early = s->state == SERVICE_STARTING || !s->ready;	/* never ready: a failed start */
+	if ((left = rest_alive(s)) > 0) {
+		char sig[16];
+
+		/* what the main process left behind goes before any restart */
+		s->ending = true;
+		s->killed = false;
+		s->stop_cause = STOP_MAIN_ENDED;
+		service_kill(s, s->conf->stop_signal);
+		arm(s, s->conf->stop_timeout_ms);
+		service_set_state(s, SERVICE_STOPPING, "main process %s; sent %s to the %d "
+		    "process%s left", how, signame_name(s->conf->stop_signal, sig, sizeof(sig)),
+		    left, left == 1 ? "" : "es");
+		return;
+	}
+	service_died(s, status, how, s->end_early);
+}
+
+void
+service_procs_gone(struct service *s)
+{
+	if (s->ending && s->pid == 0 && s->state == SERVICE_STOPPING && rest_alive(s) <= 0)
+		service_finish(s);
+}
+
+/* KILL did not end them in KILL_GRACE_MS (a process stuck in the kernel): count s stopped. */
+static void
+service_give_up(struct service *s)
+{
+	int left = service_process_count(s);
+
+	log_warnx("%s: %d process%s still alive %dms after KILL; counting the service "
+	    "stopped", s->conf->name, left, left == 1 ? "" : "es", KILL_GRACE_MS);
+	if (s->pid != 0) {
+		/* its death, should it come, is an orphan's */
+		s->end_status = SIGKILL;	/* a wait status: killed by KILL */
+		s->pid = 0;
+		main_changed(s);
+	}
+	service_finish(s);
 }
 
 /* The start phase is over: up start_secs, and for ready = none that is ready. */
@@ -587,13 +705,17 @@ service_timer_fired(struct service *s)
 		service_spawn(s, "restart after back-off");
 		break;
 	case SERVICE_STOPPING:
-		if (s->killed)
+		if (s->killed) {
+			service_give_up(s);
 			break;
+		}
 		s->killed = true;
-		log_warnx("%s: still alive %lldms after %s, sending KILL to process group %d",
-		    s->conf->name, (long long)s->conf->stop_timeout_ms,
-		    signame_name(sig, buf, sizeof(buf)), (int)s->pgid);
+		log_warnx("%s: still alive %lldms after %s, sending KILL to %s", s->conf->name,
+		    (long long)s->conf->stop_timeout_ms, signame_name(sig, buf, sizeof(buf)),
+		    s->conf->kill_mode == KILL_MODE_MAIN ? "the main process" :
+		    "every process of the service");
 		service_kill(s, SIGKILL);
+		arm(s, KILL_GRACE_MS);
 		set_reasonf(s, "stop_timeout passed; sent KILL");
 		break;
 	default:
@@ -711,6 +833,7 @@ service_set_main_pid(struct service *s, pid_t pid)
 	log_info("%s: main pid is now %d (MAINPID=), was %d", s->conf->name, (int)pid,
 	    (int)s->pid);
 	s->pid = pid;
+	main_changed(s);
 }
 
 void

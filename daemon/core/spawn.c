@@ -173,6 +173,9 @@ child_main(void *arg)
 	const struct spawn_request *req = c->req;
 	sigset_t empty;
 
+	/* first: every process the service will ever have is born in its cgroup */
+	if (req->cgroup_fd >= 0 && write(req->cgroup_fd, "0", 1) != 1)
+		CHILD_FAIL(c->err, "joining its cgroup");
 	child_reset_signals();
 	if (req->new_session && setsid() == -1)
 		CHILD_FAIL(c->err, "setsid");

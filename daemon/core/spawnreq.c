@@ -36,6 +36,7 @@ spawnreq_build(const struct service *s, char *const *argv,
 		.stdout_fd = output_child_fd(s->output, OUTPUT_STDOUT),
 		.stderr_fd = output_child_fd(s->output, OUTPUT_STDERR),
 		.extra_fd = -1,
+		.cgroup_fd = -1,
 	};
 }
 

@@ -12,12 +12,18 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
+#include "cgroup.h"
 #include "notify.h"
 #include "output/output.h"
+#include "process.h"
 #include "readiness.h"
 #include "spawnreq.h"
 
@@ -83,7 +89,14 @@ ops_spawn(struct service *s, char *err, size_t errlen)
 		    strerror(errno));
 		return -1;
 	}
-	if ((pid = spawn_process(&req, &e)) == -1) {
+	if (cgroup_enabled() && (req.cgroup_fd = cgroup_join_fd(s, err, errlen)) == -1) {
+		readiness_spawned(s, false);
+		return -1;	/* err says why */
+	}
+	pid = spawn_process(&req, &e);
+	if (req.cgroup_fd >= 0)
+		close(req.cgroup_fd);
+	if (pid == -1) {
 		spawn_error_text(&e, err, errlen);
 		readiness_spawned(s, false);
 		return -1;
@@ -91,6 +104,99 @@ ops_spawn(struct service *s, char *err, size_t errlen)
 	s->pid = pid;
 	readiness_spawned(s, true);
 	return 0;
+}
+
+static int
+ops_procs_signal(struct service *s, int sig)
+{
+	return cgroup_signal(s, sig);
+}
+
+/* From its cgroup; without one, whether its process group (or main process) is alive. */
+static int
+ops_procs_count(struct service *s)
+{
+	int n = cgroup_count(s);
+
+	if (n >= 0)
+		return n;
+	if (s->pgid > 1 && kill(-s->pgid, 0) == 0)
+		return 1;
+	return s->pid > 1 && kill(s->pid, 0) == 0;
+}
+
+/*
+ * A main process that is not vigild's child (MAINPID= named a process
+ * whose parent is alive and not us): its exit raises no SIGCHLD here,
+ * so a pidfd tells. If it became our child meanwhile, wait4 reports it.
+ */
+#ifndef P_PIDFD
+#define P_PIDFD	3
+#endif
+struct main_watch {
+	ev_io	 io;
+	pid_t	 pid;
+};
+
+static void
+main_watch_stop(struct service *s)
+{
+	struct main_watch *w = s->main_watch;
+
+	if (w == NULL)
+		return;
+	ev_io_stop(vigild.loop, &w->io);
+	close(w->io.fd);
+	free(w);
+	s->main_watch = NULL;
+}
+
+static void
+main_watch_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct service *s = io->data;
+	siginfo_t si;
+
+	(void)loop, (void)revents;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PIDFD, (id_t)io->fd, &si, WEXITED | WNOHANG | WNOWAIT) == 0) {
+		main_watch_stop(s);	/* our child after all: reap.c reports it */
+		return;
+	}
+	main_watch_stop(s);
+	if (s->pid <= 0)
+		return;
+	log_info("%s: main pid %d is gone (not vigild's child: its exit status is "
+	    "unknown)", s->conf->name, (int)s->pid);
+	notify_drain(s);
+	output_process_ended(s->output);
+	service_process_ended(s, EXIT_STATUS_UNKNOWN, NULL);
+}
+
+static void
+ops_main_changed(struct service *s)
+{
+	struct main_watch *w = s->main_watch;
+	int fd;
+
+	if (w != NULL && w->pid == s->pid)
+		return;
+	main_watch_stop(s);
+	if (s->pid <= 1 || process_parent_of(s->pid) == getpid())
+		return;
+	if ((fd = (int)syscall(SYS_pidfd_open, s->pid, 0)) == -1 ||
+	    (w = calloc(1, sizeof(*w))) == NULL) {
+		if (fd != -1)
+			close(fd);
+		log_warn("%s: watching main pid %d (pidfd_open); its exit may go unseen",
+		    s->conf->name, (int)s->pid);
+		return;
+	}
+	w->pid = s->pid;
+	ev_io_init(&w->io, main_watch_cb, fd, EV_READ);
+	w->io.data = s;
+	ev_io_start(vigild.loop, &w->io);
+	s->main_watch = w;
 }
 
 static int
@@ -213,6 +319,9 @@ const struct service_ops world_ops = {
 	.timer_disarm = ops_timer_disarm,
 	.now_ms = ops_now_ms,
 	.changed = ops_changed,
+	.procs_signal = ops_procs_signal,
+	.procs_count = ops_procs_count,
+	.main_changed = ops_main_changed,
 };
 
 void
@@ -248,6 +357,8 @@ void
 world_service_free(struct service *s)
 {
 	ev_timer_stop(vigild.loop, &s->timer);
+	main_watch_stop(s);
+	cgroup_service_free(s);
 	output_free(s->output);
 	s->output = NULL;
 	readiness_free(s);

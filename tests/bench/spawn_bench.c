@@ -296,6 +296,7 @@ setup(void)
 	vigil_req.stdout_fd = -1;
 	vigil_req.stderr_fd = -1;
 	vigil_req.extra_fd = -1;
+	vigil_req.cgroup_fd = -1;
 	if (spawn_init() == -1)
 		err(1, "spawn_init");
 

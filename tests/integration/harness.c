@@ -641,6 +641,50 @@ check_sanitizer_reports(void)
 	}
 }
 
+#define CGROUP_LINE	"cgroups: each service in a cgroup of its own below "
+
+const char *
+vh_cgroup_base(void)
+{
+	static char base[512];
+	const char *log = vh_slurp(vh.log), *p = strstr(log, CGROUP_LINE);
+
+	if (p == NULL)
+		return NULL;
+	p += strlen(CGROUP_LINE);
+	snprintf(base, sizeof(base), "%.*s", (int)strcspn(p, "\n"), p);
+	return base;
+}
+
+/* What a test's vigild left in its cgroups (a test that killed it): killed, then removed. */
+static void
+cleanup_cgroups(void)
+{
+	const char *base = vh_cgroup_base();
+	char path[1024];
+	struct dirent *de;
+	DIR *d;
+
+	if (base == NULL || (d = opendir(base)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		FILE *f;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/cgroup.kill", base, de->d_name);
+		if ((f = fopen(path, "w")) != NULL) {
+			fputs("1", f);
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "%s/%s", base, de->d_name);
+		for (int i = 0; i < 500 && rmdir(path) == -1 && errno == EBUSY; i++)
+			sleep_ms(10);
+	}
+	closedir(d);
+	rmdir(base);
+}
+
 void
 vh_teardown(void)
 {
@@ -651,6 +695,7 @@ vh_teardown(void)
 	if (vh.pid > 0 && !vh_signal_and_wait(SIGTERM, 20000))
 		vh_signal_and_wait(SIGKILL, 5000);
 	kill_recorded_pids();
+	cleanup_cgroups();
 	check_sanitizer_reports();
 	if (getenv("VIGIL_KEEP_TEST_DIR") == NULL) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", vh.dir);

@@ -123,6 +123,8 @@ bool	 vh_wait_log_count(const char *needle, int n, int timeout_ms);
 /* A loopback TCP port nobody listens on now (the kernel's pick, released at once). */
 int	 vh_free_port(void);
 void	 vh_teardown(void);
+/* Where vigild put its services' cgroups (its log says), NULL when cgroups are off. */
+const char *vh_cgroup_base(void);
 /*
  * Skip the running test with a reason that shows: Criterion prints [SKIP]
  * lines only when verbose, so the reason also goes out as a warning.

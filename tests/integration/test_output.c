@@ -602,8 +602,9 @@ Test(output, non_utf8_bytes_reach_the_file_untouched)
 
 Test(output, a_grandchilds_output_after_the_main_process_died_is_captured)
 {
+	/* kill_mode = main: the grandchild outlives the main process (by default it would not) */
 	vh_setup("[service:family]\ncommand = %s echo:parent orphan-echo:from-the-grandchild:200 "
-	    "exit:0\nrestart = never\n", vh_testsvc());
+	    "exit:0\nrestart = never\nkill_mode = main\n", vh_testsvc());
 	cr_assert(vh_start());
 	cr_assert(vh_wait_state("family", "exited", 10000));
 	/* the grandchild writes only once the main process is reaped */

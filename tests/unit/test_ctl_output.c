@@ -197,7 +197,7 @@ static const char status_reply[] =
     "{\"name\":\"web\",\"state\":\"running\",\"reason\":\"up for 1000ms\",\"since\":1.0,"
     "\"restarts\":2,\"failures\":0,\"last_exit\":{\"pid\":9,\"time\":1.0,\"ran_for\":3.0,"
     "\"cpu_user\":0.0,\"cpu_system\":0.0,\"max_rss_kb\":1,\"code\":null,\"signal\":\"KILL\","
-    "\"core_dumped\":false},\"autostart\":true,\"restart\":\"always\",\"pid\":1234,\"uptime\":192.5},"
+    "\"core_dumped\":false},\"autostart\":true,\"restart\":\"always\",\"pid\":1234,\"uptime\":192.5,\"processes\":3,\"cpu\":1.25},"
     "{\"name\":\"worker\",\"state\":\"backoff\",\"reason\":\"exited 3; failed start 1, retry in 100ms\","
     "\"since\":1.0,\"restarts\":0,\"failures\":1,\"last_exit\":{\"pid\":10,\"time\":1.0,"
     "\"ran_for\":0.1,\"cpu_user\":0.0,\"cpu_system\":0.0,\"max_rss_kb\":1,\"code\":3,"
@@ -219,11 +219,11 @@ Test(status, table_golden)
 	CAPTURE(out, f, cr_assert_eq(output_status_table(json_object_get(r, "services"),
 	    f, false), 0));
 	cr_expect_str_eq(out,
-	    "NAME    STATE    PID   UPTIME  RESTARTS  LAST-EXIT    INFO\n"
-	    "web     running  1234  3m12s   2         KILL\n"
-	    "worker  backoff  -     -       0         exit 3       exited 3; failed start 1; retry in 50ms\n"
-	    "db      fatal    -     -       2         exec failed  exec failed: /x: No such file or directory; gave up after 3 failed starts\n"
-	    "cron    stopped  -     -       0         -\n");
+	    "NAME    STATE    PID   PROCS  CPU    UPTIME  RESTARTS  LAST-EXIT    INFO\n"
+	    "web     running  1234  3      1.25s  3m12s   2         KILL\n"
+	    "worker  backoff  -     -      -      -       0         exit 3       exited 3; failed start 1; retry in 50ms\n"
+	    "db      fatal    -     -      -      -       2         exec failed  exec failed: /x: No such file or directory; gave up after 3 failed starts\n"
+	    "cron    stopped  -     -      -      -       0         -\n");
 	free(out);
 	json_decref(r);
 }
@@ -250,12 +250,12 @@ Test(status, empty_and_odd_replies)
 
 	CAPTURE(out, f, output_status_table(json_object_get(r, "services"), f, false));
 	cr_expect_str_eq(out,
-	    "NAME  STATE    PID  UPTIME  RESTARTS  LAST-EXIT  INFO\n"
-	    "?     running  -    -       -         -\n");
+	    "NAME  STATE    PID  PROCS  CPU  UPTIME  RESTARTS  LAST-EXIT  INFO\n"
+	    "?     running  -    -      -    -       -         -\n");
 	free(out);
 	json_decref(r);
 	CAPTURE(out, f, output_status_table(NULL, f, false));
-	cr_expect_str_eq(out, "NAME  STATE  PID  UPTIME  RESTARTS  LAST-EXIT  INFO\n");
+	cr_expect_str_eq(out, "NAME  STATE  PID  PROCS  CPU  UPTIME  RESTARTS  LAST-EXIT  INFO\n");
 	free(out);
 }
 

@@ -378,7 +378,7 @@ Test(service, a_signal_says_what_it_reached)
 	struct service_signal_result res;
 
 	service_start(svc);
-	cr_assert_eq(service_signal(svc, SIGHUP, &res), 0);
+	cr_assert_eq(service_signal(svc, SIGHUP, false, &res), 0);
 	cr_expect(res.reached);
 	cr_expect_eq(res.group, 100, "sent to the process group");
 	cr_expect_eq(kills[0][0], -100, "kill(-pgid), not kill(pid)");
@@ -391,12 +391,12 @@ Test(service, a_signal_that_reaches_no_process_is_not_a_success)
 
 	service_start(svc);
 	kill_errno = ESRCH;
-	cr_expect_eq(service_signal(svc, SIGHUP, &res), 0, "ESRCH: nothing failed");
+	cr_expect_eq(service_signal(svc, SIGHUP, false, &res), 0, "ESRCH: nothing failed");
 	cr_expect_not(res.reached);
 	cr_expect_not(res.failed);
 	cr_expect(strstr(res.why, "process group 100: No such process") != NULL, "%s", res.why);
 	kill_errno = EPERM;
-	cr_expect_eq(service_signal(svc, SIGHUP, &res), -1);
+	cr_expect_eq(service_signal(svc, SIGHUP, false, &res), -1);
 	cr_expect(res.failed);
 	cr_expect(strstr(res.why, "Operation not permitted") != NULL, "%s", res.why);
 }

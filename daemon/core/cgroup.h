@@ -1,0 +1,45 @@
+/*
+ * cgroup.h: every process of a service, tracked through a cgroup v2 of its
+ * own. Where vigild can write a cgroup v2 hierarchy, each service runs in
+ * BASE/NAME, BASE being `[vigil] cgroup` or a folder below vigild's own
+ * cgroup named after its socket; the child joins before execve. A service
+ * is over when its cgroup is empty, which cgroup.events tells without
+ * polling. Without cgroups every function here says so (-1, false) and the
+ * state machine falls back to the process group.
+ */
+#ifndef VIGIL_CGROUP_H
+#define VIGIL_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config/conf.h"
+
+struct service;
+
+/* Decide the mode and make BASE; one log line says which mode and why. */
+void		 cgroup_init(const struct config *conf);
+bool		 cgroup_enabled(void);
+const char	*cgroup_base(void);	/* NULL when off */
+/*
+ * End what a previous vigild (killed before it could stop its services)
+ * left in BASE: stop_signal, then SIGKILL after stop_timeout. Before
+ * anything starts, so a service never runs twice; one log line each.
+ */
+void		 cgroup_recover(const struct config *conf);
+void		 cgroup_cleanup(void);	/* at exit: remove BASE if it is empty */
+
+/* An fd of s's cgroup.procs for the child to join by; -1 (err says why) on failure. */
+int		 cgroup_join_fd(struct service *s, char *err, size_t errlen);
+void		 cgroup_service_free(struct service *s);	/* unwatch, rmdir if empty */
+/* Send sig to every process of s's cgroup: how many got it, -1 if s has none. */
+int		 cgroup_signal(struct service *s, int sig);
+/* Processes in s's cgroup, 0 when empty, -1 if s has no cgroup. */
+int		 cgroup_count(const struct service *s);
+/* Whether pid is in s's cgroup (or one below it). */
+bool		 cgroup_holds(const struct service *s, pid_t pid);
+/* CPU time of everything that ran in s's cgroup, microseconds; -1 if unknown. */
+int64_t		 cgroup_cpu_usec(const struct service *s);
+
+#endif
