@@ -58,6 +58,7 @@
 #define PROTO_OPT_FOLLOW	"--follow"	/* log */
 #define PROTO_OPT_DRY_RUN	"--dry-run"	/* reload */
 #define PROTO_OPT_MAIN		"--main"	/* signal: the main process only */
+#define PROTO_OPT_NO_WAIT	"--no-wait"	/* reload: reply before removed services are stopped */
 
 /*
  * Keys of replies, status objects and stream lines (doc/protocol.md); each

@@ -781,15 +781,18 @@ static int
 verb_reload(const struct ctl_options *o, int argc, char **argv)
 {
 	struct ctl_client c = { .fd = -1 };
-	char *words[] = { argv[0], PROTO_OPT_DRY_RUN };
+	char *words[3] = { argv[0] };
 	const json_t *w;
 	json_t *reply;
-	size_t i;
+	size_t i, n = 1;
 	int rc;
 
 	(void)argc;
-	rc = request(o, &c, words, o->dry_run ? 2 : 1, client_now_ms() + o->timeout_ms,
-	    &reply);
+	if (o->dry_run)
+		words[n++] = PROTO_OPT_DRY_RUN;
+	if (o->no_wait)
+		words[n++] = PROTO_OPT_NO_WAIT;
+	rc = request(o, &c, words, n, client_now_ms() + o->timeout_ms, &reply);
 	client_close(&c);
 	if (rc != CTL_EXIT_OK)
 		return rc;

@@ -21,7 +21,7 @@ ctl_usage(FILE *f, bool full, const struct ctl_verb *verbs)
 	    "       vigilctl wait [--for running|ready|stopped|exited] "
 	    "[--timeout DURATION] NAME...\n"
 	    "       vigilctl signal [--main] SIGNAL NAME...\n"
-	    "       vigilctl reload [--dry-run]\n");
+	    "       vigilctl reload [--dry-run] [--no-wait]\n");
 	if (!full) {
 		fprintf(f, "commands:");
 		for (const struct ctl_verb *v = verbs; v->name != NULL; v++)
@@ -32,7 +32,7 @@ ctl_usage(FILE *f, bool full, const struct ctl_verb *verbs)
 	fprintf(f,
 	    "  -s, --socket PATH      vigild's socket (default: $VIGIL_SOCKET, else %s)\n"
 	    "  -j, --json             print vigild's replies as JSON, as they come\n"
-	    "      --no-wait          start, stop, restart: return once vigild accepted\n"
+	    "      --no-wait          start, stop, restart, reload: return once vigild accepted\n"
 	    "      --wait             start, stop, restart: wait until done (the default)\n"
 	    "      --timeout DURATION give up after this long (default 60s)\n"
 	    "      --for STATE        wait: running, ready (default), stopped or exited\n"

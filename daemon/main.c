@@ -129,9 +129,11 @@ sigterm_cb(struct ev_loop *loop, ev_signal *w, int revents)
 static void
 sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	uint64_t removed;
+
 	(void)loop, (void)w, (void)revents;
 	log_notice("SIGHUP received: reloading the configuration");
-	json_decref(reload_run(false));	/* the plan and any errors are logged */
+	json_decref(reload_run(false, &removed));	/* the plan and any errors are logged */
 }
 
 static void

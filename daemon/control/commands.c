@@ -472,9 +472,11 @@ static json_t *
 cmd_reload(struct command_args *a)
 {
 	static const struct proto_option opts[] = {
-		{ PROTO_OPT_DRY_RUN, PROTO_OPT_ALONE }, { NULL, 0 },
+		{ PROTO_OPT_DRY_RUN, PROTO_OPT_ALONE }, { PROTO_OPT_NO_WAIT, PROTO_OPT_ALONE },
+		{ NULL, 0 },
 	};
-	const char *values[1];
+	const char *values[2];
+	uint64_t removed;
 	size_t first;
 	json_t *r;
 
@@ -483,7 +485,11 @@ cmd_reload(struct command_args *a)
 	if (first < a->argc)
 		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
 		    "reload: unknown argument '%s'", a->argv[first]);
-	return reload_run(values[0] != NULL);
+	r = reload_run(values[0] != NULL, &removed);
+	/* the reply comes once what this reload removed is stopped, unless --no-wait */
+	if (r != NULL && removed != 0 && values[1] == NULL)
+		return wait_retired(a->client, r, removed, a->deferred);
+	return r;
 }
 
 static const struct {

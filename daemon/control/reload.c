@@ -272,7 +272,7 @@ make_plan(struct config *conf, bool dry_run, struct reload_plan *plan, json_t **
 }
 
 json_t *
-reload_run(bool dry_run)
+reload_run(bool dry_run, uint64_t *removed)
 {
 	struct config_errors errs = { NULL, 0 };
 	struct reload_apply a = { 0 };
@@ -280,6 +280,7 @@ reload_run(bool dry_run)
 	json_t *r;
 	char *text;
 
+	*removed = 0;
 	if (vigild.shutting_down) {
 		log_notice("reload: vigild is shutting down, not reloading");
 		return proto_reply_error(PROTO_ERR_SHUTTING_DOWN,
@@ -307,6 +308,7 @@ reload_run(bool dry_run)
 		r = proto_reply_error(PROTO_ERR_INTERNAL, "out of memory, nothing changed");
 		log_warnx("reload: out of memory, nothing changed");
 	} else {
+		*removed = retire_id(a.retired);	/* before the batch can be freed */
 		apply_commit(&a);
 	}
 	if (json_is_true(json_object_get(r, PROTO_K_OK)))

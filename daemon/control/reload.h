@@ -7,8 +7,12 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
-/* Re-read vigild.conf->file and apply it (or only plan it); the reply, logged too. */
-json_t		*reload_run(bool dry_run);
+/*
+ * Re-read vigild.conf->file and apply it (or only plan it); the reply,
+ * logged too. *removed: retire.c's batch of the services it removed, 0 if none.
+ */
+json_t		*reload_run(bool dry_run, uint64_t *removed);
 
 #endif

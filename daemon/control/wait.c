@@ -29,6 +29,16 @@ struct wait {
 
 static struct wait *parked;
 
+/* A reload's reply, held until the services it removed are stopped. */
+struct retired_wait {
+	uint64_t	  batch;	/* retire.c's: what the reload removed */
+	json_t		 *reply;
+	struct control_client *client;
+	struct retired_wait *prev, *next;
+};
+
+static struct retired_wait *retired_waits;
+
 static const char *const target_names[] = {
 	[WAIT_RUNNING] = "running",
 	[WAIT_READY] = "ready",
@@ -225,11 +235,37 @@ parked_free(void *state)
 
 static const struct control_park_ops park_ops = { timeout_reply, parked_free };
 
+static void
+retired_free(void *state)
+{
+	struct retired_wait *rw = state;
+
+	if (rw->prev != NULL)
+		rw->prev->next = rw->next;
+	else
+		retired_waits = rw->next;
+	if (rw->next != NULL)
+		rw->next->prev = rw->prev;
+	json_decref(rw->reply);
+	free(rw);
+}
+
+/* Never called: stopping is bounded (stop_timeout, then KILL and a grace), so no timer. */
+static json_t *
+retired_timeout(void *state)
+{
+	(void)state;
+	return proto_reply_error(PROTO_ERR_TIMEOUT, "removed services still stopping");
+}
+
+static const struct control_park_ops retired_park_ops = { retired_timeout, retired_free };
+
 /* A change may end waits: each one that is over gets its reply. */
 static void
 changed_cb(void *arg, struct service *s, enum service_state from)
 {
 	struct wait *w, *next;
+	struct retired_wait *rw, *rnext;
 	json_t *r;
 
 	(void)arg, (void)s, (void)from;
@@ -237,6 +273,14 @@ changed_cb(void *arg, struct service *s, enum service_state from)
 		next = w->next;
 		if (wait_check(w, &r))
 			control_unpark(w->client, r);	/* frees w */
+	}
+	for (rw = retired_waits; rw != NULL; rw = rnext) {
+		rnext = rw->next;
+		if (!retire_settled(rw->batch))
+			continue;
+		r = rw->reply;
+		rw->reply = NULL;
+		control_unpark(rw->client, r);	/* frees rw */
 	}
 }
 
@@ -256,6 +300,28 @@ removed_cb(void *arg, struct service *s)
 }
 
 static struct service_listener listener = { changed_cb, removed_cb, NULL, NULL };
+
+json_t *
+wait_retired(struct control_client *c, json_t *reply, uint64_t batch, bool *deferred)
+{
+	struct retired_wait *rw;
+
+	if (retire_settled(batch))
+		return reply;
+	if ((rw = calloc(1, sizeof(*rw))) == NULL)
+		return reply;	/* out of memory: the reply now rather than none */
+	world_listen(&listener);
+	rw->reply = reply;
+	rw->batch = batch;
+	rw->client = c;
+	rw->next = retired_waits;
+	if (retired_waits != NULL)
+		retired_waits->prev = rw;
+	retired_waits = rw;
+	control_park(c, &retired_park_ops, rw, 0);
+	*deferred = true;
+	return NULL;
+}
 
 json_t *
 wait_start(struct control_client *c, enum wait_target target, struct service **svcs,

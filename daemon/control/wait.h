@@ -31,5 +31,12 @@ int		 wait_target_parse(const char *name, enum wait_target *target);
 json_t		*wait_start(struct control_client *c, enum wait_target target,
 		    struct service **svcs, size_t n, int64_t timeout_ms, json_t *extra,
 		    bool *deferred);
+/*
+ * reply (stolen) once every service of retire.c's batch (what a reload
+ * removed) is stopped: now if
+ * they are, else NULL with c parked and *deferred set.
+ */
+json_t		*wait_retired(struct control_client *c, json_t *reply, uint64_t batch,
+		    bool *deferred);
 
 #endif

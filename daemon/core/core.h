@@ -239,6 +239,8 @@ struct service	*retire_find_pid(pid_t pid);
 struct service	*retire_find_name(const char *name);	/* one still stopping */
 void		 retire_each(void (*cb)(struct service *s));
 bool		 retire_all_settled(void);
+uint64_t	 retire_id(const struct retired *b);	/* 0 for NULL */
+bool		 retire_settled(uint64_t id);	/* every service of batch id is stopped (or freed) */
 void		 retire_free_all(void);	/* at exit */
 
 

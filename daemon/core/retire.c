@@ -21,10 +21,12 @@ struct retired {
 	struct service_conf **confs;	/* owned: the old config let go of them */
 	bool		 *asked;	/* stop requested */
 	size_t		  n, cap;
+	uint64_t	  id;		/* in the order reloads made them, from 1 */
 	struct retired	 *next;
 };
 
 static struct retired *batches;
+static uint64_t	 last_id;
 static ev_idle	 retire_idle;		/* stops the next ones, frees the finished */
 static bool	 idle_set;		/* retire_idle is set up, the listener registered */
 
@@ -61,7 +63,25 @@ retire_new(size_t n)
 		return NULL;
 	}
 	b->cap = n;
+	b->id = ++last_id;
 	return b;
+}
+
+uint64_t
+retire_id(const struct retired *b)
+{
+	return b != NULL ? b->id : 0;
+}
+
+bool
+retire_settled(uint64_t id)
+{
+	for (struct retired *b = batches; b != NULL; b = b->next)
+		if (b->id == id)
+			for (size_t i = 0; i < b->n; i++)
+				if (!service_is_settled(b->svcs[i]))
+					return false;
+	return true;
 }
 
 void

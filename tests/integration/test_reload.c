@@ -415,7 +415,8 @@ Test(reload, a_service_removed_and_added_again_waits_for_its_old_process)
 	cr_assert(vh_wait_state("svc", "running", DEADLINE_MS), "log: %s", vh_log_tail());
 	old = pid_of("svc");
 	vh_setup("%s", "");
-	cr_assert_eq(vh_ctl(&r, "reload", NULL), 0, "%s %s", r.out, r.err);
+	/* --no-wait: reload would wait (an hour) for the removed svc to stop */
+	cr_assert_eq(vh_ctl(&r, "reload", "--no-wait", NULL), 0, "%s %s", r.out, r.err);
 	vh_setup(SVC("svc", "ignore:15", "stop_timeout = 1h"), vh_testsvc(), vh.dir);
 	cr_assert_eq(vh_ctl(&r, "reload", NULL), 0, "%s %s", r.out, r.err);
 	cr_expect_str_eq(r.out, "added: svc\n");
@@ -430,6 +431,44 @@ Test(reload, a_service_removed_and_added_again_waits_for_its_old_process)
 	cr_expect(!vh_pid_alive(old), "two processes of svc at once");
 	cr_expect(vh_log_contains("svc: stopped (waiting for the removed svc to stop)"),
 	    "log: %s", vh_log_tail());
+}
+
+/* reload returns once what it removed is stopped: a script can reuse its port at once. */
+Test(reload, returns_once_the_removed_services_are_stopped)
+{
+	struct vh_result r;
+	pid_t old;
+
+	/* TERM is ignored: only the KILL after stop_timeout ends it */
+	vh_setup(SVC("svc", "ignore:15", "stop_timeout = 500ms") SVC("keep", "", ""),
+	    vh_testsvc(), vh.dir, vh_testsvc(), vh.dir);
+	vh_start_ok();
+	cr_assert(vh_wait_state("svc", "running", DEADLINE_MS), "log: %s", vh_log_tail());
+	old = pid_of("svc");
+	vh_setup(SVC("keep", "", ""), vh_testsvc(), vh.dir);
+	cr_assert_eq(vh_ctl(&r, "reload", NULL), 0, "%s %s", r.out, r.err);
+	cr_expect_str_eq(r.out, "removed: svc\nunchanged: keep\n");
+	cr_expect(!vh_pid_exists(old), "reload returned while the removed svc (pid %d) ran",
+	    (int)old);
+	cr_expect(vh_log_contains("svc: still alive 500ms after TERM, sending KILL"),
+	    "log: %s", vh_log_tail());
+}
+
+Test(reload, no_wait_returns_before_the_removed_services_are_stopped)
+{
+	struct vh_result r;
+	pid_t old;
+
+	vh_setup(SVC("svc", "ignore:15", "stop_timeout = 1h"), vh_testsvc(), vh.dir);
+	vh_start_ok();
+	cr_assert(vh_wait_state("svc", "running", DEADLINE_MS), "log: %s", vh_log_tail());
+	old = pid_of("svc");
+	vh_setup("%s", "");
+	cr_assert_eq(vh_ctl(&r, "reload", "--no-wait", NULL), 0, "%s %s", r.out, r.err);
+	cr_expect_str_eq(r.out, "removed: svc\n");
+	cr_expect(vh_pid_alive(old), "the removed svc cannot have stopped: it ignores TERM");
+	cr_assert_eq(kill(old, SIGKILL), 0);
+	cr_expect(vh_wait_gone(old, DEADLINE_MS));
 }
 
 Test(reload, a_restarted_service_writes_where_its_new_definition_says)
