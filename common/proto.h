@@ -13,6 +13,9 @@
  *   4  signal replies carry "delivered" and fail when nothing was reached; a
  *      NUL byte in a request is bad-request; idle clients are closed
  *      (client_timeout); messages cut at PROTO_MESSAGE_MAX between characters
+ *   5  signal --main; signal's delivered gains processes; status objects gain
+ *      processes and cpu; reload replies once what it removed is stopped,
+ *      reload --no-wait at once; last_exit code -1: status unknown
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H
@@ -20,7 +23,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define PROTO_VERSION	4
+#define PROTO_VERSION	5
 #define PROTO_MAX_LINE	4096	/* bytes in one request line, newline excluded */
 /* How every reply is serialised: compact (so one line), ASCII, short floats */
 #define PROTO_JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))

@@ -154,6 +154,17 @@ fail:
 }
 
 /*
+ * Ready and staying so: not about to be stopped or restarted. A dependent
+ * of a service being restarted waits for the new process to be ready, not
+ * for the old one that is about to go.
+ */
+static bool
+ready_to_stay(const struct service *r)
+{
+	return service_is_ready(r) && !r->stop_pending && !r->restart_pending;
+}
+
+/*
  * The service s waits for before it may start, or NULL. *blocked: that one
  * will not come (a requirement that is fatal, exited or stopped for good).
  * An `after` service that is not going to start does not hold s back.
@@ -167,7 +178,7 @@ start_blocker(const struct service *s, bool *blocked)
 	*blocked = false;
 	for (size_t k = 0; k < c->nrequires; k++) {
 		r = vigild.services[c->requires[k]];
-		if (service_is_ready(r))
+		if (ready_to_stay(r))
 			continue;
 		*blocked = !r->start_pending && (r->state == SERVICE_STOPPED ||
 		    r->state == SERVICE_EXITED || r->state == SERVICE_FATAL);
@@ -175,7 +186,7 @@ start_blocker(const struct service *s, bool *blocked)
 	}
 	for (size_t k = 0; k < c->nafter; k++) {
 		r = vigild.services[c->after[k]];
-		if (service_is_ready(r) || (!r->start_pending && service_is_settled(r)))
+		if (ready_to_stay(r) || (!r->start_pending && service_is_settled(r)))
 			continue;
 		return r;
 	}

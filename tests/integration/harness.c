@@ -801,6 +801,23 @@ vh_log_line_of(const char *needle)
 }
 
 int
+vh_log_line_of_nth(const char *a, const char *b, int nth)
+{
+	FILE *f = fopen(vh.log, "r");
+	char line[4096];
+	int n = 0, found = -1;
+
+	while (f != NULL && found < 0 && fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, a) != NULL && strstr(line, b) != NULL && --nth == 0)
+			found = n;
+		n++;
+	}
+	if (f != NULL)
+		fclose(f);
+	return found;
+}
+
+int
 vh_free_port(void)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };

@@ -118,6 +118,8 @@ void	 vh_events_start(struct vh_bg *b, const char *name);
 json_t	*vh_events_until(struct vh_bg *b, const char *to, bool ready, int timeout_ms);
 /* Line number in vigild's log of the first line holding needle, -1 if none. */
 int	 vh_log_line_of(const char *needle);
+/* The same for the nth line (from 1) that holds both a and b, -1 if none. */
+int	 vh_log_line_of_nth(const char *a, const char *b, int nth);
 /* Poll until vigild's log has n lines holding needle; false after timeout_ms. */
 bool	 vh_wait_log_count(const char *needle, int n, int timeout_ms);
 /* A loopback TCP port nobody listens on now (the kernel's pick, released at once). */

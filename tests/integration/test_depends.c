@@ -219,6 +219,45 @@ Test(depends, restart_restarts_what_requires_it_in_order)
 	    vh_log_line_of("db: starting -> running"), "%s", vh_log_tail());
 }
 
+/*
+ * The same with readiness: db is ready only 300 ms after it starts, and a
+ * restart of db must start web again only then, never in between; nor
+ * may `restart web` alone start its dependent worker before web is ready.
+ */
+Test(depends, restart_starts_dependents_only_once_what_they_require_is_ready)
+{
+	struct vh_result r;
+
+	vh_setup("[service:db]\ncommand = %s sleep:300 notify:READY=1\nready = notify\n"
+	    "start_secs = 100ms\n\n"
+	    "[service:web]\ncommand = %s sleep:300 notify:READY=1\nready = notify\n"
+	    "requires = db\nstart_secs = 100ms\n\n"
+	    "[service:worker]\ncommand = %s\nrequires = web\nstart_secs = 100ms\n",
+	    vh_testsvc(), vh_testsvc(), vh_testsvc());
+	vh_start_ok();
+	cr_assert(vh_wait_state("worker", "running", 20000), "%s", vh_log_tail());
+	cr_assert_eq(vh_ctl(&r, "restart", "db", NULL), 0, "restart: %s %s", r.out, r.err);
+	cr_assert(vh_wait_state("worker", "running", 20000), "%s", vh_log_tail());
+	cr_assert(vh_wait_log_count("worker: stopped -> starting", 2, 20000), "%s", vh_log_tail());
+	/* the second time each was ready: its second "ready:" line */
+	cr_assert_geq(vh_log_line_of_nth("db: ", "(ready: READY=1", 2), 0, "%s", vh_log_tail());
+	cr_expect_gt(vh_log_line_of_nth("web: ", "stopped -> starting", 2),
+	    vh_log_line_of_nth("db: ", "(ready: READY=1", 2),
+	    "web started again before db was ready:\n%s", vh_log_tail());
+	cr_expect_gt(vh_log_line_of_nth("worker: ", "stopped -> starting", 2),
+	    vh_log_line_of_nth("web: ", "(ready: READY=1", 2),
+	    "worker started again before web was ready:\n%s", vh_log_tail());
+	/* restart of web alone: worker goes and comes back after web is ready */
+	cr_assert_eq(vh_ctl(&r, "restart", "web", NULL), 0, "restart: %s %s", r.out, r.err);
+	cr_assert(vh_wait_log_count("worker: stopped -> starting", 3, 20000), "%s", vh_log_tail());
+	cr_expect_lt(vh_log_line_of_nth("worker: ", "-> stopping", 2),
+	    vh_log_line_of_nth("web: ", "-> stopping", 2),
+	    "web stopped before worker:\n%s", vh_log_tail());
+	cr_expect_gt(vh_log_line_of_nth("worker: ", "stopped -> starting", 3),
+	    vh_log_line_of_nth("web: ", "(ready: READY=1", 3),
+	    "worker started again before web was ready:\n%s", vh_log_tail());
+}
+
 Test(depends, backoff_does_not_restart_without_what_it_requires)
 {
 	char buf[512];
