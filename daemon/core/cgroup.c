@@ -494,16 +494,46 @@ cgroup_signal(struct service *s, int sig)
 	return signal_tree(s->cgroup->path, sig);
 }
 
+/*
+ * A small file of the cgroup read whole into buf (NUL-terminated): open
+ * and read, no stdio, as status asks this of every service. Its length, -1.
+ */
+static ssize_t
+read_small(const char *dir, const char *name, char *buf, size_t len)
+{
+	char file[PATH_MAX + 32];
+	ssize_t n, total = 0;
+	int fd;
+
+	snprintf(file, sizeof(file), "%s/%s", dir, name);
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while ((size_t)total < len - 1 &&
+	    (n = read(fd, buf + total, len - 1 - (size_t)total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
 int
 cgroup_count(const struct service *s)
 {
-	int n;
+	char buf[4096];
+	ssize_t len;
+	int n = 0;
 
 	if (base == NULL || s->cgroup == NULL)
 		return -1;
-	if ((n = procs_each(s->cgroup->path, NULL, NULL)) == 0 && populated(s->cgroup->path) == 1)
+	if ((len = read_small(s->cgroup->path, "cgroup.procs", buf, sizeof(buf))) == -1)
+		return 0;	/* its folder is gone: nothing in it */
+	if ((size_t)len == sizeof(buf) - 1)
+		return procs_each(s->cgroup->path, NULL, NULL);	/* many: count them all */
+	for (ssize_t i = 0; i < len; i++)
+		n += buf[i] == '\n';
+	if (n == 0 && populated(s->cgroup->path) == 1)
 		n = 1;	/* only in cgroups below: at least one */
-	return n < 0 ? 0 : n;
+	return n;
 }
 
 bool
@@ -538,23 +568,15 @@ cgroup_holds(const struct service *s, pid_t pid)
 int64_t
 cgroup_cpu_usec(const struct service *s)
 {
-	char file[PATH_MAX + 16], key[32];
-	long long v;
-	int64_t usec = -1;
-	FILE *f;
+	char buf[1024], *p;
 
 	if (base == NULL || s->cgroup == NULL)
 		return -1;
-	snprintf(file, sizeof(file), "%s/cpu.stat", s->cgroup->path);
-	if ((f = fopen(file, "re")) == NULL)
+	/* "usage_usec N" is its first line, present without the cpu controller too */
+	if (read_small(s->cgroup->path, "cpu.stat", buf, sizeof(buf)) <= 0 ||
+	    (p = strstr(buf, "usage_usec ")) == NULL)
 		return -1;
-	while (fscanf(f, "%31s %lld", key, &v) == 2)
-		if (strcmp(key, "usage_usec") == 0) {
-			usec = v;
-			break;
-		}
-	fclose(f);
-	return usec;
+	return strtoll(p + 11, NULL, 10);
 }
 
 /* The service of this name in conf, for its stop_signal and stop_timeout; NULL if none. */
