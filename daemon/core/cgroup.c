@@ -33,6 +33,7 @@
 struct service_cgroup {
 	char	*path;		/* BASE/NAME */
 	int	 wd;		/* inotify watch of its cgroup.events, -1 if none */
+	bool	 killed;	/* cgroup.kill was used: made anew before the next spawn */
 };
 
 static char	*base;		/* NULL: cgroups are off */
@@ -357,7 +358,7 @@ signal_one(pid_t pid, void *arg)
  * kernel: each process listed, and the cgroups below, in turn.
  */
 static int
-signal_tree(const char *path, int sig)
+signal_tree(const char *path, int sig, bool *used_kill)
 {
 	struct signal_pass sp = { sig, 0 };
 	char file[PATH_MAX + 16];
@@ -371,6 +372,8 @@ signal_tree(const char *path, int sig)
 			n = procs_each(path, NULL, NULL);
 			if (write(fd, "1", 1) == 1) {
 				close(fd);
+				if (used_kill != NULL)
+					*used_kill = true;
 				return n > 0 ? n : 0;
 			}
 			close(fd);
@@ -384,7 +387,7 @@ signal_tree(const char *path, int sig)
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
 		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
-		if ((n = signal_tree(file, sig)) > 0)
+		if ((n = signal_tree(file, sig, used_kill)) > 0)
 			sp.reached += n;
 	}
 	closedir(d);
@@ -428,6 +431,17 @@ service_cgroup(struct service *s, char *err, size_t errlen)
 		cg->wd = -1;
 		s->cgroup = cg;
 	}
+	/*
+	 * Linux 6.x (seen on 6.18) kills every child born into a cgroup by
+	 * clone3(CLONE_INTO_CGROUP) once cgroup.kill was written to it: its
+	 * kill sequence number stays behind. A cgroup made anew has none.
+	 */
+	if (cg->killed && rmdir(cg->path) == 0) {
+		if (cg->wd != -1)
+			watch_forget(cg->wd);	/* the kernel dropped the watch with the folder */
+		cg->wd = -1;
+		cg->killed = false;
+	}
 	if (mkdir(cg->path, 0755) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "spawn failed at cgroup: mkdir %s: %s", cg->path,
 		    strerror(errno));
@@ -451,19 +465,17 @@ service_cgroup(struct service *s, char *err, size_t errlen)
 }
 
 int
-cgroup_join_fd(struct service *s, char *err, size_t errlen)
+cgroup_dir_fd(struct service *s, char *err, size_t errlen)
 {
 	struct service_cgroup *cg;
-	char file[PATH_MAX + 16];
 	int fd;
 
 	if (base == NULL)
 		return -1;
 	if ((cg = service_cgroup(s, err, errlen)) == NULL)
 		return -1;
-	snprintf(file, sizeof(file), "%s/cgroup.procs", cg->path);
-	if ((fd = open(file, O_WRONLY | O_CLOEXEC)) == -1)
-		snprintf(err, errlen, "spawn failed at cgroup: %s: %s", file, strerror(errno));
+	if ((fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		snprintf(err, errlen, "spawn failed at cgroup: %s: %s", cg->path, strerror(errno));
 	return fd;
 }
 
@@ -491,7 +503,7 @@ cgroup_signal(struct service *s, int sig)
 {
 	if (base == NULL || s->cgroup == NULL)
 		return -1;
-	return signal_tree(s->cgroup->path, sig);
+	return signal_tree(s->cgroup->path, sig, &s->cgroup->killed);
 }
 
 /*
@@ -651,8 +663,8 @@ cgroup_recover(const struct config *conf)
 		count = procs_each(path, NULL, NULL);
 		log_warnx("%s: ending %d process%s a previous vigild left running (cgroup %s)",
 		    de->d_name, count, count == 1 ? "" : "es", path);
-		signal_tree(path, sig);
-		signal_tree(path, SIGCONT);	/* a stopped process must see it */
+		signal_tree(path, sig, NULL);
+		signal_tree(path, SIGCONT, NULL);	/* a stopped process must see it */
 		if (c != NULL && c->stop_timeout_ms > wait_ms)
 			wait_ms = c->stop_timeout_ms;
 		else if (c == NULL && wait_ms < 10000)
@@ -676,7 +688,7 @@ cgroup_recover(const struct config *conf)
 		log_warnx("%zu cgroup%s still had processes after %lldms: sending KILL", left,
 		    left == 1 ? "" : "s", (long long)wait_ms);
 		for (size_t i = 0; i < n; i++)
-			signal_tree(paths[i], SIGKILL);
+			signal_tree(paths[i], SIGKILL, NULL);
 		if (wait_empty(paths, n, mono_ms() + 5000) > 0)
 			log_warnx("processes a previous vigild left survived KILL");
 	}

@@ -2,7 +2,7 @@
  * cgroup.h: every process of a service, tracked through a cgroup v2 of its
  * own. Where vigild can write a cgroup v2 hierarchy, each service runs in
  * BASE/NAME, BASE being `[vigil] cgroup` or a folder below vigild's own
- * cgroup named after its socket; the child joins before execve. A service
+ * cgroup named after its socket; the child is born in it (spawn.c). A service
  * is over when its cgroup is empty, which cgroup.events tells without
  * polling. Without cgroups every function here says so (-1, false) and the
  * state machine falls back to the process group.
@@ -30,8 +30,8 @@ const char	*cgroup_base(void);	/* NULL when off */
 void		 cgroup_recover(const struct config *conf);
 void		 cgroup_cleanup(void);	/* at exit: remove BASE if it is empty */
 
-/* An fd of s's cgroup.procs for the child to join by; -1 (err says why) on failure. */
-int		 cgroup_join_fd(struct service *s, char *err, size_t errlen);
+/* An fd of s's cgroup folder (made and watched at the first call) for spawn.c; -1 and err. */
+int		 cgroup_dir_fd(struct service *s, char *err, size_t errlen);
 void		 cgroup_service_free(struct service *s);	/* unwatch, rmdir if empty */
 /* Send sig to every process of s's cgroup: how many got it, -1 if s has none. */
 int		 cgroup_signal(struct service *s, int sig);

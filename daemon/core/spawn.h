@@ -30,7 +30,7 @@ struct spawn_request {
 	int		  stderr_fd;	/* -1: vigild's own */
 	int		  extra_fd;	/* -1: none; else given to the child as extra_fd_as */
 	int		  extra_fd_as;	/* ready = fd:N: the N the service writes its line to */
-	int		  cgroup_fd;	/* -1: none; else a cgroup.procs the child joins first */
+	int		  cgroup_fd;	/* -1: none; else the folder of the cgroup the child is born in */
 	/*
 	 * NULL, or an envp entry "WATCHDOG_PID=" with room for 20 digits: the
 	 * child writes its own pid there, the one value the parent cannot know

@@ -89,7 +89,7 @@ ops_spawn(struct service *s, char *err, size_t errlen)
 		    strerror(errno));
 		return -1;
 	}
-	if (cgroup_enabled() && (req.cgroup_fd = cgroup_join_fd(s, err, errlen)) == -1) {
+	if (cgroup_enabled() && (req.cgroup_fd = cgroup_dir_fd(s, err, errlen)) == -1) {
 		readiness_spawned(s, false);
 		return -1;	/* err says why */
 	}

@@ -6,7 +6,10 @@
  * batches so machine drift hits all alike. Prints markdown, optionally CSV.
  *
  *   spawn_bench --probe PATH [--iterations N] [--mem 4M,256M,2G]
- *               [--csv FILE] [--batch N]
+ *               [--csv FILE] [--batch N] [--cgroup DIR]
+ *
+ * With --cgroup (a cgroup v2 folder), also "vigil-cgroup": spawn_process()
+ * with the child born in that cgroup, as vigild spawns a service.
  */
 #include "config.h"
 #include "spawn.h"		/* daemon/core/spawn.h, found through -iquote */
@@ -34,6 +37,7 @@ enum method_id {
 	M_FORK,			/* fork + execve */
 	M_POSIX_SPAWN,		/* glibc posix_spawn */
 	M_FLOOR,		/* bare clone(CLONE_VM|CLONE_VFORK) + execve */
+	M_VIGIL_CGROUP,		/* spawn_process() into a cgroup (--cgroup) */
 	M_COUNT
 };
 
@@ -45,7 +49,7 @@ static char	  *probe_path;
 static char	  *probe_argv[3];
 static char	  *probe_envp[1];	/* empty: same for every method */
 static int	   devnull_fd;
-static struct spawn_request vigil_req;
+static struct spawn_request vigil_req, vigil_cgroup_req;
 static char	  *vigil_paths[2];
 static posix_spawnattr_t	  ps_attr;
 static posix_spawn_file_actions_t ps_actions;
@@ -55,6 +59,7 @@ static pid_t spawn_vigil(void);
 static pid_t spawn_fork(void);
 static pid_t spawn_posix(void);
 static pid_t spawn_floor(void);
+static pid_t spawn_vigil_cgroup(void);
 
 static const struct {
 	const char	*name;
@@ -64,20 +69,40 @@ static const struct {
 	[M_FORK]	= { "fork",		spawn_fork },
 	[M_POSIX_SPAWN]	= { "posix_spawn",	spawn_posix },
 	[M_FLOOR]	= { "floor",		spawn_floor },
+	[M_VIGIL_CGROUP] = { "vigil-cgroup",	spawn_vigil_cgroup },
 };
 
+/* vigil-cgroup only with --cgroup */
+static bool
+enabled(int m)
+{
+	return m != M_VIGIL_CGROUP || vigil_cgroup_req.cgroup_fd >= 0;
+}
+
 static pid_t
-spawn_vigil(void)
+spawn_with(const struct spawn_request *req, const char *name)
 {
 	struct spawn_error e;
 	char buf[256];
 	pid_t pid;
 
-	if ((pid = spawn_process(&vigil_req, &e)) == -1) {
+	if ((pid = spawn_process(req, &e)) == -1) {
 		spawn_error_text(&e, buf, sizeof(buf));
-		errx(1, "vigil: %s", buf);
+		errx(1, "%s: %s", name, buf);
 	}
 	return pid;
+}
+
+static pid_t
+spawn_vigil(void)
+{
+	return spawn_with(&vigil_req, "vigil");
+}
+
+static pid_t
+spawn_vigil_cgroup(void)
+{
+	return spawn_with(&vigil_cgroup_req, "vigil-cgroup");
 }
 
 /* fork and posix_spawn do the same work as vigil: new session, stdin /dev/null */
@@ -213,7 +238,8 @@ measure(size_t mem, int iterations, int batch, struct result res[M_COUNT])
 		warm = 100;
 	for (int i = 0; i < warm; i++)
 		for (int m = 0; m < M_COUNT; m++)
-			run_once(m);
+			if (enabled(m))
+				run_once(m);
 	for (int m = 0; m < M_COUNT; m++)
 		if ((samples[m] = calloc((size_t)iterations, sizeof(double))) == NULL)
 			err(1, "calloc");
@@ -224,12 +250,13 @@ measure(size_t mem, int iterations, int batch, struct result res[M_COUNT])
 		for (int j = 0; j < M_COUNT; j++) {
 			int m = (round + j) % M_COUNT;
 
-			for (int i = 0; i < k; i++)
+			for (int i = 0; i < k && enabled(m); i++)
 				samples[m][done + i] = run_once(m);
 		}
 	}
 	for (int m = 0; m < M_COUNT; m++) {
-		res[m] = summarise(samples[m], iterations);
+		if (enabled(m))
+			res[m] = summarise(samples[m], iterations);
 		free(samples[m]);
 	}
 	munmap(hold, mem);
@@ -272,6 +299,8 @@ parse_sizes(char *list, size_t *sizes)
 	return n;
 }
 
+static int	  cgroup_dir = -1;	/* --cgroup */
+
 static void
 setup(void)
 {
@@ -297,6 +326,8 @@ setup(void)
 	vigil_req.stderr_fd = -1;
 	vigil_req.extra_fd = -1;
 	vigil_req.cgroup_fd = -1;
+	vigil_cgroup_req = vigil_req;
+	vigil_cgroup_req.cgroup_fd = cgroup_dir;
 	if (spawn_init() == -1)
 		err(1, "spawn_init");
 
@@ -321,6 +352,8 @@ print_results(FILE *csv, const size_t *sizes, int nsizes, int iterations,
 		for (int m = 0; m < M_COUNT; m++) {
 			const struct result *r = &res[s][m];
 
+			if (!enabled(m))
+				continue;
 			printf("| %s | %zu | %d | %.1f | %.1f | %.1f |\n",
 			    methods[m].name, sizes[s] >> 20, iterations,
 			    r->median, r->p99, r->mean);
@@ -346,7 +379,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: spawn_bench --probe PATH [--iterations N] "
-	    "[--mem 4M,256M,2G] [--csv FILE] [--batch N]\n");
+	    "[--mem 4M,256M,2G] [--csv FILE] [--batch N] [--cgroup DIR]\n");
 	exit(2);
 }
 
@@ -359,6 +392,7 @@ main(int argc, char **argv)
 		{ "mem",	required_argument, NULL, 'm' },
 		{ "csv",	required_argument, NULL, 'c' },
 		{ "batch",	required_argument, NULL, 'b' },
+		{ "cgroup",	required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char default_mem[] = "4M,256M,2G";
@@ -376,6 +410,10 @@ main(int argc, char **argv)
 		case 'm': mem_list = optarg; break;
 		case 'c': csv_path = optarg; break;
 		case 'b': batch = atoi(optarg); break;
+		case 'g':
+			if ((cgroup_dir = open(optarg, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+				err(2, "%s", optarg);
+			break;
 		default: usage();
 		}
 	}
