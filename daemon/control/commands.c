@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "core/deps.h"
 #include "duration.h"
 #include "events.h"
 #include "logcmd.h"
@@ -217,7 +218,7 @@ also_affected(struct service **svcs, size_t n, const char *key)
 	size_t nd;
 
 	for (size_t i = 0; i < n; i++) {
-		if ((deps = supervisor_dependents(svcs[i], &nd)) == NULL)
+		if ((deps = deps_dependents(svcs[i], &nd)) == NULL)
 			continue;
 		for (size_t k = 0; k < nd; k++) {
 			bool named = false;
@@ -293,9 +294,9 @@ run_action(struct command_args *a, void (*action)(struct service *),
 		return proto_reply_error(PROTO_ERR_SHUTTING_DOWN,
 		    "vigild is shutting down: not starting anything");
 	}
-	if (action == supervisor_stop)
+	if (action == deps_stop)
 		extra = also_affected(svcs, n, "also_stopped");
-	else if (action == supervisor_restart)
+	else if (action == deps_restart)
 		extra = also_affected(svcs, n, "also_restarted");
 	for (size_t i = 0; i < n; i++)
 		action(svcs[i]);
@@ -309,19 +310,19 @@ run_action(struct command_args *a, void (*action)(struct service *),
 static json_t *
 cmd_start(struct command_args *a)
 {
-	return run_action(a, supervisor_start, WAIT_READY);
+	return run_action(a, deps_start, WAIT_READY);
 }
 
 static json_t *
 cmd_stop(struct command_args *a)
 {
-	return run_action(a, supervisor_stop, WAIT_STOPPED);
+	return run_action(a, deps_stop, WAIT_STOPPED);
 }
 
 static json_t *
 cmd_restart(struct command_args *a)
 {
-	return run_action(a, supervisor_restart, WAIT_READY);
+	return run_action(a, deps_restart, WAIT_READY);
 }
 
 /* wait [--for=TARGET] [--timeout=DURATION] [--] NAME...: nothing is done, only waited for */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/deps.h"
 #include "core/world.h"
 #include "output/output.h"
 #include "proto.h"
@@ -128,7 +129,7 @@ apply_undo(struct reload_apply *a)
 		if (a->plan->items[i].action == RELOAD_ADDED)
 			service_free(a->svcs[a->plan->items[i].new_index]);
 	free(a->svcs);
-	supervisor_deps_free(a->deps, a->conf->nservices);
+	deps_table_free(a->deps, a->conf->nservices);
 	retire_discard(a->retired);
 }
 
@@ -140,7 +141,7 @@ apply_prepare(struct reload_apply *a)
 	size_t n = a->conf->nservices, nremoved = plan->count[RELOAD_REMOVED];
 
 	a->svcs = calloc(n ? n : 1, sizeof(*a->svcs));
-	a->deps = supervisor_deps_new(a->conf);
+	a->deps = deps_table_new(a->conf);
 	if (nremoved > 0)
 		a->retired = retire_new(nremoved);
 	if (a->svcs == NULL || a->deps == NULL || (nremoved > 0 && a->retired == NULL))
@@ -209,7 +210,7 @@ apply_commit(struct reload_apply *a)
 			if ((s->output = output_new(s->conf, s)) == NULL)
 				log_warn("%s: setting up output capture", s->conf->name);
 			/* as at vigild's start: what it requires is not pulled in */
-			s->start_pending = s->conf->autostart;
+			deps_job_set(s, s->conf->autostart ? JOB_START : JOB_NONE);
 			continue;
 		}
 		/* every one: its log file names it by the new definition's string */
@@ -220,7 +221,7 @@ apply_commit(struct reload_apply *a)
 	}
 	if (a->retired != NULL)
 		retire_start(a->retired);
-	supervisor_evaluate();
+	deps_evaluate();
 }
 
 /* The reply for a plan, built before anything changes (names are borrowed). */

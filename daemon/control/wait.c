@@ -102,7 +102,7 @@ wait_holds(const struct wait *w, const struct service *s)
 static int
 up_verdict(bool there, const struct service *s)
 {
-	if (s->start_pending || s->restart_pending)
+	if (s->job == JOB_START || s->job == JOB_RESTART)
 		return 0;	/* waiting for what it requires, or to be stopped first */
 	if (there)
 		return 1;
@@ -129,12 +129,13 @@ service_verdict(enum wait_target target, const struct service *s)
 	case WAIT_READY:
 		return up_verdict(service_is_ready(s), s);
 	case WAIT_STOPPED:
-		return service_is_settled(s) && !s->stop_pending ? 1 : 0;
+		return service_is_settled(s) && s->job != JOB_STOP && s->job != JOB_RESTART ?
+		    1 : 0;
 	case WAIT_EXITED:
 		if (s->state == SERVICE_EXITED)
 			return 1;
 		if (s->state == SERVICE_FATAL ||
-		    (s->state == SERVICE_STOPPED && !s->start_pending && !s->restart_pending))
+		    (s->state == SERVICE_STOPPED && s->job != JOB_START && s->job != JOB_RESTART))
 			return -1;
 		return 0;
 	}

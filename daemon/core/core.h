@@ -55,6 +55,21 @@ enum stop_cause {
 	STOP_MAIN_ENDED		/* the main process ended on its own: the rest of the service follows */
 };
 
+/* Where the state machine heads (service.c is its only writer). */
+enum service_goal {
+	GOAL_DOWN,		/* stopped, or stopping and to stay so */
+	GOAL_UP,		/* running, or to run again as the restart policy says */
+	GOAL_RESTART		/* stopping, then to run again at once */
+};
+
+/* What the dependency order still has to do for a service (deps.c, its only writer). */
+enum service_job {
+	JOB_NONE,
+	JOB_START,		/* start once what it requires is ready */
+	JOB_STOP,		/* stop once what requires it is stopped */
+	JOB_RESTART		/* JOB_STOP, then JOB_START */
+};
+
 /* The wait status of a main process that was not vigild's child: it cannot be known. */
 #define EXIT_STATUS_UNKNOWN	(-1)
 
@@ -92,14 +107,12 @@ struct service {
 	int64_t	  timer_due_ms;	/* when the armed timer fires, 0 if none */
 	unsigned  failures;	/* consecutive failed starts */
 	unsigned  restarts;	/* automatic restarts since the last start request */
-	bool	  start_after_stop;	/* a restart is under way */
+	enum service_goal goal;	/* service.c's */
+	enum service_job job;	/* deps.c's */
 	bool	  killed;	/* SIGKILL already sent in this stop */
 	bool	  ending;	/* the main process ended; the rest of the service is being stopped */
 	bool	  end_early;	/* and it ended before it was up: a failed start */
 	int	  end_status;	/* and how it ended (EXIT_STATUS_UNKNOWN: not our child) */
-	bool	  start_pending;	/* asked to start, waiting for its dependencies */
-	bool	  stop_pending;	/* asked to stop, waiting for its dependents to stop */
-	bool	  restart_pending;	/* stop_pending, then start again: a restart of it or of what it requires */
 	bool	  ready;	/* said it is ready (or is up start_secs, for ready = none) */
 	bool	  reloading;	/* sent RELOADING=1, no READY=1 since */
 	enum stop_cause stop_cause;
@@ -185,22 +198,13 @@ struct vigild {
 };
 extern struct vigild vigild;	/* state.c */
 
-/* supervisor.c */
+/* supervisor.c: the set of services; the order of starts and stops is deps.c's (deps.h) */
 struct dependents;
 int		 supervisor_init(struct config *conf);
-/* reload: the dependency table of conf, then the switch to conf and svcs with it */
-struct dependents *supervisor_deps_new(const struct config *conf);
-void		 supervisor_deps_free(struct dependents *deps, size_t n);
+/* reload: the switch to conf and svcs, with the dependency table of conf (deps_table_new) */
 void		 supervisor_install(struct config *conf, struct service **svcs,
 		    struct dependents *deps);
-void		 supervisor_evaluate(void);	/* start and stop what now may */
 void		 supervisor_start_all(void);
-void		 supervisor_start(struct service *s);	/* what s requires first, then s */
-void		 supervisor_stop(struct service *s);	/* s's dependents first, then s */
-/* Stop s's running dependents and s, then start s and them again in order. */
-void		 supervisor_restart(struct service *s);
-/* The services supervisor_stop(s) would stop besides s; malloc'd, *n of them. */
-struct service	**supervisor_dependents(const struct service *s, size_t *n);
 void		 supervisor_shutdown(const char *why);
 struct service	*supervisor_find(const char *name);
 struct service	*supervisor_find_pid(pid_t pid);

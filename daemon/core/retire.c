@@ -14,6 +14,7 @@
 
 #include "config/config_values.h"
 #include "output/output.h"
+#include "deps.h"
 #include "world.h"
 
 struct retired {
@@ -102,8 +103,7 @@ retire_add(struct retired *b, struct service *s, struct service_conf *conf)
 	if (b->n == b->cap)
 		fatalx("%s: broken invariant: retiring more services than planned",
 		    s->conf->name);
-	s->start_pending = false;
-	s->stop_pending = false;
+	deps_job_set(s, JOB_NONE);
 	b->svcs[b->n] = s;
 	b->confs[b->n] = conf;
 	b->n++;

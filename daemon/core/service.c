@@ -315,6 +315,13 @@ main_changed(struct service *s)
 		s->ops->main_changed(s);
 }
 
+/* The goal's one writer: where the state machine heads once the current process is gone. */
+static void
+set_goal(struct service *s, enum service_goal goal)
+{
+	s->goal = goal;
+}
+
 static void
 service_spawn(struct service *s, const char *why)
 {
@@ -362,10 +369,11 @@ service_start(struct service *s)
 		disarm(s);
 		s->failures = 0;
 		s->restarts = 0;
+		set_goal(s, GOAL_UP);
 		service_spawn(s, "start requested");
 		break;
 	case SERVICE_STOPPING:
-		s->start_after_stop = true;	/* start once the old process is gone */
+		set_goal(s, GOAL_RESTART);	/* start once the old process is gone */
 		s->failures = 0;
 		s->restarts = 0;
 		break;
@@ -395,7 +403,7 @@ service_send_stop(struct service *s, int sig, enum stop_cause cause, const char 
 void
 service_stop(struct service *s)
 {
-	s->start_after_stop = false;
+	set_goal(s, GOAL_DOWN);
 	switch (s->state) {
 	case SERVICE_STARTING:
 	case SERVICE_RUNNING:
@@ -425,12 +433,12 @@ service_restart(struct service *s)
 	case SERVICE_RUNNING:
 		disarm(s);
 		service_send_stop(s, s->conf->stop_signal, STOP_ASKED, "restart requested");
-		s->start_after_stop = true;
+		set_goal(s, GOAL_RESTART);
 		s->failures = 0;
 		s->restarts = 0;
 		break;
 	case SERVICE_STOPPING:
-		s->start_after_stop = true;
+		set_goal(s, GOAL_RESTART);
 		s->stop_cause = STOP_ASKED;
 		s->failures = 0;
 		s->restarts = 0;
@@ -537,8 +545,8 @@ service_finish(struct service *s)
 	process_status_text(s->end_status, how, sizeof(how));
 	disarm(s);
 	s->ending = false;
-	if (s->start_after_stop) {
-		s->start_after_stop = false;
+	if (s->goal == GOAL_RESTART) {
+		set_goal(s, GOAL_UP);
 		service_spawn(s, "starting again after stop");
 	} else if (s->stop_cause == STOP_MAIN_ENDED) {
 		service_died(s, s->end_status, how, s->end_early);

@@ -91,7 +91,9 @@ struct service_mark {
 	enum service_state state;
 	pid_t	 pid;
 	unsigned failures, restarts;
-	bool	 start_pending, stop_pending, restart_pending, start_after_stop, killed, ready;
+	enum service_goal goal;
+	enum service_job job;
+	bool	 killed, ending, ready;
 };
 #define MARKS_MAX	8
 static struct service_mark marks[MARKS_MAX];
@@ -165,11 +167,10 @@ mark_take(struct service_mark *m, const struct service *s)
 	m->pid = s->pid;
 	m->failures = s->failures;
 	m->restarts = s->restarts;
-	m->start_pending = s->start_pending;
-	m->stop_pending = s->stop_pending;
-	m->restart_pending = s->restart_pending;
-	m->start_after_stop = s->start_after_stop;
+	m->goal = s->goal;
+	m->job = s->job;
 	m->killed = s->killed;
+	m->ending = s->ending;
 	m->ready = s->ready;
 }
 
