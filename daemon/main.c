@@ -8,6 +8,7 @@
 #include "control/commands.h"
 #include "control/reload.h"
 #include "core/cgroup.h"
+#include "core/groupfile.h"
 #include "core/notify.h"
 #include "core/spawn.h"
 
@@ -183,6 +184,8 @@ run(struct config *conf, int ready_fd)
 		fatal("spawn setup");
 	output_init(vigild.loop, conf->log_dir);
 	cgroup_init(conf);
+	if (!cgroup_enabled())
+		(void)groupfile_init(conf->socket_path);	/* logged */
 	if (supervisor_init(conf) == -1)
 		fatal("out of memory");
 	control_set_handler(commands_dispatch);
@@ -193,6 +196,7 @@ run(struct config *conf, int ready_fd)
 	 * one killed before us left is ended before anything starts.
 	 */
 	cgroup_recover(conf);
+	groupfile_recover(conf);
 	(void)notify_init(conf->socket_path);	/* logged; notify services then fail to start */
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "", 1) != 1)
@@ -267,6 +271,7 @@ main(int argc, char **argv)
 	rc = run(conf, ready_fd);
 	supervisor_free();
 	cgroup_cleanup();
+	groupfile_cleanup();
 	notify_cleanup();
 	/* a reload replaces the config: free the one in use */
 	config_free(vigild.conf != NULL ? vigild.conf : conf);

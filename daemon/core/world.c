@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 
 #include "cgroup.h"
+#include "groupfile.h"
 #include "notify.h"
 #include "output/output.h"
 #include "process.h"
@@ -103,6 +104,8 @@ ops_spawn(struct service *s, char *err, size_t errlen)
 	}
 	s->pid = pid;
 	readiness_spawned(s, true);
+	if (!cgroup_enabled())
+		groupfile_spawned(s);
 	return 0;
 }
 
@@ -306,6 +309,8 @@ world_removed(struct service *s)
 static void
 ops_changed(struct service *s, enum service_state from)
 {
+	if (s->pid == 0 && !s->ending && !cgroup_enabled())
+		groupfile_gone(s);
 	for (struct service_listener *l = listeners; l != NULL; l = l->next)
 		if (l->changed != NULL)
 			l->changed(l->arg, s, from);

@@ -238,6 +238,33 @@ Test(tracking, a_vigild_started_after_one_was_killed_ends_what_it_left)
 	    "log:\n%s", vh_log_tail());
 }
 
+/* The same without cgroups: the record of its process group under the socket's folder. */
+Test(tracking, without_cgroups_a_vigild_started_after_one_was_killed_ends_its_group)
+{
+	pid_t main1, child, main2;
+	char spawned[64];
+
+	vh_setup("cgroup = off\n\n[service:web]\ncommand = %s pid:%s child:%s\n"
+	    "start_secs = 100ms\n\n[service:idle]\ncommand = %s\nautostart = no\n",
+	    vh_testsvc(), vh_path("main.pid"), vh_path("child.pid"), vh_testsvc());
+	vh_start_ok();
+	cr_assert(vh_wait_state("web", "running", 20000));
+	main1 = wait_pid("main.pid");
+	child = wait_pid("child.pid");
+	cr_assert(vh_signal_and_wait(SIGKILL, 10000));
+	cr_assert(vh_pid_alive(main1) && vh_pid_alive(child));
+	cr_assert_eq(unlink(vh_path("main.pid")), 0);
+	vh_start_ok();
+	cr_expect(vh_wait_gone(main1, 15000), "old main %d still runs", main1);
+	cr_expect(vh_wait_gone(child, 5000), "old child %d still runs", child);
+	cr_expect(vh_log_contains("web: ending process group"), "log:\n%s", vh_log_tail());
+	cr_expect(!vh_log_contains("idle: ending"), "log:\n%s", vh_log_tail());
+	main2 = wait_pid("main.pid");
+	snprintf(spawned, sizeof(spawned), "web: spawned pid %d", (int)main2);
+	cr_expect_lt(vh_log_line_of("a previous vigild left running"), vh_log_line_of(spawned),
+	    "log:\n%s", vh_log_tail());
+}
+
 /*
  * MAINPID= naming a process of another service is refused: `stop evil`
  * must not reach the victim.
