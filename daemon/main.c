@@ -209,6 +209,7 @@ run(struct config *conf, int ready_fd)
 	ev_run(vigild.loop, 0);
 	reap_children();
 	reap_leftovers();
+	reap_stop();
 	control_close();
 	log_notice("vigild exiting");
 	return vigild.exit_code;

@@ -570,6 +570,8 @@ control_adopt(int fd)
 	clients = c;
 	nclients++;
 	client_update_reading(c);
+	/* a client's request is often there by the time we accept it: a loop turn saved */
+	client_read_cb(vigild.loop, &c->rio, EV_READ);
 	return 0;
 }
 

@@ -183,6 +183,7 @@ void		 reap_children(void);
 /* What one death means: a service's end, a readiness check's, or an orphan's. */
 void		 reap_dispatch(pid_t pid, int status, const struct rusage *ru);
 void		 reap_leftovers(void);	/* at exit: end what is left of our descendants */
+void		 reap_stop(void);	/* at exit: no more reaping from the loop */
 
 
 /* the daemon's state: main.c and supervisor.c fill it in */

@@ -62,6 +62,23 @@ reap_dispatch(pid_t pid, int status, const struct rusage *ru)
 	retire_each(service_procs_gone);
 }
 
+/*
+ * At most this many deaths per loop turn: a thousand services killed at
+ * once would otherwise hold the loop for all of them while a `status`
+ * waits. The rest are reaped next turn (a zero timer: SIGCHLD, coalesced,
+ * may not come again).
+ */
+#define REAPS_PER_TURN	64
+
+static ev_timer	 reap_more;
+
+static void
+reap_more_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop, (void)w, (void)revents;
+	reap_children();
+}
+
 void
 reap_children(void)
 {
@@ -69,7 +86,14 @@ reap_children(void)
 	int status;
 	pid_t pid;
 
-	for (;;) {
+	for (int n = 0;; n++) {
+		if (n == REAPS_PER_TURN && vigild.loop != NULL && !vigild.shutting_down) {
+			if (!ev_is_active(&reap_more)) {
+				ev_timer_init(&reap_more, reap_more_cb, 0., 0.);
+				ev_timer_start(vigild.loop, &reap_more);
+			}
+			break;
+		}
 		pid = wait4(-1, &status, WNOHANG, &ru);
 		if (pid == 0)
 			break;
@@ -108,6 +132,13 @@ signal_own_children(int sig)
 	}
 	closedir(d);
 	return n;
+}
+
+void
+reap_stop(void)
+{
+	if (vigild.loop != NULL)
+		ev_timer_stop(vigild.loop, &reap_more);
 }
 
 void

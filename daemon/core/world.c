@@ -223,15 +223,18 @@ ops_now_ms(void)
 }
 
 /*
- * At most this many restarts per loop turn. A crash storm makes hundreds
- * of back-off timers due at once, and each spawn holds the loop for its
- * vfork; the rest wait a turn (a zero timer) so the control socket and the
- * pipes are served between batches.
+ * Restarts of one loop turn stop once they took this long. A crash storm
+ * makes hundreds of back-off timers due at once, and each spawn holds the
+ * loop until its child has called execve (CLONE_VFORK): 0.3 ms on an idle
+ * machine, several on a loaded one. The rest wait a turn (a zero timer),
+ * so the control socket and the pipes are served between batches, however
+ * slow spawning is just then.
  */
-#define RESTARTS_PER_TURN	16
+#define RESTART_BUDGET_MS	3
 
 static ev_prepare turn_prepare;	/* a new loop turn: the batch starts again */
 static unsigned	  restarts_this_turn;
+static int64_t	  turn_restarts_began;	/* when the first restart of this turn began */
 
 static void
 turn_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -254,7 +257,8 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		ev_timer_start(loop, w);
 		return;
 	}
-	if (s->state == SERVICE_BACKOFF && restarts_this_turn >= RESTARTS_PER_TURN) {
+	if (s->state == SERVICE_BACKOFF && restarts_this_turn > 0 &&
+	    ops_now_ms() - turn_restarts_began >= RESTART_BUDGET_MS) {
 		ev_timer_set(w, 0., 0.);
 		ev_timer_start(loop, w);
 		return;
@@ -263,8 +267,8 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		s->timer_due_ms = 0;
 		return;
 	}
-	if (s->state == SERVICE_BACKOFF)
-		restarts_this_turn++;
+	if (s->state == SERVICE_BACKOFF && restarts_this_turn++ == 0)
+		turn_restarts_began = ops_now_ms();
 	service_timer_fired(s);
 }
 
