@@ -147,6 +147,7 @@ Test(config_good, minimal_gets_every_default)
 	    (int)conf->log_level);
 	cr_expect_eq(conf->client_timeout_ms, 30000, "client_timeout: expected 30s, got %lldms",
 	    (long long)conf->client_timeout_ms);
+	cr_expect_null(conf->cgroup, "cgroup: expected NULL (auto), got '%s'", conf->cgroup);
 	cr_assert_eq(conf->nservices, 1, "expected 1 service, got %zu", conf->nservices);
 	cr_expect_str_eq(sc->name, "web");
 	cr_expect_str_eq(sc->file, "good-minimal.conf");
@@ -179,6 +180,8 @@ Test(config_good, minimal_gets_every_default)
 	    sc->stop_signal);
 	cr_expect_eq(sc->stop_timeout_ms, 10000, "stop_timeout: expected 10s, got "
 	    "%lldms", (long long)sc->stop_timeout_ms);
+	cr_expect_eq(sc->kill_mode, KILL_MODE_ALL, "kill_mode: expected all, got %d",
+	    (int)sc->kill_mode);
 	done(conf);
 }
 
@@ -193,6 +196,9 @@ Test(config_good, full_sets_every_key)
 	    "(written 'log_level: debug'), got %d", (int)conf->log_level);
 	cr_expect_eq(conf->client_timeout_ms, 90000, "client_timeout: expected 1.5m, got %lldms",
 	    (long long)conf->client_timeout_ms);
+	cr_expect_str_eq(conf->cgroup, "/sys/fs/cgroup/unified/vigil");
+	cr_expect_eq(sc->kill_mode, KILL_MODE_MAIN, "kill_mode: expected main, got %d",
+	    (int)sc->kill_mode);
 	cr_assert_eq(conf->nservices, 5, "expected 5 services, got %zu", conf->nservices);
 	cr_expect_eq(sc->line, 6, "line: expected 6, got %d", sc->line);
 	cr_expect_str_eq(sc->command, "/bin/sh -c \"echo \\\"a b\\\" 'c d'; exit 0\" "
@@ -579,3 +585,4 @@ BAD(dependency_cycle_named_in_order, "cycle")
 BAD(service_requiring_itself, "self-require")
 BAD(ready_specs, "ready")
 BAD(dependency_errors_beside_others, "deps-and-more")
+BAD(bad_cgroup_and_kill_mode, "cgroup-kill-mode")
