@@ -10,6 +10,7 @@
 #include "config.h"
 #include "cgroup.h"
 #include "core.h"
+#include "process.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -601,24 +601,6 @@ conf_find(const struct config *conf, const char *name)
 	return NULL;
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until none of the n folders is populated, or deadline; how many still are. */
 static size_t
 wait_empty(char **paths, size_t n, int64_t deadline)
@@ -630,9 +612,9 @@ wait_empty(char **paths, size_t n, int64_t deadline)
 		for (size_t i = 0; i < n; i++)
 			if (paths[i] != NULL && populated(paths[i]) == 1)
 				left++;
-		if (left == 0 || mono_ms() >= deadline)
+		if (left == 0 || process_now_ms() >= deadline)
 			return left;
-		sleep_ms(10);
+		process_sleep_ms(10);
 	}
 }
 
@@ -684,12 +666,12 @@ cgroup_recover(const struct config *conf)
 		free(paths);
 		return;
 	}
-	if ((left = wait_empty(paths, n, mono_ms() + wait_ms)) > 0) {
+	if ((left = wait_empty(paths, n, process_now_ms() + wait_ms)) > 0) {
 		log_warnx("%zu cgroup%s still had processes after %lldms: sending KILL", left,
 		    left == 1 ? "" : "s", (long long)wait_ms);
 		for (size_t i = 0; i < n; i++)
 			signal_tree(paths[i], SIGKILL, NULL);
-		if (wait_empty(paths, n, mono_ms() + 5000) > 0)
+		if (wait_empty(paths, n, process_now_ms() + 5000) > 0)
 			log_warnx("processes a previous vigild left survived KILL");
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -11,6 +11,7 @@
  */
 #include "config.h"
 #include "groupfile.h"
+#include "process.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,35 +20,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
 static char	*dir;		/* NULL: not kept (cgroups on, or it could not be made) */
 
-/* Field 22 of /proc/PID/stat, the start time in clock ticks; 0 if pid is gone. */
+/* The start time of pid in clock ticks since boot; 0 if it is gone. */
 static unsigned long long
 start_time(pid_t pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
-	ssize_t n;
-	int fd;
+	unsigned long long t;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* after "pid (comm)": state is field 3, starttime field 22 */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-	    "%*s %*s %*s %llu", &t) != 1)
-		return 0;
-	return t;
+	return process_stat(pid, NULL, &t) == 0 ? t : 0;
 }
 
 int
@@ -115,20 +99,10 @@ group_is_ours(pid_t pgid, unsigned long long started)
 	return now == 0 || now == started;	/* the leader is gone, or it is the same one */
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until none of the n groups has a member, or deadline; how many still have. */
 static size_t
 wait_gone(const pid_t *groups, size_t n, int64_t deadline)
 {
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
 	size_t left;
 
 	for (;;) {
@@ -136,9 +110,9 @@ wait_gone(const pid_t *groups, size_t n, int64_t deadline)
 		for (size_t i = 0; i < n; i++)
 			if (kill(-groups[i], 0) == 0)
 				left++;
-		if (left == 0 || mono_ms() >= deadline)
+		if (left == 0 || process_now_ms() >= deadline)
 			return left;
-		nanosleep(&tick, NULL);
+		process_sleep_ms(10);
 	}
 }
 
@@ -192,12 +166,12 @@ groupfile_recover(const struct config *conf)
 		groups[n++] = (pid_t)pgid;
 	}
 	closedir(d);
-	if (n > 0 && wait_gone(groups, n, mono_ms() + wait_ms) > 0) {
+	if (n > 0 && wait_gone(groups, n, process_now_ms() + wait_ms) > 0) {
 		log_warnx("process groups a previous vigild left were still there after %lldms: "
 		    "sending KILL", (long long)wait_ms);
 		for (size_t i = 0; i < n; i++)
 			kill(-groups[i], SIGKILL);
-		if (wait_gone(groups, n, mono_ms() + 5000) > 0)
+		if (wait_gone(groups, n, process_now_ms() + 5000) > 0)
 			log_warnx("processes a previous vigild left survived KILL");
 	}
 	free(groups);

@@ -6,9 +6,11 @@
 #include "config.h"
 #include "process.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
@@ -31,12 +33,13 @@ process_status_text(int status, char *buf, size_t len)
 		snprintf(buf, len, "status 0x%x", (unsigned)status);
 }
 
-pid_t
-process_parent_of(pid_t pid)
+int
+process_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
 {
-	char path[64], buf[512], *p;
-	int fd, ppid;
+	char path[64], buf[1024], *p;
+	unsigned long long t;
 	ssize_t n;
+	int fd, pp;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
@@ -46,8 +49,43 @@ process_parent_of(pid_t pid)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	/* "pid (comm) state ppid": comm may hold anything, so look past the last ')' */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %*c %d", &ppid) != 1)
+	/*
+	 * "pid (comm) state ppid ... starttime": comm may hold anything, so
+	 * look past the last ')'; starttime is field 22, the 20th after it.
+	 */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %*s %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+	    "%*s %*s %*s %*s %llu", &pp, &t) != 2)
 		return -1;
-	return ppid;
+	if (ppid != NULL)
+		*ppid = (pid_t)pp;
+	if (start != NULL)
+		*start = t;
+	return 0;
+}
+
+pid_t
+process_parent_of(pid_t pid)
+{
+	pid_t ppid;
+
+	return process_stat(pid, &ppid, NULL) == 0 ? ppid : -1;
+}
+
+int64_t
+process_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+process_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
 }

@@ -6,11 +6,16 @@
 #define VIGIL_PROCESS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* "exited 3", "killed by SEGV (core dumped)" */
 void	 process_status_text(int status, char *buf, size_t len);
 /* The parent of pid, from /proc; -1 if it is gone. */
 pid_t	 process_parent_of(pid_t pid);
+/* Its parent and start time (clock ticks since boot) from /proc/PID/stat; -1 if gone. */
+int	 process_stat(pid_t pid, pid_t *ppid, unsigned long long *start);
+int64_t	 process_now_ms(void);		/* the monotonic clock */
+void	 process_sleep_ms(long ms);	/* for the waits before the loop runs */
 
 #endif

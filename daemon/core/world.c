@@ -213,14 +213,6 @@ ops_kill(pid_t pid, int sig)
 	return kill(pid, sig);
 }
 
-static int64_t
-ops_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Restarts of one loop turn stop once they took this long. A crash storm
@@ -251,14 +243,14 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	/* never early: a timer armed in a long turn is re-armed for what is left */
-	if (s->timer_due_ms > 0 && (left = s->timer_due_ms - ops_now_ms()) > 0) {
+	if (s->timer_due_ms > 0 && (left = s->timer_due_ms - process_now_ms()) > 0) {
 		ev_now_update(loop);
 		ev_timer_set(w, left / 1000.0, 0.);
 		ev_timer_start(loop, w);
 		return;
 	}
 	if (s->state == SERVICE_BACKOFF && restarts_this_turn > 0 &&
-	    ops_now_ms() - turn_restarts_began >= RESTART_BUDGET_MS) {
+	    process_now_ms() - turn_restarts_began >= RESTART_BUDGET_MS) {
 		ev_timer_set(w, 0., 0.);
 		ev_timer_start(loop, w);
 		return;
@@ -268,7 +260,7 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	if (s->state == SERVICE_BACKOFF && restarts_this_turn++ == 0)
-		turn_restarts_began = ops_now_ms();
+		turn_restarts_began = process_now_ms();
 	service_timer_fired(s);
 }
 
@@ -326,7 +318,7 @@ const struct service_ops world_ops = {
 	.ready_unwatch = readiness_stop,
 	.timer_arm = ops_timer_arm,
 	.timer_disarm = ops_timer_disarm,
-	.now_ms = ops_now_ms,
+	.now_ms = process_now_ms,
 	.changed = ops_changed,
 	.procs_signal = ops_procs_signal,
 	.procs_count = ops_procs_count,

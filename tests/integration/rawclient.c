@@ -177,3 +177,20 @@ expect_status_ok(struct raw *c, const char *after)
 	json_decref(r);
 }
 
+/* `log REQ` until its reply holds at least n lines; the reply (caller decrefs). */
+json_t *
+raw_log_until(struct raw *c, const char *req, size_t n)
+{
+	long long deadline = vh_now_ms() + IO_DEADLINE_MS;
+	json_t *r;
+
+	for (;;) {
+		r = raw_request(c, req);
+		cr_assert(reply_ok(r), "%s: %s", req, show(r));
+		if (json_array_size(json_object_get(r, "lines")) >= n)
+			return r;
+		cr_assert_lt(vh_now_ms(), deadline, "%s: fewer than %zu lines: %s", req, n, show(r));
+		json_decref(r);
+		usleep(20000);
+	}
+}

@@ -34,6 +34,8 @@ const char *show(const json_t *j);
 bool	 reply_ok(const json_t *r);
 /* The string at key, "" if there is none. */
 const char *reply_str(const json_t *o, const char *key);
+/* `log REQ` until its reply holds at least n lines; the reply (caller decrefs). */
+json_t	*raw_log_until(struct raw *c, const char *req, size_t n);
 /* Expect r to be the error code with a message; frees r. */
 void	 expect_error(json_t *r, const char *code, const char *what);
 /* Send `status` on c and expect a good reply: the connection still works. */

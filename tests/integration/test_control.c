@@ -603,23 +603,6 @@ touch(const char *path)
 	fclose(f);
 }
 
-/* `log REQ` until its reply holds at least n lines; the reply (caller decrefs). */
-static json_t *
-log_until(struct raw *c, const char *req, size_t n)
-{
-	long long deadline = vh_now_ms() + IO_DEADLINE_MS;
-	json_t *r;
-
-	for (;;) {
-		r = raw_request(c, req);
-		cr_assert(reply_ok(r), "%s: %s", req, show(r));
-		if (json_array_size(json_object_get(r, "lines")) >= n)
-			return r;
-		cr_assert_lt(vh_now_ms(), deadline, "%s: fewer than %zu lines: %s", req, n, show(r));
-		json_decref(r);
-		usleep(20000);
-	}
-}
 
 static const char *
 line_text(const json_t *lines, size_t i)
@@ -648,13 +631,13 @@ Test(control, log_merges_services_by_time_and_refuses_bad_options)
 	vh_start_ok();
 	raw_connect(&c);
 
-	json_decref(log_until(&c, "log", 1));
+	json_decref(raw_log_until(&c, "log", 1));
 	touch(vh_path("go-b1"));
-	json_decref(log_until(&c, "log", 2));
+	json_decref(raw_log_until(&c, "log", 2));
 	touch(vh_path("go-a2"));
-	json_decref(log_until(&c, "log", 4));
+	json_decref(raw_log_until(&c, "log", 4));
 	touch(vh_path("go-b2"));
-	r = log_until(&c, "log", 5);
+	r = raw_log_until(&c, "log", 5);
 	lines = json_object_get(r, "lines");
 	cr_assert_eq(json_array_size(lines), 5, "%s", show(r));
 	cr_expect_str_eq(line_text(lines, 0), "a-one", "%s", show(r));
@@ -733,7 +716,7 @@ Test(control, followers_get_the_backlog_then_each_new_line_and_nothing_else)
 	    vh_path("go2"), vh_testsvc());
 	vh_start_ok();
 	raw_connect(&one);
-	json_decref(log_until(&one, "log talk", 1));
+	json_decref(raw_log_until(&one, "log talk", 1));
 
 	/* pipelined after the follow request: ignored, a follower asks nothing more */
 	raw_send(&one, "log --follow -n 1 talk\nstatus\n", 30);

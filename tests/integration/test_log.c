@@ -18,24 +18,6 @@
 
 TestSuite(log, .fini = vh_teardown, .timeout = 240);
 
-/* `log REQ` until its reply holds at least n lines; the reply (caller decrefs). */
-static json_t *
-log_until(struct raw *c, const char *req, size_t n)
-{
-	long long deadline = vh_now_ms() + IO_DEADLINE_MS;
-	json_t *r;
-
-	for (;;) {
-		r = raw_request(c, req);
-		cr_assert(reply_ok(r), "%s: %s", req, show(r));
-		if (json_array_size(json_object_get(r, "lines")) >= n)
-			return r;
-		cr_assert_lt(vh_now_ms(), deadline, "%s: fewer than %zu lines: %s", req, n,
-		    show(r));
-		json_decref(r);
-		usleep(20000);
-	}
-}
 
 static const char *
 text_of(const json_t *lines, size_t i)
@@ -91,12 +73,12 @@ Test(log, the_file_and_a_small_ring_join_exactly_by_sequence_number)
 	vh_start_ok();
 	raw_connect(&c);
 
-	r = log_until(&c, "log -n 1000 counter", 400);
+	r = raw_log_until(&c, "log -n 1000 counter", 400);
 	expect_count_lines(json_object_get(r, "lines"), 400, 400, 1, "counter");
 	json_decref(r);
 
 	/* 1000 lines: the reply stays under the raw client's 256 KiB */
-	r = log_until(&c, "log -n 5000 burster", 1000);
+	r = raw_log_until(&c, "log -n 5000 burster", 1000);
 	lines = json_object_get(r, "lines");
 	cr_assert_eq(json_array_size(lines), 1000, "%zu lines", json_array_size(lines));
 	for (size_t i = 0; i < 1000; i++) {
@@ -126,14 +108,14 @@ Test(log, numbers_go_on_after_vigild_restarts_and_log_shows_both_runs)
 	vh_setup("[service:twice]\ncommand = %s count:5\nlog_buffer = 1K\n", vh_testsvc());
 	vh_start_ok();
 	raw_connect(&c);
-	json_decref(log_until(&c, "log twice", 5));
+	json_decref(raw_log_until(&c, "log twice", 5));
 	raw_close(&c);
 	cr_assert(vh_signal_and_wait(SIGTERM, 20000), "vigild did not stop");
 
 	/* the same configuration and log folder: the service prints its five lines again */
 	vh_start_ok();
 	raw_connect(&c);
-	r = log_until(&c, "log twice", 10);
+	r = raw_log_until(&c, "log twice", 10);
 	/* five from the file (the new ring never held them), five from the ring */
 	expect_count_lines(json_object_get(r, "lines"), 10, 5, 1, "both runs");
 	json_decref(r);
@@ -155,7 +137,7 @@ Test(log, a_raw_file_joins_the_ring_by_counting)
 	    vh_testsvc());
 	vh_start_ok();
 	raw_connect(&c);
-	r = log_until(&c, "log -n 1000 raw", 300);
+	r = raw_log_until(&c, "log -n 1000 raw", 300);
 	lines = json_object_get(r, "lines");
 	expect_count_lines(lines, 300, 300, 0, "raw");
 	/* only the ring knows numbers: the oldest lines come from the file without one */
