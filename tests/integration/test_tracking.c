@@ -118,6 +118,39 @@ Test(tracking, leftovers_in_the_process_group_end_without_cgroups_too)
 	leftovers_end_before_the_restart(false);
 }
 
+/*
+ * nginx after a kill -9 of its master: the workers hold the port, and a new
+ * master could not bind it while they live. They go with the old master, so
+ * the new one binds at the first try (one restart, its last exit the KILL).
+ */
+Test(tracking, workers_holding_the_port_go_with_their_master)
+{
+	int port = vh_free_port();
+	pid_t main1, worker, main2;
+	json_t *s, *last;
+
+	vh_setup("[service:web]\ncommand = %s listen:%d child:%s pid:%s\nready = tcp:%d\n"
+	    "start_secs = 100ms\nrestart_delay = 100ms\n",
+	    vh_testsvc(), port, vh_path("worker.pid"), vh_path("main.pid"), port);
+	vh_start_ok();
+	cr_assert(vh_wait_ready("web", 20000), "log:\n%s", vh_log_tail());
+	main1 = wait_pid("main.pid");
+	worker = wait_pid("worker.pid");
+	cr_assert_eq(unlink(vh_path("main.pid")), 0);
+	cr_assert_eq(kill(main1, SIGKILL), 0);
+	main2 = wait_pid("main.pid");
+	cr_assert_neq(main2, main1);
+	cr_assert(vh_wait_ready("web", 20000), "log:\n%s", vh_log_tail());
+	cr_expect(!vh_pid_alive(worker), "the old worker %d still holds the port", worker);
+	s = vh_service("web");
+	last = json_object_get(s, "last_exit");
+	cr_expect_eq(json_integer_value(json_object_get(s, "restarts")), 1,
+	    "the new master did not bind at once; log:\n%s", vh_log_tail());
+	cr_expect_str_eq(json_string_value(json_object_get(last, "signal")), "KILL");
+	cr_expect_eq(json_integer_value(json_object_get(s, "pid")), main2);
+	json_decref(s);
+}
+
 /* The rare service that wants its children to outlive the main process says so. */
 Test(tracking, kill_mode_main_leaves_the_rest_running)
 {
