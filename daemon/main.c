@@ -184,8 +184,8 @@ run(struct config *conf, int ready_fd)
 		fatal("spawn setup");
 	output_init(vigild.loop, conf->log_dir);
 	cgroup_init(conf);
-	if (!cgroup_enabled())
-		(void)groupfile_init(conf->socket_path);	/* logged */
+	/* kept without cgroups; read in both modes, as the killed vigild may have run without */
+	(void)groupfile_init(conf->socket_path);	/* logged */
 	if (supervisor_init(conf) == -1)
 		fatal("out of memory");
 	control_set_handler(commands_dispatch);

@@ -11,6 +11,7 @@
  */
 #include "config.h"
 #include "groupfile.h"
+#include "cgroup.h"
 #include "process.h"
 
 #include <dirent.h>
@@ -45,7 +46,8 @@ groupfile_init(const char *control_path)
 		dir = NULL;
 		return -1;
 	}
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+	/* with cgroups only read: what a vigild that ran without them left */
+	if (!cgroup_enabled() && mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		log_warn("creating %s: a vigild killed now would leave its services running",
 		    dir);
 		free(dir);

@@ -8,7 +8,7 @@
 
 #include "core.h"
 
-/* SOCKET.groups, made if missing; -1 (logged) if it cannot be. */
+/* SOCKET.groups, made if missing without cgroups; -1 (logged) if it cannot be. */
 int		 groupfile_init(const char *control_path);
 void		 groupfile_spawned(const struct service *s);	/* s->pid leads its group */
 void		 groupfile_gone(const struct service *s);	/* s has no process left */
