@@ -549,11 +549,31 @@ refuse_client(int fd)
 	close(fd);
 }
 
+/*
+ * Followers that hung up and whose hang-up the loop has not seen yet: a
+ * client that follows, leaves and comes back faster than a loop turn must
+ * not find its own old slots taken. Only streams: a request sent before
+ * its client left is still carried out.
+ */
+static void
+reclaim_gone_followers(void)
+{
+	struct control_client *c, *next;
+
+	for (c = clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->stream != NULL && peer_gone(c->fd))
+			client_free(c);
+	}
+}
+
 int
 control_adopt(int fd)
 {
 	struct control_client *c;
 
+	if (nclients >= CONTROL_MAX_CLIENTS)
+		reclaim_gone_followers();
 	if (nclients >= CONTROL_MAX_CLIENTS || (c = calloc(1, sizeof(*c))) == NULL) {
 		refuse_client(fd);
 		return -1;
