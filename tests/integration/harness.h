@@ -25,7 +25,7 @@ struct vh {
 
 struct vh_result {
 	int	 code;		/* vigilctl's exit code, or -1 */
-	char	 out[65536];	/* stdout */
+	char	 out[262144];	/* stdout: a full status of 200 services is over 64 KiB */
 	char	 err[8192];	/* stderr */
 };
 
