@@ -146,6 +146,8 @@ void		 config_errors_free(struct config_errors *errs);
 const char	*config_default_path(void);	/* static storage */
 const char	*config_default_socket(void);	/* static storage */
 const char	*config_default_log_dir(void);	/* static storage */
+/* "DIR/vigil.sock" -> "DIR/vigil" + suffix (".notify", ".groups"): malloc'd, NULL if out of memory */
+char		*config_socket_sibling(const char *socket_path, const char *suffix);
 /*
  * The environment a service starts with, extra (NULL or NULL-terminated)
  * last: environ itself, or composed in *scratch.

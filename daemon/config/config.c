@@ -368,6 +368,19 @@ config_default_socket(void)
 }
 
 /* /var/log/vigil as root; else $XDG_STATE_HOME/vigil or ~/.local/state/vigil. */
+char *
+config_socket_sibling(const char *socket_path, const char *suffix)
+{
+	size_t n = strlen(socket_path);
+	char *path;
+
+	if (n > 5 && strcmp(socket_path + n - 5, ".sock") == 0)
+		n -= 5;
+	if (asprintf(&path, "%.*s%s", (int)n, socket_path, suffix) == -1)
+		return NULL;
+	return path;
+}
+
 const char *
 config_default_log_dir(void)
 {

@@ -54,12 +54,6 @@ cgroup_enabled(void)
 	return base != NULL;
 }
 
-const char *
-cgroup_base(void)
-{
-	return base;
-}
-
 /* The first cgroup2 mount: its mount point and the root of the hierarchy it shows. */
 static int
 find_mount(char *point, size_t plen, char *root, size_t rlen)
@@ -224,23 +218,36 @@ watch_add(int wd, struct service *s)
 	return 0;
 }
 
+/*
+ * A small file of the cgroup read whole into buf (NUL-terminated): open
+ * and read, no stdio, as status asks this of every service. Its length, -1.
+ */
+static ssize_t
+read_small(const char *dir, const char *name, char *buf, size_t len)
+{
+	char file[PATH_MAX + 32];
+	ssize_t n, total = 0;
+	int fd;
+
+	snprintf(file, sizeof(file), "%s/%s", dir, name);
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while ((size_t)total < len - 1 &&
+	    (n = read(fd, buf + total, len - 1 - (size_t)total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
 /* cgroup.events of path: 1 populated, 0 empty, -1 unreadable. */
 static int
 populated(const char *path)
 {
-	char file[PATH_MAX + 16], buf[128], *p;
-	ssize_t n;
-	int fd;
+	char buf[128], *p;
 
-	snprintf(file, sizeof(file), "%s/cgroup.events", path);
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if ((p = strstr(buf, "populated ")) == NULL)
+	if (read_small(path, "cgroup.events", buf, sizeof(buf)) <= 0 ||
+	    (p = strstr(buf, "populated ")) == NULL)
 		return -1;
 	return p[10] == '1';
 }
@@ -504,28 +511,6 @@ cgroup_signal(struct service *s, int sig)
 	if (base == NULL || s->cgroup == NULL)
 		return -1;
 	return signal_tree(s->cgroup->path, sig, &s->cgroup->killed);
-}
-
-/*
- * A small file of the cgroup read whole into buf (NUL-terminated): open
- * and read, no stdio, as status asks this of every service. Its length, -1.
- */
-static ssize_t
-read_small(const char *dir, const char *name, char *buf, size_t len)
-{
-	char file[PATH_MAX + 32];
-	ssize_t n, total = 0;
-	int fd;
-
-	snprintf(file, sizeof(file), "%s/%s", dir, name);
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	while ((size_t)total < len - 1 &&
-	    (n = read(fd, buf + total, len - 1 - (size_t)total)) > 0)
-		total += n;
-	close(fd);
-	buf[total] = '\0';
-	return total;
 }
 
 int

@@ -21,7 +21,6 @@ struct service;
 /* Decide the mode and make BASE; one log line says which mode and why. */
 void		 cgroup_init(const struct config *conf);
 bool		 cgroup_enabled(void);
-const char	*cgroup_base(void);	/* NULL when off */
 /*
  * End what a previous vigild (killed before it could stop its services)
  * left in BASE: stop_signal, then SIGKILL after stop_timeout. Before

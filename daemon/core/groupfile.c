@@ -38,14 +38,8 @@ start_time(pid_t pid)
 int
 groupfile_init(const char *control_path)
 {
-	size_t n = strlen(control_path);
-
-	if (n > 5 && strcmp(control_path + n - 5, ".sock") == 0)
-		n -= 5;
-	if (asprintf(&dir, "%.*s.groups", (int)n, control_path) == -1) {
-		dir = NULL;
+	if ((dir = config_socket_sibling(control_path, ".groups")) == NULL)
 		return -1;
-	}
 	/* with cgroups only read: what a vigild that ran without them left */
 	if (!cgroup_enabled() && mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		log_warn("creating %s: a vigild killed now would leave its services running",

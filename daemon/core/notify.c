@@ -248,14 +248,8 @@ notify_cb(struct ev_loop *loop, ev_io *w, int revents)
 int
 notify_init(const char *control_path)
 {
-	size_t n = strlen(control_path);
-
-	if (n > 5 && strcmp(control_path + n - 5, ".sock") == 0)
-		n -= 5;
-	if (asprintf(&notify_dir, "%.*s.notify", (int)n, control_path) == -1) {
-		notify_dir = NULL;
+	if ((notify_dir = config_socket_sibling(control_path, ".notify")) == NULL)
 		return -1;
-	}
 	/* searchable by all: services that run as other users must reach their socket */
 	if (mkdir(notify_dir, 0755) == -1 && errno != EEXIST) {
 		log_warn("notify: creating %s", notify_dir);

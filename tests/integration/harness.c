@@ -404,6 +404,58 @@ vh_wait_gone(pid_t pid, int timeout_ms)
 	return false;
 }
 
+pid_t
+vh_main_pid(const char *name)
+{
+	json_t *s = vh_service(name);
+	pid_t pid = s != NULL ? (pid_t)json_integer_value(json_object_get(s, "pid")) : 0;
+
+	json_decref(s);
+	return pid;
+}
+
+bool
+vh_wait_main_pid(const char *name, pid_t pid, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+
+	do {
+		if (vh_main_pid(name) == pid)
+			return true;
+		sleep_ms(10);
+	} while (vh_now_ms() < deadline);
+	return false;
+}
+
+pid_t
+vh_wait_new_pid(const char *name, pid_t old, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+	char state[32];
+	pid_t pid;
+
+	do {
+		if ((pid = vh_main_pid(name)) > 0 && pid != old &&
+		    strcmp(vh_state(name, state, sizeof(state)), "running") == 0)
+			return pid;
+		sleep_ms(20);
+	} while (vh_now_ms() < deadline);
+	return 0;
+}
+
+bool
+vh_wait_pid_state(pid_t pid, char state, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+
+	do {
+		if (vh_pid_state(pid) == state)
+			return true;
+		sleep_ms(10);
+	} while (vh_now_ms() < deadline);
+	return false;
+}
+
 int
 vh_zombie_children(void)
 {

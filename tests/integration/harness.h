@@ -76,6 +76,12 @@ bool	 vh_pid_alive(pid_t pid);	/* exists and is not a zombie */
 bool	 vh_pid_exists(pid_t pid);	/* any /proc entry, zombies included */
 char	 vh_pid_state(pid_t pid);	/* /proc/PID/stat state letter, 0 if gone */
 bool	 vh_wait_gone(pid_t pid, int timeout_ms);
+pid_t	 vh_main_pid(const char *name);	/* the service's pid in status, 0 if none */
+bool	 vh_wait_main_pid(const char *name, pid_t pid, int timeout_ms);
+/* Poll until name is running with a main pid other than old: that pid, or 0 after timeout_ms. */
+pid_t	 vh_wait_new_pid(const char *name, pid_t old, int timeout_ms);
+/* Poll until /proc/PID/stat shows state (a letter such as 'T'); false after timeout_ms. */
+bool	 vh_wait_pid_state(pid_t pid, char state, int timeout_ms);
 /* Count vigild's children that are zombies. */
 int	 vh_zombie_children(void);
 bool	 vh_log_contains(const char *needle);

@@ -21,33 +21,6 @@ TestSuite(reload, .fini = vh_teardown, .timeout = 120);
 
 #define DEADLINE_MS	20000	/* generous: a busy 2-core machine, maybe under ASan */
 
-static pid_t
-pid_of(const char *name)
-{
-	json_t *s = vh_service(name);
-	pid_t pid = s != NULL ? (pid_t)json_integer_value(json_object_get(s, "pid")) : 0;
-
-	json_decref(s);
-	return pid;
-}
-
-/* Poll until NAME runs with a pid other than old; that pid, or 0 after the deadline. */
-static pid_t
-wait_new_pid(const char *name, pid_t old)
-{
-	long long end = vh_now_ms() + DEADLINE_MS;
-	char buf[32];
-	pid_t pid;
-
-	do {
-		if ((pid = pid_of(name)) > 0 && pid != old &&
-		    strcmp(vh_state(name, buf, sizeof(buf)), "running") == 0)
-			return pid;
-		usleep(20000);
-	} while (vh_now_ms() < end);
-	return 0;
-}
-
 static bool
 wait_no_zombies(void)
 {
@@ -147,10 +120,10 @@ Test(reload, dry_run_reports_the_plan_and_changes_nothing)
 	json_t *reply;
 
 	setup_five();
-	keep = pid_of("keep");
-	inplace = pid_of("inplace");
-	cmd = pid_of("cmd");
-	gone = pid_of("gone");
+	keep = vh_main_pid("keep");
+	inplace = vh_main_pid("inplace");
+	cmd = vh_main_pid("cmd");
+	gone = vh_main_pid("gone");
 	cr_assert(keep > 0 && inplace > 0 && cmd > 0 && gone > 0);
 
 	cr_assert_eq(vh_ctl(&r, "reload", "--dry-run", NULL), 0, "%s %s", r.out, r.err);
@@ -168,10 +141,10 @@ Test(reload, dry_run_reports_the_plan_and_changes_nothing)
 	cr_expect_str_eq(group(reply, "unchanged"), "keep");
 	json_decref(reply);
 
-	cr_expect_eq(pid_of("keep"), keep);
-	cr_expect_eq(pid_of("inplace"), inplace);
-	cr_expect_eq(pid_of("cmd"), cmd);
-	cr_expect_eq(pid_of("gone"), gone);
+	cr_expect_eq(vh_main_pid("keep"), keep);
+	cr_expect_eq(vh_main_pid("inplace"), inplace);
+	cr_expect_eq(vh_main_pid("cmd"), cmd);
+	cr_expect_eq(vh_main_pid("gone"), gone);
 	cr_expect(vh_pid_alive(gone));
 	cr_expect_str_eq(status_names(), "keep,inplace,cmd,gone");
 	cr_expect_neq(vh_ctl(&r, "status", "new", NULL), 0, "new exists: %s", r.out);
@@ -184,10 +157,10 @@ Test(reload, adds_removes_restarts_updates_and_keeps_at_once)
 	json_t *reply, *changes;
 
 	setup_five();
-	keep = pid_of("keep");
-	inplace = pid_of("inplace");
-	cmd = pid_of("cmd");
-	gone = pid_of("gone");
+	keep = vh_main_pid("keep");
+	inplace = vh_main_pid("inplace");
+	cmd = vh_main_pid("cmd");
+	gone = vh_main_pid("gone");
 
 	reply = reload_json(&r, false);
 	cr_expect(json_is_true(json_object_get(reply, "ok")));
@@ -205,9 +178,9 @@ Test(reload, adds_removes_restarts_updates_and_keeps_at_once)
 	json_decref(reply);
 
 	/* added and autostart: it runs */
-	cr_expect_gt(wait_new_pid("new", 0), 0, "new never ran; log: %s", vh_log_tail());
+	cr_expect_gt(vh_wait_new_pid("new", 0, DEADLINE_MS), 0, "new never ran; log: %s", vh_log_tail());
 	/* restarted: a new process, with the new command */
-	cr_expect_gt(ncmd = wait_new_pid("cmd", cmd), 0, "cmd was not restarted; log: %s",
+	cr_expect_gt(ncmd = vh_wait_new_pid("cmd", cmd, DEADLINE_MS), 0, "cmd was not restarted; log: %s",
 	    vh_log_tail());
 	cr_expect(vh_wait_gone(cmd, DEADLINE_MS), "cmd's old process is still there");
 	cr_expect(vh_log_contains("cmd: spawned pid"), "log: %s", vh_log_tail());
@@ -217,15 +190,15 @@ Test(reload, adds_removes_restarts_updates_and_keeps_at_once)
 	cr_expect_str_eq(status_names(), "keep,inplace,cmd,new");
 	cr_expect_neq(vh_ctl(&r, "status", "gone", NULL), 0, "gone is still known: %s", r.out);
 	/* in place and unchanged: the same processes */
-	cr_expect_eq(pid_of("keep"), keep);
-	cr_expect_eq(pid_of("inplace"), inplace);
+	cr_expect_eq(vh_main_pid("keep"), keep);
+	cr_expect_eq(vh_main_pid("inplace"), inplace);
 	cr_expect(vh_pid_alive(keep) && vh_pid_alive(inplace));
 
 	/* the same file again: nothing to do */
 	reply = reload_json(&r, false);
 	cr_expect_str_eq(group(reply, "unchanged"), "keep,inplace,cmd,new", "%s", r.out);
 	json_decref(reply);
-	cr_expect_eq(pid_of("cmd"), ncmd);
+	cr_expect_eq(vh_main_pid("cmd"), ncmd);
 }
 
 Test(reload, invalid_config_lists_every_error_and_changes_nothing)
@@ -235,8 +208,8 @@ Test(reload, invalid_config_lists_every_error_and_changes_nothing)
 	char want[512];
 
 	setup_five();
-	keep = pid_of("keep");
-	gone = pid_of("gone");
+	keep = vh_main_pid("keep");
+	gone = vh_main_pid("gone");
 	vh_setup(SVC("keep", "", "restart_delay = soon") SVC("web", "", "requires = nosuch"),
 	    vh_testsvc(), vh.dir, vh_testsvc(), vh.dir);
 
@@ -259,8 +232,8 @@ Test(reload, invalid_config_lists_every_error_and_changes_nothing)
 	cr_expect(strstr(r.out, "\"error\":\"invalid-config\"") != NULL, "out: %s", r.out);
 	cr_expect(strstr(r.out, "\"errors\":[") != NULL, "out: %s", r.out);
 
-	cr_expect_eq(pid_of("keep"), keep);
-	cr_expect_eq(pid_of("gone"), gone);
+	cr_expect_eq(vh_main_pid("keep"), keep);
+	cr_expect_eq(vh_main_pid("gone"), gone);
 	cr_expect(vh_pid_alive(gone));
 	cr_expect_str_eq(status_names(), "keep,inplace,cmd,gone");
 }
@@ -272,13 +245,13 @@ Test(reload, sighup_reloads)
 	vh_setup(SVC("keep", "", ""), vh_testsvc(), vh.dir);
 	cr_assert(vh_start(), "log: %s", vh_log_tail());
 	cr_assert(vh_wait_state("keep", "running", DEADLINE_MS));
-	keep = pid_of("keep");
+	keep = vh_main_pid("keep");
 	vh_setup(SVC("keep", "", "") SVC("extra", "", ""), vh_testsvc(), vh.dir,
 	    vh_testsvc(), vh.dir);
 	cr_assert_eq(kill(vh.pid, SIGHUP), 0);
-	cr_expect_gt(wait_new_pid("extra", 0), 0, "extra never ran; log: %s", vh_log_tail());
+	cr_expect_gt(vh_wait_new_pid("extra", 0, DEADLINE_MS), 0, "extra never ran; log: %s", vh_log_tail());
 	cr_expect(vh_log_contains("reload: added extra; 1 unchanged"), "log: %s", vh_log_tail());
-	cr_expect_eq(pid_of("keep"), keep);
+	cr_expect_eq(vh_main_pid("keep"), keep);
 	/* an invalid config on SIGHUP: logged, nothing changes, vigild carries on */
 	vh_setup(SVC("keep", "", "umask = 999"), vh_testsvc(), vh.dir);
 	cr_assert_eq(kill(vh.pid, SIGHUP), 0);
@@ -287,7 +260,7 @@ Test(reload, sighup_reloads)
 			break;
 	cr_expect(vh_log_contains("[service:keep] umask: expected"), "log: %s", vh_log_tail());
 	cr_expect_str_eq(status_names(), "keep,extra");
-	cr_expect_eq(pid_of("keep"), keep);
+	cr_expect_eq(vh_main_pid("keep"), keep);
 }
 
 /* Where ctl_background records pid, so teardown kills it should the test fail first. */
@@ -391,8 +364,8 @@ Test(reload, removed_services_stop_dependents_first)
 	    vh_testsvc(), vh.dir, vh_testsvc(), vh.dir, vh_testsvc(), vh.dir);
 	cr_assert(vh_start(), "log: %s", vh_log_tail());
 	cr_assert(vh_wait_state("web", "running", DEADLINE_MS), "log: %s", vh_log_tail());
-	db = pid_of("db");
-	web = pid_of("web");
+	db = vh_main_pid("db");
+	web = vh_main_pid("web");
 	vh_setup(SVC("keep", "", ""), vh_testsvc(), vh.dir);
 	cr_assert_eq(vh_ctl(&r, "reload", NULL), 0, "%s %s", r.out, r.err);
 	cr_expect_str_eq(r.out, "removed: db, web\nunchanged: keep\n");
@@ -413,7 +386,7 @@ Test(reload, a_service_removed_and_added_again_waits_for_its_old_process)
 	vh_setup(SVC("svc", "ignore:15", "stop_timeout = 1h"), vh_testsvc(), vh.dir);
 	cr_assert(vh_start(), "log: %s", vh_log_tail());
 	cr_assert(vh_wait_state("svc", "running", DEADLINE_MS), "log: %s", vh_log_tail());
-	old = pid_of("svc");
+	old = vh_main_pid("svc");
 	vh_setup("%s", "");
 	/* --no-wait: reload would wait (an hour) for the removed svc to stop */
 	cr_assert_eq(vh_ctl(&r, "reload", "--no-wait", NULL), 0, "%s %s", r.out, r.err);
@@ -424,9 +397,9 @@ Test(reload, a_service_removed_and_added_again_waits_for_its_old_process)
 	cr_assert(vh_wait_reason("svc", "waiting for the removed svc to stop", DEADLINE_MS),
 	    "log: %s", vh_log_tail());
 	cr_expect(vh_pid_alive(old));
-	cr_expect_eq(pid_of("svc"), 0, "svc runs next to its old process");
+	cr_expect_eq(vh_main_pid("svc"), 0, "svc runs next to its old process");
 	cr_assert_eq(kill(old, SIGKILL), 0);
-	new = wait_new_pid("svc", old);
+	new = vh_wait_new_pid("svc", old, DEADLINE_MS);
 	cr_expect_gt(new, 0, "svc never ran again; log: %s", vh_log_tail());
 	cr_expect(!vh_pid_alive(old), "two processes of svc at once");
 	cr_expect(vh_log_contains("svc: stopped (waiting for the removed svc to stop)"),
@@ -444,7 +417,7 @@ Test(reload, returns_once_the_removed_services_are_stopped)
 	    vh_testsvc(), vh.dir, vh_testsvc(), vh.dir);
 	vh_start_ok();
 	cr_assert(vh_wait_state("svc", "running", DEADLINE_MS), "log: %s", vh_log_tail());
-	old = pid_of("svc");
+	old = vh_main_pid("svc");
 	vh_setup(SVC("keep", "", ""), vh_testsvc(), vh.dir);
 	cr_assert_eq(vh_ctl(&r, "reload", NULL), 0, "%s %s", r.out, r.err);
 	cr_expect_str_eq(r.out, "removed: svc\nunchanged: keep\n");
@@ -462,7 +435,7 @@ Test(reload, no_wait_returns_before_the_removed_services_are_stopped)
 	vh_setup(SVC("svc", "ignore:15", "stop_timeout = 1h"), vh_testsvc(), vh.dir);
 	vh_start_ok();
 	cr_assert(vh_wait_state("svc", "running", DEADLINE_MS), "log: %s", vh_log_tail());
-	old = pid_of("svc");
+	old = vh_main_pid("svc");
 	vh_setup("%s", "");
 	cr_assert_eq(vh_ctl(&r, "reload", "--no-wait", NULL), 0, "%s %s", r.out, r.err);
 	cr_expect_str_eq(r.out, "removed: svc\n");
@@ -479,12 +452,12 @@ Test(reload, a_restarted_service_writes_where_its_new_definition_says)
 	vh_setup(SVC("out", "echo:first", ""), vh_testsvc(), vh.dir);
 	cr_assert(vh_start(), "log: %s", vh_log_tail());
 	cr_assert(vh_wait_state("out", "running", DEADLINE_MS), "log: %s", vh_log_tail());
-	old = pid_of("out");
+	old = vh_main_pid("out");
 	vh_setup(SVC("out", "echo:second", "stdout = file:%s/out.txt"), vh_testsvc(), vh.dir,
 	    vh.dir);
 	cr_assert_eq(vh_ctl(&r, "reload", NULL), 0, "%s %s", r.out, r.err);
 	cr_expect_str_eq(r.out, "restarted: out (command, stdout changed)\n");
-	cr_assert_gt(wait_new_pid("out", old), 0, "log: %s", vh_log_tail());
+	cr_assert_gt(vh_wait_new_pid("out", old, DEADLINE_MS), 0, "log: %s", vh_log_tail());
 	cr_expect(vh_wait_file(vh_path("out.txt"), DEADLINE_MS));
 	cr_expect_str_eq(vh_slurp(vh_path("out.txt")), "second\n");
 	/* what the first process wrote is still in its log; the second's is not */
@@ -502,7 +475,7 @@ Test(reload, vigil_settings_that_need_a_restart_are_warnings)
 	vh_setup(SVC("keep", "", ""), vh_testsvc(), vh.dir);
 	cr_assert(vh_start(), "log: %s", vh_log_tail());
 	cr_assert(vh_wait_state("keep", "running", DEADLINE_MS), "log: %s", vh_log_tail());
-	keep = pid_of("keep");
+	keep = vh_main_pid("keep");
 	cr_assert_not_null(f = fopen(vh.conf, "w"));
 	fprintf(f, "[vigil]\nsocket = %s/other.sock\nlog_dir = %s/logs2\n\n" SVC("keep", "", ""),
 	    vh.dir, vh.dir, vh_testsvc(), vh.dir);
@@ -514,6 +487,6 @@ Test(reload, vigil_settings_that_need_a_restart_are_warnings)
 	    != NULL, "%s", r.err);
 	cr_expect(strstr(r.err, "warning: [vigil] log_dir: changed to ") != NULL, "%s", r.err);
 	/* still on the old socket, the same process */
-	cr_expect_eq(pid_of("keep"), keep);
+	cr_expect_eq(vh_main_pid("keep"), keep);
 	cr_expect_eq(access(vh_path("other.sock"), F_OK), -1);
 }

@@ -35,35 +35,6 @@ need_cgroups(void)
 		    "vigild's log says why" : "no cgroup line in vigild's log");
 }
 
-/* The service's main pid now, 0 if none. */
-static pid_t
-main_pid(const char *name)
-{
-	json_t *s = vh_service(name);
-	pid_t pid = (pid_t)json_integer_value(json_object_get(s, "pid"));
-
-	json_decref(s);
-	return pid;
-}
-
-/* Poll until name runs a main process other than old; that pid, or 0 after timeout_ms. */
-static pid_t
-wait_new_main(const char *name, pid_t old, int timeout_ms)
-{
-	long long end = vh_now_ms() + timeout_ms;
-	char state[32];
-	pid_t pid;
-
-	do {
-		pid = main_pid(name);
-		if (pid > 0 && pid != old &&
-		    strcmp(vh_state(name, state, sizeof(state)), "running") == 0)
-			return pid;
-		usleep(20000);
-	} while (vh_now_ms() < end);
-	return 0;
-}
-
 /*
  * The main process is killed; the child it left in its group and (with
  * cgroups) a grandchild that called setsid() end before the service is
@@ -91,9 +62,9 @@ leftovers_end_before_the_restart(bool cgroups)
 	child = wait_pid("child.pid");
 	if (cgroups)
 		orphan = wait_pid("orphan.pid");
-	cr_assert_eq(main_pid("web"), main1);
+	cr_assert_eq(vh_main_pid("web"), main1);
 	cr_assert_eq(kill(main1, SIGKILL), 0);
-	main2 = wait_new_main("web", main1, 20000);
+	main2 = vh_wait_new_pid("web", main1, 20000);
 	cr_assert_gt(main2, 0, "web never ran again; log:\n%s", vh_log_tail());
 	cr_expect(vh_wait_gone(child, 5000), "the child %d outlived its main process", child);
 	if (cgroups)
@@ -164,7 +135,7 @@ Test(tracking, kill_mode_main_leaves_the_rest_running)
 	main1 = wait_pid("main.pid");
 	child = wait_pid("child.pid");
 	cr_assert_eq(kill(main1, SIGKILL), 0);
-	cr_assert_gt(wait_new_main("web", main1, 20000), 0, "log:\n%s", vh_log_tail());
+	cr_assert_gt(vh_wait_new_pid("web", main1, 20000), 0, "log:\n%s", vh_log_tail());
 	cr_expect(vh_pid_alive(child), "kill_mode = main ended the child %d", child);
 	cr_expect(!vh_log_contains("processes left"), "log:\n%s", vh_log_tail());
 }
@@ -201,7 +172,7 @@ Test(tracking, leftovers_that_ignore_term_are_killed_after_stop_timeout)
 	main1 = wait_pid("main.pid");
 	child = wait_pid("child.pid");
 	cr_assert_eq(kill(main1, SIGKILL), 0);
-	cr_assert_gt(wait_new_main("web", main1, 20000), 0, "log:\n%s", vh_log_tail());
+	cr_assert_gt(vh_wait_new_pid("web", main1, 20000), 0, "log:\n%s", vh_log_tail());
 	cr_expect(vh_wait_gone(child, 5000), "the child %d that ignores TERM survived", child);
 	cr_expect(vh_log_contains("sending KILL to every process of the service"), "log:\n%s",
 	    vh_log_tail());
@@ -222,17 +193,14 @@ Test(tracking, signal_main_reaches_only_the_main_process)
 	cr_assert_eq(vh_ctl(&r, "signal", "--main", "STOP", "web", NULL), 0, "%s %s", r.out,
 	    r.err);
 	cr_expect(strstr(r.out, "main process") != NULL, "out: %s", r.out);
-	for (int i = 0; i < 500 && vh_pid_state(main1) != 'T'; i++)
-		usleep(10000);
-	cr_expect_eq(vh_pid_state(main1), 'T', "the main process was not stopped");
+	cr_expect(vh_wait_pid_state(main1, 'T', 20000), "the main process was not stopped");
 	cr_expect_neq(vh_pid_state(child), 'T', "--main reached the child too");
 	cr_assert_eq(vh_ctl(&r, "signal", "CONT", "web", NULL), 0, "%s %s", r.out, r.err);
 	/* without --main: every process */
 	cr_assert_eq(vh_ctl(&r, "--json", "signal", "STOP", "web", NULL), 0, "%s %s", r.out,
 	    r.err);
-	for (int i = 0; i < 500 && vh_pid_state(child) != 'T'; i++)
-		usleep(10000);
-	cr_expect_eq(vh_pid_state(child), 'T', "the child was not stopped; reply %s", r.out);
+	cr_expect(vh_wait_pid_state(child, 'T', 20000), "the child was not stopped; reply %s",
+	    r.out);
 	cr_assert_eq(vh_ctl(&r, "signal", "CONT", "web", NULL), 0, "%s %s", r.out, r.err);
 	cr_assert_eq(vh_ctl(&r, "signal", "--main", "CONT", "--", NULL), 2,
 	    "--main with no name: usage error; %s %s", r.out, r.err);
@@ -321,7 +289,7 @@ Test(tracking, mainpid_naming_another_services_process_is_refused)
 	cr_assert(vh_wait_log("MAINPID=", 20000), "log:\n%s", vh_log_tail());
 	cr_assert(vh_wait_log("ignored: not a process of this service", 20000), "log:\n%s",
 	    vh_log_tail());
-	cr_expect_neq(main_pid("evil"), victim);
+	cr_expect_neq(vh_main_pid("evil"), victim);
 	cr_assert_eq(vh_ctl(&r, "stop", "evil", NULL), 0, "stop evil: %s %s", r.out, r.err);
 	cr_expect(vh_pid_alive(victim), "stopping evil killed the victim");
 	cr_expect(vh_wait_state("victim", "running", 1000));
@@ -344,9 +312,8 @@ Test(tracking, a_main_process_reaped_by_its_own_parent_is_seen_to_end)
 	vh_start_ok();
 	cr_assert(vh_wait_ready("web", 20000), "log:\n%s", vh_log_tail());
 	worker = wait_pid("worker.pid");
-	for (int i = 0; i < 500 && main_pid("web") != worker; i++)
-		usleep(10000);
-	cr_assert_eq(main_pid("web"), worker, "MAINPID= was not taken; log:\n%s", vh_log_tail());
+	cr_assert(vh_wait_main_pid("web", worker, 20000), "MAINPID= was not taken; log:\n%s",
+	    vh_log_tail());
 	cr_assert_eq(kill(worker, SIGTERM), 0);
 	cr_assert(vh_wait_state("web", "exited", 20000), "the end of main pid %d went unseen; "
 	    "log:\n%s", worker, vh_log_tail());
