@@ -1,9 +1,13 @@
 /*
  * log.c: the one place that formats diagnostics. Lines go to stderr with a
- * UTC timestamp and level; the caller owns the wording.
+ * UTC timestamp and level; the caller owns the wording. Whatever a message
+ * quotes (a service's notify text, a path, a client's verb) is escaped
+ * here, once for every caller: no byte can start a forged line or drive
+ * the terminal of whoever reads the log.
  */
 #include "config.h"
 #include "log.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -75,14 +79,17 @@ log_level_parse(const char *name, enum log_level *out)
 static void
 log_vwrite(enum log_level level, const char *err, const char *fmt, va_list ap)
 {
-	char msg[2048], stamp[32];
+	char raw[2048], msg[UTF8_ESCAPED_MAX(sizeof(raw))], stamp[32];
 	struct timeval tv;
 	struct tm tm;
-	int saved = errno;
+	int saved = errno, n;
 
 	if (level > log_max)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if ((n = vsnprintf(raw, sizeof(raw), fmt, ap)) < 0)
+		n = 0;
+	utf8_escape(raw, (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1, msg,
+	    sizeof(msg));
 	if (log_syslog) {
 		if (err != NULL)
 			syslog(syslog_prio[level], "%s: %s", msg, err);

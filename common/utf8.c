@@ -104,3 +104,65 @@ utf8_truncate(const char *s, size_t len, size_t max)
 		max--;
 	return max;
 }
+
+/* One escape for byte c into out (room for 4), its length. */
+static size_t
+escape_byte(unsigned char c, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	out[0] = '\\';
+	switch (c) {
+	case '\n':
+		out[1] = 'n';
+		return 2;
+	case '\r':
+		out[1] = 'r';
+		return 2;
+	case '\t':
+		out[1] = 't';
+		return 2;
+	default:
+		out[1] = 'x';
+		out[2] = hex[c >> 4];
+		out[3] = hex[c & 0xf];
+		return 4;
+	}
+}
+
+size_t
+utf8_escape(const char *s, size_t len, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, o = 0, n, bad, k;
+	char esc[4 * 4];
+
+	if (outlen == 0)
+		return 0;
+	while (i < len) {
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			n = 1;
+			memcpy(esc, s + i, 1);
+			k = 1;
+		} else if (p[i] < 0x80) {
+			n = 1;
+			k = escape_byte(p[i], esc);
+		} else if ((n = sequence(p + i, len - i, &bad)) == 0) {
+			n = 1;	/* each byte of what is not UTF-8 shows as itself */
+			k = escape_byte(p[i], esc);
+		} else if (n == 2 && p[i] == 0xc2 && p[i + 1] <= 0x9f) {
+			k = escape_byte(p[i], esc);	/* a C1 control */
+			k += escape_byte(p[i + 1], esc + k);
+		} else {
+			memcpy(esc, s + i, n);
+			k = n;
+		}
+		if (o + k >= outlen)
+			break;
+		memcpy(out + o, esc, k);
+		o += k;
+		i += n;
+	}
+	out[o] = '\0';
+	return o;
+}

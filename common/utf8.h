@@ -23,5 +23,15 @@ size_t	utf8_sanitize(const char *s, size_t len, char *out);
  * character: for well-formed UTF-8, the longest such prefix.
  */
 size_t	utf8_truncate(const char *s, size_t len, size_t max);
+/*
+ * Copy s[0..len) into out as text that cannot drive a terminal or forge a
+ * line of a log: control characters (C0, DEL and the C1 range U+0080 to
+ * U+009F) become \n, \r, \t or \xNN, and so does every byte of an
+ * ill-formed sequence; the rest is copied. out holds outlen bytes and is
+ * always NUL-terminated; an escape is never cut in half. Returns the
+ * bytes written, without the NUL. UTF8_ESCAPED_MAX(len) is always enough.
+ */
+#define UTF8_ESCAPED_MAX(len)	(4 * (len) + 1)
+size_t	utf8_escape(const char *s, size_t len, char *out, size_t outlen);
 
 #endif

@@ -15,6 +15,7 @@
 #include "duration.h"
 #include "proto.h"
 #include "signame.h"
+#include "utf8.h"
 
 static int	verb_status(const struct ctl_options *, int, char **);
 static int	verb_names(const struct ctl_options *, int, char **);
@@ -87,6 +88,21 @@ connect_daemon(const struct ctl_options *o, struct ctl_client *c, int64_t deadli
 	return CTL_EXIT_UNREACHABLE;
 }
 
+/*
+ * What the server sent, as text for a terminal: whoever answers on the
+ * socket (a fake vigild too) must not drive it with escape sequences.
+ * The one buffer is reused by the next call.
+ */
+static const char *
+safe_text(const char *s)
+{
+	static char out[UTF8_ESCAPED_MAX(1024)];
+	size_t n = strlen(s);
+
+	utf8_escape(s, n < 1024 ? n : 1024, out, sizeof(out));
+	return out;
+}
+
 /* Why no reply came, as an exit status, with the message printed. */
 static int
 read_failure(int rc, int64_t timeout_ms)
@@ -119,7 +135,7 @@ parse_reply(const char *line, size_t len)
 	json_t *r = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
 
 	if (r == NULL) {
-		warnx("unreadable reply from vigild: %s", jerr.text);
+		warnx("unreadable reply from vigild: %s", safe_text(jerr.text));
 		return NULL;
 	}
 	if (!json_is_object(r) || !json_is_boolean(json_object_get(r, PROTO_K_OK))) {
@@ -176,7 +192,7 @@ reply_status(const json_t *reply)
 		return CTL_EXIT_OK;
 	msg = json_string_value(json_object_get(reply, PROTO_K_MESSAGE));
 	code = json_string_value(json_object_get(reply, PROTO_K_ERROR));
-	warnx("%s", msg != NULL ? msg : code != NULL ? code : "request refused");
+	warnx("%s", safe_text(msg != NULL ? msg : code != NULL ? code : "request refused"));
 	return CTL_EXIT_FAILED;
 }
 
@@ -773,7 +789,7 @@ reload_refused(const json_t *reply)
 	fflush(stdout);
 	json_array_foreach(json_object_get(reply, PROTO_K_ERRORS), i, e)
 		if (json_is_string(e))
-			fprintf(stderr, "%s\n", json_string_value(e));
+			fprintf(stderr, "%s\n", safe_text(json_string_value(e)));
 	return reply_status(reply);
 }
 
@@ -809,7 +825,7 @@ verb_reload(const struct ctl_options *o, int argc, char **argv)
 	fflush(stdout);
 	json_array_foreach(json_object_get(reply, PROTO_K_WARNINGS), i, w)
 		if (json_is_string(w))
-			warnx("warning: %s", json_string_value(w));
+			warnx("warning: %s", safe_text(json_string_value(w)));
 	json_decref(reply);
 	return CTL_EXIT_OK;
 }

@@ -2,21 +2,28 @@
  * notify.c: the sd_notify protocol, served by vigild without libsystemd.
  *
  * Each service that may speak it gets its own datagram socket, so a
- * message belongs to the service whose socket it came in on. The issue
- * that asked for this wanted one shared socket with senders matched by
- * pid; that cannot work for the commonest client. systemd-notify, run as
- * root, puts its parent's pid in its credentials (a privileged process
- * may claim any pid, and SO_PASSPIDFD then hands back the claimed one):
- * run as a service's main process, it claims to be vigild. One socket per
- * service also keeps a message whose sender has already exited (a helper
- * that said READY=1 and quit) attributable, which pid matching cannot.
+ * message belongs to the service whose socket it came in on. One shared
+ * socket with senders matched by pid cannot work for the commonest
+ * client: systemd-notify, run as root, puts its parent's pid in its
+ * credentials (a privileged process may claim any pid), and run as a
+ * service's main process that parent is vigild.
  *
- * The pid is still checked: a sender that is alive and provably no
- * process of the service (not its main pid, process group or session,
- * nor a child of its main process) is ignored, so a neighbour cannot make
- * another service ready. vigild's own pid passes: only a privileged child
- * claiming its parent's pid sends it. Truncated messages and messages
- * holding a NUL are dropped whole; passed fds are closed at once.
+ * Who is heard, in three gates (vigil.conf(5), "ready = notify"):
+ * - the socket file belongs to the service's user with mode 0600, so no
+ *   other user can even send to it;
+ * - every datagram's credentials (SCM_CREDENTIALS, filled in by the
+ *   kernel) must name root or the service's user: a socket connected
+ *   before a process changed its uid does not carry the old rights;
+ * - a sender that is not root (whose pid the kernel vouches for) must be
+ *   the service's own, checked while it still exists: in its cgroup, or
+ *   without cgroups in its process group, session or descendants. One
+ *   that has already been reaped cannot be checked and is not heard.
+ *   (systemd-notify waits until its message is read, unless --no-block.)
+ *   A root sender's pid proves nothing; it is refused only when it names
+ *   a live process that is provably not the service's.
+ * Refusals are logged, at most NOTIFY_WARN_BURST per service and window.
+ * Truncated messages and messages holding a NUL are dropped whole;
+ * passed fds are closed at once.
  */
 #include "config.h"
 #include "core.h"
@@ -27,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +44,58 @@
 #include <unistd.h>
 
 #define NOTIFY_FDS_MAX	16	/* fds passed along (FDSTORE=1, BARRIER=1) are closed */
+/* WATCHDOG_USEC= and EXTEND_TIMEOUT_USEC= above a year are refused, not wrapped */
+#define NOTIFY_USEC_MAX	(365ULL * 24 * 3600 * 1000 * 1000)
+/* refusals logged per service and window; the rest are counted, then summed up */
+#define NOTIFY_WARN_BURST	5
+#define NOTIFY_WARN_WINDOW_MS	10000
 
 struct notify_sock {
 	struct service	*s;
 	int		 fd;
 	ev_io		 io;
+	uid_t		 uid;		/* the socket file's owner: the service's user */
+	gid_t		 gid;
+	int64_t		 warn_since;	/* the current window of warnings began */
+	unsigned	 warned;	/* warnings logged in it */
+	unsigned	 suppressed;	/* and left out */
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 static char	*notify_dir;
+
+/*
+ * A refused message, logged unless this service has used up its window:
+ * a sender in a loop must not fill vigild's log (log.c escapes the text).
+ */
+static void __attribute__((format(printf, 2, 3)))
+refuse(struct notify_sock *ns, const char *fmt, ...)
+{
+	int64_t now = process_now_ms();
+	char msg[512];
+	va_list ap;
+
+	if (ns->warned > 0 && now - ns->warn_since >= NOTIFY_WARN_WINDOW_MS) {
+		if (ns->suppressed > 0)
+			log_warnx("%s: notify: %u more messages refused in the last %llds "
+			    "were not logged", ns->s->conf->name, ns->suppressed,
+			    (long long)(now - ns->warn_since) / 1000);
+		ns->warned = ns->suppressed = 0;
+	}
+	if (ns->warned == 0)
+		ns->warn_since = now;
+	if (ns->warned >= NOTIFY_WARN_BURST) {
+		ns->suppressed++;
+		return;
+	}
+	ns->warned++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s: notify: %s%s", ns->s->conf->name, msg,
+	    ns->warned == NOTIFY_WARN_BURST ? " (more refusals in the next 10s go unlogged)" :
+	    "");
+}
 
 static bool
 parse_u64(const char *v, unsigned long long *out)
@@ -95,11 +146,24 @@ belongs_to(const struct service *s, pid_t pid)
 	    supervisor_find_pgid(pgid) == NULL;
 }
 
-static void
-handle_line(struct service *s, const char *line, pid_t sender)
+/* A microsecond count within NOTIFY_USEC_MAX, as milliseconds rounded up; -1 if not. */
+static int64_t
+usec_to_ms(const char *v)
 {
+	unsigned long long n;
+
+	if (!parse_u64(v, &n) || n > NOTIFY_USEC_MAX)
+		return -1;
+	return (int64_t)((n + 999) / 1000);
+}
+
+static void
+handle_line(struct notify_sock *ns, const char *line, pid_t sender)
+{
+	struct service *s = ns->s;
 	const char *name = s->conf->name, *v;
 	unsigned long long n;
+	int64_t ms;
 
 	if (strcmp(line, "READY=1") == 0) {
 		service_ready(s, "READY=1");
@@ -115,16 +179,22 @@ handle_line(struct service *s, const char *line, pid_t sender)
 	} else if (strncmp(line, "MAINPID=", 8) == 0) {
 		v = line + 8;
 		if (!parse_u64(v, &n) || n > INT32_MAX || !belongs_to(s, (pid_t)n))
-			log_warnx("%s: MAINPID=%s from pid %d ignored: not a process of "
-			    "this service", name, v, (int)sender);
+			refuse(ns, "MAINPID=%.64s from pid %d ignored: not a process of "
+			    "this service", v, (int)sender);
 		else
 			service_set_main_pid(s, (pid_t)n);
 	} else if (strncmp(line, "WATCHDOG_USEC=", 14) == 0) {
-		if (parse_u64(line + 14, &n))
-			service_watchdog_set(s, (int64_t)((n + 999) / 1000));
+		if ((ms = usec_to_ms(line + 14)) == -1)
+			refuse(ns, "%.64s from pid %d ignored: expected a number of "
+			    "microseconds up to a year", line, (int)sender);
+		else
+			service_watchdog_set(s, ms);
 	} else if (strncmp(line, "EXTEND_TIMEOUT_USEC=", 20) == 0) {
-		if (parse_u64(line + 20, &n))
-			service_extend_timeout(s, (int64_t)((n + 999) / 1000));
+		if ((ms = usec_to_ms(line + 20)) == -1)
+			refuse(ns, "%.64s from pid %d ignored: expected a number of "
+			    "microseconds up to a year", line, (int)sender);
+		else
+			service_extend_timeout(s, ms);
 	} else if (strncmp(line, "ERRNO=", 6) == 0) {
 		if (parse_u64(line + 6, &n) && n < 4096) {
 			s->notify_errno = (int)n;
@@ -151,28 +221,36 @@ close_passed_fds(struct msghdr *msg)
 	}
 }
 
-static pid_t
-sender_pid(struct msghdr *msg)
+/* The kernel's record of who sent msg; false if there is none. */
+static bool
+sender_cred(struct msghdr *msg, struct ucred *cred)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
 		    c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
-			struct ucred cred;
-			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
-			return cred.pid;
+			memcpy(cred, CMSG_DATA(c), sizeof(*cred));
+			return true;
 		}
-	return 0;
+	return false;
 }
 
-/* Alive and provably not the service's: the one sender that is refused. */
-static bool
-foreign(const struct service *s, pid_t pid)
+/* Whether the sender may speak for ns's service (the gates at the top); why not. */
+static const char *
+sender_refused(const struct notify_sock *ns, const struct ucred *cred)
 {
+	const struct service *s = ns->s;
+	pid_t pid = cred->pid;
+
+	if (cred->uid != 0 && cred->uid != ns->uid)
+		return "only root and the service's user may send";
 	if (pid <= 0 || pid == s->pid || pid == getpid())
-		return false;
+		return NULL;
 	if (kill(pid, 0) == -1 && errno == ESRCH)
-		return false;	/* gone already: it had the socket, it was ours */
-	return !belongs_to(s, pid);
+		/* a root sender may name any pid: its pid says nothing either way */
+		return cred->uid == 0 ? NULL : "it exited before vigild could check that it "
+		    "is a process of this service (a sender must live until its message "
+		    "is read; systemd-notify waits unless given --no-block)";
+	return belongs_to(s, pid) ? NULL : "it is not a process of this service";
 }
 
 /* One datagram: 1 handled or dropped, 0 nothing queued. */
@@ -191,7 +269,8 @@ read_one(struct notify_sock *ns)
 		.msg_control = &ctl, .msg_controllen = sizeof(ctl),
 	};
 	struct service *s = ns->s;
-	pid_t sender;
+	struct ucred cred = { .pid = 0 };
+	const char *why;
 	ssize_t n;
 
 	n = recvmsg(ns->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
@@ -203,26 +282,28 @@ read_one(struct notify_sock *ns)
 		return 0;
 	}
 	close_passed_fds(&msg);
-	sender = sender_pid(&msg);
+	if (!sender_cred(&msg, &cred)) {
+		refuse(ns, "dropped a message without the sender's credentials");
+		return 1;
+	}
+	if ((why = sender_refused(ns, &cred)) != NULL) {
+		refuse(ns, "dropped a message from pid %d (uid %u): %s", (int)cred.pid,
+		    (unsigned)cred.uid, why);
+		return 1;
+	}
 	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-		log_warnx("%s: notify: dropped a message from pid %d: longer than %d bytes",
-		    s->conf->name, (int)sender, NOTIFY_MSG_MAX);
+		refuse(ns, "dropped a message from pid %d: longer than %d bytes",
+		    (int)cred.pid, NOTIFY_MSG_MAX);
 		return 1;
 	}
 	if (memchr(buf, '\0', (size_t)n) != NULL) {
-		log_warnx("%s: notify: dropped a message from pid %d: it holds a NUL byte",
-		    s->conf->name, (int)sender);
-		return 1;
-	}
-	if (foreign(s, sender)) {
-		log_warnx("%s: notify: ignored a message from pid %d, which is not a "
-		    "process of this service", s->conf->name, (int)sender);
+		refuse(ns, "dropped a message from pid %d: it holds a NUL byte", (int)cred.pid);
 		return 1;
 	}
 	buf[n] = '\0';
-	log_debug("%s: notify from pid %d: %s", s->conf->name, (int)sender, buf);
+	log_debug("%s: notify from pid %d: %s", s->conf->name, (int)cred.pid, buf);
 	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
-		handle_line(s, line, sender);
+		handle_line(ns, line, cred.pid);
 	return 1;
 }
 
@@ -268,11 +349,42 @@ notify_cleanup(void)
 	notify_dir = NULL;
 }
 
+/* The user and group a service runs as: vigild's own unless it sets them. */
+static void
+service_ids(const struct service *s, uid_t *uid, gid_t *gid)
+{
+	*uid = s->conf->set_ids ? s->conf->uid : geteuid();
+	*gid = s->conf->set_ids ? s->conf->gid : getegid();
+}
+
+/*
+ * Give the socket file to the service's user, mode 0600: only it (and
+ * root) may send. By path, in vigild's own notify folder, which no one
+ * else may write; lchown never follows a link.
+ */
+static int
+notify_own(struct notify_sock *ns, char *err, size_t errlen)
+{
+	uid_t uid;
+	gid_t gid;
+
+	service_ids(ns->s, &uid, &gid);
+	if (lchown(ns->path, uid, gid) == -1) {
+		snprintf(err, errlen, "notify socket %s: chown to %u:%u: %s", ns->path,
+		    (unsigned)uid, (unsigned)gid, strerror(errno));
+		return -1;
+	}
+	ns->uid = uid;
+	ns->gid = gid;
+	return 0;
+}
+
 static int
 notify_bind(struct notify_sock *ns, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int one = 1;
+	int one = 1, rc;
+	mode_t old;
 
 	memcpy(sa.sun_path, ns->path, strlen(ns->path) + 1);
 	ns->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -283,28 +395,31 @@ notify_bind(struct notify_sock *ns, char *err, size_t errlen)
 	}
 	/* a leftover of an earlier vigild: the control socket next to it is ours now */
 	(void)unlink(ns->path);
-	if (bind(ns->fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+	/* born 0600: there is no moment in which another user may connect */
+	old = umask(0177);
+	rc = bind(ns->fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc == -1) {
 		snprintf(err, errlen, "notify socket %s: bind: %s", ns->path, strerror(errno));
 		return -1;
 	}
-	/*
-	 * Anyone may send (a service that drops privileges must still reach
-	 * it); foreign() tells who may be heard.
-	 */
-	if (chmod(ns->path, 0666) == -1) {
-		snprintf(err, errlen, "notify socket %s: chmod: %s", ns->path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return notify_own(ns, err, errlen);
 }
 
 const char *
 notify_service_socket(struct service *s, char *err, size_t errlen)
 {
 	struct notify_sock *ns = s->notify;
+	uid_t uid;
+	gid_t gid;
 
-	if (ns != NULL)
+	if (ns != NULL) {
+		/* a reload may have given the service another user */
+		service_ids(s, &uid, &gid);
+		if ((uid != ns->uid || gid != ns->gid) && notify_own(ns, err, errlen) == -1)
+			return NULL;
 		return ns->path;
+	}
 	if (notify_dir == NULL) {
 		snprintf(err, errlen, "no notify socket folder (see vigild's log at start)");
 		return NULL;

@@ -38,6 +38,8 @@
  *                     TEXT (backslash, n) stands for a newline
  *   notify-hex:HEX    send the bytes HEX spells to $NOTIFY_SOCKET
  *   notify-size:N     send "STATUS=aaa..." of N bytes in all to $NOTIFY_SOCKET
+ *   notify-times:N:TEXT
+ *                     notify:TEXT N times, as fast as the socket takes them
  *   pings:MS:N        send WATCHDOG=1 every MS ms, N times
  *   mainpid:FILE      fork a child in our group that writes its pid to FILE
  *                     and pauses; send MAINPID=child and READY=1; exit 0
@@ -370,6 +372,18 @@ do_notify(const char *text)
 }
 
 static void
+do_notify_times(const char *arg)
+{
+	long n = atol(arg);
+	const char *colon = strchr(arg, ':');
+
+	if (colon == NULL)
+		die("notify-times: expected N:TEXT");
+	for (long i = 0; i < n; i++)
+		do_notify(colon + 1);
+}
+
+static void
 do_notify_hex(const char *hex)
 {
 	char *buf = malloc(strlen(hex) / 2 + 1);
@@ -651,6 +665,8 @@ run_action(const char *a)
 		do_notify_hex(v);
 	else if (strncmp(a, "notify-size:", 12) == 0)
 		do_notify_size(v);
+	else if (strncmp(a, "notify-times:", 13) == 0)
+		do_notify_times(v);
 	else if (strncmp(a, "pings:", 6) == 0)
 		do_pings(v);
 	else if (strncmp(a, "mainpid:", 8) == 0)

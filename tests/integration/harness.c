@@ -885,21 +885,45 @@ vh_free_port(void)
 	return port;
 }
 
+int
+vh_log_count(const char *needle)
+{
+	FILE *f = fopen(vh.log, "r");
+	char line[4096];
+	int seen = 0;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		seen += strstr(line, needle) != NULL;
+	if (f != NULL)
+		fclose(f);
+	return seen;
+}
+
 bool
 vh_wait_log_count(const char *needle, int n, int timeout_ms)
 {
 	long long end = vh_now_ms() + timeout_ms;
 
 	do {
-		FILE *f = fopen(vh.log, "r");
-		char line[4096];
-		int seen = 0;
+		if (vh_log_count(needle) >= n)
+			return true;
+		sleep_ms(20);
+	} while (vh_now_ms() < end);
+	return false;
+}
 
-		while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-			seen += strstr(line, needle) != NULL;
-		if (f != NULL)
-			fclose(f);
-		if (seen >= n)
+bool
+vh_wait_status_text(const char *name, const char *text, int timeout_ms)
+{
+	long long end = vh_now_ms() + timeout_ms;
+
+	do {
+		json_t *s = vh_service(name);
+		const char *t = json_string_value(json_object_get(s, "status_text"));
+		bool same = t != NULL && strcmp(t, text) == 0;
+
+		json_decref(s);
+		if (same)
 			return true;
 		sleep_ms(20);
 	} while (vh_now_ms() < end);

@@ -128,6 +128,9 @@ int	 vh_log_line_of(const char *needle);
 int	 vh_log_line_of_nth(const char *a, const char *b, int nth);
 /* Poll until vigild's log has n lines holding needle; false after timeout_ms. */
 bool	 vh_wait_log_count(const char *needle, int n, int timeout_ms);
+int	 vh_log_count(const char *needle);	/* lines of vigild's log holding needle */
+/* Wait until the service's STATUS= text (status_text) is text. */
+bool	 vh_wait_status_text(const char *name, const char *text, int timeout_ms);
 /* A loopback TCP port nobody listens on now (the kernel's pick, released at once). */
 int	 vh_free_port(void);
 void	 vh_teardown(void);

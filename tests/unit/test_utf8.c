@@ -95,3 +95,47 @@ Test(utf8, truncate_never_cuts_a_character)
 	cr_expect_eq(utf8_truncate("\x80\x80\x80\x80\x80\x80", 6, 5), 2,
 	    "bytes that are not UTF-8: at most 3 backed over");
 }
+
+static const char *
+escaped(const char *s, size_t len, size_t outlen)
+{
+	static char out[256];
+
+	utf8_escape(s, len, out, outlen);
+	return out;
+}
+
+Test(utf8, escape_turns_controls_into_text)
+{
+	/* a forged log line: newline, a fake timestamp, an ANSI colour, CR */
+	cr_expect_str_eq(escaped("a\nb\rc\td\x1b[31m\x7f", 13, 256),
+	    "a\\nb\\rc\\td\\x1b[31m\\x7f");
+	cr_expect_str_eq(escaped("nul\0x", 5, 256), "nul\\x00x");
+	/* C1 controls (CSI as U+009B) and bytes that are not UTF-8 */
+	cr_expect_str_eq(escaped("\xc2\x9b" "2J", 4, 256), "\\xc2\\x9b2J");
+	cr_expect_str_eq(escaped("\xff\xe2\x82", 3, 256), "\\xff\\xe2\\x82");
+	/* printable UTF-8, U+00A0 included, is kept as it is */
+	cr_expect_str_eq(escaped("caf\xc3\xa9 \xc2\xa0\xe2\x82\xac", 11, 256),
+	    "caf\xc3\xa9 \xc2\xa0\xe2\x82\xac");
+}
+
+Test(utf8, escape_never_cuts_an_escape_or_a_character)
+{
+	char out[8];
+
+	cr_expect_eq(utf8_escape("ab\ncd", 5, out, 5), 4);
+	cr_expect_str_eq(out, "ab\\n", "the room for the NUL is kept");
+	cr_expect_eq(utf8_escape("ab\x01", 3, out, 6), 2);
+	cr_expect_str_eq(out, "ab", "\\x01 does not fit whole: left out");
+	cr_expect_eq(utf8_escape("a\xe2\x82\xac", 4, out, 4), 1);
+	cr_expect_str_eq(out, "a", "the euro sign does not fit whole");
+	cr_expect_eq(utf8_escape("x", 1, out, 0), 0);
+}
+
+Test(utf8, escape_worst_case_fits_the_bound)
+{
+	char in[64], out[UTF8_ESCAPED_MAX(64)];
+
+	memset(in, 0x01, sizeof(in));
+	cr_expect_eq(utf8_escape(in, sizeof(in), out, sizeof(out)), 4 * sizeof(in));
+}
