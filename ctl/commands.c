@@ -83,7 +83,8 @@ connect_daemon(const struct ctl_options *o, struct ctl_client *c, int64_t deadli
 	if (client_open(c, o->socket, deadline) == 0)
 		return CTL_EXIT_OK;
 	warnx("cannot connect to %s: %s%s", o->socket, strerror(errno),
-	    errno == ENOENT || errno == ECONNREFUSED ? " (is vigild running?)" : "");
+	    errno == ENOENT || errno == ECONNREFUSED ? " (is vigild running?)" :
+	    errno == EACCES ? " (vigild admits its own user, root and its socket_group)" : "");
 	return CTL_EXIT_UNREACHABLE;
 }
 
@@ -166,9 +167,26 @@ request(const struct ctl_options *o, struct ctl_client *c, char *const *words,
 	return CTL_EXIT_OK;
 }
 
+/*
+ * "stop web: permission denied: needs operate access (you are uid 65534,
+ * granted read)": what the user typed, and the level to ask an admin for.
+ */
+static void
+permission_denied(const struct ctl_options *o, const json_t *reply)
+{
+	const json_t *uid = json_object_get(reply, PROTO_K_UID);
+
+	for (int i = 0; i < o->nargs; i++)
+		fprintf(stderr, "%s%s", i == 0 ? "vigilctl: " : " ", o->args[i]);
+	fprintf(stderr, "%spermission denied: needs %s access (you are uid %lld, granted %s)\n",
+	    o->nargs > 0 ? ": " : "vigilctl: ", str_of(reply, PROTO_K_NEEDED, "more"),
+	    json_is_integer(uid) ? (long long)json_integer_value(uid) : -1LL,
+	    str_of(reply, PROTO_K_GRANTED, "less"));
+}
+
 /* CTL_EXIT_OK for ok:true; else vigild's message on stderr and CTL_EXIT_FAILED. */
 static int
-reply_status(const json_t *reply)
+reply_status(const struct ctl_options *o, const json_t *reply)
 {
 	const char *msg, *code;
 
@@ -176,7 +194,10 @@ reply_status(const json_t *reply)
 		return CTL_EXIT_OK;
 	msg = json_string_value(json_object_get(reply, PROTO_K_MESSAGE));
 	code = json_string_value(json_object_get(reply, PROTO_K_ERROR));
-	warnx("%s", msg != NULL ? msg : code != NULL ? code : "request refused");
+	if (code != NULL && strcmp(code, PROTO_ERR_PERMISSION_DENIED) == 0)
+		permission_denied(o, reply);
+	else
+		warnx("%s", msg != NULL ? msg : code != NULL ? code : "request refused");
 	return CTL_EXIT_FAILED;
 }
 
@@ -190,7 +211,7 @@ call(const struct ctl_options *o, char *const *words, size_t n, int64_t timeout_
 
 	rc = request(o, &c, words, n, client_now_ms() + timeout_ms, reply);
 	client_close(&c);
-	if (rc == CTL_EXIT_OK && (rc = reply_status(*reply)) != CTL_EXIT_OK) {
+	if (rc == CTL_EXIT_OK && (rc = reply_status(o, *reply)) != CTL_EXIT_OK) {
 		json_decref(*reply);
 		*reply = NULL;
 	}
@@ -419,7 +440,7 @@ verb_shutdown(const struct ctl_options *o, int argc, char **argv)
 
 	(void)argc;
 	rc = request(o, &c, argv, 1, deadline, &reply);
-	if (rc == CTL_EXIT_OK && (rc = reply_status(reply)) == CTL_EXIT_OK) {
+	if (rc == CTL_EXIT_OK && (rc = reply_status(o, reply)) == CTL_EXIT_OK) {
 		msg = json_string_value(json_object_get(reply, PROTO_K_MESSAGE));
 		if (!o->json && msg != NULL)
 			printf("vigild: %s\n", msg);
@@ -558,7 +579,7 @@ stream_request(const struct ctl_options *o, struct ctl_client *c, char **words, 
 		puts(dump);
 		free(dump);
 	}
-	rc = reply_status(*reply);
+	rc = reply_status(o, *reply);
 	json_decref(*reply);
 	*reply = NULL;
 	return rc;
@@ -651,7 +672,7 @@ follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn rende
 			continue;
 		/* the stream ends in an error: every service followed was removed */
 		if (json_is_false(json_object_get(obj, PROTO_K_OK))) {
-			rc = reply_status(obj);
+			rc = reply_status(o, obj);
 			json_decref(obj);
 			return rc;
 		}
@@ -765,7 +786,7 @@ verb_events(const struct ctl_options *o, int argc, char **argv)
 
 /* Every error of an invalid config, one per line as vigild found them, then the summary. */
 static int
-reload_refused(const json_t *reply)
+reload_refused(const struct ctl_options *o, const json_t *reply)
 {
 	const json_t *e;
 	size_t i;
@@ -774,7 +795,7 @@ reload_refused(const json_t *reply)
 	json_array_foreach(json_object_get(reply, PROTO_K_ERRORS), i, e)
 		if (json_is_string(e))
 			fprintf(stderr, "%s\n", json_string_value(e));
-	return reply_status(reply);
+	return reply_status(o, reply);
 }
 
 static int
@@ -797,7 +818,7 @@ verb_reload(const struct ctl_options *o, int argc, char **argv)
 	if (rc != CTL_EXIT_OK)
 		return rc;
 	if (!json_is_true(json_object_get(reply, PROTO_K_OK))) {
-		rc = reload_refused(reply);
+		rc = reload_refused(o, reply);
 		json_decref(reply);
 		return rc;
 	}
