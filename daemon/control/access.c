@@ -73,6 +73,7 @@ access_level(const struct config *conf, uid_t uid, gid_t gid, const gid_t *group
 static const gid_t *
 peer_groups(int fd, gid_t *buf, size_t cap, size_t *n, gid_t **heap)
 {
+	static bool warned;
 	socklen_t len = (socklen_t)(cap * sizeof(gid_t));
 
 	*heap = NULL;
@@ -86,8 +87,13 @@ peer_groups(int fd, gid_t *buf, size_t cap, size_t *n, gid_t **heap)
 		*n = len / sizeof(gid_t);
 		return *heap;
 	}
-	/* only the primary group counts then: less access, never more */
-	log_warn("control: client fd %d: getsockopt SO_PEERGROUPS", fd);
+	/* only the primary group counts then: less access, never more; said once */
+	if (!warned) {
+		log_warn("control: getsockopt SO_PEERGROUPS, only primary groups count");
+		warned = true;
+	}
+	free(*heap);
+	*heap = NULL;
 	return buf;
 }
 
@@ -123,6 +129,29 @@ access_peer_of(int fd, const struct config *conf, struct access_peer *p)
 	    (unsigned)p->uid, (int)p->pid, proto_access_name(p->level));
 }
 
+/*
+ * chmod that never follows a link put in the socket's place. glibc does
+ * AT_SYMLINK_NOFOLLOW through /proc; without /proc, lstat says whether it
+ * is still a socket, and a plain chmod does the rest.
+ */
+static int
+chmod_socket(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (fchmodat(AT_FDCWD, path, mode, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	if (errno != EOPNOTSUPP && errno != ENOSYS)
+		return -1;
+	if (lstat(path, &st) == -1)
+		return -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EOPNOTSUPP;	/* a link or a file: not ours to change */
+		return -1;
+	}
+	return chmod(path, mode);
+}
+
 int
 access_socket_apply(const char *path, const struct config *conf)
 {
@@ -134,7 +163,7 @@ access_socket_apply(const char *path, const struct config *conf)
 	 * the members of the old or the new group have more than they should.
 	 * lchown and AT_SYMLINK_NOFOLLOW: never through a link put in its place.
 	 */
-	if (fchmodat(AT_FDCWD, path, 0600, AT_SYMLINK_NOFOLLOW) == -1) {
+	if (chmod_socket(path, 0600) == -1) {
 		log_warn("control: chmod 0600 %s", path);
 		return -1;
 	}
@@ -143,7 +172,7 @@ access_socket_apply(const char *path, const struct config *conf)
 		    shared ? conf->socket_group : "of vigild", (unsigned)gid);
 		return -1;
 	}
-	if (shared && fchmodat(AT_FDCWD, path, 0660, AT_SYMLINK_NOFOLLOW) == -1) {
+	if (shared && chmod_socket(path, 0660) == -1) {
 		log_warn("control: chmod 0660 %s", path);
 		return -1;
 	}

@@ -716,8 +716,9 @@ control_open(const char *path)
 		close(fd);
 		return -1;
 	}
-	/* a socket that could not get its group stays 0600: vigild does not start half open */
-	if (vigild.conf != NULL && access_socket_apply(path, vigild.conf) == -1) {
+	/* born 0600 with our group; a socket_group it cannot get is fatal, not half open */
+	if (vigild.conf != NULL && vigild.conf->socket_group != NULL &&
+	    access_socket_apply(path, vigild.conf) == -1) {
 		close(fd);
 		unlink(path);
 		return -1;
