@@ -478,6 +478,9 @@ verb_hello(const struct ctl_options *o, int argc, char **argv)
 		json_array_foreach(json_object_get(reply, PROTO_K_COMMANDS), i, cmd)
 			printf(" %s", json_is_string(cmd) ? json_string_value(cmd) : "?");
 		putchar('\n');
+		/* what this user may do here (protocol 6) */
+		if (json_is_string(json_object_get(reply, PROTO_K_ACCESS)))
+			printf("access: %s\n", str_of(reply, PROTO_K_ACCESS, "?"));
 	}
 	json_decref(reply);
 	return CTL_EXIT_OK;

@@ -151,6 +151,9 @@ Test(access, read_user_may_look_but_not_act_and_is_logged_once_per_connection)
 	cr_expect_eq(vh_ctl_as(nobody.uid, nobody.gid, &r, "status", NULL), 0,
 	    "status as nobody: exit %d, %s", r.code, r.err);
 	cr_expect(strstr(r.out, "web") != NULL, "status as nobody shows no web: %s", r.out);
+	cr_expect_eq(vh_ctl_as(nobody.uid, nobody.gid, &r, "hello", NULL), 0,
+	    "hello as nobody: exit %d, %s", r.code, r.err);
+	cr_expect(strstr(r.out, "access: read\n") != NULL, "hello as nobody: %s", r.out);
 	cr_expect_eq(vh_ctl_as(nobody.uid, nobody.gid, &r, "stop", "web", NULL), 1,
 	    "stop as nobody: exit %d, %s", r.code, r.err);
 	snprintf(uid, sizeof(uid), "uid %u", (unsigned)nobody.uid);
