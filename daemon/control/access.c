@@ -68,7 +68,9 @@ access_level(const struct config *conf, uid_t uid, gid_t gid, const gid_t *group
  * The peer's supplementary groups as they were when it connected: the
  * kernel keeps them with the socket, so there is no lookup (NSS could
  * block the loop) and no race with a process that changes its groups or
- * exits. *heap is set when they did not fit in buf.
+ * exits. Not /etc/group's member lists (they miss what a process really
+ * holds), nor /proc/PID/status (the pid may be another process by then).
+ * *heap is set when they did not fit in buf.
  */
 static const gid_t *
 peer_groups(int fd, gid_t *buf, size_t cap, size_t *n, gid_t **heap)
