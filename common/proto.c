@@ -57,6 +57,19 @@ const char *const proto_status_fields[PROTO_NFIELDS] = {
 	[PROTO_F_CPU] = PROTO_K_CPU,
 };
 
+const char *
+proto_access_name(enum proto_access level)
+{
+	static const char *const names[] = {
+		[PROTO_ACCESS_NONE] = "none",
+		[PROTO_ACCESS_READ] = "read",
+		[PROTO_ACCESS_OPERATE] = "operate",
+		[PROTO_ACCESS_ADMIN] = "admin",
+	};
+
+	return (size_t)level < sizeof(names) / sizeof(names[0]) ? names[level] : "none";
+}
+
 /* The option of opts that word names, its index, or -1; *value what follows "=". */
 static int
 option_find(const struct proto_option *opts, const char *word, const char **value)

@@ -16,6 +16,9 @@
  *   5  signal --main; signal's delivered gains processes; status objects gain
  *      processes and cpu; reload replies once what it removed is stopped,
  *      reload --no-wait at once; last_exit code -1: status unknown
+ *   6  access levels: a verb above the client's level is refused with error
+ *      permission-denied (carrying needed, granted and uid); hello gains
+ *      access, help's commands gain access (the level each needs)
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H
@@ -23,7 +26,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define PROTO_VERSION	5
+#define PROTO_VERSION	6
 #define PROTO_MAX_LINE	4096	/* bytes in one request line, newline excluded */
 /* How every reply is serialised: compact (so one line), ASCII, short floats */
 #define PROTO_JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
@@ -45,6 +48,7 @@
 #define PROTO_ERR_INTERNAL	  "internal"	     /* a bug or out of memory */
 #define PROTO_ERR_INVALID_CONFIG  "invalid-config"   /* reload: the config has errors; nothing changed */
 #define PROTO_ERR_REMOVED	  "removed"	     /* a reload removed the service waited for or followed */
+#define PROTO_ERR_PERMISSION_DENIED "permission-denied" /* the verb needs a higher access level */
 
 /*
  * The schema: every name both programs spell, defined once. Options of
@@ -127,6 +131,10 @@
 #define PROTO_K_SEQ               "seq"
 #define PROTO_K_FROM              "from"
 #define PROTO_K_TO                "to"
+#define PROTO_K_ACCESS            "access"	/* hello: the client's level; help: the level a verb needs */
+#define PROTO_K_NEEDED            "needed"	/* permission-denied: the level the verb needs */
+#define PROTO_K_GRANTED           "granted"	/* permission-denied: the client's level */
+#define PROTO_K_UID               "uid"		/* permission-denied: the client's uid as vigild saw it */
 /*
  * A reply whose array is written one element at a time (status, log): its
  * head, then elements separated by ",", then the tail.
@@ -144,6 +152,16 @@ enum proto_status_field {
 };
 /* Their names, by enum proto_status_field */
 extern const char *const proto_status_fields[PROTO_NFIELDS];
+
+/* What a client may do, decided once when it connects; each level includes the ones below. */
+enum proto_access {
+	PROTO_ACCESS_NONE,	/* nothing: connected, yet in no list and not in socket_group */
+	PROTO_ACCESS_READ,	/* look: hello, help, status, log, events, wait */
+	PROTO_ACCESS_OPERATE,	/* act on services: start, stop, restart, signal */
+	PROTO_ACCESS_ADMIN	/* everything: reload, shutdown, log-reopen */
+};
+/* "none", "read", "operate", "admin" */
+const char *proto_access_name(enum proto_access level);
 
 /* How an option of a request takes its value. */
 enum proto_opt_kind {

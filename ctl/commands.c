@@ -84,7 +84,8 @@ connect_daemon(const struct ctl_options *o, struct ctl_client *c, int64_t deadli
 	if (client_open(c, o->socket, deadline) == 0)
 		return CTL_EXIT_OK;
 	warnx("cannot connect to %s: %s%s", o->socket, strerror(errno),
-	    errno == ENOENT || errno == ECONNREFUSED ? " (is vigild running?)" : "");
+	    errno == ENOENT || errno == ECONNREFUSED ? " (is vigild running?)" :
+	    errno == EACCES ? " (vigild admits its own user, root and its socket_group)" : "");
 	return CTL_EXIT_UNREACHABLE;
 }
 
@@ -182,9 +183,31 @@ request(const struct ctl_options *o, struct ctl_client *c, char *const *words,
 	return CTL_EXIT_OK;
 }
 
+/*
+ * "stop web: permission denied: needs operate access (you are uid 65534,
+ * granted read)": what the user typed, and the level to ask an admin for.
+ */
+static void
+permission_denied(const struct ctl_options *o, const json_t *reply)
+{
+	const json_t *uid = json_object_get(reply, PROTO_K_UID);
+	const char *needed = str_of(reply, PROTO_K_NEEDED, "more");
+	const char *granted = str_of(reply, PROTO_K_GRANTED, "less");
+	char n[UTF8_ESCAPED_MAX(32)], g[UTF8_ESCAPED_MAX(32)];
+
+	/* the server's words, escaped: a fake one must not drive the terminal */
+	utf8_escape(needed, strnlen(needed, 32), n, sizeof(n));
+	utf8_escape(granted, strnlen(granted, 32), g, sizeof(g));
+	for (int i = 0; i < o->nargs; i++)
+		fprintf(stderr, "%s%s", i == 0 ? "vigilctl: " : " ", o->args[i]);
+	fprintf(stderr, "%spermission denied: needs %s access (you are uid %lld, granted %s)\n",
+	    o->nargs > 0 ? ": " : "vigilctl: ", n,
+	    json_is_integer(uid) ? (long long)json_integer_value(uid) : -1LL, g);
+}
+
 /* CTL_EXIT_OK for ok:true; else vigild's message on stderr and CTL_EXIT_FAILED. */
 static int
-reply_status(const json_t *reply)
+reply_status(const struct ctl_options *o, const json_t *reply)
 {
 	const char *msg, *code;
 
@@ -192,7 +215,11 @@ reply_status(const json_t *reply)
 		return CTL_EXIT_OK;
 	msg = json_string_value(json_object_get(reply, PROTO_K_MESSAGE));
 	code = json_string_value(json_object_get(reply, PROTO_K_ERROR));
-	warnx("%s", safe_text(msg != NULL ? msg : code != NULL ? code : "request refused"));
+	if (code != NULL && strcmp(code, PROTO_ERR_PERMISSION_DENIED) == 0)
+		permission_denied(o, reply);
+	else
+		warnx("%s", safe_text(msg != NULL ? msg : code != NULL ? code :
+		    "request refused"));
 	return CTL_EXIT_FAILED;
 }
 
@@ -206,7 +233,7 @@ call(const struct ctl_options *o, char *const *words, size_t n, int64_t timeout_
 
 	rc = request(o, &c, words, n, client_now_ms() + timeout_ms, reply);
 	client_close(&c);
-	if (rc == CTL_EXIT_OK && (rc = reply_status(*reply)) != CTL_EXIT_OK) {
+	if (rc == CTL_EXIT_OK && (rc = reply_status(o, *reply)) != CTL_EXIT_OK) {
 		json_decref(*reply);
 		*reply = NULL;
 	}
@@ -435,7 +462,7 @@ verb_shutdown(const struct ctl_options *o, int argc, char **argv)
 
 	(void)argc;
 	rc = request(o, &c, argv, 1, deadline, &reply);
-	if (rc == CTL_EXIT_OK && (rc = reply_status(reply)) == CTL_EXIT_OK) {
+	if (rc == CTL_EXIT_OK && (rc = reply_status(o, reply)) == CTL_EXIT_OK) {
 		msg = json_string_value(json_object_get(reply, PROTO_K_MESSAGE));
 		if (!o->json && msg != NULL)
 			printf("vigild: %s\n", msg);
@@ -473,6 +500,9 @@ verb_hello(const struct ctl_options *o, int argc, char **argv)
 		json_array_foreach(json_object_get(reply, PROTO_K_COMMANDS), i, cmd)
 			printf(" %s", json_is_string(cmd) ? json_string_value(cmd) : "?");
 		putchar('\n');
+		/* what this user may do here (protocol 6) */
+		if (json_is_string(json_object_get(reply, PROTO_K_ACCESS)))
+			printf("access: %s\n", str_of(reply, PROTO_K_ACCESS, "?"));
 	}
 	json_decref(reply);
 	return CTL_EXIT_OK;
@@ -574,7 +604,7 @@ stream_request(const struct ctl_options *o, struct ctl_client *c, char **words, 
 		puts(dump);
 		free(dump);
 	}
-	rc = reply_status(*reply);
+	rc = reply_status(o, *reply);
 	json_decref(*reply);
 	*reply = NULL;
 	return rc;
@@ -667,7 +697,7 @@ follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn rende
 			continue;
 		/* the stream ends in an error: every service followed was removed */
 		if (json_is_false(json_object_get(obj, PROTO_K_OK))) {
-			rc = reply_status(obj);
+			rc = reply_status(o, obj);
 			json_decref(obj);
 			return rc;
 		}
@@ -781,7 +811,7 @@ verb_events(const struct ctl_options *o, int argc, char **argv)
 
 /* Every error of an invalid config, one per line as vigild found them, then the summary. */
 static int
-reload_refused(const json_t *reply)
+reload_refused(const struct ctl_options *o, const json_t *reply)
 {
 	const json_t *e;
 	size_t i;
@@ -790,7 +820,7 @@ reload_refused(const json_t *reply)
 	json_array_foreach(json_object_get(reply, PROTO_K_ERRORS), i, e)
 		if (json_is_string(e))
 			fprintf(stderr, "%s\n", safe_text(json_string_value(e)));
-	return reply_status(reply);
+	return reply_status(o, reply);
 }
 
 static int
@@ -813,7 +843,7 @@ verb_reload(const struct ctl_options *o, int argc, char **argv)
 	if (rc != CTL_EXIT_OK)
 		return rc;
 	if (!json_is_true(json_object_get(reply, PROTO_K_OK))) {
-		rc = reload_refused(reply);
+		rc = reload_refused(o, reply);
 		json_decref(reply);
 		return rc;
 	}

@@ -113,9 +113,25 @@ struct service_conf {
 	size_t	  nafter;
 };
 
+/*
+ * read_access or operate_access: users and @groups, resolved to ids at load
+ * (never per connection). control/access.c matches a client against it.
+ */
+struct access_list {
+	char	 *text;		/* as written, so a reload can tell it changed; NULL: not given */
+	uid_t	 *uids;		/* the users named */
+	size_t	  nuids;
+	gid_t	 *gids;		/* the @groups named */
+	size_t	  ngids;
+};
+
 struct config {
 	char	 *file;		/* the main file */
 	char	 *socket_path;
+	char	 *socket_group;	/* as written; NULL: the socket stays 0600 */
+	gid_t	  socket_gid;	/* its gid, resolved at load */
+	struct access_list read_access;
+	struct access_list operate_access;
 	char	 *include;	/* glob, resolved against the main file's folder */
 	enum log_level log_level;
 	enum log_target log_target;

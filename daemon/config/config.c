@@ -52,6 +52,22 @@ parse_key(struct load *ld, const struct raw_section *sec,
 	return -1;
 }
 
+/* Only the owner, root and socket_group can reach the socket: a list without the group is moot. */
+static void
+access_check(struct load *ld, const struct raw_section *sec)
+{
+	static const char *const lists[] = { "read_access", "operate_access" };
+	const struct raw_key *k;
+
+	if (section_find_key(sec, "socket_group") != NULL)
+		return;
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if ((k = section_find_key(sec, lists[i])) != NULL && !k->too_long &&
+		    *k->value != '\0')
+			key_error(ld, sec, k, "expected socket_group to be set too: "
+			    "without it the socket is 0600 and no one listed could connect");
+}
+
 static void
 build_vigil(struct load *ld, const struct raw_section *sec)
 {
@@ -60,6 +76,7 @@ build_vigil(struct load *ld, const struct raw_section *sec)
 		    strcmp(sec->keys[i].name, "include") == 0)
 			ld->include_line = sec->keys[i].line;
 	}
+	access_check(ld, sec);
 }
 
 /*
@@ -295,6 +312,9 @@ config_free(struct config *conf)
 	free(conf->services);
 	free(conf->file);
 	free(conf->socket_path);
+	free(conf->socket_group);
+	values_access_free(&conf->read_access);
+	values_access_free(&conf->operate_access);
 	free(conf->log_dir);
 	free(conf->cgroup);
 	free(conf->include);

@@ -408,6 +408,91 @@ value_group(void *obj, size_t off, const char *v, struct value_error *e)
 	return store_string(&sc->group, v, e);
 }
 
+/* socket_group: the socket becomes 0660 with this group (control/access.c) */
+static int
+value_socket_group(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	struct config *conf = obj;
+	struct group *gr;
+	unsigned long id;
+
+	(void)off;
+	if (parse_id(v, &id) == 0)
+		gr = getgrgid((gid_t)id);
+	else
+		gr = *v != '\0' ? getgrnam(v) : NULL;
+	if (gr == NULL)
+		return expected(e, v, "an existing group name or gid");
+	conf->socket_gid = gr->gr_gid;
+	return store_string(&conf->socket_group, v, e);
+}
+
+/* One word of an access list into l: a user (name or uid) or an @group (name or gid). */
+static int
+access_word(struct access_list *l, const char *w, struct value_error *e)
+{
+	bool is_group = w[0] == '@';
+	const char *name = is_group ? w + 1 : w;
+	struct passwd *pw = NULL;
+	struct group *gr = NULL;
+	unsigned long id;
+	void *grown;
+	size_t len;
+
+	if (is_group)
+		gr = parse_id(name, &id) == 0 ? getgrgid((gid_t)id) :
+		    *name != '\0' ? getgrnam(name) : NULL;
+	else
+		pw = parse_id(name, &id) == 0 ? getpwuid((uid_t)id) : getpwnam(name);
+	if (pw == NULL && gr == NULL) {
+		expected(e, w, "existing user names and @group names");
+		len = strlen(e->msg);
+		snprintf(e->msg + len, sizeof(e->msg) - len, " (no such %s)",
+		    is_group ? "group" : "user");
+		return -1;
+	}
+	if (is_group) {
+		if ((grown = reallocarray(l->gids, l->ngids + 1, sizeof(gid_t))) == NULL)
+			return out_of_memory(e);
+		l->gids = grown;
+		l->gids[l->ngids++] = gr->gr_gid;
+	} else {
+		if ((grown = reallocarray(l->uids, l->nuids + 1, sizeof(uid_t))) == NULL)
+			return out_of_memory(e);
+		l->uids = grown;
+		l->uids[l->nuids++] = pw->pw_uid;
+	}
+	return 0;
+}
+
+/* read_access, operate_access: whitespace-separated users and @groups */
+static int
+value_access(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	struct access_list *l = FIELD(obj, off, struct access_list);
+	const char *err;
+	char **w;
+	int rc = 0;
+
+	if ((w = words_split(v, NULL, &err)) == NULL)
+		return words_error(e, v, "user names and @group names", err);
+	for (size_t i = 0; w[i] != NULL && rc == 0; i++)
+		rc = access_word(l, w[i], e);
+	words_free(w);
+	if (rc == 0)
+		rc = store_string(&l->text, v, e);
+	return rc;
+}
+
+void
+values_access_free(struct access_list *l)
+{
+	free(l->text);
+	free(l->uids);
+	free(l->gids);
+	memset(l, 0, sizeof(*l));
+}
+
 static int
 value_umask(void *obj, size_t off, const char *v, struct value_error *e)
 {
@@ -525,6 +610,9 @@ static const struct value_key {
 	{ "log_keep",		VIGIL,	 value_log_keep,	V(log_keep) },
 	{ "log_timestamps",	VIGIL,	 value_bool,		V(log_timestamps) },
 	{ "log_buffer",		VIGIL,	 value_size,		V(log_buffer) },
+	{ "socket_group",	VIGIL,	 value_socket_group,	V(socket_group) },
+	{ "read_access",	VIGIL,	 value_access,		V(read_access) },
+	{ "operate_access",	VIGIL,	 value_access,		V(operate_access) },
 	{ "client_timeout",	VIGIL,	 value_duration,	V(client_timeout_ms) },
 	{ "cgroup",		VIGIL,	 value_cgroup,		V(cgroup) },
 	{ "command",		SERVICE, value_command,		S(command) },

@@ -36,6 +36,8 @@ void	 values_quote(char *buf, size_t len, const char *value);
 /* The i-th key of section, NULL past the last (tests check each is handled). */
 const char *values_key_name(enum value_section section, size_t i);
 
+void	 values_access_free(struct access_list *l);
+
 int	 values_service_name(const char *name, struct value_error *e);
 struct service_conf *values_service_new(const char *name, const char *file, int line);
 /* Take [vigil]'s log_* values as this service's defaults. */

@@ -35,12 +35,13 @@ struct command_args {
 
 typedef json_t *(*command_fn)(struct command_args *a);
 
+static enum proto_access command_level(const char *name);
+
 static json_t *
 cmd_hello(struct command_args *a)
 {
 	json_t *r = proto_reply_ok(), *cmds = json_array();
 
-	(void)a;
 	for (const struct proto_command_info *ci = proto_commands; ci->name; ci++)
 		json_array_append_new(cmds, json_string(ci->name));
 	json_object_set_new(r, PROTO_K_PROTOCOL, json_integer(PROTO_VERSION));
@@ -48,6 +49,8 @@ cmd_hello(struct command_args *a)
 	json_object_set_new(r, PROTO_K_VERSION, json_string(VIGIL_VERSION));
 	json_object_set_new(r, PROTO_K_PID, json_integer(getpid()));
 	json_object_set_new(r, PROTO_K_COMMANDS, cmds);
+	json_object_set_new(r, PROTO_K_ACCESS,
+	    json_string(proto_access_name(control_peer(a->client)->level)));
 	return r;
 }
 
@@ -58,8 +61,9 @@ cmd_help(struct command_args *a)
 
 	(void)a;
 	for (const struct proto_command_info *ci = proto_commands; ci->name; ci++)
-		json_array_append_new(cmds, json_pack("{s:s, s:s, s:s}", PROTO_K_NAME,
-		    ci->name, PROTO_K_USAGE, ci->usage, PROTO_K_SUMMARY, ci->summary));
+		json_array_append_new(cmds, json_pack("{s:s, s:s, s:s, s:s}", PROTO_K_NAME,
+		    ci->name, PROTO_K_USAGE, ci->usage, PROTO_K_SUMMARY, ci->summary,
+		    PROTO_K_ACCESS, proto_access_name(command_level(ci->name))));
 	json_object_set_new(r, PROTO_K_COMMANDS, cmds);
 	return r;
 }
@@ -493,24 +497,69 @@ cmd_reload(struct command_args *a)
 	return r;
 }
 
+/*
+ * Every verb, and the access level a client needs for it: the one place
+ * that decides (doc/protocol.md lists them). read looks, operate acts on
+ * services, admin changes vigild itself.
+ */
 static const struct {
 	const char *name;
 	command_fn  fn;
+	enum proto_access level;
 } command_table[] = {
-	{ "hello", cmd_hello },
-	{ "help", cmd_help },
-	{ "status", cmd_status },
-	{ "start", cmd_start },
-	{ "stop", cmd_stop },
-	{ "restart", cmd_restart },
-	{ "signal", cmd_signal },
-	{ "shutdown", cmd_shutdown },
-	{ "log", cmd_log },
-	{ "log-reopen", cmd_log_reopen },
-	{ "wait", cmd_wait },
-	{ "events", cmd_events },
-	{ "reload", cmd_reload },
+	{ "hello",	cmd_hello,	PROTO_ACCESS_READ },
+	{ "help",	cmd_help,	PROTO_ACCESS_READ },
+	{ "status",	cmd_status,	PROTO_ACCESS_READ },
+	{ "start",	cmd_start,	PROTO_ACCESS_OPERATE },
+	{ "stop",	cmd_stop,	PROTO_ACCESS_OPERATE },
+	{ "restart",	cmd_restart,	PROTO_ACCESS_OPERATE },
+	{ "signal",	cmd_signal,	PROTO_ACCESS_OPERATE },
+	{ "shutdown",	cmd_shutdown,	PROTO_ACCESS_ADMIN },
+	{ "log",	cmd_log,	PROTO_ACCESS_READ },
+	{ "log-reopen",	cmd_log_reopen,	PROTO_ACCESS_ADMIN },
+	{ "wait",	cmd_wait,	PROTO_ACCESS_READ },
+	{ "events",	cmd_events,	PROTO_ACCESS_READ },
+	{ "reload",	cmd_reload,	PROTO_ACCESS_ADMIN },
 };
+#define NCOMMANDS	(sizeof(command_table) / sizeof(command_table[0]))
+
+/* The level name needs; admin for a name not in the table (there is none). */
+static enum proto_access
+command_level(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, command_table[i].name) == 0)
+			return command_table[i].level;
+	return PROTO_ACCESS_ADMIN;
+}
+
+/*
+ * The refusal of a verb above c's level. Logged once per connection: a
+ * client that asks again and again in a loop costs one line, not a flood.
+ */
+static json_t *
+refuse(struct control_client *c, const char *verb, enum proto_access needed)
+{
+	struct access_peer *p = control_peer(c);
+	const char *need = proto_access_name(needed), *has = proto_access_name(p->level);
+	json_t *r;
+
+	if (!p->refusal_logged) {
+		log_warnx("control: uid %u (pid %d) refused %s: needs %s access, granted %s",
+		    (unsigned)p->uid, (int)p->pid, verb, need, has);
+		p->refusal_logged = true;
+	}
+	r = proto_reply_error(PROTO_ERR_PERMISSION_DENIED,
+	    "%s: permission denied: needs %s access, uid %u is granted %s", verb, need,
+	    (unsigned)p->uid, has);
+	if (r != NULL && (json_object_set_new(r, PROTO_K_NEEDED, json_string(need)) == -1 ||
+	    json_object_set_new(r, PROTO_K_GRANTED, json_string(has)) == -1 ||
+	    json_object_set_new(r, PROTO_K_UID, json_integer((json_int_t)p->uid)) == -1)) {
+		json_decref(r);
+		r = NULL;
+	}
+	return r;
+}
 
 json_t *
 commands_dispatch(struct control_client *c, char **argv, size_t argc, bool *deferred)
@@ -518,9 +567,14 @@ commands_dispatch(struct control_client *c, char **argv, size_t argc, bool *defe
 	struct command_args a = { c, argv, argc, deferred };
 
 	*deferred = false;
-	for (size_t i = 0; i < sizeof(command_table) / sizeof(command_table[0]); i++)
-		if (strcmp(argv[0], command_table[i].name) == 0)
-			return command_table[i].fn(&a);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(argv[0], command_table[i].name) != 0)
+			continue;
+		/* checked before a word of the request is looked at */
+		if (control_peer(c)->level < command_table[i].level)
+			return refuse(c, command_table[i].name, command_table[i].level);
+		return command_table[i].fn(&a);
+	}
 	/* a verb is any bytes: cut it short, between two characters */
 	return proto_reply_error(PROTO_ERR_UNKNOWN_COMMAND, "unknown command '%.*s'; try 'help'",
 	    (int)utf8_truncate(argv[0], strlen(argv[0]), 64), argv[0]);

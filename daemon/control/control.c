@@ -23,6 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "duration.h"
 #include "proto.h"
 
@@ -32,6 +33,7 @@
 
 struct control_client {
 	int		 fd;
+	struct access_peer peer;	/* who it is and what it may do, from accept */
 	ev_io		 rio, wio;
 	char		 in[PROTO_MAX_LINE + 2];
 	size_t		 inlen;
@@ -288,6 +290,12 @@ control_write(struct control_client *c, const char *buf, size_t len)
 	/* queued outside a request too (a stream, a wait's end): the watcher sends it */
 	ev_io_start(vigild.loop, &c->wio);
 	return 0;
+}
+
+struct access_peer *
+control_peer(struct control_client *c)
+{
+	return &c->peer;
 }
 
 size_t
@@ -579,6 +587,8 @@ control_adopt(int fd)
 		return -1;
 	}
 	c->fd = fd;
+	/* decided now, under the config in force: a reload later leaves it as is */
+	access_peer_of(fd, vigild.conf, &c->peer);
 	ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
 	ev_init(&c->wait_timer, wait_timer_cb);
@@ -706,6 +716,13 @@ control_open(const char *path)
 		close(fd);
 		return -1;
 	}
+	/* born 0600 with our group; a socket_group it cannot get is fatal, not half open */
+	if (vigild.conf != NULL && vigild.conf->socket_group != NULL &&
+	    access_socket_apply(path, vigild.conf) == -1) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
 	listen_fd = fd;
 	listen_path = strdup(path);
 	ev_io_init(&listen_io, listen_cb, fd, EV_READ);
@@ -713,6 +730,12 @@ control_open(const char *path)
 	ev_io_start(vigild.loop, &listen_io);
 	log_info("control: listening on %s", path);
 	return 0;
+}
+
+int
+control_socket_access(const struct config *conf)
+{
+	return listen_path != NULL ? access_socket_apply(listen_path, conf) : 0;
 }
 
 void

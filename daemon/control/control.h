@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "access.h"
 #include "core/core.h"
 
 #define CONTROL_MAX_CLIENTS	256
@@ -31,6 +32,10 @@ int		 control_open(const char *path);
 /* Serve fd (a connected, non-blocking, close-on-exec stream socket) as a client; -1 refused. */
 int		 control_adopt(int fd);
 void		 control_close(void);	/* every client, then the socket */
+/* Give the listening socket the group and mode conf asks for (a reload); 0 or -1 logged. */
+int		 control_socket_access(const struct config *conf);
+/* Who c is and what it may do, decided when it connected; the verbs check and mark it. */
+struct access_peer *control_peer(struct control_client *c);
 
 /* Queue one reply line for c; steals reply (NULL: an `internal` error). */
 void		 control_reply(struct control_client *c, json_t *reply);

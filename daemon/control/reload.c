@@ -5,7 +5,7 @@
  * fail is allocated, then the set is switched in one go. A service that
  * stays keeps its struct service (pid, state, history, output), removed
  * ones go to retire.c. The [vigil] settings that cannot change under a
- * running vigild keep their running value.
+ * running vigild keep their running value; access applies to new clients.
  */
 #include "config.h"
 #include "reload.h"
@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
+#include "control.h"
 #include "core/core.h"
 #include "core/deps.h"
 #include "core/world.h"
@@ -197,6 +199,12 @@ apply_commit(struct reload_apply *a)
 
 	switch_services(a, old);
 	keep_running_settings(old, a->conf);
+	/* socket_group and the lists: the socket file now, each client when it connects */
+	if (access_changed(old, a->conf)) {
+		log_notice("reload: control access changed: new connections get the new "
+		    "levels, connected clients keep theirs until they reconnect");
+		(void)control_socket_access(a->conf);	/* logged; a failure leaves it 0600 */
+	}
 	supervisor_install(a->conf, a->svcs, a->deps);
 	config_free(old);
 	for (size_t i = 0; i < a->plan->n; i++) {

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -257,26 +258,40 @@ drain(int out, int err, struct vh_result *r)
 	r->err[ne] = '\0';
 }
 
-int
-vh_ctl(struct vh_result *r, ...)
+void
+vh_become(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
+{
+	/* groups first, uid last: after setuid there is no right left to change them */
+	if (setgroups(ngroups, groups) == -1 || setgid(gid) == -1 || setuid(uid) == -1)
+		_exit(96);
+}
+
+/* Who a vigilctl runs as; gid is its only group. */
+struct ctl_user {
+	uid_t	 uid;
+	gid_t	 gid;
+};
+
+/* vigilctl --socket SOCK and the words of ap, as ourselves or (as != NULL) as another user. */
+static int
+run_ctl(struct vh_result *r, const struct ctl_user *as, va_list ap)
 {
 	char *argv[64];
 	int out[2], err[2], status, n = 0;
-	va_list ap;
 	pid_t pid;
 
 	argv[n++] = "vigilctl";
 	argv[n++] = "--socket";
 	argv[n++] = vh.sock;
-	va_start(ap, r);
 	while (n < 63 && (argv[n] = va_arg(ap, char *)) != NULL)
 		n++;
-	va_end(ap);
 	argv[n] = NULL;
 	cr_assert(pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0);
 	if ((pid = fork()) == 0) {
 		dup2(out[1], 1);
 		dup2(err[1], 2);
+		if (as != NULL)
+			vh_become(as->uid, as->gid, &as->gid, 1);
 		execv(env_or("VIGILCTL", "./vigilctl"), argv);
 		_exit(97);
 	}
@@ -289,6 +304,31 @@ vh_ctl(struct vh_result *r, ...)
 		;
 	r->code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	return r->code;
+}
+
+int
+vh_ctl(struct vh_result *r, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, r);
+	rc = run_ctl(r, NULL, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+vh_ctl_as(uid_t uid, gid_t gid, struct vh_result *r, ...)
+{
+	struct ctl_user as = { uid, gid };
+	va_list ap;
+	int rc;
+
+	va_start(ap, r);
+	rc = run_ctl(r, &as, ap);
+	va_end(ap);
+	return rc;
 }
 
 json_t *

@@ -58,6 +58,13 @@ void	 vh_start_ok(void);
 bool	 vh_start_with_signals(const sigset_t *blocked, const int *ignored, size_t n);
 /* Run vigilctl --socket SOCK ARGS...; NULL-terminated. */
 int	 vh_ctl(struct vh_result *r, ...) __attribute__((sentinel));
+/*
+ * The same as another user: uid, gid, and gid as its only group (set in
+ * the child before exec; the test must run as root). 96: could not switch.
+ */
+int	 vh_ctl_as(uid_t uid, gid_t gid, struct vh_result *r, ...) __attribute__((sentinel));
+/* In a forked child: become uid with gid and groups, or _exit(96). */
+void	 vh_become(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups);
 /* status of one service as JSON (caller decrefs), NULL if unavailable */
 json_t	*vh_service(const char *name);
 const char *vh_state(const char *name, char *buf, size_t len);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -48,6 +49,83 @@ raw_connect(struct raw *c)
 	cr_assert_eq(connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)), 0,
 	    "connect %s: %s", vh.sock, strerror(errno));
 	cr_assert_neq(fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK), -1);
+}
+
+/* In the child: connect as the user, then hand the fd (or connect's errno) to the parent. */
+static void
+connect_child(int sp, uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
+{
+	struct sockaddr_un sun;
+	union {
+		struct cmsghdr	 h;
+		char		 buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct msghdr msg = { 0 };
+	struct iovec iov;
+	int fd, err = 0;
+
+	vh_become(uid, gid, groups, ngroups);
+	raw_sock_addr(&sun);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		err = errno;
+	iov.iov_base = &err;
+	iov.iov_len = sizeof(err);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (err == 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		CMSG_FIRSTHDR(&msg)->cmsg_level = SOL_SOCKET;
+		CMSG_FIRSTHDR(&msg)->cmsg_type = SCM_RIGHTS;
+		CMSG_FIRSTHDR(&msg)->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&msg)), &fd, sizeof(int));
+	}
+	_exit(sendmsg(sp, &msg, MSG_NOSIGNAL) == -1 ? 95 : 0);
+}
+
+int
+raw_connect_as(struct raw *c, uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
+{
+	union {
+		struct cmsghdr	 h;
+		char		 buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct msghdr msg = { 0 };
+	struct pollfd p;
+	struct iovec iov;
+	int sp[2], err = -1, status;
+	pid_t pid;
+
+	c->len = 0;
+	c->fd = -1;
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0,
+	    "socketpair: %s", strerror(errno));
+	cr_assert_neq(pid = fork(), -1, "fork: %s", strerror(errno));
+	if (pid == 0)
+		connect_child(sp[1], uid, gid, groups, ngroups);
+	close(sp[1]);
+	p = (struct pollfd){ sp[0], POLLIN, 0 };
+	iov = (struct iovec){ &err, sizeof(err) };
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	cr_assert_eq(poll(&p, 1, IO_DEADLINE_MS), 1, "connecting as uid %u: no word from "
+	    "the child in %d ms", (unsigned)uid, IO_DEADLINE_MS);
+	cr_assert_eq(recvmsg(sp[0], &msg, MSG_CMSG_CLOEXEC), (ssize_t)sizeof(err),
+	    "connecting as uid %u: the child said nothing (could it not switch user?)",
+	    (unsigned)uid);
+	close(sp[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (err != 0)
+		return err;
+	cr_assert_not_null(CMSG_FIRSTHDR(&msg), "connecting as uid %u: no fd came", (unsigned)uid);
+	memcpy(&c->fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+	cr_assert_neq(fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK), -1);
+	return 0;
 }
 
 void

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define IO_DEADLINE_MS	20000	/* generous: a busy 2-core machine, maybe under ASan */
 
@@ -20,6 +21,13 @@ struct raw {
 struct sockaddr_un;
 void	 raw_sock_addr(struct sockaddr_un *sun);	/* vigild's socket as an address */
 void	 raw_connect(struct raw *c);	/* to vh.sock, non-blocking */
+/*
+ * Connect as another user (the test runs as root): a child becomes uid
+ * with gid and groups, connects, and hands the fd over, so vigild sees
+ * that user. 0, or connect's errno (EACCES) with c->fd -1.
+ */
+int	 raw_connect_as(struct raw *c, uid_t uid, gid_t gid, const gid_t *groups,
+	    size_t ngroups);
 void	 raw_close(struct raw *c);
 /* Send all of data before the deadline. */
 void	 raw_send(struct raw *c, const char *data, size_t len);

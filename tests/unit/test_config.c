@@ -392,6 +392,35 @@ Test(config_good, shipped_example_loads)
 	done(conf);
 }
 
+Test(config_good, access_names_resolved_at_load)
+{
+	struct config *conf = load_good("good-access.conf");
+
+	cr_expect_str_eq(conf->socket_group, "root");
+	cr_expect_eq(conf->socket_gid, 0);
+	/* an indented line continues the list */
+	cr_expect_str_eq(conf->read_access.text, "root @root");
+	cr_assert_eq(conf->read_access.nuids, 1, "read_access: %zu users", conf->read_access.nuids);
+	cr_expect_eq(conf->read_access.uids[0], 0);
+	cr_assert_eq(conf->read_access.ngids, 1, "read_access: %zu groups", conf->read_access.ngids);
+	cr_expect_eq(conf->read_access.gids[0], 0);
+	/* numbers are ids, as for user and group */
+	cr_assert_eq(conf->operate_access.nuids, 1);
+	cr_assert_eq(conf->operate_access.ngids, 1);
+	done(conf);
+}
+
+Test(config_good, no_access_keys_leave_the_socket_private)
+{
+	struct config *conf = load_good("good-minimal.conf");
+
+	cr_expect_null(conf->socket_group);
+	cr_expect_null(conf->read_access.text);
+	cr_expect_eq(conf->read_access.nuids + conf->read_access.ngids +
+	    conf->operate_access.nuids + conf->operate_access.ngids, 0);
+	done(conf);
+}
+
 Test(config_good, depends_resolved_into_indices)
 {
 	struct config *conf = load_good("good-depends.conf");
@@ -586,3 +615,6 @@ BAD(service_requiring_itself, "self-require")
 BAD(ready_specs, "ready")
 BAD(dependency_errors_beside_others, "deps-and-more")
 BAD(bad_cgroup_and_kill_mode, "cgroup-kill-mode")
+BAD(unknown_user_and_group_in_access_lists, "access-names")
+BAD(access_lists_without_socket_group, "access-without-group")
+BAD(unknown_socket_group, "socket-group")
