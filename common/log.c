@@ -113,6 +113,31 @@ log_vwrite(enum log_level level, const char *err, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+bool
+log_limit(struct log_limit *l, unsigned burst, int64_t window_ms, unsigned *left_out)
+{
+	struct timespec ts;
+	int64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (left_out != NULL)
+		*left_out = 0;
+	if (l->logged > 0 && now - l->since >= window_ms) {
+		if (left_out != NULL)
+			*left_out = l->suppressed;
+		l->logged = l->suppressed = 0;
+	}
+	if (l->logged == 0)
+		l->since = now;
+	if (l->logged >= burst) {
+		l->suppressed++;
+		return false;
+	}
+	l->logged++;
+	return true;
+}
+
 #define LOG_FN(fn, level, with_errno)					\
 void									\
 fn(const char *fmt, ...)						\

@@ -6,6 +6,8 @@
 #define VIGIL_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR,	/* something failed and was not retried */
@@ -21,6 +23,21 @@ void	log_set_level(enum log_level level);
 void	log_to_syslog(void);
 int	log_level_parse(const char *name, enum log_level *out);
 const char *log_level_name(enum log_level level);
+
+/*
+ * A budget for lines a peer can cause (refused messages, evicted clients):
+ * at most burst lines per window; the rest are counted. Zero it to start.
+ */
+struct log_limit {
+	int64_t		 since;		/* monotonic ms the window began */
+	unsigned	 logged;	/* lines in it */
+	unsigned	 suppressed;	/* left out of it */
+};
+/*
+ * Whether one more line may be logged now. When a window that left lines
+ * out is over, *left_out (unless NULL) gets how many, to be said once.
+ */
+bool	log_limit(struct log_limit *l, unsigned burst, int64_t window_ms, unsigned *left_out);
 
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

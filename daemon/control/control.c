@@ -5,7 +5,11 @@
  * may put a client in: parked (its request waits; later lines wait their
  * turn) and streaming (it gets lines until it leaves, bounded: a slow one
  * skips lines, and the verb is told when it has caught up). What a request
- * means, and what a stream carries, belongs to the verbs; listen.c accepts.
+ * means, and what a stream carries, belongs to the verbs. Accepting is
+ * here too, with the bounds on clients: at the limit the client that has
+ * moved no byte for longest (and only holds a slot) makes room, the last
+ * CONTROL_ADMIN_RESERVE slots are for admin, and one connection runs at
+ * most CONTROL_REQUESTS_PER_SEC requests a second.
  */
 #include "config.h"
 #include "control.h"
@@ -30,6 +34,8 @@
 #define CONTROL_OUT_PAUSE	(256 * 1024)	/* stop reading requests above this */
 #define CONTROL_OUT_MAX		(64 * 1024 * 1024)	/* drop a client that never reads */
 #define CONTROL_OUT_KEEP	(64 * 1024)	/* reply buffer kept between requests */
+#define CONTROL_ADMIN_RESERVE	16	/* of CONTROL_MAX_CLIENTS, kept for admin clients */
+#define CONTROL_REQUESTS_PER_SEC 1000	/* per connection; more wait for the next second */
 
 struct control_client {
 	int		 fd;
@@ -51,12 +57,19 @@ struct control_client {
 	bool		 hup_watched;	/* in hup_fd: we learn when it closes for good */
 	ev_timer	 idle_timer;	/* closes a client that neither sends a request nor reads */
 	bool		 progressed;	/* bytes came in or went out since the clock was armed */
+	double		 moved;		/* ev_time() a byte last came in or went out */
+	double		 rate_since;	/* ev_time() the current second of requests began */
+	unsigned	 rate_count;	/* requests run in it */
+	bool		 rate_paused;	/* over CONTROL_REQUESTS_PER_SEC: waits for rate_timer */
+	bool		 rate_logged;	/* said once per connection */
+	ev_timer	 rate_timer;
 	uint64_t	 skipped;	/* stream lines not queued since it fell behind */
 	struct control_client *prev, *next;
 };
 
 static struct control_client *clients;
 static size_t	 nclients;
+static struct log_limit evictions;	/* what an attacker's connections may log */
 static control_handler_fn *handler;	/* commands.c's dispatch, set by main.c */
 /*
  * Half-closed followers: their fd reads EOF forever, so libev cannot watch
@@ -177,6 +190,7 @@ client_free(struct control_client *c)
 	ev_io_stop(vigild.loop, &c->wio);
 	ev_timer_stop(vigild.loop, &c->wait_timer);
 	ev_timer_stop(vigild.loop, &c->idle_timer);
+	ev_timer_stop(vigild.loop, &c->rate_timer);
 	if (c->hup_watched && epoll_ctl(hup_fd, EPOLL_CTL_DEL, c->fd, NULL) == -1)
 		log_warn("control: client fd %d: epoll_ctl", c->fd);
 	/* the verb lets go of it first: its lists must not keep a freed client */
@@ -213,6 +227,7 @@ client_flush(struct control_client *c)
 		}
 		c->outoff += (size_t)n;
 		c->progressed = true;
+		c->moved = ev_time();
 	}
 	if (c->outoff == c->outlen) {
 		c->outoff = c->outlen = 0;
@@ -239,7 +254,8 @@ client_update_reading(struct control_client *c)
 {
 	bool streaming = c->stream != NULL;
 	bool read_on = streaming ? !c->half_closed :
-	    c->park == NULL && !c->eof && c->outlen - c->outoff < CONTROL_OUT_PAUSE;
+	    c->park == NULL && !c->rate_paused && !c->eof &&
+	    c->outlen - c->outoff < CONTROL_OUT_PAUSE;
 
 	if (read_on)
 		ev_io_start(vigild.loop, &c->rio);
@@ -250,7 +266,8 @@ client_update_reading(struct control_client *c)
 	 * to read its reply, from the last byte that moved; never while it
 	 * waits for us (a parked wait), never for a follower.
 	 */
-	if (!streaming && c->park == NULL && (read_on || c->outlen > c->outoff))
+	if (!streaming && c->park == NULL && !c->rate_paused &&
+	    (read_on || c->outlen > c->outoff))
 		idle_arm(c, c->progressed);
 	else
 		ev_timer_stop(vigild.loop, &c->idle_timer);
@@ -413,14 +430,54 @@ client_handle_line(struct control_client *c, const char *line)
 		control_reply(c, reply);
 }
 
+static void
+rate_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control_client *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	c->rate_paused = false;
+	client_process(c);
+}
+
+/*
+ * Whether c may run one more request this second. If not, it waits for
+ * the next one (not an error: the requests are all carried out, later).
+ */
+static bool
+rate_take(struct control_client *c)
+{
+	double now = ev_time();
+
+	if (now - c->rate_since >= 1.) {
+		c->rate_since = now;
+		c->rate_count = 0;
+	}
+	if (c->rate_count < CONTROL_REQUESTS_PER_SEC) {
+		c->rate_count++;
+		return true;
+	}
+	if (!c->rate_logged) {
+		log_notice("control: client fd %d (uid %d, pid %d) sent more than %d requests "
+		    "in a second; the rest wait their turn", c->fd, (int)c->peer.uid,
+		    (int)c->peer.pid, CONTROL_REQUESTS_PER_SEC);
+		c->rate_logged = true;
+	}
+	c->rate_paused = true;
+	ev_timer_set(&c->rate_timer, c->rate_since + 1. - ev_now(vigild.loop), 0.);
+	ev_timer_start(vigild.loop, &c->rate_timer);
+	return false;
+}
+
 /* Run every complete line in the input buffer, stopping at a parked wait. */
 static void
 client_run_lines(struct control_client *c)
 {
 	char *nl;
 
-	while (c->park == NULL && c->stream == NULL &&
-	    (nl = memchr(c->in, '\n', c->inlen)) != NULL) {
+	while (c->park == NULL && c->stream == NULL && !c->rate_paused &&
+	    (nl = memchr(c->in, '\n', c->inlen)) != NULL && rate_take(c)) {
 		size_t used = (size_t)(nl - c->in) + 1;
 		*nl = '\0';
 		if (nl > c->in && nl[-1] == '\r')
@@ -444,7 +501,7 @@ client_run_lines(struct control_client *c)
 		return;
 	}
 	/* full and no newline: the line is too long whatever follows */
-	if (c->park == NULL && c->inlen >= sizeof(c->in)) {
+	if (c->park == NULL && !c->rate_paused && c->inlen >= sizeof(c->in)) {
 		if (!c->discarding)
 			control_reply(c, proto_reply_error(PROTO_ERR_LINE_TOO_LONG,
 			    "request longer than %d bytes", PROTO_MAX_LINE));
@@ -474,7 +531,7 @@ client_process(struct control_client *c)
 	if (c->stream != NULL && client_flush(c) == 0)
 		stream_resume(c);
 	if (client_flush(c) == -1 ||
-	    (c->eof && c->park == NULL && c->outlen == c->outoff)) {
+	    (c->eof && c->park == NULL && !c->rate_paused && c->outlen == c->outoff)) {
 		client_free(c);
 		return;
 	}
@@ -532,6 +589,7 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		else if (n > 0) {
 			c->inlen += (size_t)n;
 			c->progressed = true;
+			c->moved = ev_time();
 		}
 	}
 	client_process(c);
@@ -546,10 +604,12 @@ client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 static void
-refuse_client(int fd)
+refuse_client(int fd, bool admin)
 {
 	char *line = proto_dump_line(proto_reply_error(PROTO_ERR_TOO_MANY_CLIENTS,
-	    "vigild serves at most %d clients at once", CONTROL_MAX_CLIENTS), NULL);
+	    admin ? "vigild serves at most %d clients at once" :
+	    "vigild serves at most %d clients at once, the last %d of them admin only",
+	    CONTROL_MAX_CLIENTS, CONTROL_ADMIN_RESERVE), NULL);
 
 	if (line != NULL && send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) == -1)
 		log_debug("control: refusing a client: %s", strerror(errno));
@@ -575,25 +635,78 @@ reclaim_gone_followers(void)
 	}
 }
 
+static bool
+is_admin(const struct control_client *c)
+{
+	return c->peer.level == PROTO_ACCESS_ADMIN;
+}
+
+/*
+ * At the limit, for a newcomer (admin or not): close the client that has
+ * moved no byte for longest among those that only hold a slot (waiting
+ * to send a request, or not reading its reply; never a follower or a
+ * parked wait), a non-admin one first; an admin one only for an admin.
+ * A slow-loris or a client that never reads loses its slot, not the
+ * next vigilctl. Whether one was closed.
+ */
+static bool
+make_room(bool for_admin)
+{
+	struct control_client *c, *old = NULL;
+	unsigned left_out;
+	char d[32];
+
+	for (c = clients; c != NULL; c = c->next) {
+		if (c->stream != NULL || c->park != NULL || (is_admin(c) && !for_admin))
+			continue;
+		if (old == NULL || (is_admin(old) && !is_admin(c)) ||
+		    (is_admin(old) == is_admin(c) && c->moved < old->moved))
+			old = c;
+	}
+	if (old == NULL)
+		return false;
+	if (log_limit(&evictions, 5, 10000, &left_out)) {
+		duration_format((int64_t)((ev_time() - old->moved) * 1000), d, sizeof(d));
+		log_notice("control: %zu clients, the most vigild serves: closed client fd %d "
+		    "(uid %d, pid %d), quiet for %s, to admit a new one", nclients, old->fd,
+		    (int)old->peer.uid, (int)old->peer.pid, d);
+	}
+	if (left_out > 0)
+		log_notice("control: and closed %u more such clients without a word", left_out);
+	client_free(old);
+	return true;
+}
+
 int
 control_adopt(int fd)
 {
 	struct control_client *c;
+	struct access_peer peer;
+	size_t limit;
+	bool admin;
 
-	if (nclients >= CONTROL_MAX_CLIENTS)
+	/* decided now, under the config in force: a reload later leaves it as is */
+	access_peer_of(fd, vigild.conf, &peer);
+	admin = peer.level == PROTO_ACCESS_ADMIN;
+	limit = admin ? CONTROL_MAX_CLIENTS : CONTROL_MAX_CLIENTS - CONTROL_ADMIN_RESERVE;
+	if (nclients >= limit)
 		reclaim_gone_followers();
-	if (nclients >= CONTROL_MAX_CLIENTS || (c = calloc(1, sizeof(*c))) == NULL) {
-		refuse_client(fd);
+	if (nclients >= limit)
+		(void)make_room(admin);
+	if (nclients >= limit || (c = calloc(1, sizeof(*c))) == NULL) {
+		refuse_client(fd, admin);
 		return -1;
 	}
 	c->fd = fd;
-	/* decided now, under the config in force: a reload later leaves it as is */
-	access_peer_of(fd, vigild.conf, &c->peer);
+	c->peer = peer;
+	c->moved = c->rate_since = ev_time();
 	ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
 	ev_init(&c->wait_timer, wait_timer_cb);
 	ev_init(&c->idle_timer, idle_timer_cb);
+	ev_init(&c->rate_timer, rate_timer_cb);
 	c->rio.data = c->wio.data = c->wait_timer.data = c->idle_timer.data = c;
+	c->rate_timer.data = c;
 	c->next = clients;
 	if (clients != NULL)
 		clients->prev = c;

@@ -56,46 +56,11 @@ struct notify_sock {
 	ev_io		 io;
 	uid_t		 uid;		/* the socket file's owner: the service's user */
 	gid_t		 gid;
-	int64_t		 warn_since;	/* the current window of warnings began */
-	unsigned	 warned;	/* warnings logged in it */
-	unsigned	 suppressed;	/* and left out */
+	struct log_limit refusals;	/* what a sender in a loop may put in the log */
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 static char	*notify_dir;
-
-/*
- * A refused message, logged unless this service has used up its window:
- * a sender in a loop must not fill vigild's log (log.c escapes the text).
- */
-static void __attribute__((format(printf, 2, 3)))
-refuse(struct notify_sock *ns, const char *fmt, ...)
-{
-	int64_t now = process_now_ms();
-	char msg[512];
-	va_list ap;
-
-	if (ns->warned > 0 && now - ns->warn_since >= NOTIFY_WARN_WINDOW_MS) {
-		if (ns->suppressed > 0)
-			log_warnx("%s: notify: %u more messages refused in the last %llds "
-			    "were not logged", ns->s->conf->name, ns->suppressed,
-			    (long long)(now - ns->warn_since) / 1000);
-		ns->warned = ns->suppressed = 0;
-	}
-	if (ns->warned == 0)
-		ns->warn_since = now;
-	if (ns->warned >= NOTIFY_WARN_BURST) {
-		ns->suppressed++;
-		return;
-	}
-	ns->warned++;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_warnx("%s: notify: %s%s", ns->s->conf->name, msg,
-	    ns->warned == NOTIFY_WARN_BURST ? " (more refusals in the next 10s go unlogged)" :
-	    "");
-}
 
 static bool
 parse_u64(const char *v, unsigned long long *out)
@@ -107,6 +72,31 @@ parse_u64(const char *v, unsigned long long *out)
 	errno = 0;
 	*out = strtoull(v, &end, 10);
 	return errno == 0 && *end == '\0';
+}
+
+/*
+ * A refused message, logged unless this service has used up its window:
+ * a sender in a loop must not fill vigild's log (log.c escapes the text).
+ */
+static void __attribute__((format(printf, 2, 3)))
+refuse(struct notify_sock *ns, const char *fmt, ...)
+{
+	unsigned left_out;
+	char msg[512];
+	va_list ap;
+	bool now = log_limit(&ns->refusals, NOTIFY_WARN_BURST, NOTIFY_WARN_WINDOW_MS, &left_out);
+
+	if (left_out > 0)
+		log_warnx("%s: notify: %u more messages were refused and not logged",
+		    ns->s->conf->name, left_out);
+	if (!now)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s: notify: %s%s", ns->s->conf->name, msg,
+	    ns->refusals.logged == NOTIFY_WARN_BURST ?
+	    " (more refusals in the next 10s go unlogged)" : "");
 }
 
 /* Whether pid descends from ancestor, by the parents /proc shows (a bounded walk). */

@@ -321,3 +321,38 @@ Test(access, reload_applies_to_new_clients_while_connected_ones_keep_their_level
 	cr_expect_eq(raw_connect_as(&c, nobody.uid, nobody.gid, &nobody.gid, 1), EACCES,
 	    "connect as nobody after socket_group was removed: expected EACCES");
 }
+
+/*
+ * A read user holds every slot it can with followers, which are never
+ * closed to make room: it gets 240, the 241st is refused, and root's
+ * status still answers from the 16 slots kept for admin.
+ */
+Test(access, the_last_slots_are_kept_for_admin)
+{
+	struct raw *c = calloc(241, sizeof(*c));
+	struct vh_result r;
+	json_t *j;
+	int held = 0;
+
+	cr_assert_not_null(c);
+	need_accounts();
+	start_with("socket_group = nogroup\n");
+	for (int i = 0; i < 240; i++) {
+		cr_assert_eq(raw_connect_as(&c[i], nobody.uid, nobody.gid, &nobody.gid, 1), 0);
+		j = raw_request(&c[i], "events");
+		held += reply_ok(j);
+		json_decref(j);
+	}
+	cr_expect_eq(held, 240, "nobody's followers: %d of 240 admitted", held);
+	cr_assert_eq(raw_connect_as(&c[240], nobody.uid, nobody.gid, &nobody.gid, 1), 0);
+	/* refused at accept: the reply waits, and the connection is closed */
+	j = raw_reply(&c[240], "the 241st connection");
+	cr_expect(strstr(reply_str(j, PROTO_K_MESSAGE), "admin only") != NULL, "%s", show(j));
+	expect_error(j, PROTO_ERR_TOO_MANY_CLIENTS, "the 241st follower");
+	for (int i = 0; i < 3; i++)
+		cr_expect_eq(vh_ctl(&r, "--timeout", "20s", "status", "web", NULL), 0,
+		    "root's status with 240 followers of nobody: exit %d; %s", r.code, r.err);
+	for (int i = 0; i <= 240; i++)
+		raw_close(&c[i]);
+	free(c);
+}

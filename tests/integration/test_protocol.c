@@ -354,3 +354,77 @@ Test(protocol, a_client_that_reads_none_of_its_replies_is_closed_after_client_ti
 	cr_expect_eq(vh_ctl(&r, "status", NULL), 0, "exit %d; err: %s", r.code, r.err);
 	raw_close(&c);
 }
+
+/*
+ * 300 hostile clients at once, more than the 256 vigild serves: 100 send
+ * half a request and stall (slow-loris), 100 say nothing, 100 send
+ * requests and never read a reply. vigilctl status still answers every
+ * time, because at the limit the client that has moved no byte for
+ * longest gives up its slot; vigild says so, a few times, not 300.
+ */
+Test(protocol, hostile_clients_at_the_limit_cannot_shut_out_status)
+{
+	struct raw *c = calloc(300, sizeof(*c));
+	static const char many[] = "status\nstatus\nstatus\nstatus\nstatus\nstatus\nstatus\n";
+	struct vh_result r;
+
+	cr_assert_not_null(c);
+	vh_setup("[service:web]\ncommand = %s\n", vh_testsvc());
+	vh_start_ok();
+	for (int i = 0; i < 300; i++) {
+		raw_connect(&c[i]);
+		if (i % 3 == 0)
+			raw_send(&c[i], "stat", 4);
+		else if (i % 3 == 1)
+			raw_send(&c[i], many, sizeof(many) - 1);
+	}
+	for (int i = 0; i < 5; i++)
+		cr_expect_eq(vh_ctl(&r, "--timeout", "20s", "status", "web", NULL), 0,
+		    "status %d among hostile clients: exit %d; err: %s; log:\n%s", i, r.code,
+		    r.err, vh_log_tail());
+	cr_expect(vh_wait_log("the most vigild serves: closed client fd", IO_DEADLINE_MS),
+	    "log:\n%s", vh_log_tail());
+	cr_expect_leq(vh_log_count("the most vigild serves: closed client fd"), 5,
+	    "one line per closed client:\n%s", vh_log_tail());
+	for (int i = 0; i < 300; i++)
+		raw_close(&c[i]);
+	free(c);
+}
+
+/*
+ * One connection that pipelines 3000 requests: every one is answered, in
+ * order, but no more than 1000 a second, so one client cannot keep the
+ * loop to itself; vigild says so once.
+ */
+Test(protocol, a_flood_of_requests_on_one_connection_is_paced_not_dropped)
+{
+	struct raw c;
+	char chunk[4000];
+	size_t len = 0;
+	int sent = 0, answered = 0;
+
+	vh_setup("[service:web]\ncommand = %s\n", vh_testsvc());
+	vh_start_ok();
+	raw_connect(&c);
+	while (len + 6 <= sizeof(chunk)) {
+		memcpy(chunk + len, "hello\n", 6);
+		len += 6;
+		sent++;
+	}
+	/* 6 chunks of 666 requests, 24 KB: all in the socket's buffer before a reply is read */
+	for (int round = 0; round < 6; round++)
+		raw_send(&c, chunk, len);
+	for (int i = 0; i < 6 * sent; i++) {
+		json_t *r = raw_reply(&c, "hello");
+
+		answered += reply_ok(r);
+		json_decref(r);
+	}
+	cr_expect_eq(answered, 6 * sent);
+	cr_expect(vh_wait_log("requests in a second; the rest wait their turn", IO_DEADLINE_MS),
+	    "log:\n%s", vh_log_tail());
+	cr_expect_eq(vh_log_count("requests in a second; the rest wait their turn"), 1,
+	    "log:\n%s", vh_log_tail());
+	expect_status_ok(&c, "3996 requests");
+	raw_close(&c);
+}
