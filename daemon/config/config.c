@@ -111,26 +111,61 @@ load_includes(struct load *ld)
 	globfree(&g);
 }
 
-/* A valid name, used once across all files. */
+struct named {
+	const char	*name;
+	size_t		 at;	/* in ld->secs: the first written sorts first */
+};
+
+static int
+named_cmp(const void *a, const void *b)
+{
+	const struct named *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c != 0 ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/*
+ * Point every service section at the first one of its name, by sorting
+ * the names once: comparing each with all before it would cost n squared,
+ * 37 s for the most sections a config may hold.
+ */
+static void
+find_duplicates(struct load *ld)
+{
+	struct named *v = calloc(ld->nsecs ? ld->nsecs : 1, sizeof(*v));
+	size_t n = 0;
+
+	if (v == NULL) {
+		ld->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < ld->nsecs; i++)
+		if (ld->secs[i]->kind == SECTION_SERVICE)
+			v[n++] = (struct named){ ld->secs[i]->name, i };
+	qsort(v, n, sizeof(*v), named_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(v[i].name, v[i - 1].name) == 0)
+			ld->secs[v[i].at]->first = ld->secs[v[i - 1].at]->first != NULL ?
+			    ld->secs[v[i - 1].at]->first : ld->secs[v[i - 1].at];
+	free(v);
+}
+
+/* A valid name, used once across all files (find_duplicates has looked). */
 static void
 service_name_check(struct load *ld, const struct raw_section *sec)
 {
 	struct value_error e = { "", false, false };
+	const struct raw_section *first = sec->first;
 
 	if (values_service_name(sec->name + strlen(SERVICE_PREFIX), &e) == -1) {
 		load_error(ld, sec->file, sec->line, "[%s] %s", sec->name, e.msg);
 		return;
 	}
-	for (size_t i = 0; i < ld->nsecs && ld->secs[i] != sec; i++) {
-		const struct raw_section *first = ld->secs[i];
-
-		if (first->kind == SECTION_SERVICE && strcmp(first->name, sec->name) == 0) {
-			load_error(ld, sec->file, sec->line, "[%s] duplicate service "
-			    "name, first defined at %s:%d", sec->name,
-			    ld->files[first->file], first->line);
-			return;
-		}
-	}
+	if (first != NULL)
+		load_error(ld, sec->file, sec->line, "[%s] duplicate service "
+		    "name, first defined at %s:%d", sec->name, ld->files[first->file],
+		    first->line);
 }
 
 /* Keys that need others: the back-off range, and what config_values derives. */
@@ -280,6 +315,7 @@ config_load(const char *path, struct config_errors *errs)
 				build_vigil(&ld, ld.secs[i]);
 		if (conf->include != NULL)
 			load_includes(&ld);
+		find_duplicates(&ld);
 		for (size_t i = 0; i < ld.nsecs; i++)
 			if (ld.secs[i]->kind == SECTION_SERVICE)
 				build_service(&ld, ld.secs[i]);

@@ -36,6 +36,7 @@ struct raw_section {
 	enum section_kind kind;
 	struct raw_key *keys;
 	size_t	 nkeys;
+	const struct raw_section *first;	/* a service section of this name before it */
 };
 
 struct load_error {
@@ -55,6 +56,7 @@ struct load {
 	size_t		  nerrs;
 	bool		  oom;		/* something was lost for want of memory */
 	int		  include_line;
+	bool		  too_many;	/* CONFIG_SECTIONS_MAX was passed, and said */
 
 	size_t		  file;		/* the file being read, */
 	bool		  in_main;	/* ... whether it is the main one, */

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum line_kind {
 	LINE_EMPTY,		/* blank or comment */
@@ -161,6 +162,16 @@ section_begin(struct load *ld, const char *name, size_t len, bool broken)
 
 	ld->sec = NULL;
 	ld->last = NULL;
+	if (ld->nsecs >= CONFIG_SECTIONS_MAX) {
+		/* its keys are dropped with it: the load fails on this one error */
+		if (!ld->too_many)
+			load_error(ld, ld->file, ld->lineno, "[%.*s] one section more than the "
+			    "%d vigild loads from all its files", (int)(len < 80 ? len : 80),
+			    name, CONFIG_SECTIONS_MAX);
+		ld->too_many = true;
+		ld->dropping = true;
+		return;
+	}
 	if ((secs = reallocarray(ld->secs, ld->nsecs + 1, sizeof(*secs))) == NULL ||
 	    (sec = calloc(1, sizeof(*sec))) == NULL) {
 		ld->oom = true;
@@ -383,6 +394,27 @@ handler_cb(void *user, const char *section, const char *name, const char *value)
 	return 1;
 }
 
+/*
+ * A regular file within CONFIG_FILE_MAX, or an error: a FIFO or a device
+ * could feed the parser forever, and a huge file eat vigild's memory.
+ */
+static bool
+readable_size(struct load *ld)
+{
+	struct stat st;
+
+	if (fstat(fileno(ld->fp), &st) == -1)
+		load_error(ld, ld->file, 0, "cannot read: %s", strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		load_error(ld, ld->file, 0, "cannot read: not a regular file");
+	else if (st.st_size > CONFIG_FILE_MAX)
+		load_error(ld, ld->file, 0, "%lld bytes: expected at most %d MiB in one file",
+		    (long long)st.st_size, CONFIG_FILE_MAX >> 20);
+	else
+		return true;
+	return false;
+}
+
 int
 read_file(struct load *ld, const char *path, bool main)
 {
@@ -399,6 +431,10 @@ read_file(struct load *ld, const char *path, bool main)
 	ld->file = ld->nfiles++;
 	if ((ld->fp = fopen(path, "re")) == NULL) {
 		load_error(ld, ld->file, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (!readable_size(ld)) {
+		fclose(ld->fp);
 		return -1;
 	}
 	ld->in_main = main;

@@ -83,36 +83,76 @@ vh_path(const char *name)
 	return b;
 }
 
+/*
+ * Write text to f with every line longer than CONF_FOLD_AT cut at single
+ * blanks into indented continuation lines, which vigild joins again with
+ * one blank: the build folder's path is in most commands, and a checkout
+ * in a deep folder (CI's, distcheck's _build/sub) must not push a line
+ * past the parser's 198 characters. Never before ';' or '#', which would
+ * start a comment.
+ */
+#define CONF_FOLD_AT	120
+static void
+write_folded(FILE *f, const char *text)
+{
+	const char *line = text;
+
+	while (*line != '\0') {
+		size_t len = strcspn(line, "\n"), col = 0;
+
+		for (size_t i = 0; i < len; i++, col++) {
+			if (col >= CONF_FOLD_AT && line[i] == ' ' && i > 0 && line[i - 1] != ' ' &&
+			    i + 1 < len && line[i + 1] != ' ' && line[i + 1] != ';' &&
+			    line[i + 1] != '#') {
+				fputs("\n\t", f);
+				col = 0;
+				continue;
+			}
+			fputc(line[i], f);
+		}
+		if (line[len] == '\n')
+			fputc('\n', f);
+		line += len + (line[len] == '\n');
+	}
+}
+
+static void
+write_conf(const char *mode, const char *fmt, va_list ap)
+{
+	char *text;
+	FILE *f;
+
+	cr_assert_neq(vasprintf(&text, fmt, ap), -1);
+	f = fopen(vh.conf, mode);
+	cr_assert_not_null(f, "%s: %s", vh.conf, strerror(errno));
+	if (*mode == 'w')
+		fprintf(f, "[vigil]\nsocket = %s\nlog_level = debug\nlog_dir = %s/logs\n\n",
+		    vh.sock, vh.dir);
+	write_folded(f, text);
+	free(text);
+	cr_assert_eq(fclose(f), 0, "%s: %s", vh.conf, strerror(errno));
+}
+
 void
 vh_setup(const char *services_fmt, ...)
 {
 	va_list ap;
-	FILE *f;
 
 	ensure_dir();
-	f = fopen(vh.conf, "w");
-	cr_assert_not_null(f, "%s: %s", vh.conf, strerror(errno));
-	fprintf(f, "[vigil]\nsocket = %s\nlog_level = debug\nlog_dir = %s/logs\n\n",
-	    vh.sock, vh.dir);
 	va_start(ap, services_fmt);
-	vfprintf(f, services_fmt, ap);
+	write_conf("w", services_fmt, ap);
 	va_end(ap);
-	fclose(f);
 }
 
 void
 vh_add_services(const char *fmt, ...)
 {
 	va_list ap;
-	FILE *f;
 
 	cr_assert_neq(vh.dir[0], '\0', "vh_add_services before vh_setup");
-	f = fopen(vh.conf, "a");
-	cr_assert_not_null(f, "%s: %s", vh.conf, strerror(errno));
 	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
+	write_conf("a", fmt, ap);
 	va_end(ap);
-	cr_assert_eq(fclose(f), 0, "%s: %s", vh.conf, strerror(errno));
 }
 
 const char *

@@ -618,3 +618,67 @@ BAD(bad_cgroup_and_kill_mode, "cgroup-kill-mode")
 BAD(unknown_user_and_group_in_access_lists, "access-names")
 BAD(access_lists_without_socket_group, "access-without-group")
 BAD(unknown_socket_group, "socket-group")
+
+/* Whether one of the messages holds text. */
+static bool
+has_message(const char *text)
+{
+	for (size_t i = 0; i < errs.n; i++)
+		if (strstr(errs.msgs[i], text) != NULL)
+			return true;
+	return false;
+}
+
+/* A folder (or a FIFO, a device) is no config: it could feed the parser forever. */
+Test(config_api, a_folder_is_not_a_config)
+{
+	struct config *conf = config_load(".", &errs);
+
+	cr_expect_null(conf);
+	cr_expect(has_message(".: cannot read: not a regular file"), "got '%s'",
+	    errs.n ? errs.msgs[0] : "-");
+	done(conf);
+}
+
+/* A file over 4 MiB is refused before a byte of it is parsed (a sparse one here). */
+Test(config_api, a_file_over_the_size_bound_is_refused)
+{
+	char path[] = "/tmp/vigil-huge-XXXXXX";
+	int fd = mkstemp(path);
+	struct config *conf;
+
+	cr_assert(fd >= 0 && ftruncate(fd, CONFIG_FILE_MAX + 1) == 0);
+	close(fd);
+	conf = config_load(path, &errs);
+	unlink(path);
+	cr_expect_null(conf);
+	cr_expect(has_message("4194305 bytes: expected at most 4 MiB in one file"), "got '%s'",
+	    errs.n ? errs.msgs[0] : "-");
+	done(conf);
+}
+
+/* One section more than CONFIG_SECTIONS_MAX: one message, naming where. */
+Test(config_api, more_sections_than_the_bound_are_refused)
+{
+	char path[] = "/tmp/vigil-many-XXXXXX", want[128];
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	struct config *conf;
+	size_t seen = 0;
+
+	cr_assert_not_null(f);
+	for (int i = 0; i <= CONFIG_SECTIONS_MAX; i++)
+		fprintf(f, "[service:s%d]\ncommand=x\n", i);
+	fclose(f);
+	conf = config_load(path, &errs);
+	unlink(path);
+	cr_expect_null(conf);
+	snprintf(want, sizeof(want), ":%d: [service:s%d] one section more than the %d vigild "
+	    "loads", 2 * CONFIG_SECTIONS_MAX + 1, CONFIG_SECTIONS_MAX, CONFIG_SECTIONS_MAX);
+	for (size_t i = 0; i < errs.n; i++)
+		seen += strstr(errs.msgs[i], "one section more than") != NULL;
+	cr_expect(has_message(want), "no '%s' among %zu messages (first: %s)", want, errs.n,
+	    errs.n ? errs.msgs[0] : "-");
+	cr_expect_eq(seen, 1, "said %zu times", seen);
+	done(conf);
+}
