@@ -146,6 +146,10 @@ void		 config_errors_free(struct config_errors *errs);
 const char	*config_default_path(void);	/* static storage */
 const char	*config_default_socket(void);	/* static storage */
 const char	*config_default_log_dir(void);	/* static storage */
+/* $TMPDIR/vigil-UID (/tmp without TMPDIR): the default folder without XDG dirs; static */
+const char	*config_fallback_dir(void);
+/* If conf uses that folder: make it, or check that it is ours and 0700. -1 with err. */
+int		 config_fallback_check(const struct config *conf, char *err, size_t errlen);
 /* "DIR/vigil.sock" -> "DIR/vigil" + suffix (".notify", ".groups"): malloc'd, NULL if out of memory */
 char		*config_socket_sibling(const char *socket_path, const char *suffix);
 /*
