@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "log.h"
@@ -99,6 +100,11 @@ struct service_conf {
 	int	  ready_fd;	/* fd:N */
 	char	 *ready_host;	/* tcp: "127.0.0.1" when only a port was given */
 	char	 *ready_port;	/* tcp: digits */
+	struct ready_addr {
+		socklen_t len;
+		struct sockaddr_storage sa;
+	}	 *ready_addrs;	/* tcp: host:port resolved at load; probes take them in turn */
+	size_t	  ready_naddrs;
 	char	**ready_argv;	/* exec: the check command, split */
 	char	**ready_exec_paths;	/* exec: execve candidates, as exec_paths */
 	int64_t	  ready_timeout_ms;	/* not ready this long after spawn: a failed start */
