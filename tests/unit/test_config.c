@@ -475,8 +475,13 @@ Test(config_api, default_paths)
 	unsetenv("XDG_RUNTIME_DIR");
 	setenv("HOME", "/home/someone", 1);
 	cr_expect_str_eq(config_default_path(), "/home/someone/.config/vigil/vigil.conf");
+	unsetenv("TMPDIR");
 	cr_expect(strncmp(config_default_socket(), "/tmp/vigil-", 11) == 0,
 	    "socket without XDG_RUNTIME_DIR: got '%s'", config_default_socket());
+	setenv("TMPDIR", "/var/tmp/me", 1);
+	cr_expect(strncmp(config_default_socket(), "/var/tmp/me/vigil-", 18) == 0,
+	    "the fallback's base is TMPDIR: got '%s'", config_default_socket());
+	unsetenv("TMPDIR");
 	done(NULL);
 }
 
