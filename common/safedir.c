@@ -144,8 +144,8 @@ step(struct walk *w, int dfd, const char *name, const char *sofar, bool last,
 		if (last)
 			explain_final(w, dfd, name, errno);
 		else
-			snprintf(w->err, w->errlen, "%s %s: open %s: %s", w->what, w->path,
-			    sofar, strerror(errno));
+			snprintf(w->err, w->errlen, "%s %s: open %s: %s; make it by hand or %s",
+			    w->what, w->path, sofar, strerror(errno), w->fix);
 		return -1;
 	}
 	if ((last ? check_final(w, fd, flags) : check_parent(w, dfd, name, sofar, fd)) == -1) {
