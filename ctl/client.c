@@ -304,7 +304,8 @@ ctl_default_socket(uid_t euid, const char *xdg_runtime_dir, char *buf, size_t le
 		snprintf(buf, len, "/run/vigil/vigil.sock");
 	else if (xdg_runtime_dir != NULL && xdg_runtime_dir[0] == '/')
 		snprintf(buf, len, "%s/vigil/vigil.sock", xdg_runtime_dir);
-	else
-		snprintf(buf, len, "/tmp/vigil-%u/vigil.sock", (unsigned)euid);
+	else	/* like config_fallback_dir(): an absolute TMPDIR, else /tmp */
+		snprintf(buf, len, "%s/vigil-%u/vigil.sock", getenv("TMPDIR") != NULL &&
+		    getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp", (unsigned)euid);
 	return buf;
 }

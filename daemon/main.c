@@ -173,6 +173,8 @@ setup_signals(void)
 static int
 run(struct config *conf, int ready_fd)
 {
+	char err[1024];
+
 	/* not the default loop: it would reap our children behind wait4's back */
 	vigild.loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_SIGNALFD | EVFLAG_NOENV);
 	if (vigild.loop == NULL)
@@ -182,15 +184,24 @@ run(struct config *conf, int ready_fd)
 	setup_signals();
 	if (spawn_init() == -1)
 		fatal("spawn setup");
-	output_init(vigild.loop, conf->log_dir);
+	if (config_fallback_check(conf, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if (output_init(vigild.loop, conf->log_dir) == -1)
+		return 1;	/* logged: an unsafe log folder */
 	cgroup_init(conf);
-	/* kept without cgroups; read in both modes, as the killed vigild may have run without */
-	(void)groupfile_init(conf->socket_path);	/* logged */
 	if (supervisor_init(conf) == -1)
 		fatal("out of memory");
 	control_set_handler(commands_dispatch);
 	if (control_open(conf->socket_path) == -1)
 		return 1;
+	/*
+	 * Kept without cgroups; read in both modes, as the killed vigild may
+	 * have run without. After control_open: made in the socket's folder
+	 * only once that folder was checked.
+	 */
+	(void)groupfile_init(conf->socket_path);	/* logged */
 	/*
 	 * The socket is ours, so no other vigild runs with this config: what
 	 * one killed before us left is ended before anything starts.

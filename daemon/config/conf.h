@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "log.h"
@@ -102,6 +103,11 @@ struct service_conf {
 	int	  ready_fd;	/* fd:N */
 	char	 *ready_host;	/* tcp: "127.0.0.1" when only a port was given */
 	char	 *ready_port;	/* tcp: digits */
+	struct ready_addr {
+		socklen_t len;
+		struct sockaddr_storage sa;
+	}	 *ready_addrs;	/* tcp: host:port resolved at load; probes take them in turn */
+	size_t	  ready_naddrs;
 	char	**ready_argv;	/* exec: the check command, split */
 	char	**ready_exec_paths;	/* exec: execve candidates, as exec_paths */
 	int64_t	  ready_timeout_ms;	/* not ready this long after spawn: a failed start */
@@ -165,6 +171,10 @@ void		 config_errors_free(struct config_errors *errs);
 const char	*config_default_path(void);	/* static storage */
 const char	*config_default_socket(void);	/* static storage */
 const char	*config_default_log_dir(void);	/* static storage */
+/* $TMPDIR/vigil-UID (/tmp without TMPDIR): the default folder without XDG dirs; static */
+const char	*config_fallback_dir(void);
+/* If conf uses that folder: make it, or check that it is ours and 0700. -1 with err. */
+int		 config_fallback_check(const struct config *conf, char *err, size_t errlen);
 /* "DIR/vigil.sock" -> "DIR/vigil" + suffix (".notify", ".groups"): malloc'd, NULL if out of memory */
 char		*config_socket_sibling(const char *socket_path, const char *suffix);
 /*

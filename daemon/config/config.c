@@ -21,6 +21,7 @@
 
 #include "config_load.h"
 #include "config_values.h"
+#include "safedir.h"
 
 static void
 key_error(struct load *ld, const struct raw_section *sec,
@@ -407,6 +408,19 @@ config_default_path(void)
 	return path;
 }
 
+/* BASE/vigil-UID, BASE an absolute TMPDIR or /tmp: where a user without XDG dirs runs. */
+const char *
+config_fallback_dir(void)
+{
+	static char path[PATH_MAX - 64];	/* room for what goes in it */
+	const char *base = getenv("TMPDIR");
+
+	if (base == NULL || base[0] != '/')
+		base = "/tmp";
+	snprintf(path, sizeof(path), "%s/vigil-%u", base, (unsigned)geteuid());
+	return path;
+}
+
 const char *
 config_default_socket(void)
 {
@@ -418,9 +432,32 @@ config_default_socket(void)
 	if ((dir = xdg_dir("XDG_RUNTIME_DIR")) != NULL)
 		snprintf(path, sizeof(path), "%s/vigil/vigil.sock", dir);
 	else
-		snprintf(path, sizeof(path), "/tmp/vigil-%u/vigil.sock",
-		    (unsigned)geteuid());
+		snprintf(path, sizeof(path), "%s/vigil.sock", config_fallback_dir());
 	return path;
+}
+
+static bool
+is_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return path != NULL && strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+/*
+ * Anyone may make /tmp/vigil-UID before us, and whoever owns it owns our
+ * socket: it is used only if it is ours and private, else vigild refuses.
+ */
+int
+config_fallback_check(const struct config *conf, char *err, size_t errlen)
+{
+	const char *dir = config_fallback_dir();
+
+	if (!is_under(conf->socket_path, dir) && !is_under(conf->log_dir, dir))
+		return 0;
+	return safedir_make(dir, 0700, SAFEDIR_PRIVATE, "socket folder",
+	    "set XDG_RUNTIME_DIR, or [vigil] socket = and log_dir = to a folder of your own",
+	    err, errlen);
 }
 
 /* /var/log/vigil as root; else $XDG_STATE_HOME/vigil or ~/.local/state/vigil. */
@@ -450,6 +487,6 @@ config_default_log_dir(void)
 	else if ((dir = getenv("HOME")) != NULL && dir[0] == '/')
 		snprintf(path, sizeof(path), "%s/.local/state/vigil", dir);
 	else
-		snprintf(path, sizeof(path), "/tmp/vigil-%u/log", (unsigned)geteuid());
+		snprintf(path, sizeof(path), "%s/log", config_fallback_dir());
 	return path;
 }

@@ -6,6 +6,8 @@
 #include "config.h"
 #include "config_values.h"
 
+#include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,46 @@ ready_fd(struct service_conf *sc, const char *n, char *what, size_t len)
 	return 0;
 }
 
+/*
+ * The probe's addresses, found once here (at load and at reload), never in
+ * the loop: a name may mean a DNS query that blocks for seconds. An
+ * address needs no lookup; a name that does not resolve is a config error.
+ */
+static int
+ready_resolve(struct service_conf *sc, char *what, size_t len)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *res = NULL, *ai;
+	size_t n = 0;
+	int rc;
+
+	rc = getaddrinfo(sc->ready_host, sc->ready_port, &hints, &res);
+	if (rc == EAI_NONAME) {
+		hints.ai_flags = AI_NUMERICSERV;
+		rc = getaddrinfo(sc->ready_host, sc->ready_port, &hints, &res);
+	}
+	if (rc != 0) {
+		snprintf(what, len, "tcp:HOST:PORT with a HOST that resolves (%s: %s)",
+		    sc->ready_host, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		n++;
+	if ((sc->ready_addrs = calloc(n, sizeof(*sc->ready_addrs))) == NULL) {
+		freeaddrinfo(res);
+		snprintf(what, len, "memory for it (out of memory)");
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_addrlen > sizeof(sc->ready_addrs[0].sa))
+			continue;
+		memcpy(&sc->ready_addrs[sc->ready_naddrs].sa, ai->ai_addr, ai->ai_addrlen);
+		sc->ready_addrs[sc->ready_naddrs++].len = ai->ai_addrlen;
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
 /* tcp:PORT, tcp:HOST:PORT, tcp:[V6ADDR]:PORT */
 static int
 ready_tcp(struct service_conf *sc, const char *a, char *what, size_t len)
@@ -76,7 +118,7 @@ ready_tcp(struct service_conf *sc, const char *a, char *what, size_t len)
 		snprintf(what, len, "memory for it (out of memory)");
 		return -1;
 	}
-	return 0;
+	return ready_resolve(sc, what, len);
 }
 
 static int
@@ -102,6 +144,9 @@ ready_clear(struct service_conf *sc)
 	free(sc->ready_spec);
 	free(sc->ready_host);
 	free(sc->ready_port);
+	free(sc->ready_addrs);
+	sc->ready_addrs = NULL;
+	sc->ready_naddrs = 0;
 	words_free(sc->ready_argv);
 	sc->ready_spec = sc->ready_host = sc->ready_port = NULL;
 	sc->ready_argv = NULL;

@@ -578,7 +578,7 @@ value_depends(void *obj, size_t off, const char *v, struct value_error *e)
 static int
 value_ready(void *obj, size_t off, const char *v, struct value_error *e)
 {
-	char what[160];
+	char what[320];
 
 	(void)off;
 	if (values_ready(obj, v, what, sizeof(what)) == -1)

@@ -30,6 +30,7 @@
 #include "access.h"
 #include "duration.h"
 #include "proto.h"
+#include "safedir.h"
 
 #define CONTROL_OUT_PAUSE	(256 * 1024)	/* stop reading requests above this */
 #define CONTROL_OUT_MAX		(64 * 1024 * 1024)	/* drop a client that never reads */
@@ -746,19 +747,28 @@ listen_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_io_start(loop, &listen_io);
 }
 
-/* Create the socket's folder, one level at a time, like mkdir -p. */
+/*
+ * The socket's folder, made like mkdir -p and checked (safedir.c): a
+ * folder someone else can write to would let them swap the socket.
+ */
 static int
-make_parent_dirs(const char *path)
+make_socket_dir(const char *path)
 {
-	char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], err[1024];
+	char *slash;
 
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		/* searchable: services of other users reach their notify sockets in here */
-		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-			return -1;
-		*p = '/';
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	/* searchable: services of other users reach their notify sockets in here */
+	if (safedir_make(dir, 0755, SAFEDIR_PARENTS, "socket folder",
+	    "set [vigil] socket = to a path in a folder of your own", err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return -1;
 	}
 	return 0;
 }
@@ -773,7 +783,12 @@ clear_stale_socket(const char *path, const struct sockaddr_un *sun)
 	if (lstat(path, &st) == -1)
 		return errno == ENOENT ? 0 : (log_warn("control: %s", path), -1);
 	if (!S_ISSOCK(st.st_mode)) {
-		log_warnx("control: %s exists and is not a socket; not removing it", path);
+		/* never unlink a file or a link: it may be someone's, put there to be removed */
+		log_warnx("control: socket path %s exists and is %s, not a socket: vigild "
+		    "removes only a stale socket there; move it away or set [vigil] socket = "
+		    "another path", path, S_ISLNK(st.st_mode) ? "a symbolic link" :
+		    S_ISDIR(st.st_mode) ? "a folder" : S_ISREG(st.st_mode) ? "a regular file" :
+		    "a special file");
 		return -1;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
@@ -810,10 +825,8 @@ control_open(const char *path)
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
-	if (make_parent_dirs(path) == -1) {
-		log_warn("control: creating the folder of %s", path);
+	if (make_socket_dir(path) == -1)
 		return -1;
-	}
 	if (clear_stale_socket(path, &sun) == -1)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

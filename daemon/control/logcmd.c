@@ -27,6 +27,7 @@
 
 #define LOG_DEFAULT_LINES	50
 #define LOG_FILE_READ_MAX	(1024 * 1024)	/* from the end of one service's files */
+#define LOG_FILE_READ_FIRST	(16 * 1024)	/* the first try; grows by 4 up to the above */
 /* text of one reply: escaped (6 bytes for 1 at worst) it stays below vigilctl's 64 MiB */
 #define LOG_REPLY_TEXT_MAX	(8 * 1024 * 1024)
 #define LOG_BACKLOG_TEXT_MAX	(1024 * 1024)	/* a follower's first lines */
@@ -190,30 +191,68 @@ query_new_tail(struct log_query *q)
 	return &q->tails[q->ntails++];
 }
 
-/* NAME.log, then NAME.log.1 if NAME.log was read whole: at most LOG_FILE_READ_MAX bytes. */
+/*
+ * One file's lines into f, reading back from its end: first
+ * LOG_FILE_READ_FIRST bytes, and while that holds too few lines, four
+ * times as much, up to max. A `log -n 10` of a huge file reads a few KiB;
+ * the lines of a try that fell short are dropped (their text is in its
+ * buffer) and walked again. Returns pick_from_tail's answer, the tail in
+ * *tp; -2 when the file cannot be read (logged unless it is gone).
+ */
+static int
+pick_from_file(struct log_query *q, const char *name, const char *path, size_t max,
+    struct file_pick *f, struct logread_tail **tp)
+{
+	const struct file_pick before = *f;
+	size_t want = LOG_FILE_READ_FIRST < max ? LOG_FILE_READ_FIRST : max;
+	struct logread_tail *t;
+	int rc;
+
+	for (;;) {
+		if ((t = query_new_tail(q)) == NULL)
+			return -1;
+		if (logread_tail_open(t, path, want) == -1) {
+			q->ntails--;
+			if (errno == ENOMEM)
+				return -1;
+			if (errno != ENOENT)
+				log_warn("%s: reading %s", name, path);
+			return -2;	/* NAME.log may be gone while logrotate works */
+		}
+		rc = pick_from_tail(q, t, f);
+		if (rc != 1 || t->from_start || want >= max)
+			break;
+		logread_tail_free(t);
+		q->ntails--;
+		f->n = before.n;
+		f->in_ring = before.in_ring;
+		f->ring_left = before.ring_left;
+		f->floor = before.floor;
+		want = want > max / 4 ? max : want * 4;
+	}
+	*tp = t;
+	return rc;
+}
+
+/* NAME.log, then NAME.log.1 if NAME.log was read whole: at most LOG_FILE_READ_MAX bytes kept. */
 static int
 pick_from_files(struct log_query *q, const char *name, const char *path, struct file_pick *f)
 {
 	size_t budget = LOG_FILE_READ_MAX;
 	char rotated[PATH_MAX];
-	struct logread_tail *t;
+	struct logread_tail *t = NULL;
 	int rc;
 
 	snprintf(rotated, sizeof(rotated), "%s.1", path);
 	for (int k = 0; k < 2 && budget > 0; k++) {
-		if ((t = query_new_tail(q)) == NULL)
+		rc = pick_from_file(q, name, k == 0 ? path : rotated, budget, f, &t);
+		if (rc == -2)
+			continue;
+		if (rc == -1)
 			return -1;
-		if (logread_tail_open(t, k == 0 ? path : rotated, budget) == -1) {
-			q->ntails--;
-			if (errno == ENOMEM)
-				return -1;
-			if (errno != ENOENT)
-				log_warn("%s: reading %s", name, k == 0 ? path : rotated);
-			continue;	/* NAME.log may be gone while logrotate works */
-		}
 		budget -= t->len;
-		if ((rc = pick_from_tail(q, t, f)) != 1 || !t->from_start)
-			return rc == -1 ? -1 : 0;
+		if (rc != 1 || !t->from_start)
+			return 0;
 	}
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "reload.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "core/world.h"
 #include "output/output.h"
 #include "proto.h"
+#include "safedir.h"
 
 /* What a reload holds between allocating and switching. */
 struct reload_apply {
@@ -121,6 +123,68 @@ keep_running_settings(struct config *old, struct config *conf)
 	if (conf->log_level != old->log_level) {
 		log_set_level(conf->log_level);
 		log_notice("reload: log_level is now %s", log_level_name(conf->log_level));
+	}
+}
+
+static bool
+logs_to_file(const struct service_conf *c)
+{
+	return c->stdout_to == OUTPUT_TO_LOG || c->stderr_to == OUTPUT_TO_LOG;
+}
+
+/* Whether the running set logs name to its file already: then no new file is opened. */
+static bool
+already_logging(const char *name)
+{
+	for (size_t i = 0; i < vigild.nservices; i++)
+		if (strcmp(vigild.services[i]->conf->name, name) == 0)
+			return logs_to_file(vigild.services[i]->conf);
+	return false;
+}
+
+static void
+errors_add(struct config_errors *errs, const struct service_conf *c, const char *what,
+    const char *err)
+{
+	char **msgs, *msg;
+
+	if (asprintf(&msg, "%s:%d: [service:%s] %s %s", c->file, c->line, c->name, what,
+	    err) == -1)
+		return;
+	if ((msgs = reallocarray(errs->msgs, errs->n + 1, sizeof(*msgs))) == NULL) {
+		free(msg);
+		return;
+	}
+	errs->msgs = msgs;
+	errs->msgs[errs->n++] = msg;
+}
+
+/*
+ * A service that starts to log with this reload gets a log file's checks
+ * (safedir.h) now: one that fails them fails the reload, and nothing
+ * changes, rather than a service whose output goes nowhere.
+ */
+static void
+check_new_log_files(const struct config *conf, struct config_errors *errs)
+{
+	char path[PATH_MAX], err[1024];
+	bool dir_checked = false;
+
+	for (size_t i = 0; i < conf->nservices; i++) {
+		const struct service_conf *c = conf->services[i];
+
+		if (!logs_to_file(c) || already_logging(c->name))
+			continue;
+		if (!dir_checked && safedir_make(vigild.conf->log_dir, 0755, SAFEDIR_PARENTS,
+		    "log folder", "set [vigil] log_dir = to a folder of your own and restart "
+		    "vigild", err, sizeof(err)) == -1) {
+			errors_add(errs, c, "its", err);
+			return;
+		}
+		dir_checked = true;
+		snprintf(path, sizeof(path), "%s/%s.log", vigild.conf->log_dir, c->name);
+		if (safefile_check_path(path, err, sizeof(err)) == -1)
+			errors_add(errs, c, "its log file", err);
 	}
 }
 
@@ -301,7 +365,13 @@ reload_run(bool dry_run, uint64_t *removed)
 		config_errors_free(&errs);
 		return r;
 	}
-	config_errors_free(&errs);
+	check_new_log_files(a.conf, &errs);
+	if (errs.n > 0) {
+		r = invalid_reply(vigild.conf->file, &errs);
+		config_errors_free(&errs);
+		config_free(a.conf);
+		return r;
+	}
 	if (make_plan(a.conf, dry_run, &p, &r, &text) == -1) {
 		config_free(a.conf);
 		log_warnx("reload: out of memory, nothing changed");

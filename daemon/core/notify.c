@@ -30,6 +30,7 @@
 #include "cgroup.h"
 #include "notify.h"
 #include "process.h"
+#include "safedir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -319,14 +320,18 @@ notify_cb(struct ev_loop *loop, ev_io *w, int revents)
 int
 notify_init(const char *control_path)
 {
+	char err[1024];
+
 	if ((notify_dir = config_socket_sibling(control_path, ".notify")) == NULL)
 		return -1;
 	/* searchable by all: services that run as other users must reach their socket */
-	if (mkdir(notify_dir, 0755) == -1 && errno != EEXIST) {
-		log_warn("notify: creating %s", notify_dir);
+	if (safedir_make(notify_dir, 0755, 0, "notify folder",
+	    "stop whatever made it and start vigild again", err, sizeof(err)) == -1) {
+		log_warnx("notify: %s", err);
+		free(notify_dir);	/* no socket is ever made in a folder that failed */
+		notify_dir = NULL;
 		return -1;
 	}
-	(void)chmod(notify_dir, 0755);
 	return 0;
 }
 

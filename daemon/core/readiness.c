@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,6 +43,7 @@ struct readiness {
 	ev_io		 io;		/* pipe_r or sock */
 	ev_timer	 poll;		/* tcp, exec: the next attempt, or a connect's limit */
 	int64_t		 interval_ms;
+	size_t		 next_addr;	/* tcp: which resolved address the next attempt takes */
 	char		*last_error;	/* the latest failed attempt, said once per new text */
 };
 
@@ -191,30 +191,25 @@ connect_cb(struct ev_loop *loop, ev_io *w, int revents)
 	schedule(r);
 }
 
+/* Connect to the next of the addresses resolved at load: no lookup in the loop. */
 static void
 connect_attempt(struct readiness *r)
 {
 	const struct service_conf *c = r->s->conf;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-	    .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai = NULL;
-	int rc;
+	const struct ready_addr *a;
 
-	/* an address costs nothing to parse; a name may mean a DNS query, done rarely */
-	rc = getaddrinfo(c->ready_host, c->ready_port, &hints, &ai);
-	if (rc == EAI_NONAME) {
-		hints.ai_flags = AI_NUMERICSERV;
-		rc = getaddrinfo(c->ready_host, c->ready_port, &hints, &ai);
-	}
-	if (rc != 0) {
-		attempt_failed(r, "%s: %s", c->ready_host, gai_strerror(rc));
+	if (c->ready_naddrs == 0) {
+		attempt_failed(r, "%s: no address", c->ready_host);
 		schedule(r);
 		return;
 	}
-	r->sock = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* in turn: a name may stand for ::1 and 127.0.0.1, and the service listen on one */
+	a = &c->ready_addrs[r->next_addr++ % c->ready_naddrs];
+	r->sock = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (r->sock == -1) {
 		attempt_failed(r, "socket: %s", strerror(errno));
-	} else if (connect(r->sock, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
-		freeaddrinfo(ai);
+	} else if (connect(r->sock, (const struct sockaddr *)&a->sa, a->len) == 0 ||
+	    errno == EINPROGRESS) {
 		ev_io_init(&r->io, connect_cb, r->sock, EV_WRITE);
 		r->io.data = r;
 		ev_io_start(vigild.loop, &r->io);
@@ -228,7 +223,6 @@ connect_attempt(struct readiness *r)
 		    strerror(errno));
 		close_fd(&r->sock);
 	}
-	freeaddrinfo(ai);
 	schedule(r);
 }
 

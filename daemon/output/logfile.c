@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "safedir.h"
 
 #define RETRY_US	1000000
 
@@ -44,14 +45,43 @@ report_failure(struct logfile *lf, const char *what)
 	lf->failing = true;
 }
 
+/* Like report_failure, for a file vigild will not write to: err says why and what to do. */
+static void
+report_refused(struct logfile *lf, const char *err)
+{
+	if (!lf->failing)
+		log_warnx("%s: refusing its log file: %s; dropping output until it is fixed",
+		    lf->who, err);
+	lf->failing = true;
+}
+
+/*
+ * Never through a link, never into a FIFO or a device, never into a file
+ * of another user: in a folder others could write to, any of them would
+ * turn our appends against a file vigild's user may write.
+ */
 static int
 open_fd(struct logfile *lf)
 {
+	char err[1024];
 	struct stat st;
 
-	lf->fd = open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	lf->fd = open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0644);
+	if (lf->fd == -1 && errno == ELOOP) {
+		snprintf(err, sizeof(err), "%s is a symbolic link: vigild does not follow "
+		    "links for log files; remove it", lf->path);
+		report_refused(lf, err);
+		return -1;
+	}
 	if (lf->fd == -1) {
 		report_failure(lf, "opening");
+		return -1;
+	}
+	if (safefile_check_fd(lf->fd, lf->path, err, sizeof(err)) == -1) {
+		report_refused(lf, err);
+		close(lf->fd);
+		lf->fd = -1;
 		return -1;
 	}
 	lf->size = fstat(lf->fd, &st) == 0 ? st.st_size : 0;

@@ -23,7 +23,8 @@ logread_tail_open(struct logread_tail *t, const char *path, size_t max)
 	char c;
 
 	memset(t, 0, sizeof(*t));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+	/* a log file that became a link is nothing vigild wrote: never read through it */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)) == -1)
 		return -1;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		saved = S_ISREG(st.st_mode) ? errno : EINVAL;

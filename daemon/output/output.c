@@ -33,6 +33,7 @@
 #include "logformat.h"
 #include "logread.h"
 #include "ring.h"
+#include "safedir.h"
 
 #define READ_CHUNK	(64 * 1024)	/* one read per pipe per loop turn */
 /* enough of NAME.log's end to hold its last line, a whole piece and its prefix */
@@ -64,6 +65,7 @@ struct service_output {
 };
 
 static void	targets_sync(struct service_output *o);
+static int	make_log_dir(char *err, size_t errlen);
 
 static struct service_output *all_outputs;
 static struct ev_loop *out_loop;
@@ -279,11 +281,18 @@ flush_partial(struct output_pipe *p)
 	flush_batch(p->owner, usec);
 }
 
-void
+int
 output_init(struct ev_loop *l, const char *dir)
 {
+	char err[1024];
+
 	out_loop = l;
 	log_dir = dir;
+	if (make_log_dir(err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -363,34 +372,26 @@ open_target_file(struct service_output *o, enum output_stream stream, const char
 	return 0;
 }
 
-/* mkdir -p for the log folder; the first service to need it makes it. */
+/* The log folder, made like mkdir -p and checked (safedir.c); -1 with err. */
 static int
-make_dirs(const char *dir)
+make_log_dir(char *err, size_t errlen)
 {
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", dir);
-	for (char *p = buf + 1; ; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-				return -1;
-			if ((*p = c) == '\0')
-				return 0;
-		}
-	}
+	return safedir_make(log_dir, 0755, SAFEDIR_PARENTS, "log folder",
+	    "set [vigil] log_dir = to a folder of your own", err, errlen);
 }
 
 static void
 start_logfile(struct service_output *o)
 {
 	const struct service_conf *c = o->conf;
-	char path[PATH_MAX];
+	char path[PATH_MAX], err[1024];
 
+	/* checked again: it may have been removed and made again since vigild started */
+	if (make_log_dir(err, sizeof(err)) == -1) {
+		log_warnx("%s: not writing a log file: %s", c->name, err);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/%s.log", log_dir, c->name);
-	if (make_dirs(log_dir) == -1)
-		log_warn("%s: creating the log folder %s", c->name, log_dir);
 	if (logfile_open(&o->log, c->name, path, c->log_max_size, c->log_keep) == 0)
 		o->logging = true;
 }

@@ -35,8 +35,11 @@ struct log_line {
 	const char	*text;		/* len bytes, no newline, not NUL-terminated, any bytes */
 };
 
-/* Where the loop and the log folder come from; before any output_new(). */
-void	 output_init(struct ev_loop *loop, const char *log_dir);
+/*
+ * Where the loop and the log folder come from; before any output_new().
+ * Makes the log folder and checks it (safedir.h): -1 (logged) if it is unsafe.
+ */
+int	 output_init(struct ev_loop *loop, const char *log_dir);
 
 /*
  * Who hears of each new line (dinit's service_listener is the model): the

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -210,6 +211,34 @@ child_signals(const sigset_t *blocked, const int *ignored, size_t n)
 	sigprocmask(SIG_SETMASK, blocked, NULL);
 }
 
+/* Who vh_start_as() runs vigild as; as == false: as the test itself. */
+static struct {
+	bool	 as;
+	uid_t	 uid;
+	gid_t	 gid;
+	const char *tmpdir;
+} child_user;
+
+/* In the forked child: become that user, in an environment with no XDG folders. */
+static void
+child_become(void)
+{
+	if (!child_user.as)
+		return;
+	unsetenv("XDG_RUNTIME_DIR");
+	unsetenv("XDG_STATE_HOME");
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("HOME");
+	if (child_user.tmpdir != NULL)
+		setenv("TMPDIR", child_user.tmpdir, 1);
+	if (setgroups(0, NULL) == -1 || setgid(child_user.gid) == -1 ||
+	    setuid(child_user.uid) == -1) {
+		fprintf(stderr, "harness: becoming uid %u: %s\n", (unsigned)child_user.uid,
+		    strerror(errno));
+		_exit(96);
+	}
+}
+
 static bool
 start_vigild(const sigset_t *blocked, const int *ignored, size_t n)
 {
@@ -229,6 +258,7 @@ start_vigild(const sigset_t *blocked, const int *ignored, size_t n)
 		dup2(fd, 1);
 		if (blocked != NULL)
 			child_signals(blocked, ignored, n);
+		child_become();
 		execl(env_or("VIGILD", "./vigild"), "vigild", "-f", "-c", vh.conf, (char *)NULL);
 		_exit(98);
 	}
@@ -256,6 +286,20 @@ bool
 vh_start(void)
 {
 	return start_vigild(NULL, NULL, 0);
+}
+
+bool
+vh_start_as(uid_t uid, gid_t gid, const char *tmpdir)
+{
+	bool up;
+
+	child_user.as = true;
+	child_user.uid = uid;
+	child_user.gid = gid;
+	child_user.tmpdir = tmpdir;
+	up = start_vigild(NULL, NULL, 0);
+	child_user.as = false;
+	return up;
 }
 
 bool

@@ -56,6 +56,12 @@ void	 vh_start_ok(void);
  * with `trap '' PIPE` might hand them down.
  */
 bool	 vh_start_with_signals(const sigset_t *blocked, const int *ignored, size_t n);
+/*
+ * Start vigild as uid:gid (the test must be root), without HOME and XDG
+ * folders and with TMPDIR set to tmpdir (unless NULL), so it falls back to
+ * TMPDIR/vigil-UID; vh.sock must name where it will listen. As vh_start.
+ */
+bool	 vh_start_as(uid_t uid, gid_t gid, const char *tmpdir);
 /* Run vigilctl --socket SOCK ARGS...; NULL-terminated. */
 int	 vh_ctl(struct vh_result *r, ...) __attribute__((sentinel));
 /*

@@ -8,9 +8,11 @@
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -143,6 +145,73 @@ Test(log, a_raw_file_joins_the_ring_by_counting)
 	/* only the ring knows numbers: the oldest lines come from the file without one */
 	cr_expect_eq(seq_of(lines, 0), 0, "%s", show(json_array_get(lines, 0)));
 	cr_expect_eq(seq_of(lines, 299), 300, "%s", show(json_array_get(lines, 299)));
+	json_decref(r);
+	raw_close(&c);
+}
+
+/* What vigild has read so far, all sources together: rchar of /proc/PID/io. */
+static long long
+vigild_rchar(void)
+{
+	char path[64], line[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/io", (int)vh.pid);
+	f = fopen(path, "re");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "rchar: %lld", &v) == 1)
+			break;
+	fclose(f);
+	cr_assert_geq(v, 0, "no rchar in %s", path);
+	return v;
+}
+
+Test(log, the_last_lines_of_a_big_file_cost_a_few_kib_of_reading)
+{
+	const size_t nlines = 80000;	/* ~8 MiB of lines of ~100 bytes */
+	char logdir[512], file[600];
+	long long before, read;
+	json_t *r, *lines;
+	struct raw c;
+	FILE *f;
+
+	snprintf(logdir, sizeof(logdir), "%s", vh_path("logs"));
+	cr_assert_eq(mkdir(logdir, 0755), 0, "%s", strerror(errno));
+	snprintf(file, sizeof(file), "%s/big.log", logdir);
+	f = fopen(file, "we");
+	cr_assert_not_null(f);
+	for (size_t i = 1; i <= nlines; i++)
+		fprintf(f, "2026-01-01T00:00:00.000000Z out #%zu line %07zu %s\n", i, i,
+		    "................................................................");
+	cr_assert_eq(fclose(f), 0);
+	/* it never runs: its ring stays empty, so every line comes from the file */
+	vh_setup("[service:big]\ncommand = %s\nautostart = no\n", vh_testsvc());
+	vh_start_ok();
+	raw_connect(&c);
+	before = vigild_rchar();
+	r = raw_request(&c, "log -n 10 big");
+	read = vigild_rchar() - before;
+	lines = json_object_get(r, "lines");
+	cr_assert_eq(json_array_size(lines), 10, "%s", show(r));
+	for (size_t i = 0; i < 10; i++) {
+		char want[32];
+		snprintf(want, sizeof(want), "line %07zu", nlines - 9 + i);
+		cr_assert(strncmp(text_of(lines, i), want, strlen(want)) == 0,
+		    "line %zu is \"%s\", want \"%s...\"", i, text_of(lines, i), want);
+		cr_assert_eq(seq_of(lines, i), (json_int_t)(nlines - 9 + i));
+	}
+	/* the whole file is 8 MiB, and the old bound read 1 MiB of it */
+	cr_assert_lt(read, 128 * 1024, "vigild read %lld bytes for 10 lines", read);
+	json_decref(r);
+	/* more lines than the first read holds: it reads further back, losing none */
+	r = raw_request(&c, "log -n 1000 big");
+	lines = json_object_get(r, "lines");
+	cr_assert_eq(json_array_size(lines), 1000, "%zu lines", json_array_size(lines));
+	for (size_t i = 0; i < 1000; i++)
+		cr_assert_eq(seq_of(lines, i), (json_int_t)(nlines - 999 + i), "line %zu: %s",
+		    i, show(json_array_get(lines, i)));
 	json_decref(r);
 	raw_close(&c);
 }

@@ -839,7 +839,8 @@ Test(output, a_full_disk_is_reported_once_counted_and_the_service_keeps_running,
 	vh_setup("[service:full]\ncommand = %s pid:%s burst:1000000 every:20:more\n",
 	    vh_testsvc(), vh_path("full.pid"));
 	cr_assert_eq(mkdir(vh_path("logs"), 0755), 0);
-	if (mount("tmpfs", vh_path("logs"), "tmpfs", 0, "size=256k") == -1)
+	/* 0755: a tmpfs root is 1777 by default, and vigild refuses a log folder others may write */
+	if (mount("tmpfs", vh_path("logs"), "tmpfs", 0, "size=256k,mode=0755") == -1)
 		VH_SKIP("a_full_disk: cannot mount a tmpfs: %s", strerror(errno));
 	mounted = true;
 	cr_assert(vh_start());

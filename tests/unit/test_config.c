@@ -5,7 +5,9 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,9 +259,18 @@ Test(config_good, ready_kinds_and_their_parts)
 	cr_expect_eq(sc->ready, READY_TCP, "p: expected tcp");
 	cr_expect_str_eq(sc->ready_host, "127.0.0.1", "p: a bare port means localhost");
 	cr_expect_str_eq(sc->ready_port, "6379");
+	/* resolved at load: the probe in the loop looks nothing up */
+	cr_assert_eq(sc->ready_naddrs, 1, "p: %zu addresses", sc->ready_naddrs);
+	cr_expect_eq(sc->ready_addrs[0].sa.ss_family, AF_INET);
+	cr_expect_eq(ntohs(((struct sockaddr_in *)&sc->ready_addrs[0].sa)->sin_port), 6379);
+	cr_expect_eq(ntohl(((struct sockaddr_in *)&sc->ready_addrs[0].sa)->sin_addr.s_addr),
+	    INADDR_LOOPBACK);
 	sc = find_service(conf, "h");
 	cr_expect_str_eq(sc->ready_host, "::1", "h: brackets must go, got '%s'", sc->ready_host);
 	cr_expect_str_eq(sc->ready_port, "8080");
+	cr_assert_eq(sc->ready_naddrs, 1, "h: %zu addresses", sc->ready_naddrs);
+	cr_expect_eq(sc->ready_addrs[0].sa.ss_family, AF_INET6);
+	cr_expect_eq(ntohs(((struct sockaddr_in6 *)&sc->ready_addrs[0].sa)->sin6_port), 8080);
 	sc = find_service(conf, "x");
 	cr_expect_eq(sc->ready, READY_EXEC, "x: expected exec");
 	cr_expect_str_eq(sc->ready_spec, "exec:check-it --quiet 'a b'");
@@ -493,8 +504,13 @@ Test(config_api, default_paths)
 	unsetenv("XDG_RUNTIME_DIR");
 	setenv("HOME", "/home/someone", 1);
 	cr_expect_str_eq(config_default_path(), "/home/someone/.config/vigil/vigil.conf");
+	unsetenv("TMPDIR");
 	cr_expect(strncmp(config_default_socket(), "/tmp/vigil-", 11) == 0,
 	    "socket without XDG_RUNTIME_DIR: got '%s'", config_default_socket());
+	setenv("TMPDIR", "/var/tmp/me", 1);
+	cr_expect(strncmp(config_default_socket(), "/var/tmp/me/vigil-", 18) == 0,
+	    "the fallback's base is TMPDIR: got '%s'", config_default_socket());
+	unsetenv("TMPDIR");
 	done(NULL);
 }
 
@@ -576,6 +592,21 @@ check_bad(const char *name)
 }
 
 TestSuite(config_bad, .init = go_to_conf_dir, .fini = drop_errors);
+
+/* Not a golden file: the resolver's own words differ between machines. */
+Test(config_bad, ready_host_that_does_not_resolve)
+{
+	const char *want = "bad-ready-name.conf:3: [service:a] ready: expected "
+	    "tcp:HOST:PORT with a HOST that resolves (nosuch.invalid: ";
+	struct config *conf = config_load("bad-ready-name.conf", &errs);
+
+	cr_expect_null(conf);
+	config_free(conf);
+	cr_assert_eq(errs.n, 1, "%zu errors", errs.n);
+	cr_expect(strncmp(errs.msgs[0], want, strlen(want)) == 0, "got: %s", errs.msgs[0]);
+	cr_expect(strstr(errs.msgs[0], "found 'tcp:nosuch.invalid:80'") != NULL, "got: %s",
+	    errs.msgs[0]);
+}
 
 #define BAD(test, name)	Test(config_bad, test) { check_bad(name); }
 

@@ -585,6 +585,7 @@ Test(options, default_socket_follows_vigild)
 {
 	char buf[256];
 
+	unsetenv("TMPDIR");
 	cr_expect_str_eq(ctl_default_socket(0, "/run/user/0", buf, sizeof(buf)),
 	    "/run/vigil/vigil.sock");
 	cr_expect_str_eq(ctl_default_socket(1000, "/run/user/1000", buf, sizeof(buf)),
@@ -595,6 +596,14 @@ Test(options, default_socket_follows_vigild)
 	    "/tmp/vigil-1000/vigil.sock");
 	cr_expect_str_eq(ctl_default_socket(1000, "relative", buf, sizeof(buf)),
 	    "/tmp/vigil-1000/vigil.sock", "vigild ignores a relative XDG_RUNTIME_DIR");
+	/* the fallback's base, as vigild's config_fallback_dir(): an absolute TMPDIR */
+	setenv("TMPDIR", "/var/tmp/me", 1);
+	cr_expect_str_eq(ctl_default_socket(1000, NULL, buf, sizeof(buf)),
+	    "/var/tmp/me/vigil-1000/vigil.sock");
+	setenv("TMPDIR", "relative", 1);
+	cr_expect_str_eq(ctl_default_socket(1000, NULL, buf, sizeof(buf)),
+	    "/tmp/vigil-1000/vigil.sock", "a relative TMPDIR is ignored");
+	unsetenv("TMPDIR");
 }
 
 Test(options, socket_precedence)
