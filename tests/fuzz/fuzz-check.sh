@@ -11,7 +11,7 @@ bindir=${FUZZ_BINDIR:?set by make check: the folder of the fuzz_TARGET programs}
 src=${VIGIL_SRCDIR:?set by make check: the source tree}/tests/fuzz
 work=${FUZZ_WORKDIR:-./fuzz-work}
 seconds=${FUZZ_SECONDS:-5}
-targets=${FUZZ_TARGETS:-request}
+targets=${FUZZ_TARGETS:-request config words values notify}
 
 # The longest input worth trying: a request session, a config file with
 # its include, a command line, a value, a datagram a little over notify.c's 4096.
