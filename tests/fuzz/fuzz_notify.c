@@ -270,6 +270,43 @@ has_line(const uint8_t *data, size_t size, const char *what, bool prefix)
 	return false;
 }
 
+/*
+ * The value of the last WATCHDOG_USEC= line that notify.c takes (digits
+ * only, within 64 bits), or -1. Only values up to WATCHDOG_USEC_CHECKED are
+ * returned: far above any real watchdog, and below the top of the range,
+ * where notify.c's rounding wraps (see README.md, "Runs and findings").
+ */
+#define WATCHDOG_USEC_CHECKED	1000000000000ULL	/* about 11.5 days */
+
+static long long
+watchdog_usec_last(const uint8_t *data, size_t size)
+{
+	static const char key[] = "WATCHDOG_USEC=";
+	size_t klen = sizeof(key) - 1, start = 0;
+	long long last = -1;
+
+	while (start < size) {
+		const uint8_t *nl = memchr(data + start, '\n', size - start);
+		size_t len = nl ? (size_t)(nl - (data + start)) : size - start;
+		const uint8_t *v = data + start + klen;
+		unsigned long long n = 0;
+		bool ok = len > klen && memcmp(data + start, key, klen) == 0;
+
+		for (size_t i = 0; ok && i < len - klen; i++) {
+			unsigned d = (unsigned)(v[i] - '0');
+
+			/* as strtoull: a value over 2^64 - 1 is refused */
+			ok = v[i] >= '0' && v[i] <= '9' && (n < ~0ULL / 10 ||
+			    (n == ~0ULL / 10 && d <= ~0ULL % 10));
+			n = n * 10 + d;
+		}
+		if (ok)	/* taken by notify.c; checked only in the range above */
+			last = n <= WATCHDOG_USEC_CHECKED ? (long long)n : -2;
+		start += len + 1;
+	}
+	return last;
+}
+
 /* Let the timers the message armed fire, and the fake processes they ended die. */
 static void
 play_out(struct service *s)
@@ -296,7 +333,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct snapshot before;
 	struct service *s;
-	bool accepted, was_starting;
+	bool accepted, was_starting, was_up;
+	long long usec;
 
 	if (size == 0)
 		return 0;
@@ -304,6 +342,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data++, size--;
 	accepted = size <= NOTIFY_MSG_MAX && memchr(data, '\0', size) == NULL;
 	was_starting = s->state == SERVICE_STARTING;
+	was_up = was_starting || s->state == SERVICE_RUNNING;
 	snapshot_take(&before, s);
 	send_datagram(s, data, size);
 	notify_drain(s);
@@ -323,6 +362,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail("ERRNO= out of range was kept", data, size);
 	if (s->watchdog_ms < 0)
 		fail("a negative watchdog", data, size);
+	/* microseconds, rounded up to whole ms, while the service is up */
+	if (accepted && was_up && (usec = watchdog_usec_last(data, size)) >= 0 &&
+	    s->watchdog_ms != (usec + 999) / 1000)
+		fail("WATCHDOG_USEC= did not set the watchdog to its ms", data, size);
 	free(before.status_text);
 	if (show)
 		fprintf(stderr, "fuzz_notify: %s: %s%s, watchdog %lldms, timer %s %lldms, "
