@@ -47,7 +47,7 @@ static const char conf_fmt[] =
 static char	 tmpdir[] = "/tmp/vigil-fuzz-notify.XXXXXX";
 static struct config *conf;
 static int	 sender = -1;
-static int64_t	 now_ms = 1000000;
+static int64_t	 now_ms;
 static bool	 armed[2];
 static int64_t	 due_ms[2];
 static bool	 died[2];
@@ -154,6 +154,8 @@ service_prepare(size_t index, unsigned state)
 
 	if (s == NULL)
 		abort();
+	/* the clock too starts over: huge timers played out would carry it past 2^63 */
+	now_ms = 1000000;
 	s->index = index;
 	armed[index] = died[index] = false;
 	service_start(s);
