@@ -45,8 +45,6 @@
 #include <unistd.h>
 
 #define NOTIFY_FDS_MAX	16	/* fds passed along (FDSTORE=1, BARRIER=1) are closed */
-/* WATCHDOG_USEC= and EXTEND_TIMEOUT_USEC= above a year are refused, not wrapped */
-#define NOTIFY_USEC_MAX	(365ULL * 24 * 3600 * 1000 * 1000)
 /* refusals logged per service and window; the rest are counted, then summed up */
 #define NOTIFY_WARN_BURST	5
 #define NOTIFY_WARN_WINDOW_MS	10000

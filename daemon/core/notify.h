@@ -7,6 +7,8 @@
 #define VIGIL_NOTIFY_H
 
 #define NOTIFY_MSG_MAX	4096	/* a longer datagram is dropped, not cut */
+/* WATCHDOG_USEC= and EXTEND_TIMEOUT_USEC= above a year are refused, not wrapped */
+#define NOTIFY_USEC_MAX	(365ULL * 24 * 3600 * 1000 * 1000)
 
 struct service;
 

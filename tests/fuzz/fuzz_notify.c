@@ -274,12 +274,9 @@ has_line(const uint8_t *data, size_t size, const char *what, bool prefix)
 
 /*
  * The value of the last WATCHDOG_USEC= line that notify.c takes (digits
- * only, within 64 bits), or -1. Only values up to WATCHDOG_USEC_CHECKED are
- * returned: far above any real watchdog, and below the top of the range,
- * where notify.c's rounding wraps (see README.md, "Runs and findings").
+ * only, within 64 bits, at most NOTIFY_USEC_MAX: a larger one is refused
+ * and leaves the watchdog as it was), or -1 if none is taken.
  */
-#define WATCHDOG_USEC_CHECKED	1000000000000ULL	/* about 11.5 days */
-
 static long long
 watchdog_usec_last(const uint8_t *data, size_t size)
 {
@@ -302,8 +299,8 @@ watchdog_usec_last(const uint8_t *data, size_t size)
 			    (n == ~0ULL / 10 && d <= ~0ULL % 10));
 			n = n * 10 + d;
 		}
-		if (ok)	/* taken by notify.c; checked only in the range above */
-			last = n <= WATCHDOG_USEC_CHECKED ? (long long)n : -2;
+		if (ok && n <= NOTIFY_USEC_MAX)
+			last = (long long)n;
 		start += len + 1;
 	}
 	return last;
