@@ -370,19 +370,31 @@ parse_id(const char *v, unsigned long *id)
 	return parse_unsigned(v, 10, 0xfffffffeUL, id);
 }
 
+/* A user or a group by name or numeric id, as every key that names one takes it. */
+static struct passwd *
+user_named(const char *v)
+{
+	unsigned long id;
+
+	return parse_id(v, &id) == 0 ? getpwuid((uid_t)id) : *v != '\0' ? getpwnam(v) : NULL;
+}
+
+static struct group *
+group_named(const char *v)
+{
+	unsigned long id;
+
+	return parse_id(v, &id) == 0 ? getgrgid((gid_t)id) : *v != '\0' ? getgrnam(v) : NULL;
+}
+
 static int
 value_user(void *obj, size_t off, const char *v, struct value_error *e)
 {
 	struct service_conf *sc = obj;
 	struct passwd *pw;
-	unsigned long id;
 
 	(void)off;
-	if (parse_id(v, &id) == 0)
-		pw = getpwuid((uid_t)id);
-	else
-		pw = getpwnam(v);
-	if (pw == NULL)
+	if ((pw = user_named(v)) == NULL)
 		return expected(e, v, "an existing user name or uid");
 	sc->uid = pw->pw_uid;
 	if (sc->group == NULL)	/* a group given earlier wins over the primary one */
@@ -395,14 +407,9 @@ value_group(void *obj, size_t off, const char *v, struct value_error *e)
 {
 	struct service_conf *sc = obj;
 	struct group *gr;
-	unsigned long id;
 
 	(void)off;
-	if (parse_id(v, &id) == 0)
-		gr = getgrgid((gid_t)id);
-	else
-		gr = getgrnam(v);
-	if (gr == NULL)
+	if ((gr = group_named(v)) == NULL)
 		return expected(e, v, "an existing group name or gid");
 	sc->gid = gr->gr_gid;
 	return store_string(&sc->group, v, e);
@@ -414,14 +421,9 @@ value_socket_group(void *obj, size_t off, const char *v, struct value_error *e)
 {
 	struct config *conf = obj;
 	struct group *gr;
-	unsigned long id;
 
 	(void)off;
-	if (parse_id(v, &id) == 0)
-		gr = getgrgid((gid_t)id);
-	else
-		gr = *v != '\0' ? getgrnam(v) : NULL;
-	if (gr == NULL)
+	if ((gr = group_named(v)) == NULL)
 		return expected(e, v, "an existing group name or gid");
 	conf->socket_gid = gr->gr_gid;
 	return store_string(&conf->socket_group, v, e);
@@ -435,15 +437,13 @@ access_word(struct access_list *l, const char *w, struct value_error *e)
 	const char *name = is_group ? w + 1 : w;
 	struct passwd *pw = NULL;
 	struct group *gr = NULL;
-	unsigned long id;
 	void *grown;
 	size_t len;
 
 	if (is_group)
-		gr = parse_id(name, &id) == 0 ? getgrgid((gid_t)id) :
-		    *name != '\0' ? getgrnam(name) : NULL;
+		gr = group_named(name);
 	else
-		pw = parse_id(name, &id) == 0 ? getpwuid((uid_t)id) : getpwnam(name);
+		pw = user_named(name);
 	if (pw == NULL && gr == NULL) {
 		expected(e, w, "existing user names and @group names");
 		len = strlen(e->msg);
@@ -852,13 +852,8 @@ values_check_delays(const struct service_conf *sc, const char *key,
 static char *
 ids_user_name(const struct service_conf *sc)
 {
-	struct passwd *pw;
-	unsigned long id;
+	struct passwd *pw = user_named(sc->user);
 
-	if (parse_id(sc->user, &id) == 0)
-		pw = getpwuid((uid_t)id);
-	else
-		pw = getpwnam(sc->user);
 	return pw != NULL ? strdup(pw->pw_name) : NULL;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config/config_values.h"
+#include "fuzz_tmpdir.h"
 
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -98,18 +99,11 @@ write_file(const char *path, const uint8_t *data, size_t size)
 		fail("cannot write", path);
 }
 
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 static void
 cleanup(void)
 {
 	config_free(old);
-	nftw(tmpdir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fuzz_rm_tree(tmpdir);
 }
 
 int

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/notify.h"
+#include "fuzz_tmpdir.h"
 
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -115,20 +116,13 @@ static const struct service_ops fake_ops = {
 	.timer_disarm = fake_disarm, .now_ms = fake_now,
 };
 
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 static void
 cleanup(void)
 {
 	close(sender);
 	notify_cleanup();
 	config_free(conf);
-	nftw(tmpdir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fuzz_rm_tree(tmpdir);
 }
 
 static void

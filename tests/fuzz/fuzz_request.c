@@ -22,6 +22,7 @@
 #include "core/spawn.h"
 #include "core/world.h"
 #include "output/output.h"
+#include "fuzz_tmpdir.h"
 
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -318,13 +319,6 @@ services_reset(void)
 	marks_take();
 }
 
-static int
-rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 static void
 cleanup(void)
 {
@@ -332,7 +326,7 @@ cleanup(void)
 	supervisor_free();
 	config_free(vigild.conf);
 	vigild.conf = NULL;
-	nftw(tmpdir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+	fuzz_rm_tree(tmpdir);
 }
 
 int
