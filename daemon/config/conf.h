@@ -19,7 +19,7 @@
 #define CONFIG_CLIENT_TIMEOUT_MS 30000	/* [vigil] client_timeout's default */
 
 #define SERVICE_NAME_MAX 64
-/* Bounds on what a config may ask of vigild's memory (vigil.conf(5), LIMITS) */
+/* Bounds on what a config may ask of vigild's memory (vigil.conf(5), its syntax) */
 #define CONFIG_FILE_MAX		(4 * 1024 * 1024)	/* bytes in one file */
 #define CONFIG_SECTIONS_MAX	100000	/* sections across every file */
 
