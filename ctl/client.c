@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -308,4 +309,31 @@ ctl_default_socket(uid_t euid, const char *xdg_runtime_dir, char *buf, size_t le
 		snprintf(buf, len, "%s/vigil-%u/vigil.sock", getenv("TMPDIR") != NULL &&
 		    getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp", (unsigned)euid);
 	return buf;
+}
+
+int
+ctl_fallback_dir_check(const char *sock, uid_t euid, char *why, size_t len)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", sock);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	if (lstat(dir, &st) == -1)
+		return 0;	/* nothing there: connect says so */
+	if (!S_ISDIR(st.st_mode))
+		snprintf(why, len, "%s is not a folder but a %s", dir,
+		    S_ISLNK(st.st_mode) ? "symbolic link" : "file");
+	else if (st.st_uid != euid)
+		snprintf(why, len, "%s belongs to uid %u, not to you (uid %u): another user "
+		    "may have made it to read your requests", dir, (unsigned)st.st_uid,
+		    (unsigned)euid);
+	else if ((st.st_mode & 077) != 0)
+		snprintf(why, len, "%s is open to others (mode %03o); vigild makes it 0700",
+		    dir, (unsigned)(st.st_mode & 0777));
+	else
+		return 0;
+	return -1;
 }

@@ -253,13 +253,22 @@ check_operands(const struct ctl_verb *v, int nops, char **ops)
 static const char *
 resolve_socket(const struct ctl_options *o, char *buf, size_t len)
 {
-	const char *env = getenv("VIGIL_SOCKET");
+	const char *env = getenv("VIGIL_SOCKET"), *xdg;
+	char why[PATH_MAX + 128];
 
 	if (o->socket != NULL)
 		return o->socket;
 	if (env != NULL && env[0] != '\0')
 		return env;
-	return ctl_default_socket(geteuid(), getenv("XDG_RUNTIME_DIR"), buf, len);
+	xdg = getenv("XDG_RUNTIME_DIR");
+	ctl_default_socket(geteuid(), xdg, buf, len);
+	if (geteuid() != 0 && (xdg == NULL || xdg[0] != '/') &&
+	    ctl_fallback_dir_check(buf, geteuid(), why, sizeof(why)) == -1) {
+		warnx("refusing the default socket %s: %s; remove the folder, or name a "
+		    "socket with --socket", buf, why);
+		return NULL;
+	}
+	return buf;
 }
 
 /* Everything after option parsing; the caller owns o->args. */
@@ -294,7 +303,8 @@ ctl_run(struct ctl_options *o)
 		return usage_error("%s: --dry-run belongs to reload", v->name);
 	if (o->main_only && strcmp(v->name, "signal") != 0)
 		return usage_error("%s: --main belongs to signal", v->name);
-	o->socket = resolve_socket(o, sock, sizeof(sock));
+	if ((o->socket = resolve_socket(o, sock, sizeof(sock))) == NULL)
+		return CTL_EXIT_UNREACHABLE;
 	o->colour = output_use_colour(isatty(STDOUT_FILENO), getenv("NO_COLOR"));
 	return v->run(o, o->nargs, o->args);
 }

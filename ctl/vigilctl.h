@@ -110,6 +110,12 @@ void	 client_close(struct ctl_client *c);
 /* The socket when neither --socket nor VIGIL_SOCKET says: same rule as vigild. */
 const char	*ctl_default_socket(uid_t euid, const char *xdg_runtime_dir,
 		    char *buf, size_t len);
+/*
+ * The default socket's folder when it is the fallback under TMPDIR or
+ * /tmp, where anyone may have made it first: 0 if it is ours and private
+ * (or not there), -1 and why.
+ */
+int		 ctl_fallback_dir_check(const char *sock, uid_t euid, char *why, size_t len);
 
 /* output.c */
 struct table;

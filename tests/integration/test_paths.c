@@ -280,3 +280,55 @@ Test(paths, an_unprivileged_vigild_refuses_a_tmpdir_fallback_another_user_made)
 	cr_assert_eq(stat(dir, &st), 0);
 	cr_assert_eq(st.st_mode & 07777, 0755);
 }
+
+/*
+ * The victim's vigilctl, as nobody with no XDG_RUNTIME_DIR, finds its
+ * default folder TMPDIR/vigil-65534 made first by another user: it sends
+ * nothing there and says why. Its exit code, stderr in err.
+ */
+static int
+ctl_as_nobody_with_default_socket(const char *tmp, char *err, size_t len)
+{
+	int p[2], status;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	cr_assert_eq(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		dup2(p[1], 2);
+		close(p[0]);
+		unsetenv("XDG_RUNTIME_DIR");
+		unsetenv("VIGIL_SOCKET");
+		setenv("TMPDIR", tmp, 1);
+		vh_become(NOBODY, NOBODY, NULL, 0);
+		execl(getenv("VIGILCTL") ? getenv("VIGILCTL") : "./vigilctl", "vigilctl",
+		    "status", (char *)NULL);
+		_exit(97);
+	}
+	close(p[1]);
+	while ((n = read(p[0], err + got, len - 1 - (size_t)got)) > 0)
+		got += n;
+	err[got] = '\0';
+	close(p[0]);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+Test(paths, vigilctl_refuses_a_default_folder_another_user_made)
+{
+	const char *tmp;
+	char dir[600], err[2048];
+
+	need_root();
+	tmp = nobody_tmpdir();
+	snprintf(dir, sizeof(dir), "%s/vigil-%d", tmp, NOBODY);
+	cr_assert_eq(mkdir(dir, 0755), 0, "%s", strerror(errno));
+	cr_expect_eq(ctl_as_nobody_with_default_socket(tmp, err, sizeof(err)), 3, "%s", err);
+	cr_expect(strstr(err, "refusing the default socket") != NULL &&
+	    strstr(err, "belongs to uid 0, not to you (uid 65534)") != NULL, "stderr: %s", err);
+	/* its own, private folder is used as before: nothing listens, and it says so */
+	cr_assert_eq(chown(dir, NOBODY, NOBODY), 0);
+	cr_assert_eq(chmod(dir, 0700), 0);
+	cr_expect_eq(ctl_as_nobody_with_default_socket(tmp, err, sizeof(err)), 3, "%s", err);
+	cr_expect(strstr(err, "cannot connect to") != NULL, "stderr: %s", err);
+}
