@@ -172,28 +172,13 @@ service_drop(struct service *s)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct config_errors errs = { NULL, 0 };
-	char path[sizeof(tmpdir) + 32];
 	static const char probe[] = "STATUS=probe\nREADY=1\n";
 	struct service *s;
-	FILE *f;
 
 	(void)argc, (void)argv;
 	show = getenv("VIGIL_FUZZ_SHOW") != NULL;
 	log_init("vigild-fuzz", show ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
-	if (mkdtemp(tmpdir) == NULL)
-		abort();
-	snprintf(path, sizeof(path), "%s/vigil.conf", tmpdir);
-	if ((f = fopen(path, "w")) == NULL)
-		abort();
-	fprintf(f, conf_fmt, tmpdir, tmpdir);
-	fclose(f);
-	if ((conf = config_load(path, &errs)) == NULL) {
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msgs[i]);
-		abort();
-	}
-	config_errors_free(&errs);
+	conf = fuzz_config_in(tmpdir, sizeof(tmpdir), conf_fmt);
 	/* notify_service_socket starts an ev_io on it; the loop itself never runs */
 	vigild.loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
 	if (vigild.loop == NULL || notify_init(conf->socket_path) == -1)

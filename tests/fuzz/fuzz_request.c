@@ -332,27 +332,11 @@ cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct config_errors errs = { NULL, 0 };
-	char path[sizeof(tmpdir) + 32];
-	FILE *f;
-
 	(void)argc, (void)argv;
 	signal(SIGPIPE, SIG_IGN);
 	show = getenv("VIGIL_FUZZ_SHOW") != NULL;
 	log_init("vigild-fuzz", LOG_LEVEL_ERROR);
-	if (mkdtemp(tmpdir) == NULL)
-		abort();
-	snprintf(path, sizeof(path), "%s/vigil.conf", tmpdir);
-	if ((f = fopen(path, "w")) == NULL)
-		abort();
-	fprintf(f, conf_fmt, tmpdir, tmpdir);
-	fclose(f);
-	if ((vigild.conf = config_load(path, &errs)) == NULL) {
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msgs[i]);
-		abort();
-	}
-	config_errors_free(&errs);
+	vigild.conf = fuzz_config_in(tmpdir, sizeof(tmpdir), conf_fmt);
 	log_set_level(vigild.conf->log_level);
 	/* as main.c: a loop of our own, never the default one */
 	vigild.loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
