@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -58,6 +59,20 @@ enum log_target {
 	LOG_TARGET_SYSLOG	/* vigild's own log: syslog, daemon facility */
 };
 
+/* The resource limits a service may set, in the order of their keys. */
+enum service_limit {
+	LIMIT_NOFILE, LIMIT_NPROC, LIMIT_CORE, LIMIT_AS, LIMIT_FSIZE, LIMIT_MEMLOCK,
+	LIMIT_STACK, LIMIT_CPU, SERVICE_NLIMITS
+};
+/* limit_KEY: its resource (RLIMIT_*), and the values, if it was given. */
+struct service_rlimit {
+	struct rlimit	 rl;
+	int		 resource;
+	int		 set;	/* 0: the service keeps vigild's */
+};
+#define SERVICE_NICE_UNSET	100
+#define SERVICE_OOM_UNSET	10000
+
 /* One [service:NAME] section, resolved and ready to spawn. Owned by its config. */
 struct service_conf {
 	char	 *name;
@@ -79,6 +94,10 @@ struct service_conf {
 	gid_t	 *groups;	/* supplementary groups of user */
 	size_t	  ngroups;
 	int	  umask;	/* -1: inherit vigild's */
+	struct service_rlimit limits[SERVICE_NLIMITS];	/* limit_nofile ... limit_cpu */
+	int	  nice;		/* SERVICE_NICE_UNSET: vigild's */
+	int	  oom_score_adj;	/* SERVICE_OOM_UNSET: vigild's */
+	bool	  no_new_privileges;
 
 	bool	  autostart;
 	enum restart_policy restart;

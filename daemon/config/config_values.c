@@ -184,7 +184,7 @@ value_log_level(void *obj, size_t off, const char *v, struct value_error *e)
 
 /* Sizes as people write them: 65536, 64K, 10M, 1G (powers of 1024). */
 static int
-value_size(void *obj, size_t off, const char *v, struct value_error *e)
+parse_size(const char *v, unsigned long long *out, struct value_error *e)
 {
 	unsigned long long n;
 	char *end;
@@ -204,7 +204,106 @@ value_size(void *obj, size_t off, const char *v, struct value_error *e)
 		return expected(e, v, "a size like 65536, 64K, 10M or 1G");
 	if (errno != 0 || n > (1ULL << 40) >> shift)
 		return expected(e, v, "a size of at most 1024G");
-	*FIELD(obj, off, int64_t) = (int64_t)(n << shift);
+	*out = n << shift;
+	return 0;
+}
+
+static int
+value_size(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	unsigned long long n;
+
+	if (parse_size(v, &n, e) == -1)
+		return -1;
+	*FIELD(obj, off, int64_t) = (int64_t)n;
+	return 0;
+}
+
+/* One side of a limit: infinity, a size (64K) or, for limit_cpu, a duration in seconds. */
+static int
+parse_limit_part(const char *v, bool cpu, rlim_t *out, struct value_error *e)
+{
+	unsigned long long n;
+	int64_t ms;
+
+	if (strcmp(v, "infinity") == 0) {
+		*out = RLIM_INFINITY;
+		return 0;
+	}
+	if (!cpu) {
+		if (parse_size(v, &n, e) == -1)
+			return expected(e, v, "N, SOFT:HARD or infinity, N a count or size like "
+			    "4096, 64K or 1G");
+		*out = (rlim_t)n;
+		return 0;
+	}
+	if (duration_parse(v, &ms) == -1 || ms <= 0)
+		return expected(e, v, "seconds of CPU time (30, 10m, 1h), SOFT:HARD or infinity");
+	*out = (rlim_t)((ms + 999) / 1000);
+	return 0;
+}
+
+/* limit_*: N (soft and hard), SOFT:HARD, either side infinity; soft at most hard. */
+static int
+value_limit(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	struct service_rlimit *l = FIELD(obj, off, struct service_rlimit);
+	bool cpu = l->resource == RLIMIT_CPU;
+	const char *colon = strchr(v, ':');
+	char soft[64];
+	rlim_t lo, hi;
+
+	if (colon == NULL) {
+		if (parse_limit_part(v, cpu, &lo, e) == -1)
+			return -1;
+		hi = lo;
+	} else {
+		if ((size_t)(colon - v) >= sizeof(soft))
+			return expected(e, v, "SOFT:HARD");
+		memcpy(soft, v, (size_t)(colon - v));
+		soft[colon - v] = '\0';
+		if (parse_limit_part(soft, cpu, &lo, e) == -1 ||
+		    parse_limit_part(colon + 1, cpu, &hi, e) == -1)
+			return -1;
+		if (lo > hi)
+			return expected(e, v, "a soft limit no higher than the hard one");
+	}
+	l->rl.rlim_cur = lo;
+	l->rl.rlim_max = hi;
+	l->set = 1;
+	return 0;
+}
+
+/* A whole number in [lo, hi], signed. */
+static int
+value_int_range(const char *v, int lo, int hi, int *out)
+{
+	char *end;
+	long n;
+
+	if (*v == '\0' || (!isdigit((unsigned char)*v) && *v != '-'))
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < lo || n > hi)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+static int
+value_nice(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	if (value_int_range(v, -20, 19, FIELD(obj, off, int)) == -1)
+		return expected(e, v, "a niceness from -20 (most favoured) to 19");
+	return 0;
+}
+
+static int
+value_oom_score_adj(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	if (value_int_range(v, -1000, 1000, FIELD(obj, off, int)) == -1)
+		return expected(e, v, "a number from -1000 (never killed for memory) to 1000");
 	return 0;
 }
 
@@ -622,6 +721,17 @@ static const struct value_key {
 	{ "user",		SERVICE, value_user,		S(user) },
 	{ "group",		SERVICE, value_group,		S(group) },
 	{ "umask",		SERVICE, value_umask,		S(umask) },
+	{ "limit_nofile",	SERVICE, value_limit,		S(limits[LIMIT_NOFILE]) },
+	{ "limit_nproc",	SERVICE, value_limit,		S(limits[LIMIT_NPROC]) },
+	{ "limit_core",		SERVICE, value_limit,		S(limits[LIMIT_CORE]) },
+	{ "limit_as",		SERVICE, value_limit,		S(limits[LIMIT_AS]) },
+	{ "limit_fsize",	SERVICE, value_limit,		S(limits[LIMIT_FSIZE]) },
+	{ "limit_memlock",	SERVICE, value_limit,		S(limits[LIMIT_MEMLOCK]) },
+	{ "limit_stack",	SERVICE, value_limit,		S(limits[LIMIT_STACK]) },
+	{ "limit_cpu",		SERVICE, value_limit,		S(limits[LIMIT_CPU]) },
+	{ "nice",		SERVICE, value_nice,		S(nice) },
+	{ "oom_score_adj",	SERVICE, value_oom_score_adj,	S(oom_score_adj) },
+	{ "no_new_privileges",	SERVICE, value_bool,		S(no_new_privileges) },
 	{ "autostart",		SERVICE, value_bool,		S(autostart) },
 	{ "restart",		SERVICE, value_restart,		S(restart) },
 	{ "restart_delay",	SERVICE, value_duration,	S(restart_delay_ms) },
@@ -766,6 +876,11 @@ values_service_new(const char *name, const char *file, int line)
 	sc->file = strdup(file);
 	sc->line = line;
 	sc->umask = -1;
+	for (int i = 0; i < SERVICE_NLIMITS; i++)
+		sc->limits[i].resource = (int[]){ RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CORE,
+		    RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_MEMLOCK, RLIMIT_STACK, RLIMIT_CPU }[i];
+	sc->nice = SERVICE_NICE_UNSET;
+	sc->oom_score_adj = SERVICE_OOM_UNSET;
 	sc->autostart = true;
 	sc->restart = RESTART_ALWAYS;
 	sc->restart_delay_ms = 100;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/sched.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -145,6 +146,32 @@ child_set_ids(const struct spawn_request *req, struct spawn_error *err)
 		CHILD_FAIL(err, "setuid");
 }
 
+/*
+ * Limits, niceness and OOM score, before the ids change: raising a hard
+ * limit or lowering either score needs the privileges root still has.
+ */
+CHILD_CODE static void
+child_set_resources(const struct spawn_request *req, struct spawn_error *err)
+{
+	size_t len = 0;
+	int fd;
+
+	for (size_t i = 0; i < req->nrlimits; i++)
+		if (setrlimit(req->rlimits[i].resource, &req->rlimits[i].rl) == -1)
+			CHILD_FAIL(err, req->rlimits[i].step);
+	if (req->nice != SPAWN_NICE_KEEP && setpriority(PRIO_PROCESS, 0, req->nice) == -1)
+		CHILD_FAIL(err, "setpriority (nice)");
+	if (req->oom_score_adj == NULL)
+		return;
+	while (req->oom_score_adj[len] != '\0')
+		len++;
+	if ((fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC)) == -1)
+		CHILD_FAIL(err, "open /proc/self/oom_score_adj");
+	if (write(fd, req->oom_score_adj, len) != (ssize_t)len)
+		CHILD_FAIL(err, "writing oom_score_adj");
+	close(fd);
+}
+
 /* Like execvp: ENOENT and friends move on, EACCES is kept if nothing better turns up. */
 CHILD_CODE static void
 child_exec(const struct spawn_request *req, struct spawn_error *err)
@@ -192,8 +219,11 @@ child_main(void *arg)
 		umask((mode_t)req->umask);
 	if (req->nofile != NULL && setrlimit(RLIMIT_NOFILE, req->nofile) == -1)
 		CHILD_FAIL(c->err, "setrlimit");
+	child_set_resources(req, c->err);
 	if (req->set_ids)
 		child_set_ids(req, c->err);
+	if (req->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		CHILD_FAIL(c->err, "no_new_privileges");
 	sigemptyset(&empty);
 	if (sigprocmask(SIG_SETMASK, &empty, NULL) == -1)
 		CHILD_FAIL(c->err, "sigprocmask");

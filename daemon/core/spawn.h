@@ -12,6 +12,14 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+/* One resource limit the child sets; step names it in a failure. */
+struct spawn_rlimit {
+	int		  resource;	/* RLIMIT_* */
+	struct rlimit	  rl;
+	const char	 *step;		/* "setrlimit limit_nofile" */
+};
+#define SPAWN_NICE_KEEP	100	/* nice: keep vigild's */
+
 struct spawn_request {
 	char *const	 *argv;
 	char *const	 *envp;
@@ -25,6 +33,11 @@ struct spawn_request {
 	size_t		  ngroups;
 	bool		  new_session;	/* setsid(): the child leads its own process group */
 	const struct rlimit *nofile;	/* RLIMIT_NOFILE to restore, NULL: keep vigild's */
+	const struct spawn_rlimit *rlimits;	/* the service's own, set after nofile */
+	size_t		  nrlimits;
+	int		  nice;		/* -20..19, or SPAWN_NICE_KEEP */
+	const char	 *oom_score_adj;	/* digits for /proc/self/oom_score_adj, NULL: keep */
+	bool		  no_new_privs;	/* PR_SET_NO_NEW_PRIVS after the ids are changed */
 	int		  stdin_fd;	/* -1: /dev/null */
 	int		  stdout_fd;	/* -1: vigild's own */
 	int		  stderr_fd;	/* -1: vigild's own */

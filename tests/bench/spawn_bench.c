@@ -326,6 +326,7 @@ setup(void)
 	vigil_req.stderr_fd = -1;
 	vigil_req.extra_fd = -1;
 	vigil_req.cgroup_fd = -1;
+	vigil_req.nice = SPAWN_NICE_KEEP;
 	vigil_cgroup_req = vigil_req;
 	vigil_cgroup_req.cgroup_fd = cgroup_dir;
 	if (spawn_init() == -1)

@@ -8,6 +8,7 @@
  *   env:FILE          write the environment, one per line
  *   info:FILE         write cwd, umask, uid, gid, pgid, sid
  *   ids:FILE          write uid, euid, gid, egid and the supplementary groups
+ *   proc:NAME:FILE    copy /proc/self/NAME (limits, status, oom_score_adj, stat) to FILE
  *   sigs:FILE         write the signals we start with: "blocked=N,N,..." and
  *                     "ignored=N,N,..." as sigprocmask and sigaction see them,
  *                     then the SigBlk and SigIgn lines of /proc/self/status
@@ -94,6 +95,26 @@ close_tmp(FILE *f, const char *tmp, const char *file)
 {
 	if (fclose(f) != 0 || rename(tmp, file) != 0)
 		die(file);
+}
+
+static void
+do_proc(const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	char src[128], tmp[4096], buf[4096];
+	FILE *in, *out;
+	size_t n;
+
+	if (colon == NULL || (size_t)(colon - arg) >= sizeof(src) - 16)
+		die("proc: expected NAME:FILE");
+	snprintf(src, sizeof(src), "/proc/self/%.*s", (int)(colon - arg), arg);
+	if ((in = fopen(src, "r")) == NULL)
+		die(src);
+	out = open_tmp(colon + 1, tmp, sizeof(tmp));
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		fwrite(buf, 1, n, out);
+	fclose(in);
+	close_tmp(out, tmp, colon + 1);
 }
 
 static void
@@ -665,6 +686,8 @@ run_action(const char *a)
 		do_notify_hex(v);
 	else if (strncmp(a, "notify-size:", 12) == 0)
 		do_notify_size(v);
+	else if (strncmp(a, "proc:", 5) == 0)
+		do_proc(v);
 	else if (strncmp(a, "notify-times:", 13) == 0)
 		do_notify_times(v);
 	else if (strncmp(a, "pings:", 6) == 0)

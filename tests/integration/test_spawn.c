@@ -265,3 +265,79 @@ Test(spawn, signal_storm_while_spawning_changes_nothing)
 	cr_expect_eq(vh_zombie_children(), 0);
 	free(r);
 }
+
+/* The value of the line of /proc/self/limits that starts with what: soft and hard as text. */
+static void
+limit_line(const char *limits, const char *what, char *soft, char *hard)
+{
+	const char *l = strstr(limits, what);
+
+	cr_assert_not_null(l, "no '%s' in:\n%s", what, limits);
+	cr_assert_eq(sscanf(l + strlen(what), "%31s %31s", soft, hard), 2, "%s", l);
+}
+
+/* The nice value: field 19 of /proc/self/stat, counted after the command's ')' */
+static int
+stat_nice(const char *stat)
+{
+	const char *p = strrchr(stat, ')');
+	int field = 2;
+
+	cr_assert_not_null(p);
+	while (field < 19 && (p = strchr(p + 1, ' ')) != NULL)
+		field++;
+	cr_assert_not_null(p);
+	return atoi(p + 1);
+}
+
+/*
+ * limit_*, nice, oom_score_adj and no_new_privileges, seen from inside
+ * the service; a service without them keeps vigild's.
+ */
+Test(spawn, limits_nice_oom_score_and_no_new_privileges_reach_the_service)
+{
+	char soft[32], hard[32], *limits, *status, *stat, *oom;
+
+	vh_setup("[service:web]\ncommand = %s proc:limits:%s proc:status:%s proc:stat:%s "
+	    "proc:oom_score_adj:%s\nlimit_nofile = 512:1024\nlimit_core = 0\n"
+	    "limit_fsize = 64M:infinity\nlimit_cpu = 1h\nnice = 7\noom_score_adj = 300\n"
+	    "no_new_privileges = yes\n\n[service:plain]\ncommand = %s proc:status:%s\n",
+	    vh_testsvc(), vh_path("limits"), vh_path("status"), vh_path("stat"),
+	    vh_path("oom"), vh_testsvc(), vh_path("plain-status"));
+	vh_start_ok();
+	cr_assert(vh_wait_file(vh_path("oom"), 20000), "log:\n%s", vh_log_tail());
+	cr_assert(vh_wait_file(vh_path("plain-status"), 20000), "log:\n%s", vh_log_tail());
+	limits = strdup(vh_slurp(vh_path("limits")));
+	limit_line(limits, "Max open files", soft, hard);
+	cr_expect(strcmp(soft, "512") == 0 && strcmp(hard, "1024") == 0, "nofile %s:%s", soft, hard);
+	limit_line(limits, "Max core file size", soft, hard);
+	cr_expect(strcmp(soft, "0") == 0 && strcmp(hard, "0") == 0, "core %s:%s", soft, hard);
+	limit_line(limits, "Max file size", soft, hard);
+	cr_expect(strcmp(soft, "67108864") == 0 && strcmp(hard, "unlimited") == 0,
+	    "fsize %s:%s", soft, hard);
+	limit_line(limits, "Max cpu time", soft, hard);
+	cr_expect(strcmp(soft, "3600") == 0 && strcmp(hard, "3600") == 0, "cpu %s:%s", soft, hard);
+	free(limits);
+	stat = strdup(vh_slurp(vh_path("stat")));
+	cr_expect_eq(stat_nice(stat), 7, "stat: %s", stat);
+	free(stat);
+	oom = strdup(vh_slurp(vh_path("oom")));
+	cr_expect_eq(atoi(oom), 300, "oom_score_adj: %s", oom);
+	free(oom);
+	status = strdup(vh_slurp(vh_path("status")));
+	cr_expect(strstr(status, "NoNewPrivs:\t1") != NULL, "%s", status);
+	free(status);
+	status = strdup(vh_slurp(vh_path("plain-status")));
+	cr_expect(strstr(status, "NoNewPrivs:\t0") != NULL, "without the key: %s", status);
+	free(status);
+}
+
+/* A limit the kernel refuses (over fs.nr_open here) is a failed start that names the key. */
+Test(spawn, a_limit_the_kernel_refuses_is_a_failed_start_naming_it)
+{
+	vh_setup("[service:web]\ncommand = %s\nlimit_nofile = 1024G\nrestart = never\n",
+	    vh_testsvc());
+	vh_start_ok();
+	cr_expect(vh_wait_reason("web", "spawn failed at setrlimit limit_nofile: ", 20000),
+	    "log:\n%s", vh_log_tail());
+}

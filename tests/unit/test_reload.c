@@ -176,6 +176,21 @@ Test(reload_plan, a_vigil_default_changes_the_services_that_inherit_it)
 	cr_expect_eq(item("own")->action, RELOAD_UNCHANGED);
 }
 
+/* What the child is made with restarts it: one limit changed is named alone. */
+Test(reload_plan, resource_limits_and_privileges_restart_the_service)
+{
+	before = load("a.conf", SVC("a", "limit_nofile = 1024\n") SVC("b", "") SVC("c", ""));
+	after = load("b.conf", SVC("a", "limit_nofile = 1024:4096\n")
+	    SVC("b", "nice = 5\noom_score_adj = 100\n") SVC("c", "no_new_privileges = yes\n"));
+	make_plan();
+	cr_expect_eq(item("a")->action, RELOAD_RESTARTED);
+	cr_expect_str_eq(changed("a"), "limit_nofile");
+	cr_expect_eq(item("b")->action, RELOAD_RESTARTED);
+	cr_expect_str_eq(changed("b"), "nice,oom_score_adj");
+	cr_expect_eq(item("c")->action, RELOAD_RESTARTED);
+	cr_expect_str_eq(changed("c"), "no_new_privileges");
+}
+
 Test(reload_plan, output_targets_restart_limits_do_not)
 {
 	before = load("a.conf", SVC("a", "") SVC("b", "") SVC("c", "stdout = file:/tmp/x\n"));
@@ -210,8 +225,10 @@ Test(reload_plan, every_service_key_has_a_rule)
 Test(reload_plan, the_rule_of_each_key)
 {
 	static const char *const restarts[] = { "command", "environment",
-	    "clear_environment", "directory", "user", "group", "umask", "stdout", "stderr",
-	    "ready", "watchdog" };
+	    "clear_environment", "directory", "user", "group", "umask", "limit_nofile",
+	    "limit_nproc", "limit_core", "limit_as", "limit_fsize", "limit_memlock",
+	    "limit_stack", "limit_cpu", "nice", "oom_score_adj", "no_new_privileges",
+	    "stdout", "stderr", "ready", "watchdog" };
 	enum reload_class class;
 	const char *key;
 
