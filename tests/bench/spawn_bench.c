@@ -10,6 +10,13 @@
  *
  * With --cgroup (a cgroup v2 folder), also "vigil-cgroup": spawn_process()
  * with the child born in that cgroup, as vigild spawns a service.
+ *
+ * The isolation keys (issue 14) each get a method, "vigil+FAMILY": the
+ * same spawn with the request one family of keys makes, set so the probe
+ * still runs (limits at their current values, and so on). Built with
+ * SPAWN_BASE (Makefile.bench), "vigil-base" is the spawn core of an older
+ * commit, for the check that a spawn asking for none of them costs what
+ * it did.
  */
 #include "config.h"
 #include "spawn.h"		/* daemon/core/spawn.h, found through -iquote */
@@ -38,6 +45,8 @@ enum method_id {
 	M_POSIX_SPAWN,		/* glibc posix_spawn */
 	M_FLOOR,		/* bare clone(CLONE_VM|CLONE_VFORK) + execve */
 	M_VIGIL_CGROUP,		/* spawn_process() into a cgroup (--cgroup) */
+	M_VIGIL_BASE,		/* an older commit's spawn_process() (SPAWN_BASE) */
+	M_VIGIL_LIMITS,		/* + limit_* (all eight), nice, oom_score_adj, no_new_privileges */
 	M_COUNT
 };
 
@@ -49,7 +58,9 @@ static char	  *probe_path;
 static char	  *probe_argv[3];
 static char	  *probe_envp[1];	/* empty: same for every method */
 static int	   devnull_fd;
-static struct spawn_request vigil_req, vigil_cgroup_req;
+static struct spawn_request vigil_req, vigil_cgroup_req, limits_req;
+static struct spawn_rlimit limits_set[8];
+static char	   oom_now[16];
 static char	  *vigil_paths[2];
 static posix_spawnattr_t	  ps_attr;
 static posix_spawn_file_actions_t ps_actions;
@@ -60,6 +71,13 @@ static pid_t spawn_fork(void);
 static pid_t spawn_posix(void);
 static pid_t spawn_floor(void);
 static pid_t spawn_vigil_cgroup(void);
+static pid_t spawn_vigil_base(void);
+static pid_t spawn_vigil_limits(void);
+
+#ifdef HAVE_SPAWN_BASE
+int	spawn_base_setup(char *const *argv, char *const *envp, char *const *paths);
+pid_t	spawn_base_probe(void);
+#endif
 
 static const struct {
 	const char	*name;
@@ -70,13 +88,21 @@ static const struct {
 	[M_POSIX_SPAWN]	= { "posix_spawn",	spawn_posix },
 	[M_FLOOR]	= { "floor",		spawn_floor },
 	[M_VIGIL_CGROUP] = { "vigil-cgroup",	spawn_vigil_cgroup },
+	[M_VIGIL_BASE]	= { "vigil-base",	spawn_vigil_base },
+	[M_VIGIL_LIMITS] = { "vigil+limits",	spawn_vigil_limits },
 };
 
-/* vigil-cgroup only with --cgroup */
+/* vigil-cgroup only with --cgroup, vigil-base only when built with SPAWN_BASE */
 static bool
 enabled(int m)
 {
-	return m != M_VIGIL_CGROUP || vigil_cgroup_req.cgroup_fd >= 0;
+	if (m == M_VIGIL_CGROUP)
+		return vigil_cgroup_req.cgroup_fd >= 0;
+#ifndef HAVE_SPAWN_BASE
+	if (m == M_VIGIL_BASE)
+		return false;
+#endif
+	return true;
 }
 
 static pid_t
@@ -103,6 +129,22 @@ static pid_t
 spawn_vigil_cgroup(void)
 {
 	return spawn_with(&vigil_cgroup_req, "vigil-cgroup");
+}
+
+static pid_t
+spawn_vigil_base(void)
+{
+#ifdef HAVE_SPAWN_BASE
+	return spawn_base_probe();
+#else
+	errx(1, "vigil-base: not built with SPAWN_BASE");
+#endif
+}
+
+static pid_t
+spawn_vigil_limits(void)
+{
+	return spawn_with(&limits_req, "vigil+limits");
 }
 
 /* fork and posix_spawn do the same work as vigil: new session, stdin /dev/null */
@@ -301,6 +343,40 @@ parse_sizes(char *list, size_t *sizes)
 
 static int	  cgroup_dir = -1;	/* --cgroup */
 
+/*
+ * The request of each family of isolation keys, set to what this process
+ * already has, so the child does every step and the probe still runs.
+ */
+static void
+setup_families(void)
+{
+	static const int resources[8] = { RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CORE,
+	    RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_MEMLOCK, RLIMIT_STACK, RLIMIT_CPU };
+	ssize_t n;
+	int fd;
+
+	limits_req = vigil_req;
+	for (int i = 0; i < 8; i++) {
+		limits_set[i].resource = resources[i];
+		limits_set[i].step = "setrlimit";
+		if (getrlimit(resources[i], &limits_set[i].rl) == -1)
+			err(1, "getrlimit");
+	}
+	limits_req.rlimits = limits_set;
+	limits_req.nrlimits = 8;
+	errno = 0;
+	limits_req.nice = getpriority(PRIO_PROCESS, 0);
+	if (errno != 0)
+		err(1, "getpriority");
+	if ((fd = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (n = read(fd, oom_now, sizeof(oom_now) - 1)) <= 0)
+		err(1, "/proc/self/oom_score_adj");
+	close(fd);
+	oom_now[strcspn(oom_now, "\n")] = '\0';
+	limits_req.oom_score_adj = oom_now;
+	limits_req.no_new_privs = true;
+}
+
 static void
 setup(void)
 {
@@ -329,8 +405,13 @@ setup(void)
 	vigil_req.nice = SPAWN_NICE_KEEP;
 	vigil_cgroup_req = vigil_req;
 	vigil_cgroup_req.cgroup_fd = cgroup_dir;
+	setup_families();
 	if (spawn_init() == -1)
 		err(1, "spawn_init");
+#ifdef HAVE_SPAWN_BASE
+	if (spawn_base_setup(probe_argv, probe_envp, vigil_paths) == -1)
+		err(1, "vigil-base: spawn_init");
+#endif
 
 	posix_spawnattr_init(&ps_attr);
 	posix_spawnattr_setflags(&ps_attr, flags);
@@ -363,15 +444,19 @@ print_results(FILE *csv, const size_t *sizes, int nsizes, int iterations,
 				    methods[m].name, sizes[s] >> 20, iterations,
 				    r->median, r->p99, r->mean);
 		}
-	printf("\n| parent MiB | vigil/floor | vigil/posix_spawn | fork/vigil |\n");
-	printf("|---:|---:|---:|---:|\n");
+	printf("\n| parent MiB | vigil/floor | vigil/posix_spawn | fork/vigil | vigil/vigil-base |\n");
+	printf("|---:|---:|---:|---:|---:|\n");
 	for (int s = 0; s < nsizes; s++) {
 		const struct result *r = res[s];
 
-		printf("| %zu | %.3f | %.3f | %.1f |\n", sizes[s] >> 20,
+		printf("| %zu | %.3f | %.3f | %.1f |", sizes[s] >> 20,
 		    r[M_VIGIL].median / r[M_FLOOR].median,
 		    r[M_VIGIL].median / r[M_POSIX_SPAWN].median,
 		    r[M_FORK].median / r[M_VIGIL].median);
+		if (enabled(M_VIGIL_BASE))
+			printf(" %.3f |\n", r[M_VIGIL].median / r[M_VIGIL_BASE].median);
+		else
+			printf(" n/a |\n");
 	}
 	printf("\n(ratios of medians)\n");
 }
