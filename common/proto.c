@@ -55,6 +55,7 @@ const char *const proto_status_fields[PROTO_NFIELDS] = {
 	[PROTO_F_ERRNO] = PROTO_K_ERRNO,
 	[PROTO_F_PROCESSES] = PROTO_K_PROCESSES,
 	[PROTO_F_CPU] = PROTO_K_CPU,
+	[PROTO_F_ISOLATION] = PROTO_K_ISOLATION,
 };
 
 const char *

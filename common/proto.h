@@ -19,6 +19,7 @@
  *   6  access levels: a verb above the client's level is refused with error
  *      permission-denied (carrying needed, granted and uid); hello gains
  *      access, help's commands gain access (the level each needs)
+ *   7  the status object gains isolation (the isolation keys as written)
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H
@@ -26,7 +27,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define PROTO_VERSION	6
+#define PROTO_VERSION	7
 #define PROTO_MAX_LINE	4096	/* bytes in one request line, newline excluded */
 /* How every reply is serialised: compact (so one line), ASCII, short floats */
 #define PROTO_JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
@@ -97,6 +98,7 @@
 #define PROTO_K_PROCESS_GROUP     "process_group"
 #define PROTO_K_PROCESSES         "processes"	/* signal's delivered; status: processes alive */
 #define PROTO_K_CPU               "cpu"		/* status: CPU seconds of its cgroup */
+#define PROTO_K_ISOLATION         "isolation"	/* status: the isolation keys set, as written */
 #define PROTO_K_NAME              "name"	/* status objects and the first of a status object's fields */
 #define PROTO_K_STATE             "state"
 #define PROTO_K_REASON            "reason"
@@ -148,7 +150,7 @@ enum proto_status_field {
 	PROTO_F_FAILURES, PROTO_F_LAST_EXIT, PROTO_F_AUTOSTART, PROTO_F_RESTART,
 	PROTO_F_PID, PROTO_F_UPTIME, PROTO_F_NEXT_START_IN, PROTO_F_LOG_FILE,
 	PROTO_F_LOG_DROPPED_BYTES, PROTO_F_READY, PROTO_F_READY_KIND, PROTO_F_STATUS_TEXT,
-	PROTO_F_ERRNO, PROTO_F_PROCESSES, PROTO_F_CPU, PROTO_NFIELDS
+	PROTO_F_ERRNO, PROTO_F_PROCESSES, PROTO_F_CPU, PROTO_F_ISOLATION, PROTO_NFIELDS
 };
 /* Their names, by enum proto_status_field */
 extern const char *const proto_status_fields[PROTO_NFIELDS];

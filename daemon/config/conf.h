@@ -98,6 +98,12 @@ struct service_conf {
 	int	  nice;		/* SERVICE_NICE_UNSET: vigild's */
 	int	  oom_score_adj;	/* SERVICE_OOM_UNSET: vigild's */
 	bool	  no_new_privileges;
+	/*
+	 * The isolation keys this service sets, as written: key, value, key,
+	 * value, ..., NULL; NULL when it sets none. Status shows them (the
+	 * parsed fields above are what the child gets).
+	 */
+	char	**isolation;
 
 	bool	  autostart;
 	enum restart_policy restart;
@@ -194,6 +200,8 @@ const char	*config_default_log_dir(void);	/* static storage */
 const char	*config_fallback_dir(void);
 /* If conf uses that folder: make it, or check that it is ours and 0700. -1 with err. */
 int		 config_fallback_check(const struct config *conf, char *err, size_t errlen);
+/* Whether key is one of the isolation keys (status's "isolation" field). */
+bool		 config_key_isolates(const char *key);
 /* "DIR/vigil.sock" -> "DIR/vigil" + suffix (".notify", ".groups"): malloc'd, NULL if out of memory */
 char		*config_socket_sibling(const char *socket_path, const char *suffix);
 /*

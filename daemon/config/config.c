@@ -189,6 +189,48 @@ service_check_all(struct load *ld, const struct raw_section *sec,
 		ld->oom = true;
 }
 
+/*
+ * The keys that shape what a service may see and do, beyond its ids: what
+ * status shows as its "isolation" (doc/protocol.md).
+ */
+static const char *const isolation_keys[] = {
+	"limit_nofile", "limit_nproc", "limit_core", "limit_as", "limit_fsize",
+	"limit_memlock", "limit_stack", "limit_cpu", "nice", "oom_score_adj",
+	"no_new_privileges", NULL
+};
+
+bool
+config_key_isolates(const char *key)
+{
+	for (const char *const *k = isolation_keys; *k != NULL; k++)
+		if (strcmp(*k, key) == 0)
+			return true;
+	return false;
+}
+
+/* Keep key = value in sc->isolation; false when out of memory. */
+static bool
+isolation_add(struct service_conf *sc, const struct raw_key *k)
+{
+	size_t n = 0;
+	char **v;
+
+	while (sc->isolation != NULL && sc->isolation[n] != NULL)
+		n++;
+	if ((v = reallocarray(sc->isolation, n + 3, sizeof(*v))) == NULL)
+		return false;
+	sc->isolation = v;
+	v[n] = strdup(k->name);
+	v[n + 1] = v[n] != NULL ? strdup(k->value) : NULL;
+	v[n + 2] = NULL;
+	if (v[n + 1] == NULL) {
+		free(v[n]);
+		v[n] = NULL;
+		return false;
+	}
+	return true;
+}
+
 /* Every key of a service is checked even when its name is wrong: one run shows all. */
 static void
 build_service(struct load *ld, const struct raw_section *sec)
@@ -207,9 +249,12 @@ build_service(struct load *ld, const struct raw_section *sec)
 	values_service_inherit(sc, ld->conf);
 	for (size_t i = 0; i < sec->nkeys; i++) {
 		k = &sec->keys[i];
-		if (parse_key(ld, sec, k, VALUE_SECTION_SERVICE, sc) == -1 &&
-		    strncmp(k->name, "restart_delay", 13) == 0)
-			delays_ok = false;
+		if (parse_key(ld, sec, k, VALUE_SECTION_SERVICE, sc) == -1) {
+			if (strncmp(k->name, "restart_delay", 13) == 0)
+				delays_ok = false;
+		} else if (config_key_isolates(k->name) && !isolation_add(sc, k)) {
+			ld->oom = true;
+		}
 	}
 	service_check_all(ld, sec, sc, delays_ok);
 	if ((k = section_find_key(sec, "requires")) != NULL)

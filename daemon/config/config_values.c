@@ -924,6 +924,7 @@ values_service_free(struct service_conf *sc)
 	words_free(sc->argv);
 	words_free(sc->exec_paths);
 	words_free(sc->environment);
+	words_free(sc->isolation);
 	free(sc->directory);
 	free(sc->stdout_path);
 	free(sc->stderr_path);

@@ -62,6 +62,20 @@ static const char *const ready_kind_names[] = {
 	[READY_EXEC] = "exec",
 };
 
+/* {"nice":"7","no_new_privileges":"yes"}: the isolation keys as written; {} for none */
+static json_t *
+isolation_json(const struct service_conf *c)
+{
+	json_t *o = json_object();
+
+	for (char **kv = c->isolation; o != NULL && kv != NULL && kv[0] != NULL; kv += 2)
+		if (json_object_set_new(o, kv[0], proto_string(kv[1])) == -1) {
+			json_decref(o);
+			o = NULL;
+		}
+	return o;
+}
+
 /* The field called name[0..len), or -1. */
 static int
 field_index(const char *name, size_t len)
@@ -159,6 +173,8 @@ status_service_json(const struct service *s, int64_t now_ms, unsigned mask)
 		int64_t usec = cgroup_cpu_usec(s);
 		set_field(o, mask, PROTO_F_CPU, usec >= 0 ? json_real(usec / 1e6) : json_null(), &ok);
 	}
+	if (mask & STATUS_BIT(PROTO_F_ISOLATION))
+		set_field(o, mask, PROTO_F_ISOLATION, isolation_json(s->conf), &ok);
 	if (!ok) {
 		json_decref(o);
 		return NULL;

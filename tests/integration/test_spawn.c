@@ -290,6 +290,21 @@ stat_nice(const char *stat)
 	return atoi(p + 1);
 }
 
+/* status's "isolation" of name is the JSON object want, in that order */
+static void
+isolation_shown(const char *name, const char *want)
+{
+	json_t *svc = vh_service(name);
+	char *got;
+
+	cr_assert_not_null(svc, "no status of %s", name);
+	got = json_dumps(json_object_get(svc, "isolation"), JSON_PRESERVE_ORDER);
+	cr_expect(got != NULL && strcmp(got, want) == 0, "%s isolation: %s, want %s", name,
+	    got ? got : "(none)", want);
+	free(got);
+	json_decref(svc);
+}
+
 /*
  * limit_*, nice, oom_score_adj and no_new_privileges, seen from inside
  * the service; a service without them keeps vigild's.
@@ -330,6 +345,10 @@ Test(spawn, limits_nice_oom_score_and_no_new_privileges_reach_the_service)
 	status = strdup(vh_slurp(vh_path("plain-status")));
 	cr_expect(strstr(status, "NoNewPrivs:\t0") != NULL, "without the key: %s", status);
 	free(status);
+	isolation_shown("web", "{\"limit_nofile\": \"512:1024\", \"limit_core\": \"0\", "
+	    "\"limit_fsize\": \"64M:infinity\", \"limit_cpu\": \"1h\", \"nice\": \"7\", "
+	    "\"oom_score_adj\": \"300\", \"no_new_privileges\": \"yes\"}");
+	isolation_shown("plain", "{}");
 }
 
 /* A limit the kernel refuses (over fs.nr_open here) is a failed start that names the key. */
