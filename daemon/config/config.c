@@ -237,6 +237,7 @@ build_service(struct load *ld, const struct raw_section *sec)
 {
 	struct service_conf *sc, **services;
 	const struct raw_key *k;
+	struct value_error e;
 	bool delays_ok = true;
 
 	service_name_check(ld, sec);
@@ -252,9 +253,12 @@ build_service(struct load *ld, const struct raw_section *sec)
 		if (parse_key(ld, sec, k, VALUE_SECTION_SERVICE, sc) == -1) {
 			if (strncmp(k->name, "restart_delay", 13) == 0)
 				delays_ok = false;
-		} else if (config_key_isolates(k->name) && !isolation_add(sc, k)) {
-			ld->oom = true;
+			continue;
 		}
+		if (values_privilege_check(sc, k->name, &e) == -1)
+			key_error(ld, sec, k, e.msg);
+		if (config_key_isolates(k->name) && !isolation_add(sc, k))
+			ld->oom = true;
 	}
 	service_check_all(ld, sec, sc, delays_ok);
 	if ((k = section_find_key(sec, "requires")) != NULL)

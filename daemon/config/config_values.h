@@ -49,6 +49,14 @@ int	 values_service_finish(struct service_conf *sc, struct value_error *e);
 /* Levenshtein distance, SIZE_MAX when b is too long to bother */
 size_t	 values_edit_distance(const char *a, const char *b);
 
+/*
+ * config_privilege.c: -1 with e set when key, already parsed into sc, asks
+ * for a privilege vigild does not have (running as another user, a lower
+ * niceness, a higher hard limit...); 0 for every other key.
+ */
+int	 values_privilege_check(const struct service_conf *sc, const char *key,
+	    struct value_error *e);
+
 /* config_env.c: execve candidates for argv0 (NULL: out of memory) */
 char	**values_exec_paths(const struct service_conf *sc, const char *argv0);
 

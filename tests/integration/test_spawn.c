@@ -3,12 +3,17 @@
  * umask, ids, its own session) and how spawn failures are reported.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -351,12 +356,93 @@ Test(spawn, limits_nice_oom_score_and_no_new_privileges_reach_the_service)
 	isolation_shown("plain", "{}");
 }
 
-/* A limit the kernel refuses (over fs.nr_open here) is a failed start that names the key. */
+/* Whether this process's effective set holds cap (vigild, started by it, has the same). */
+static bool
+test_has_cap(int cap)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	cr_assert_eq(syscall(SYS_capget, &h, d), 0, "capget: %s", strerror(errno));
+	return (d[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
+/*
+ * A hard limit over fs.nr_open: with CAP_SYS_RESOURCE the kernel refuses it
+ * at spawn, a failed start that names the key; without (a container's
+ * root, as on some CI machines), the load refuses it, naming the key and
+ * the capability, and vigild does not start.
+ */
 Test(spawn, a_limit_the_kernel_refuses_is_a_failed_start_naming_it)
 {
 	vh_setup("[service:web]\ncommand = %s\nlimit_nofile = 1024G\nrestart = never\n",
 	    vh_testsvc());
+	if (!test_has_cap(CAP_SYS_RESOURCE)) {
+		cr_expect(!vh_start(), "vigild started with a limit it cannot give");
+		cr_expect(vh_wait_log("[service:web] limit_nofile: a hard limit above vigild's own (",
+		    20000), "log:\n%s", vh_log_tail());
+		cr_expect(vh_log_contains("needs CAP_SYS_RESOURCE, which vigild (uid 0) does not have"),
+		    "log:\n%s", vh_log_tail());
+		return;
+	}
 	vh_start_ok();
 	cr_expect(vh_wait_reason("web", "spawn failed at setrlimit limit_nofile: ", 20000),
 	    "log:\n%s", vh_log_tail());
+}
+
+/*
+ * vigild --check run by an unprivileged user: every key that needs a
+ * privilege it lacks is an error naming file, line, key and capability,
+ * and what works without one (a lower limit, a higher niceness,
+ * no_new_privileges) passes.
+ */
+Test(spawn, keys_that_need_privileges_vigild_lacks_are_load_errors)
+{
+	char dir[] = "/tmp/vigil-priv-XXXXXX", conf[64], out[8192];
+	int fds[2], status;
+	ssize_t n, len = 0;
+	FILE *f;
+	pid_t pid;
+
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(chmod(dir, 0755), 0);
+	snprintf(conf, sizeof(conf), "%s/vigil.conf", dir);
+	cr_assert_not_null(f = fopen(conf, "w"));
+	fprintf(f, "[vigil]\nsocket = %s/vigil.sock\n\n[service:ok]\ncommand = /bin/true\n"
+	    "limit_core = 0\nnice = 5\nno_new_privileges = yes\n\n[service:bad]\n"
+	    "command = /bin/true\nuser = root\nnice = -5\noom_score_adj = -500\n"
+	    "limit_nofile = 64:infinity\n", dir);
+	fclose(f);
+	cr_assert_eq(chmod(conf, 0644), 0);
+	cr_assert_eq(pipe(fds), 0);
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		const char *vigild = getenv("VIGILD") ? getenv("VIGILD") : "./vigild";
+
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 || setuid(65534) == -1)
+			_exit(99);
+		execl(vigild, "vigild", "--check", "-c", conf, (char *)NULL);
+		_exit(98);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], out + len, sizeof(out) - 1 - (size_t)len)) > 0)
+		len += n;
+	out[len] = '\0';
+	close(fds[0]);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	unlink(conf);
+	rmdir(dir);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) < 98,
+	    "status 0x%x, output:\n%s", status, out);
+	cr_expect(strstr(out, "vigil.conf:12: [service:bad] user: running a service as a user or "
+	    "group needs CAP_SETGID, which vigild (uid 65534) does not have") != NULL, "%s", out);
+	cr_expect(strstr(out, "vigil.conf:13: [service:bad] nice: a niceness below vigild's own "
+	    "needs CAP_SYS_NICE") != NULL, "%s", out);
+	cr_expect(strstr(out, "vigil.conf:14: [service:bad] oom_score_adj: an oom_score_adj below "
+	    "vigild's own needs CAP_SYS_RESOURCE") != NULL, "%s", out);
+	cr_expect(strstr(out, "vigil.conf:15: [service:bad] limit_nofile: a hard limit above "
+	    "vigild's own (") != NULL, "%s", out);
+	cr_expect(strstr(out, "[service:ok]") == NULL, "ok needs nothing: %s", out);
 }
