@@ -222,7 +222,10 @@ run(struct config *conf, int ready_fd)
 	reap_leftovers();
 	reap_stop();
 	control_close();
-	log_notice("vigild exiting");
+	/* an essential service's code wins; else whether the stop was clean */
+	if (!vigild.exit_code_set && vigild.killed_at_shutdown)
+		vigild.exit_code = VIGILD_EXIT_KILLED;
+	log_notice("vigild exiting with status %d", vigild.exit_code);
 	return vigild.exit_code;
 }
 

@@ -106,6 +106,7 @@ struct service_conf {
 	char	**isolation;
 
 	bool	  autostart;
+	bool	  essential;	/* its end for good ends vigild, with its exit code */
 	enum restart_policy restart;
 	int64_t	  restart_delay_ms;
 	int64_t	  restart_delay_max_ms;

@@ -733,6 +733,7 @@ static const struct value_key {
 	{ "oom_score_adj",	SERVICE, value_oom_score_adj,	S(oom_score_adj) },
 	{ "no_new_privileges",	SERVICE, value_bool,		S(no_new_privileges) },
 	{ "autostart",		SERVICE, value_bool,		S(autostart) },
+	{ "essential",		SERVICE, value_bool,		S(essential) },
 	{ "restart",		SERVICE, value_restart,		S(restart) },
 	{ "restart_delay",	SERVICE, value_duration,	S(restart_delay_ms) },
 	{ "restart_delay_max",	SERVICE, value_duration,	S(restart_delay_max_ms) },

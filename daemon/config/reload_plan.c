@@ -146,6 +146,7 @@ static const struct reload_field fields[] = {
 	{ "stdout",		RELOAD_RESTARTS, WHOLE(same_stdout) },
 	{ "stderr",		RELOAD_RESTARTS, WHOLE(same_stderr) },
 	{ "autostart",		RELOAD_IN_PLACE, SCALAR(autostart) },
+	{ "essential",		RELOAD_IN_PLACE, SCALAR(essential) },
 	{ "restart",		RELOAD_IN_PLACE, SCALAR(restart) },
 	{ "restart_delay",	RELOAD_IN_PLACE, SCALAR(restart_delay_ms) },
 	{ "restart_delay_max",	RELOAD_IN_PLACE, SCALAR(restart_delay_max_ms) },

@@ -186,6 +186,9 @@ void		 reap_leftovers(void);	/* at exit: end what is left of our descendants */
 void		 reap_stop(void);	/* at exit: no more reaping from the loop */
 
 
+/* vigild's exit status when a service had to be SIGKILLed at shutdown (vigild(8)) */
+#define VIGILD_EXIT_KILLED	3
+
 /* the daemon's state: main.c and supervisor.c fill it in */
 struct vigild {
 	struct ev_loop	*loop;
@@ -193,7 +196,9 @@ struct vigild {
 	struct service	**services;
 	size_t		  nservices;
 	bool		  shutting_down;
-	int		  exit_code;
+	int		  exit_code;	/* set by an essential service's end; else see main.c */
+	bool		  exit_code_set;	/* ... and then it wins */
+	bool		  killed_at_shutdown;	/* a service needed SIGKILL to stop */
 	struct rlimit	  nofile_orig;	/* RLIMIT_NOFILE as vigild found it */
 	bool		  nofile_raised;	/* and services get it back */
 };

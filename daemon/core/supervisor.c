@@ -22,6 +22,29 @@
 #include "world.h"
 
 static ev_idle	  deps_idle;	/* re-weighs waiting starts and stops from the loop */
+static char	  essential_why[SERVICE_NAME_MAX + 64];	/* set: shut down from the loop */
+
+/*
+ * An essential service ended for good (exited, or fatal: never a stop
+ * someone asked for): vigild's exit code becomes its own, 128 + N for
+ * signal N, 127 when its last attempt never reached execve, as a shell
+ * would say; the shutdown itself starts from the loop, not mid-transition.
+ */
+static void
+essential_ended(const struct service *s)
+{
+	const struct exit_info *e = &s->last_exit;
+	int code = 127;
+
+	if (e->valid)
+		code = e->signal != 0 ? 128 + e->signal : e->code >= 0 ? e->code : 1;
+	vigild.exit_code = code;
+	vigild.exit_code_set = true;
+	log_notice("%s: essential and %s (%s): stopping every service, vigild will exit %d",
+	    s->conf->name, service_state_name(s->state), s->reason ? s->reason : "", code);
+	snprintf(essential_why, sizeof(essential_why), "essential service %s ended",
+	    s->conf->name);
+}
 
 static bool
 all_settled(void)
@@ -36,7 +59,12 @@ all_settled(void)
 static void
 supervisor_changed_cb(void *arg, struct service *s, enum service_state from)
 {
-	(void)arg, (void)s, (void)from;
+	(void)arg;
+	if (vigild.shutting_down && from == SERVICE_STOPPING && s->killed)
+		vigild.killed_at_shutdown = true;
+	if (!vigild.shutting_down && s->conf->essential && essential_why[0] == '\0' &&
+	    (s->state == SERVICE_EXITED || s->state == SERVICE_FATAL))
+		essential_ended(s);
 	/* not from inside a transition: the service that changed is mid-way */
 	if (!ev_is_active(&deps_idle))
 		ev_idle_start(vigild.loop, &deps_idle);
@@ -75,6 +103,10 @@ deps_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
 	(void)revents;
 	ev_idle_stop(loop, w);
+	if (essential_why[0] != '\0' && !vigild.shutting_down) {
+		supervisor_shutdown(essential_why);
+		return;
+	}
 	deps_evaluate();
 }
 

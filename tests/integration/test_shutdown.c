@@ -46,12 +46,13 @@ wait_pid_file(const char *name)
 	return pid;
 }
 
-/* vigild has exited; it must have exited 0, reaped everything and removed its socket. */
+/* vigild has exited; with code, having reaped everything and removed its socket. */
 static void
-expect_clean_exit(const long *pids, const char *const *names, size_t n)
+expect_exit(int code, const long *pids, const char *const *names, size_t n)
 {
-	cr_expect(WIFEXITED(vh.exit_status) && WEXITSTATUS(vh.exit_status) == 0,
-	    "vigild ended with wait status 0x%x; log:\n%s", (unsigned)vh.exit_status, vh_log_tail());
+	cr_expect(WIFEXITED(vh.exit_status) && WEXITSTATUS(vh.exit_status) == code,
+	    "vigild ended with wait status 0x%x, want exit %d; log:\n%s",
+	    (unsigned)vh.exit_status, code, vh_log_tail());
 	/* no deadline needed: what vigild did not reap would now be ours, and visible */
 	for (size_t i = 0; i < n; i++)
 		cr_expect(!vh_pid_exists((pid_t)pids[i]),
@@ -86,7 +87,8 @@ shutdown_by_signal(int sig, const char *signame)
 
 	cr_assert(vh_signal_and_wait(sig, EXIT_MS), "vigild still running %d ms after %s; log:\n%s",
 	    EXIT_MS, signame, vh_log_tail());
-	expect_clean_exit(pids, names, 4);
+	/* stubborn had to be KILLed: not a clean stop, and the status says so */
+	expect_exit(3, pids, names, 4);
 	snprintf(needle, sizeof(needle), "shutting down (%s)", signame);
 	cr_expect(vh_log_contains(needle), "log lacks '%s': %s", needle, vh_log_tail());
 	cr_expect(vh_log_contains("stubborn: still alive"), "stubborn was not KILLed; log:\n%s",
@@ -181,7 +183,7 @@ Test(shutdown, vigilctl_shutdown_ends_vigild_and_every_service)
 	/* signal 0 only probes: this just waits for vigild to exit on its own */
 	cr_assert(vh_signal_and_wait(0, EXIT_MS), "vigild still running %d ms after shutdown; "
 	    "log:\n%s", EXIT_MS, vh_log_tail());
-	expect_clean_exit(pids, names, 3);
+	expect_exit(0, pids, names, 3);
 }
 
 Test(shutdown, sighup_does_not_kill_the_daemon_or_its_services)
@@ -257,5 +259,86 @@ Test(shutdown, daemon_mode_detaches_once_listening)
 		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x",
 		    (unsigned)status);
 	}
+	free(r);
+}
+
+/*
+ * An essential service that ends for good ends vigild: every other service
+ * is stopped and vigild exits with the essential one's code, as a
+ * container's init must for the container to end with its job.
+ */
+/* job waits for other.pid (await:), so other has surely run when job ends */
+static void
+essential_ends_vigild(const char *job, int want, const char *state, bool other_runs)
+{
+	static const char *const names[] = { "other" };
+	char needle[128];
+	long pids[1];
+
+	vh_setup("[service:job]\ncommand = %s\nessential = yes\nstart_secs = 100ms\n"
+	    "start_retries = 1\n%s\n[service:other]\ncommand = %s pid:%s\n",
+	    job, strstr(job, "restart") ? "" : "restart = never\n",
+	    vh_testsvc(), vh_path("other.pid"));
+	vh_start_ok();
+	if (other_runs)
+		pids[0] = wait_pid_file("other.pid");
+	cr_assert(vh_signal_and_wait(0, EXIT_MS), "vigild still running %d ms on; log:\n%s",
+	    EXIT_MS, vh_log_tail());
+	expect_exit(want, pids, names, other_runs ? 1 : 0);
+	snprintf(needle, sizeof(needle), "job: essential and %s (", state);
+	cr_expect(vh_log_contains(needle), "log lacks '%s':\n%s", needle, vh_log_tail());
+	snprintf(needle, sizeof(needle), "vigild will exit %d", want);
+	cr_expect(vh_log_contains(needle), "log lacks '%s':\n%s", needle, vh_log_tail());
+	cr_expect(vh_log_contains("shutting down (essential service job ended)"), "log:\n%s",
+	    vh_log_tail());
+}
+
+Test(shutdown, an_essential_service_that_exits_ends_vigild_with_its_code)
+{
+	char job[512];
+
+	snprintf(job, sizeof(job), "%s await:%s exit:3", vh_testsvc(), vh_path("other.pid"));
+	essential_ends_vigild(job, 3, "exited", true);
+}
+
+Test(shutdown, an_essential_service_done_under_on_failure_ends_vigild_with_0)
+{
+	char job[512];
+
+	snprintf(job, sizeof(job), "%s await:%s exit:0\nrestart = on-failure", vh_testsvc(),
+	    vh_path("other.pid"));
+	essential_ends_vigild(job, 0, "exited", true);
+}
+
+/* the kernel's SIGTERM to it: 128 + 15, as a shell reports it */
+Test(shutdown, an_essential_service_killed_by_a_signal_ends_vigild_with_128_plus_it)
+{
+	char job[512];
+
+	snprintf(job, sizeof(job), "/bin/sh -c 'while [ ! -s %s ]; do sleep 0.05; done; "
+	    "kill -TERM $$'", vh_path("other.pid"));
+	essential_ends_vigild(job, 143, "exited", true);
+}
+
+/* never reached execve, gave up: 127, as a shell says for a command it cannot run */
+Test(shutdown, an_essential_service_that_cannot_start_ends_vigild_with_127)
+{
+	essential_ends_vigild("/nonexistent/job\nrestart = on-failure", 127, "fatal", false);
+}
+
+/* stopped by request is not an end: vigild and the other services go on */
+Test(shutdown, stopping_an_essential_service_by_request_does_not_end_vigild)
+{
+	struct vh_result *r = malloc(sizeof(*r));
+
+	vh_setup("[service:job]\ncommand = %s\nessential = yes\nrestart = never\n\n"
+	    "[service:other]\ncommand = %s\n", vh_testsvc(), vh_testsvc());
+	vh_start_ok();
+	cr_assert(vh_wait_state("job", "running", UP_MS), "log:\n%s", vh_log_tail());
+	cr_assert_eq(vh_ctl(r, "stop", "job", NULL), 0, "stop: %s", r->err);
+	cr_assert(vh_wait_state("job", "stopped", UP_MS), "log:\n%s", vh_log_tail());
+	cr_expect_eq(vh_ctl(r, "status", "other", NULL), 0, "vigild gone? %s", r->err);
+	cr_expect(vh_wait_state("other", "running", UP_MS), "log:\n%s", vh_log_tail());
+	cr_expect(!vh_log_contains("essential and"), "log:\n%s", vh_log_tail());
 	free(r);
 }
