@@ -18,6 +18,7 @@
 #include "log.h"
 
 #define CONFIG_CLIENT_TIMEOUT_MS 30000	/* [vigil] client_timeout's default */
+#define CONFIG_SHUTDOWN_TIMEOUT_MS 9000	/* [vigil] shutdown_timeout's: under Docker's 10 s */
 
 #define SERVICE_NAME_MAX 64
 /* Bounds on what a config may ask of vigild's memory (vigil.conf(5), its syntax) */
@@ -176,6 +177,7 @@ struct config {
 	bool	  log_timestamps;
 	int64_t	  log_buffer;
 	int64_t	  client_timeout_ms;	/* close a client silent this long mid-request; 0: never */
+	int64_t	  shutdown_timeout_ms;	/* the bound on a whole shutdown, then KILL; 0: none */
 	char	 *cgroup;	/* NULL: found from /proc/self/cgroup; "off"; or the parent's path */
 	struct service_conf **services;	/* in file order, includes after the main file */
 	size_t	  nservices;

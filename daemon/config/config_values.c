@@ -713,6 +713,7 @@ static const struct value_key {
 	{ "read_access",	VIGIL,	 value_access,		V(read_access) },
 	{ "operate_access",	VIGIL,	 value_access,		V(operate_access) },
 	{ "client_timeout",	VIGIL,	 value_duration,	V(client_timeout_ms) },
+	{ "shutdown_timeout",	VIGIL,	 value_duration,	V(shutdown_timeout_ms) },
 	{ "cgroup",		VIGIL,	 value_cgroup,		V(cgroup) },
 	{ "command",		SERVICE, value_command,		S(command) },
 	{ "environment",	SERVICE, value_environment,	S(environment) },

@@ -136,6 +136,8 @@ struct service	*service_new(const struct service_conf *conf, const struct servic
 void		 service_free(struct service *s);
 void		 service_start(struct service *s);	/* a request: resets the failure count */
 void		 service_stop(struct service *s);
+/* The shutdown's bound passed: KILL now to whatever of s still runs, whatever its turn. */
+void		 service_hurry(struct service *s, const char *why);
 void		 service_restart(struct service *s);
 void		 service_process_ended(struct service *s, int status, const struct rusage *ru);
 void		 service_timer_fired(struct service *s);

@@ -617,6 +617,34 @@ service_procs_gone(struct service *s)
 		service_finish(s);
 }
 
+void
+service_hurry(struct service *s, const char *why)
+{
+	switch (s->state) {
+	case SERVICE_STARTING:
+	case SERVICE_RUNNING:
+		disarm(s);
+		set_goal(s, GOAL_DOWN);
+		service_send_stop(s, SIGKILL, STOP_ASKED, why);
+		s->killed = true;
+		arm(s, KILL_GRACE_MS);
+		break;
+	case SERVICE_STOPPING:
+		set_goal(s, GOAL_DOWN);
+		s->stop_cause = STOP_ASKED;
+		if (s->killed)
+			break;
+		s->killed = true;
+		log_warnx("%s: %s, sending KILL", s->conf->name, why);
+		service_kill(s, SIGKILL);
+		arm(s, KILL_GRACE_MS);
+		set_reasonf(s, "%s; sent KILL", why);
+		break;
+	default:
+		break;
+	}
+}
+
 /* KILL did not end them in KILL_GRACE_MS (a process stuck in the kernel): count s stopped. */
 static void
 service_give_up(struct service *s)

@@ -18,6 +18,7 @@
 #include <sys/un.h>
 
 #include "deps.h"
+#include "duration.h"
 #include "output/output.h"
 #include "world.h"
 
@@ -161,12 +162,45 @@ supervisor_start_all(void)
 	deps_start_all();
 }
 
+static ev_timer	  shutdown_timer;	/* [vigil] shutdown_timeout */
+static char	  hurry_why[64];
+
+static void
+hurry(struct service *s)
+{
+	service_hurry(s, hurry_why);
+}
+
+/* The whole shutdown took shutdown_timeout: KILL to everything still running. */
+static void
+shutdown_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	char limit[32];
+
+	(void)loop, (void)w, (void)revents;
+	duration_format(vigild.conf->shutdown_timeout_ms, limit, sizeof(limit));
+	snprintf(hurry_why, sizeof(hurry_why), "shutdown_timeout (%s) passed", limit);
+	log_warnx("%s: sending KILL to what is still running", hurry_why);
+	vigild.killed_at_shutdown = true;
+	for (size_t i = 0; i < vigild.nservices; i++)
+		hurry(vigild.services[i]);
+	retire_each(hurry);
+}
+
 void
 supervisor_shutdown(const char *why)
 {
-	if (!vigild.shutting_down)
+	if (!vigild.shutting_down) {
 		log_notice("shutting down (%s): stopping %zu services", why,
 		    vigild.nservices);
+		if (vigild.conf->shutdown_timeout_ms > 0) {
+			/* counted from now, not from when this loop turn began */
+			ev_now_update(vigild.loop);
+			ev_timer_init(&shutdown_timer, shutdown_timeout_cb,
+			    vigild.conf->shutdown_timeout_ms / 1000.0, 0);
+			ev_timer_start(vigild.loop, &shutdown_timer);
+		}
+	}
 	vigild.shutting_down = true;
 	deps_stop_all();
 	if (all_settled())

@@ -342,3 +342,28 @@ Test(shutdown, stopping_an_essential_service_by_request_does_not_end_vigild)
 	cr_expect(!vh_log_contains("essential and"), "log:\n%s", vh_log_tail());
 	free(r);
 }
+
+/*
+ * shutdown_timeout bounds the whole shutdown: a service that ignores TERM
+ * and has a long stop_timeout is KILLed when it passes, and vigild's exit
+ * status says that a KILL was needed.
+ */
+Test(shutdown, shutdown_timeout_bounds_the_whole_shutdown)
+{
+	static const char *const names[] = { "stubborn" };
+	long pids[1];
+
+	vh_setup("[vigil]\nshutdown_timeout = 1s\n\n[service:stubborn]\ncommand = %s ignore:15 "
+	    "pid:%s\nstop_timeout = 1h\n", vh_testsvc(), vh_path("stubborn.pid"));
+	vh_start_ok();
+	pids[0] = wait_pid_file("stubborn.pid");
+	cr_assert(vh_wait_state("stubborn", "running", UP_MS), "log:\n%s", vh_log_tail());
+	/* within EXIT_MS: it never waited out stubborn's hour */
+	cr_assert(vh_signal_and_wait(SIGTERM, EXIT_MS), "vigild still running %d ms after "
+	    "SIGTERM; log:\n%s", EXIT_MS, vh_log_tail());
+	expect_exit(3, pids, names, 1);
+	cr_expect(vh_log_contains("shutdown_timeout (1s) passed: sending KILL to what is still "
+	    "running"), "log:\n%s", vh_log_tail());
+	cr_expect(vh_log_contains("stubborn: shutdown_timeout (1s) passed, sending KILL"),
+	    "log:\n%s", vh_log_tail());
+}
