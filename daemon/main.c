@@ -11,6 +11,7 @@
 #include "core/groupfile.h"
 #include "core/notify.h"
 #include "core/spawn.h"
+#include "output/console.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -188,6 +189,7 @@ run(struct config *conf, int ready_fd)
 		log_warnx("%s", err);
 		return 1;
 	}
+	console_configure(vigild.loop, conf);
 	if (output_init(vigild.loop, conf->log_dir) == -1)
 		return 1;	/* logged: an unsafe log folder */
 	cgroup_init(conf);
@@ -222,6 +224,7 @@ run(struct config *conf, int ready_fd)
 	reap_leftovers();
 	reap_stop();
 	control_close();
+	console_free();
 	/* an essential service's code wins; else whether the stop was clean */
 	if (!vigild.exit_code_set && vigild.killed_at_shutdown)
 		vigild.exit_code = VIGILD_EXIT_KILLED;

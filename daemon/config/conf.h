@@ -178,6 +178,7 @@ struct config {
 	int64_t	  log_buffer;
 	int64_t	  client_timeout_ms;	/* close a client silent this long mid-request; 0: never */
 	int64_t	  shutdown_timeout_ms;	/* the bound on a whole shutdown, then KILL; 0: none */
+	int	  log_console;	/* 1 yes, 0 no, -1 not given: yes when vigild is PID 1 */
 	char	 *cgroup;	/* NULL: found from /proc/self/cgroup; "off"; or the parent's path */
 	struct service_conf **services;	/* in file order, includes after the main file */
 	size_t	  nservices;

@@ -361,6 +361,7 @@ config_load(const char *path, struct config_errors *errs)
 		conf->log_buffer = VALUES_LOG_BUFFER;
 		conf->client_timeout_ms = CONFIG_CLIENT_TIMEOUT_MS;
 		conf->shutdown_timeout_ms = CONFIG_SHUTDOWN_TIMEOUT_MS;
+		conf->log_console = -1;
 		for (size_t i = 0; i < ld.nsecs; i++)
 			if (ld.secs[i]->kind == SECTION_VIGIL)
 				build_vigil(&ld, ld.secs[i]);

@@ -128,6 +128,18 @@ value_bool(void *obj, size_t off, const char *v, struct value_error *e)
 	return expected(e, v, "yes or no (or true/false, on/off, 1/0)");
 }
 
+/* A boolean that may also be left out (-1): log_console's default depends on the pid. */
+static int
+value_log_console(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	struct { bool on; } b;
+
+	if (value_bool(&b, 0, v, e) == -1)
+		return -1;
+	*FIELD(obj, off, int) = b.on;
+	return 0;
+}
+
 static int
 value_duration(void *obj, size_t off, const char *v, struct value_error *e)
 {
@@ -709,6 +721,7 @@ static const struct value_key {
 	{ "log_keep",		VIGIL,	 value_log_keep,	V(log_keep) },
 	{ "log_timestamps",	VIGIL,	 value_bool,		V(log_timestamps) },
 	{ "log_buffer",		VIGIL,	 value_size,		V(log_buffer) },
+	{ "log_console",	VIGIL,	 value_log_console,	V(log_console) },
 	{ "socket_group",	VIGIL,	 value_socket_group,	V(socket_group) },
 	{ "read_access",	VIGIL,	 value_access,		V(read_access) },
 	{ "operate_access",	VIGIL,	 value_access,		V(operate_access) },

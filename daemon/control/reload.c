@@ -21,6 +21,7 @@
 #include "core/core.h"
 #include "core/deps.h"
 #include "core/world.h"
+#include "output/console.h"
 #include "output/output.h"
 #include "proto.h"
 #include "safedir.h"
@@ -120,6 +121,7 @@ keep_running_settings(struct config *old, struct config *conf)
 	conf->cgroup = old->cgroup;
 	old->cgroup = t;
 	conf->log_target = old->log_target;
+	console_configure(vigild.loop, conf);
 	if (conf->log_level != old->log_level) {
 		log_set_level(conf->log_level);
 		log_notice("reload: log_level is now %s", log_level_name(conf->log_level));

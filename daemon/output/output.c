@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "logfile.h"
 #include "logformat.h"
 #include "logread.h"
@@ -170,6 +171,8 @@ emit(struct output_pipe *p, const char *text, size_t len, bool partial, int64_t 
 		batch_add(text, len);
 		batch_add("\n", 1);
 	}
+	if (console_on())
+		console_line(o->conf->name, &line);
 	for (struct output_listener *l = listeners; l != NULL; l = l->next)
 		l->line(l->arg, o->owner, &line);
 }
@@ -255,6 +258,7 @@ read_once(struct output_pipe *p)
 	usec = now_usec();
 	take_bytes(p, scratch, (size_t)n, usec);
 	flush_batch(p->owner, usec);
+	console_flush();
 	return n;
 }
 
@@ -279,6 +283,7 @@ flush_partial(struct output_pipe *p)
 	p->plen = 0;
 	p->cont = false;
 	flush_batch(p->owner, usec);
+	console_flush();
 }
 
 int

@@ -703,6 +703,37 @@ Test(output, stdout_and_stderr_inherit_go_to_vigilds_own)
 	cr_expect(!exists(log_of("loud")), "nothing is captured, so no log file");
 }
 
+/*
+ * log_console: captured lines also reach vigild's own stdout and stderr
+ * (both the harness's log file here) as "NAME | line", names padded to the
+ * longest, while the log file and the ring still get them.
+ */
+Test(output, log_console_copies_captured_lines_to_vigilds_own_output)
+{
+	vh_setup("[vigil]\nlog_console = yes\n\n[service:talker]\ncommand = %s "
+	    "echo:console-out-line err:console-err-line\n\n[service:a]\ncommand = %s "
+	    "echo:short-name-line\n", vh_testsvc(), vh_testsvc());
+	cr_assert(vh_start());
+	cr_assert(wait_file_contains(vh.log, "talker | console-out-line\n", 10000),
+	    "log:\n%s", vh_log_tail());
+	cr_assert(wait_file_contains(vh.log, "talker | console-err-line\n", 10000),
+	    "log:\n%s", vh_log_tail());
+	cr_assert(wait_file_contains(vh.log, "a      | short-name-line\n", 10000),
+	    "log:\n%s", vh_log_tail());
+	cr_expect(wait_file_contains(log_of("talker"), "console-out-line\n", 10000),
+	    "the service's own log still gets it");
+}
+
+/* Off unless asked for (vigild is not PID 1 here): the lines stay in the service's log. */
+Test(output, log_console_is_off_by_default_outside_pid_1)
+{
+	vh_setup("[service:talker]\ncommand = %s echo:quiet-line\n", vh_testsvc());
+	cr_assert(vh_start());
+	cr_assert(wait_file_contains(log_of("talker"), "quiet-line\n", 10000));
+	/* the copy would have been written in the same loop turn as the file's */
+	cr_expect(!vh_log_contains("| quiet-line"), "log:\n%s", vh_log_tail());
+}
+
 /* ---- reopening ---- */
 
 /* numbers of "tick %06d" lines in a file: first and last, and whether consecutive */
