@@ -125,7 +125,16 @@ static void
 sigterm_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)loop, (void)revents;
-	supervisor_shutdown(w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+	/* SIGPWR: how LXC and other container managers ask an init to halt */
+	supervisor_shutdown(w->signum == SIGINT ? "SIGINT" : w->signum == SIGPWR ? "SIGPWR" :
+	    "SIGTERM");
+}
+
+static void
+sigquit_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop, (void)w, (void)revents;
+	supervisor_shutdown_now("SIGQUIT");
 }
 
 static void
@@ -163,6 +172,7 @@ setup_signals(void)
 	} table[] = {
 		{ SIGCHLD, sigchld_cb }, { SIGTERM, sigterm_cb }, { SIGINT, sigterm_cb },
 		{ SIGHUP, sighup_cb }, { SIGPIPE, sigpipe_cb }, { SIGUSR1, sigusr1_cb },
+		{ SIGPWR, sigterm_cb }, { SIGQUIT, sigquit_cb },
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {

@@ -214,6 +214,8 @@ void		 supervisor_install(struct config *conf, struct service **svcs,
 		    struct dependents *deps);
 void		 supervisor_start_all(void);
 void		 supervisor_shutdown(const char *why);
+/* SIGQUIT: the same, with KILL at once to every process instead of stop_signal's wait */
+void		 supervisor_shutdown_now(const char *why);
 struct service	*supervisor_find(const char *name);
 struct service	*supervisor_find_pid(pid_t pid);
 struct service	*supervisor_find_pgid(pid_t pgid);

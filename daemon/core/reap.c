@@ -51,7 +51,11 @@ reap_dispatch(pid_t pid, int status, const struct rusage *ru)
 	if (readiness_reaped(pid, status))
 		return;
 	process_status_text(status, how, sizeof(how));
-	log_info("reaped orphan pid %d (%s)", (int)pid, how);
+	/* as a container's init, orphans come by the hundred: not news */
+	if (getpid() == 1)
+		log_debug("reaped orphan pid %d (%s)", (int)pid, how);
+	else
+		log_info("reaped orphan pid %d (%s)", (int)pid, how);
 	/*
 	 * It may have been the last process of a service whose main process
 	 * ended before it: without cgroups, this is how that end is seen.

@@ -171,7 +171,18 @@ hurry(struct service *s)
 	service_hurry(s, hurry_why);
 }
 
-/* The whole shutdown took shutdown_timeout: KILL to everything still running. */
+/* KILL to everything that still runs, services and those a reload removed. */
+static void
+hurry_all(void)
+{
+	log_warnx("%s: sending KILL to what is still running", hurry_why);
+	vigild.killed_at_shutdown = true;
+	for (size_t i = 0; i < vigild.nservices; i++)
+		hurry(vigild.services[i]);
+	retire_each(hurry);
+}
+
+/* The whole shutdown took shutdown_timeout. */
 static void
 shutdown_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -180,11 +191,17 @@ shutdown_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop, (void)w, (void)revents;
 	duration_format(vigild.conf->shutdown_timeout_ms, limit, sizeof(limit));
 	snprintf(hurry_why, sizeof(hurry_why), "shutdown_timeout (%s) passed", limit);
-	log_warnx("%s: sending KILL to what is still running", hurry_why);
-	vigild.killed_at_shutdown = true;
-	for (size_t i = 0; i < vigild.nservices; i++)
-		hurry(vigild.services[i]);
-	retire_each(hurry);
+	hurry_all();
+}
+
+void
+supervisor_shutdown_now(const char *why)
+{
+	supervisor_shutdown(why);
+	snprintf(hurry_why, sizeof(hurry_why), "%s: a fast shutdown", why);
+	hurry_all();
+	if (all_settled())
+		ev_break(vigild.loop, EVBREAK_ALL);
 }
 
 void

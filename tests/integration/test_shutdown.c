@@ -100,6 +100,12 @@ Test(shutdown, sigterm_stops_every_service_and_leaves_nothing)
 	shutdown_by_signal(SIGTERM, "SIGTERM");
 }
 
+/* SIGPWR: how LXC asks an init to halt */
+Test(shutdown, sigpwr_stops_every_service_and_leaves_nothing)
+{
+	shutdown_by_signal(SIGPWR, "SIGPWR");
+}
+
 Test(shutdown, sigint_stops_every_service_and_leaves_nothing)
 {
 	shutdown_by_signal(SIGINT, "SIGINT");
@@ -366,4 +372,26 @@ Test(shutdown, shutdown_timeout_bounds_the_whole_shutdown)
 	    "running"), "log:\n%s", vh_log_tail());
 	cr_expect(vh_log_contains("stubborn: shutdown_timeout (1s) passed, sending KILL"),
 	    "log:\n%s", vh_log_tail());
+}
+
+/* SIGQUIT: a fast shutdown, KILL at once whatever stop_timeout says */
+Test(shutdown, sigquit_kills_every_service_at_once)
+{
+	static const char *const names[] = { "stubborn", "plain" };
+	long pids[2];
+
+	vh_setup("[vigil]\nshutdown_timeout = 0\n\n[service:stubborn]\ncommand = %s ignore:15 "
+	    "pid:%s\nstop_timeout = 1h\n\n[service:plain]\ncommand = %s pid:%s\n",
+	    vh_testsvc(), vh_path("stubborn.pid"), vh_testsvc(), vh_path("plain.pid"));
+	vh_start_ok();
+	pids[0] = wait_pid_file("stubborn.pid");
+	pids[1] = wait_pid_file("plain.pid");
+	cr_assert(vh_wait_state("stubborn", "running", UP_MS), "log:\n%s", vh_log_tail());
+	/* within EXIT_MS: neither stop_timeout (1h) nor a shutdown_timeout (none) was waited */
+	cr_assert(vh_signal_and_wait(SIGQUIT, EXIT_MS), "vigild still running %d ms after "
+	    "SIGQUIT; log:\n%s", EXIT_MS, vh_log_tail());
+	expect_exit(3, pids, names, 2);
+	cr_expect(vh_log_contains("shutting down (SIGQUIT)"), "log:\n%s", vh_log_tail());
+	cr_expect(vh_log_contains("SIGQUIT: a fast shutdown: sending KILL"), "log:\n%s",
+	    vh_log_tail());
 }
