@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -394,4 +395,42 @@ Test(shutdown, sigquit_kills_every_service_at_once)
 	cr_expect(vh_log_contains("shutting down (SIGQUIT)"), "log:\n%s", vh_log_tail());
 	cr_expect(vh_log_contains("SIGQUIT: a fast shutdown: sending KILL"), "log:\n%s",
 	    vh_log_tail());
+}
+
+/*
+ * vigild as a container's init, without a container runtime: PID 1 of a
+ * fresh pid namespace (unshare). log_console is on by default there, and
+ * the essential job's exit code becomes the namespace's, which is what
+ * `docker run` would return.
+ */
+Test(shutdown, as_pid_1_the_essential_jobs_code_is_the_containers)
+{
+	const char *go = vh_path("go");
+
+	vh_setup("[service:job]\ncommand = %s echo:hello-from-pid-1 await:%s exit:7\n"
+	    "essential = yes\nrestart = never\n\n[service:helper]\ncommand = %s\n",
+	    vh_testsvc(), go, vh_testsvc());
+	vh.pid = fork();
+	cr_assert_neq(vh.pid, -1);
+	if (vh.pid == 0) {
+		int fd = open(vh.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		/* if the test dies, unshare dies, and --kill-child ends vigild */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("unshare", "unshare", "--pid", "--fork", "--mount-proc",
+		    "--kill-child=SIGTERM", getenv("VIGILD"), "-f", "-c", vh.conf, (char *)NULL);
+		_exit(98);
+	}
+	cr_assert(vh_wait_log("job    | hello-from-pid-1", UP_MS), "log_console is not on as PID 1; "
+	    "log:\n%s", vh_log_tail());
+	cr_expect(vh_log_contains("vigild[1]: "), "not PID 1; log:\n%s", vh_log_tail());
+	cr_assert(vh_wait_state("helper", "running", UP_MS), "log:\n%s", vh_log_tail());
+	close(open(go, O_WRONLY | O_CREAT, 0644));
+	cr_assert(vh_signal_and_wait(0, EXIT_MS), "still running %d ms on; log:\n%s", EXIT_MS,
+	    vh_log_tail());
+	cr_expect(WIFEXITED(vh.exit_status) && WEXITSTATUS(vh.exit_status) == 7,
+	    "wait status 0x%x, want exit 7; log:\n%s", (unsigned)vh.exit_status, vh_log_tail());
+	cr_expect(vh_log_contains("helper: running -> stopping"), "log:\n%s", vh_log_tail());
 }
