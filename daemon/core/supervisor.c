@@ -259,8 +259,11 @@ supervisor_free(void)
 		world_service_free(vigild.services[i]);
 	retire_free_all();
 	deps_table_free(deps_install(NULL), vigild.nservices);
-	if (vigild.loop != NULL)
+	if (vigild.loop != NULL) {
 		ev_idle_stop(vigild.loop, &deps_idle);
+		/* a later shutdown inits it again: never while libev holds it */
+		ev_timer_stop(vigild.loop, &shutdown_timer);
+	}
 	world_free();
 	free(vigild.services);
 	vigild.services = NULL;
