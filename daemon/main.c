@@ -59,6 +59,26 @@ ensure_std_fds(void)
 	}
 }
 
+/*
+ * What a supervisor above us gave us to talk to it (systemd's notify socket,
+ * watchdog and socket activation) is ours alone: a service that inherited
+ * it would report READY=1 or STOPPING=1 to the outer supervisor as if it
+ * were vigild, or take vigild's listening fds for its own. Gone from our
+ * environment before any service is spawned; a service with ready = notify
+ * gets vigild's own NOTIFY_SOCKET instead.
+ */
+static void
+scrub_outer_supervisor_env(void)
+{
+	static const char *const outer[] = {
+		"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
+		"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES",
+	};
+
+	for (size_t i = 0; i < sizeof(outer) / sizeof(outer[0]); i++)
+		unsetenv(outer[i]);
+}
+
 static struct config *
 load_config(const char *path, bool check_only)
 {
@@ -260,6 +280,7 @@ main(int argc, char **argv)
 	int ch, rc, ready_fd = -1;
 
 	ensure_std_fds();
+	scrub_outer_supervisor_env();
 	/*
 	 * A fixed threshold keeps big, short-lived buffers (a status of a
 	 * thousand services) in their own mappings, returned when freed;

@@ -108,6 +108,49 @@ Test(spawn, clear_environment_leaves_only_what_is_written)
 	cr_expect_str_eq(vh_slurp(vh_path("env")), "ONLY=me\n");
 }
 
+/* What systemd (or another supervisor above vigild) hands vigild is not passed on. */
+Test(spawn, an_outer_supervisors_notify_watchdog_and_listen_variables_are_not_inherited)
+{
+	static const char *const outer[] = {
+		"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
+		"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES",
+	};
+	char *plain, *notify, want[64], plain_lines[8192];
+
+	vh_setup("[service:plain]\ncommand = %s env:%s\n"
+	    "[service:notifier]\ncommand = %s env:%s notify:READY=1\nready = notify\n",
+	    vh_testsvc(), vh_path("plain.env"), vh_testsvc(), vh_path("notify.env"));
+	setenv("NOTIFY_SOCKET", "/run/outer-supervisor.notify", 1);
+	setenv("WATCHDOG_USEC", "30000000", 1);
+	setenv("WATCHDOG_PID", "1", 1);
+	setenv("LISTEN_PID", "1", 1);
+	setenv("LISTEN_FDS", "1", 1);
+	setenv("LISTEN_FDNAMES", "control", 1);
+	setenv("VIGIL_TEST_KEPT", "yes", 1);
+	cr_assert(vh_start());
+	for (size_t i = 0; i < sizeof(outer) / sizeof(outer[0]); i++)
+		unsetenv(outer[i]);
+	cr_assert(vh_wait_file(vh_path("plain.env"), 10000));
+	cr_assert(vh_wait_file(vh_path("notify.env"), 10000));
+	cr_assert(vh_wait_ready("notifier", 10000), "log: %s", vh.log);
+	plain = strdup(vh_slurp(vh_path("plain.env")));
+	notify = strdup(vh_slurp(vh_path("notify.env")));
+	snprintf(plain_lines, sizeof(plain_lines), "\n%s", plain);
+	cr_expect(strstr(plain, "VIGIL_TEST_KEPT=yes\n") != NULL, "env: %s", plain);
+	for (size_t i = 0; i < sizeof(outer) / sizeof(outer[0]); i++) {
+		/* env: one VAR=value per line; "\nVAR=" after a newline put in front */
+		snprintf(want, sizeof(want), "\n%s=", outer[i]);
+		cr_expect(strstr(plain_lines, want) == NULL, "%s reached the service: %s",
+		    outer[i], plain);
+	}
+	cr_expect(strstr(notify, "NOTIFY_SOCKET=") != NULL, "env: %s", notify);
+	cr_expect(strstr(notify, "outer-supervisor") == NULL,
+	    "the outer NOTIFY_SOCKET reached the service: %s", notify);
+	cr_expect(strstr(notify, "WATCHDOG_USEC=") == NULL, "env: %s", notify);
+	free(plain);
+	free(notify);
+}
+
 /* A mask line ("SigIgn:", "SigBlk:") of /proc/PID/status; 0 if unreadable. */
 static unsigned long long
 proc_sigmask(pid_t pid, const char *field)
