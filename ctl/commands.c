@@ -19,6 +19,7 @@
 
 static int	verb_status(const struct ctl_options *, int, char **);
 static int	verb_names(const struct ctl_options *, int, char **);
+static int	verb_check(const struct ctl_options *, int, char **);
 static int	verb_action(const struct ctl_options *, int, char **);
 static int	verb_signal(const struct ctl_options *, int, char **);
 static int	verb_shutdown(const struct ctl_options *, int, char **);
@@ -55,6 +56,8 @@ const struct ctl_verb ctl_verbs[] = {
 	    0, 0, verb_reload },
 	{ "names", "names", "the configured service names, one per line",
 	    0, 0, verb_names },
+	{ "check", "check [NAME...]", "exit 0 if every autostart (or named) service is up and ready",
+	    0, -1, verb_check },
 	{ "hello", "hello", "vigild's version and protocol", 0, 0, verb_hello },
 	{ "help", "help", "this help, and the commands vigild knows", 0, 0, verb_help },
 	{ NULL, NULL, NULL, 0, 0, NULL },
@@ -312,6 +315,63 @@ verb_names(const struct ctl_options *o, int argc, char **argv)
 		if (json_is_string(json_object_get(svc, PROTO_K_NAME)))
 			printf("%s\n", str_of(svc, PROTO_K_NAME, ""));
 	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
+/*
+ * Healthy: running and ready, or (a job) exited 0 with restart = never,
+ * which is a one-shot that did what it was for.
+ */
+static bool
+service_healthy(const json_t *svc)
+{
+	const char *state = str_of(svc, PROTO_K_STATE, "");
+	const json_t *last = json_object_get(svc, PROTO_K_LAST_EXIT);
+
+	if (strcmp(state, "running") == 0)
+		return json_is_true(json_object_get(svc, PROTO_K_READY));
+	return strcmp(state, "exited") == 0 &&
+	    strcmp(str_of(svc, PROTO_K_RESTART, ""), "never") == 0 &&
+	    json_integer_value(json_object_get(last, PROTO_K_CODE)) == 0 &&
+	    json_is_integer(json_object_get(last, PROTO_K_CODE));
+}
+
+/*
+ * A health check for a container (HEALTHCHECK CMD vigilctl check) or a
+ * monitoring script: the named services, or every autostart one, must be
+ * up and ready. Each that is not is named with its state and reason.
+ */
+static int
+verb_check(const struct ctl_options *o, int argc, char **argv)
+{
+	static char status[] = "status";
+	struct ctl_options quiet = *o;
+	const json_t *svc;
+	json_t *reply;
+	size_t i, checked = 0, bad = 0;
+	int rc;
+
+	/* a status of the same names: vigild refuses unknown ones, as for status */
+	quiet.json = false;
+	argv[0] = status;
+	if ((rc = call(&quiet, argv, (size_t)argc, o->timeout_ms, &reply)) != CTL_EXIT_OK)
+		return rc;
+	json_array_foreach(json_object_get(reply, PROTO_K_SERVICES), i, svc) {
+		if (argc == 1 && !json_is_true(json_object_get(svc, PROTO_K_AUTOSTART)))
+			continue;
+		checked++;
+		if (service_healthy(svc))
+			continue;
+		bad++;
+		printf("%s: %s%s (%s)\n", str_of(svc, PROTO_K_NAME, "?"),
+		    str_of(svc, PROTO_K_STATE, "?"),
+		    strcmp(str_of(svc, PROTO_K_STATE, ""), "running") == 0 ? ", not ready" : "",
+		    str_of(svc, PROTO_K_REASON, ""));
+	}
+	json_decref(reply);
+	if (bad > 0)
+		return CTL_EXIT_FAILED;
+	printf("ok: %zu service%s up and ready\n", checked, checked == 1 ? "" : "s");
 	return CTL_EXIT_OK;
 }
 

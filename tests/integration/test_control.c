@@ -953,3 +953,41 @@ Test(control, vigilctl_log_prefixes_names_and_follows_until_stopped)
 	cr_expect_eq(wait_exit(pid, 20000), 0, "after shutdown: %s", vh_slurp(out));
 	unlink(vh_path("ctl.pid"));
 }
+
+/*
+ * check: 0 only when every autostart service is running and ready (or a
+ * restart = never job exited 0); each one that is not is named.
+ */
+Test(control, check_passes_only_when_every_autostart_service_is_up_and_ready)
+{
+	struct vh_result r;
+	int rc;
+
+	vh_setup("%s", "");
+	vh_add_services("[service:web]\ncommand = %s await:%s notify:READY=1\nready = notify\n"
+	    "[service:job]\ncommand = %s exit:0\nrestart = never\n"
+	    "[service:manual]\ncommand = %s\nautostart = no\n",
+	    vh_testsvc(), vh_path("go"), vh_testsvc(), vh_testsvc());
+	vh_start_ok();
+	cr_assert(vh_wait_state("job", "exited", 10000), "log: %s", vh_log_tail());
+	cr_assert(vh_wait_state("web", "running", 10000), "log: %s", vh_log_tail());
+	rc = vh_ctl(&r, "check", NULL);
+	cr_expect_eq(rc, 1, "web is not ready: exit %d, out: %s", rc, r.out);
+	cr_expect(strstr(r.out, "web: running, not ready") != NULL, "out: %s", r.out);
+	cr_expect(strstr(r.out, "job") == NULL, "a job that exited 0 is fine: %s", r.out);
+	cr_expect(strstr(r.out, "manual") == NULL, "autostart = no is not checked: %s", r.out);
+
+	fclose(fopen(vh_path("go"), "w"));
+	cr_assert(vh_wait_ready("web", 10000), "log: %s", vh_log_tail());
+	rc = vh_ctl(&r, "check", NULL);
+	cr_expect_eq(rc, 0, "exit %d, out: %s err: %s", rc, r.out, r.err);
+	cr_expect(strstr(r.out, "ok: 2 services up and ready") != NULL, "out: %s", r.out);
+
+	/* named: only those, autostart or not */
+	rc = vh_ctl(&r, "check", "manual", NULL);
+	cr_expect_eq(rc, 1, "manual is stopped: exit %d, out: %s", rc, r.out);
+	cr_expect(strstr(r.out, "manual: stopped") != NULL, "out: %s", r.out);
+	rc = vh_ctl(&r, "check", "nosuch", NULL);
+	cr_expect_eq(rc, 1, "unknown name: exit %d", rc);
+	cr_expect(strstr(r.err, "nosuch") != NULL, "err: %s", r.err);
+}
