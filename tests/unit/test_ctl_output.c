@@ -625,7 +625,7 @@ Test(verbs, table_is_consistent)
 {
 	static const char *const expected[] = {
 		"status", "start", "stop", "restart", "signal", "shutdown", "names",
-		"hello", "help", "log", "log-reopen",
+		"hello", "help", "log", "log-reopen", "check",
 	};
 
 	for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
