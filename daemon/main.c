@@ -31,12 +31,17 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: vigild [-c FILE] [--check] [-d] [-f] [--version] [-h]\n"
+	    "       vigild [--restart WHEN] [--socket PATH] [-d] [-f] [--] COMMAND [ARG...]\n"
 	    "  -c, --config FILE  configuration (default: %s)\n"
 	    "      --check        validate the configuration, print every error, start nothing\n"
 	    "  -d, --daemon       detach from the terminal; log to syslog\n"
 	    "  -f, --foreground   stay in the foreground (the default)\n"
+	    "      --restart WHEN with a COMMAND: never (the default), on-failure or always\n"
+	    "      --socket PATH  with a COMMAND: the control socket (default: %s)\n"
+	    "  COMMAND [ARG...]   supervise this one command, no configuration file: vigild\n"
+	    "                     exits with its exit code (128+N for signal N), as tini does\n"
 	    "      --version      print the version\n"
-	    "  -h, --help         this help\n", config_default_path());
+	    "  -h, --help         this help\n", config_default_path(), config_default_socket());
 }
 
 /* A child must find 0, 1 and 2 open; so must our own first open(). */
@@ -79,11 +84,17 @@ scrub_outer_supervisor_env(void)
 		unsetenv(outer[i]);
 }
 
+/* The file's config, or with command (vigild -- COMMAND) that command's. */
 static struct config *
-load_config(const char *path, bool check_only)
+load_config(const char *path, char *const *command, const char *restart,
+    const char *socket, bool check_only)
 {
 	struct config_errors errs = { NULL, 0 };
-	struct config *conf = config_load(path, &errs);
+	struct config *conf = command != NULL ?
+	    config_from_command(command, restart, socket, &errs) : config_load(path, &errs);
+
+	if (command != NULL)
+		path = "vigild --";
 
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msgs[i]);
@@ -272,9 +283,12 @@ main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "restart", required_argument, NULL, 'R' },
+		{ "socket", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL;
+	const char *path = NULL, *restart = NULL, *socket = NULL;
+	char *const *command = NULL;
 	bool check = false, daemonize = false;
 	struct config *conf;
 	int ch, rc, ready_fd = -1;
@@ -288,9 +302,12 @@ main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	log_init("vigild", LOG_LEVEL_INFO);
-	while ((ch = getopt_long(argc, argv, "c:dfh", opts, NULL)) != -1) {
+	/* "+": options end at the command's name, so its own options stay its */
+	while ((ch = getopt_long(argc, argv, "+c:dfh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
+		case 'R': restart = optarg; break;
+		case 's': socket = optarg; break;
 		case 'C': check = true; break;
 		case 'd': daemonize = true; break;
 		case 'f': daemonize = false; break;
@@ -299,14 +316,22 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "vigild: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
+	if (optind < argc)
+		command = argv + optind;
+	if (command != NULL && path != NULL) {
+		fprintf(stderr, "vigild: either a configuration file (-c %s) or a command "
+		    "('%s'), not both\n", path, command[0]);
+		return 2;
+	}
+	if (command == NULL && (restart != NULL || socket != NULL)) {
+		fprintf(stderr, "vigild: --%s is for a command: vigild --%s %s "
+		    "-- COMMAND [ARG...]\n", restart ? "restart" : "socket",
+		    restart ? "restart" : "socket", restart ? restart : socket);
 		return 2;
 	}
 	if (path == NULL)
 		path = config_default_path();
-	if ((conf = load_config(path, check)) == NULL)
+	if ((conf = load_config(path, command, restart, socket, check)) == NULL)
 		return 1;
 	if (check) {
 		config_free(conf);

@@ -163,6 +163,7 @@ struct access_list {
 
 struct config {
 	char	 *file;		/* the main file */
+	bool	  from_command;	/* vigild -- COMMAND: no file to reload */
 	char	 *socket_path;
 	char	 *socket_group;	/* as written; NULL: the socket stays 0600 */
 	gid_t	  socket_gid;	/* its gid, resolved at load */
@@ -193,6 +194,12 @@ struct config_errors {
 
 /* config.c */
 struct config	*config_load(const char *path, struct config_errors *errs);
+/*
+ * config_command.c: vigild -- COMMAND: one essential service, no file;
+ * restart NULL: never; socket NULL: the default one.
+ */
+struct config	*config_from_command(char *const *argv, const char *restart,
+		    const char *socket, struct config_errors *errs);
 void		 config_free(struct config *conf);
 /* Service i's definition, taken out of conf: the caller owns it, config_free leaves it. */
 struct service_conf *config_take_service(struct config *conf, size_t i);

@@ -353,40 +353,57 @@ config_load(const char *path, struct config_errors *errs)
 
 	if (conf == NULL || (conf->file = strdup(path)) == NULL)
 		ld.oom = true;
-	else if (read_file(&ld, path, true) == 0) {
-		conf->log_level = LOG_LEVEL_INFO;
-		conf->log_max_size = VALUES_LOG_MAX_SIZE;
-		conf->log_keep = VALUES_LOG_KEEP;
-		conf->log_timestamps = true;
-		conf->log_buffer = VALUES_LOG_BUFFER;
-		conf->client_timeout_ms = CONFIG_CLIENT_TIMEOUT_MS;
-		conf->shutdown_timeout_ms = CONFIG_SHUTDOWN_TIMEOUT_MS;
-		conf->log_console = -1;
-		for (size_t i = 0; i < ld.nsecs; i++)
-			if (ld.secs[i]->kind == SECTION_VIGIL)
-				build_vigil(&ld, ld.secs[i]);
-		if (conf->include != NULL)
-			load_includes(&ld);
-		find_duplicates(&ld);
-		for (size_t i = 0; i < ld.nsecs; i++)
-			if (ld.secs[i]->kind == SECTION_SERVICE)
-				build_service(&ld, ld.secs[i]);
-		/* names only resolve against the complete set of services */
-		if (!ld.oom)
-			config_deps_resolve(conf, deps_error_cb_load, &ld);
-		if (conf->socket_path == NULL &&
-		    (conf->socket_path = strdup(config_default_socket())) == NULL)
-			ld.oom = true;
-		if (conf->log_dir == NULL &&
-		    (conf->log_dir = strdup(config_default_log_dir())) == NULL)
-			ld.oom = true;
-	}
-	if (ld.nerrs > 0 || ld.oom) {
+	else if (read_file(&ld, path, true) == 0)
+		load_build(&ld);
+	return load_finish(&ld, errs);
+}
+
+/* From the raw sections read (or made) to a config: every check of a load. */
+void
+load_build(struct load *ld)
+{
+	struct config *conf = ld->conf;
+
+	conf->log_level = LOG_LEVEL_INFO;
+	conf->log_max_size = VALUES_LOG_MAX_SIZE;
+	conf->log_keep = VALUES_LOG_KEEP;
+	conf->log_timestamps = true;
+	conf->log_buffer = VALUES_LOG_BUFFER;
+	conf->client_timeout_ms = CONFIG_CLIENT_TIMEOUT_MS;
+	conf->shutdown_timeout_ms = CONFIG_SHUTDOWN_TIMEOUT_MS;
+	conf->log_console = -1;
+	for (size_t i = 0; i < ld->nsecs; i++)
+		if (ld->secs[i]->kind == SECTION_VIGIL)
+			build_vigil(ld, ld->secs[i]);
+	if (conf->include != NULL)
+		load_includes(ld);
+	find_duplicates(ld);
+	for (size_t i = 0; i < ld->nsecs; i++)
+		if (ld->secs[i]->kind == SECTION_SERVICE)
+			build_service(ld, ld->secs[i]);
+	/* names only resolve against the complete set of services */
+	if (!ld->oom)
+		config_deps_resolve(conf, deps_error_cb_load, ld);
+	if (conf->socket_path == NULL &&
+	    (conf->socket_path = strdup(config_default_socket())) == NULL)
+		ld->oom = true;
+	if (conf->log_dir == NULL &&
+	    (conf->log_dir = strdup(config_default_log_dir())) == NULL)
+		ld->oom = true;
+}
+
+/* The config, or NULL and every message in errs; ld is freed. */
+struct config *
+load_finish(struct load *ld, struct config_errors *errs)
+{
+	struct config *conf = ld->conf;
+
+	if (ld->nerrs > 0 || ld->oom) {
 		config_free(conf);
 		conf = NULL;
 	}
-	errors_move(&ld, errs);
-	load_free(&ld);
+	errors_move(ld, errs);
+	load_free(ld);
 	return conf;
 }
 

@@ -72,6 +72,10 @@ struct load {
 	struct raw_key	 *last;		/* what a continuation appends to, or NULL */
 };
 
+/* config.c: check and build what was read; then hand over the config or the messages. */
+void	 load_build(struct load *ld);
+struct config *load_finish(struct load *ld, struct config_errors *errs);
+
 /*
  * Put a message in its place among the others ("FILE:LINE: ..."; line 0:
  * about the whole file); config_read.c.

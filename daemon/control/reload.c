@@ -361,6 +361,11 @@ reload_run(bool dry_run, uint64_t *removed)
 		return proto_reply_error(PROTO_ERR_SHUTTING_DOWN,
 		    "vigild is shutting down: not reloading");
 	}
+	if (vigild.conf->from_command) {
+		log_notice("reload: vigild runs one command (vigild --), not a configuration file");
+		return proto_reply_error(PROTO_ERR_FAILED, "vigild runs one command "
+		    "(vigild --): there is no configuration file to reload");
+	}
 	log_notice("reload: reading %s%s", vigild.conf->file, dry_run ? " (dry run)" : "");
 	if ((a.conf = config_load(vigild.conf->file, &errs)) == NULL) {
 		r = invalid_reply(vigild.conf->file, &errs);

@@ -41,8 +41,14 @@ essential_ended(const struct service *s)
 		code = e->signal != 0 ? 128 + e->signal : e->code >= 0 ? e->code : 1;
 	vigild.exit_code = code;
 	vigild.exit_code_set = true;
-	log_notice("%s: essential and %s (%s): stopping every service, vigild will exit %d",
-	    s->conf->name, service_state_name(s->state), s->reason ? s->reason : "", code);
+	/* a warning unless it succeeded: vigild -- COMMAND logs only warnings */
+	if (code == 0)
+		log_notice("%s: essential and %s (%s): stopping every service, vigild will "
+		    "exit 0", s->conf->name, service_state_name(s->state), s->reason ? s->reason : "");
+	else
+		log_warnx("%s: essential and %s (%s): stopping every service, vigild will "
+		    "exit %d", s->conf->name, service_state_name(s->state),
+		    s->reason ? s->reason : "", code);
 	snprintf(essential_why, sizeof(essential_why), "essential service %s ended",
 	    s->conf->name);
 }
