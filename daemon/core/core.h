@@ -110,6 +110,7 @@ struct service {
 	enum service_goal goal;	/* service.c's */
 	enum service_job job;	/* deps.c's */
 	bool	  killed;	/* SIGKILL already sent in this stop */
+	bool	  forced;	/* ... because the stop timed out or was hurried, not to clear leftovers */
 	bool	  ending;	/* the main process ended; the rest of the service is being stopped */
 	bool	  end_early;	/* and it ended before it was up: a failed start */
 	int	  end_status;	/* and how it ended (EXIT_STATUS_UNKNOWN: not our child) */

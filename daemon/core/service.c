@@ -342,6 +342,7 @@ service_spawn(struct service *s, const char *why)
 	s->pgid = s->pid;
 	s->started_ms = s->ops->now_ms();
 	s->killed = false;
+	s->forced = false;
 	s->ending = false;
 	s->end_early = false;
 	s->ready = false;
@@ -390,6 +391,7 @@ service_send_stop(struct service *s, int sig, enum stop_cause cause, const char 
 	char buf[16];
 
 	s->killed = false;
+	s->forced = false;
 	s->stop_cause = cause;
 	unwatch(s);
 	if (service_kill(s, sig) == -1)
@@ -599,6 +601,7 @@ service_process_ended(struct service *s, int status, const struct rusage *ru)
 		/* what the main process left behind goes before any restart */
 		s->ending = true;
 		s->killed = false;
+		s->forced = false;
 		s->stop_cause = STOP_MAIN_ENDED;
 		service_kill(s, s->conf->stop_signal);
 		arm(s, s->conf->stop_timeout_ms);
@@ -627,11 +630,13 @@ service_hurry(struct service *s, const char *why)
 		set_goal(s, GOAL_DOWN);
 		service_send_stop(s, SIGKILL, STOP_ASKED, why);
 		s->killed = true;
+		s->forced = true;
 		arm(s, KILL_GRACE_MS);
 		break;
 	case SERVICE_STOPPING:
 		set_goal(s, GOAL_DOWN);
 		s->stop_cause = STOP_ASKED;
+		s->forced = true;
 		if (s->killed)
 			break;
 		s->killed = true;
@@ -746,6 +751,7 @@ service_timer_fired(struct service *s)
 			break;
 		}
 		s->killed = true;
+		s->forced = true;
 		log_warnx("%s: still alive %lldms after %s, sending KILL to %s", s->conf->name,
 		    (long long)s->conf->stop_timeout_ms, signame_name(sig, buf, sizeof(buf)),
 		    s->conf->kill_mode == KILL_MODE_MAIN ? "the main process" :

@@ -67,7 +67,8 @@ static void
 supervisor_changed_cb(void *arg, struct service *s, enum service_state from)
 {
 	(void)arg;
-	if (vigild.shutting_down && from == SERVICE_STOPPING && s->killed)
+	/* KILL to what a stopped main left behind is a clean stop; a timed-out one is not */
+	if (vigild.shutting_down && from == SERVICE_STOPPING && s->forced)
 		vigild.killed_at_shutdown = true;
 	if (!vigild.shutting_down && s->conf->essential && essential_why[0] == '\0' &&
 	    (s->state == SERVICE_EXITED || s->state == SERVICE_FATAL))
