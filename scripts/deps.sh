@@ -9,4 +9,4 @@ apt-get install -y --no-install-recommends \
 	build-essential autoconf automake pkg-config \
 	libev-dev libinih-dev libjansson-dev libcriterion-dev \
 	clang libclang-rt-dev \
-	redis-server systemd
+	redis-server busybox systemd

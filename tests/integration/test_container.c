@@ -1,0 +1,159 @@
+/*
+ * test_container.c: the example container of contrib/docker, without
+ * Docker: its vigil.conf (ports and paths moved to the test's own) under
+ * vigild as PID 1 of a fresh pid namespace, as `docker run` would start it.
+ * Its HEALTHCHECK (vigilctl check) turns healthy, the services' output is
+ * on vigild's stdout as docker logs shows it, the web server answers, and
+ * docker stop's SIGTERM ends the container with 0.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+TestSuite(container, .fini = vh_teardown, .timeout = 180);
+
+#define UP_MS	30000	/* redis and httpd start in a busy machine under ASan */
+#define EXIT_MS	30000
+
+static bool
+have(const char *program)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", program);
+	return system(cmd) == 0;
+}
+
+/* Every "from" in buf (of size bytes) replaced by "to", in place. */
+static void
+replace_all(char *buf, size_t size, const char *from, const char *to)
+{
+	char *tmp = strdup(buf);
+	const char *s = tmp;
+	size_t n = 0, lf = strlen(from), lt = strlen(to);
+
+	cr_assert_not_null(tmp);
+	while (*s != '\0' && n + lt + 1 < size) {
+		if (strncmp(s, from, lf) == 0) {
+			memcpy(buf + n, to, lt);
+			n += lt;
+			s += lf;
+		} else {
+			buf[n++] = *s++;
+		}
+	}
+	buf[n] = '\0';
+	free(tmp);
+}
+
+/* The first child of pid (unshare's: the container's init, as the host sees it); 0 if none. */
+static pid_t
+first_child(pid_t pid)
+{
+	char path[64];
+	long child = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%ld", &child) != 1)
+			child = 0;
+		fclose(f);
+	}
+	return (pid_t)child;
+}
+
+/* GET / on 127.0.0.1:port; what came back, "" if nothing */
+static const char *
+http_get(int port)
+{
+	static char buf[4096];
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	const char req[] = "GET / HTTP/1.0\r\n\r\n";
+	size_t n = 0;
+	ssize_t k;
+	int fd;
+
+	buf[0] = '\0';
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return buf;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    write(fd, req, sizeof(req) - 1) == (ssize_t)(sizeof(req) - 1))
+		while (n < sizeof(buf) - 1 && (k = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+			n += (size_t)k;
+	buf[n] = '\0';
+	close(fd);
+	return buf;
+}
+
+Test(container, the_example_container_is_healthy_logs_serves_and_stops_with_0)
+{
+	char to[16], dir[512], path[600], conf[16384];
+	struct vh_result r;
+	long long deadline;
+	int redis_port, web_port, rc = -1;
+	pid_t init;
+
+	if (!have("redis-server") || !have("redis-cli") || !have("busybox") || !have("unshare"))
+		cr_skip_test("needs redis-server, redis-cli, busybox and unshare");
+	vh_setup("%s", "");
+	redis_port = vh_free_port();
+	web_port = vh_free_port();
+	cr_assert(redis_port > 0 && web_port > 0 && redis_port != web_port);
+	snprintf(dir, sizeof(dir), "%s/contrib/docker/", getenv("VIGIL_SRCDIR"));
+	snprintf(path, sizeof(path), "%svigil.conf", dir);
+	snprintf(conf, sizeof(conf), "%s", vh_slurp(path));
+	cr_assert(strstr(conf, "[service:web]") != NULL, "contrib/docker/vigil.conf: %s", conf);
+	snprintf(to, sizeof(to), "%d", redis_port);
+	replace_all(conf, sizeof(conf), "6379", to);
+	snprintf(to, sizeof(to), "%d", web_port);
+	replace_all(conf, sizeof(conf), "8080", to);
+	replace_all(conf, sizeof(conf), "/etc/vigil/docker/", dir);
+	vh_add_services("%s", conf);
+
+	vh.pid = fork();
+	cr_assert_neq(vh.pid, -1);
+	if (vh.pid == 0) {
+		int fd = open(vh.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("unshare", "unshare", "--pid", "--fork", "--mount-proc",
+		    "--kill-child=SIGTERM", getenv("VIGILD"), "-f", "-c", vh.conf, (char *)NULL);
+		_exit(98);
+	}
+
+	/* the HEALTHCHECK: unhealthy while starting, then healthy */
+	deadline = vh_now_ms() + UP_MS;
+	while (vh_now_ms() < deadline && (rc = vh_ctl(&r, "check", NULL)) != 0)
+		usleep(100 * 1000);
+	cr_assert_eq(rc, 0, "never healthy: %s%s; log:\n%s", r.out, r.err, vh_log_tail());
+	cr_expect(strstr(r.out, "ok: 3 services up and ready") != NULL, "out: %s", r.out);
+
+	cr_expect(strstr(http_get(web_port), "served by busybox httpd under vigil") != NULL,
+	    "web: %s", http_get(web_port));
+	/* docker logs: every service's lines on vigild's stdout, by name */
+	cr_expect(vh_wait_log("worker | worker: 1 ticks", UP_MS), "log:\n%s", vh_log_tail());
+
+	/* docker stop: SIGTERM to the container's init (unshare ignores it, and passes on its exit) */
+	cr_assert_gt(init = first_child(vh.pid), 0, "no init below unshare %d", (int)vh.pid);
+	cr_assert_eq(kill(init, SIGTERM), 0);
+	cr_assert(vh_signal_and_wait(0, EXIT_MS), "still running; log:\n%s", vh_log_tail());
+	cr_expect(WIFEXITED(vh.exit_status) && WEXITSTATUS(vh.exit_status) == 0,
+	    "wait status 0x%x; log:\n%s", (unsigned)vh.exit_status, vh_log_tail());
+	cr_expect(vh_log_contains("vigild exiting with status 0"), "log:\n%s", vh_log_tail());
+}
