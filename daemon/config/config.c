@@ -265,9 +265,9 @@ build_service(struct load *ld, const struct raw_section *sec)
 		sc->requires_line = k->line;
 	if ((k = section_find_key(sec, "after")) != NULL)
 		sc->after_line = k->line;
-	services = reallocarray(ld->conf->services, ld->conf->nservices + 1,
-	    sizeof(*services));
-	if (services != NULL)
+	services = ld->conf->services;
+	if (LOAD_GROWS_AT(ld->conf->nservices) && (services = reallocarray(services,
+	    load_capacity(ld->conf->nservices), sizeof(*services))) != NULL)
 		ld->conf->services = services;
 	if (ld->oom || services == NULL) {
 		ld->oom = true;

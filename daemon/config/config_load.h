@@ -72,6 +72,19 @@ struct load {
 	struct raw_key	 *last;		/* what a continuation appends to, or NULL */
 };
 
+/*
+ * Arrays that a load appends to one at a time (sections, services) grow by
+ * doubling: one realloc per element made a 100,000-section file quadratic.
+ * LOAD_GROWS_AT(n): with n elements held, whether the next needs a realloc,
+ * to load_capacity(n) elements.
+ */
+#define LOAD_GROWS_AT(n)	((n) == 0 || ((n) >= 8 && ((n) & ((n) - 1)) == 0))
+static inline size_t
+load_capacity(size_t n)
+{
+	return n == 0 ? 8 : 2 * n;
+}
+
 /* config.c: check and build what was read; then hand over the config or the messages. */
 void	 load_build(struct load *ld);
 struct config *load_finish(struct load *ld, struct config_errors *errs);

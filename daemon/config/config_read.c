@@ -172,23 +172,29 @@ section_begin(struct load *ld, const char *name, size_t len, bool broken)
 		ld->dropping = true;
 		return;
 	}
-	if ((secs = reallocarray(ld->secs, ld->nsecs + 1, sizeof(*secs))) == NULL ||
-	    (sec = calloc(1, sizeof(*sec))) == NULL) {
+	if (LOAD_GROWS_AT(ld->nsecs)) {
+		if ((secs = reallocarray(ld->secs, load_capacity(ld->nsecs),
+		    sizeof(*secs))) == NULL) {
+			ld->oom = true;
+			return;
+		}
+		ld->secs = secs;
+	}
+	if ((sec = calloc(1, sizeof(*sec))) == NULL) {
 		ld->oom = true;
 		return;
 	}
-	ld->secs = secs;
 	if ((sec->name = load_strndup(ld, name, len)) == NULL)
 		broken = true;
 	sec->file = ld->file;
 	sec->line = ld->lineno;
 	sec->kind = broken ? SECTION_IGNORED : section_kind(ld, sec->name);
-	secs[ld->nsecs++] = sec;
+	ld->secs[ld->nsecs++] = sec;
 	ld->sec = sec;
 	/* [vigil] in several parts is one section: a key in two is given twice */
 	for (size_t i = 0; sec->kind == SECTION_VIGIL && i < ld->nsecs; i++) {
-		if (secs[i]->kind == SECTION_VIGIL) {
-			ld->sec = secs[i];
+		if (ld->secs[i]->kind == SECTION_VIGIL) {
+			ld->sec = ld->secs[i];
 			break;
 		}
 	}
