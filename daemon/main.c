@@ -10,6 +10,7 @@
 #include "core/cgroup.h"
 #include "core/groupfile.h"
 #include "core/notify.h"
+#include "core/outer.h"
 #include "core/spawn.h"
 #include "output/console.h"
 
@@ -62,26 +63,6 @@ ensure_std_fds(void)
 		for (fd = 3; fd < 1024; fd++)
 			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
-}
-
-/*
- * What a supervisor above us gave us to talk to it (systemd's notify socket,
- * watchdog and socket activation) is ours alone: a service that inherited
- * it would report READY=1 or STOPPING=1 to the outer supervisor as if it
- * were vigild, or take vigild's listening fds for its own. Gone from our
- * environment before any service is spawned; a service with ready = notify
- * gets vigild's own NOTIFY_SOCKET instead.
- */
-static void
-scrub_outer_supervisor_env(void)
-{
-	static const char *const outer[] = {
-		"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
-		"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES",
-	};
-
-	for (size_t i = 0; i < sizeof(outer) / sizeof(outer[0]); i++)
-		unsetenv(outer[i]);
 }
 
 /* The file's config, or with command (vigild -- COMMAND) that command's. */
@@ -259,13 +240,18 @@ run(struct config *conf, int ready_fd)
 	}
 	log_notice("vigild %s started, pid %d, %zu services", VIGIL_VERSION,
 	    (int)getpid(), vigild.nservices);
+	if (outer_notifying())
+		log_info("telling the service manager how vigild is (sd_notify)");
+	outer_start(vigild.loop);
 	supervisor_start_all();
+	outer_services_started();
 	ev_run(vigild.loop, 0);
 	reap_children();
 	reap_leftovers();
 	reap_stop();
 	control_close();
 	console_free();
+	outer_free();
 	/* an essential service's code wins; else whether the stop was clean */
 	if (!vigild.exit_code_set && vigild.killed_at_shutdown)
 		vigild.exit_code = VIGILD_EXIT_KILLED;
@@ -294,7 +280,12 @@ main(int argc, char **argv)
 	int ch, rc, ready_fd = -1;
 
 	ensure_std_fds();
-	scrub_outer_supervisor_env();
+	/*
+	 * What a supervisor above us gave us (systemd's notify socket,
+	 * watchdog and listening sockets) is ours alone: out of the
+	 * environment before any service is spawned.
+	 */
+	outer_init();
 	/*
 	 * A fixed threshold keeps big, short-lived buffers (a status of a
 	 * thousand services) in their own mappings, returned when freed;

@@ -9,4 +9,5 @@ apt-get install -y --no-install-recommends \
 	build-essential autoconf automake pkg-config \
 	libev-dev libinih-dev libjansson-dev libcriterion-dev \
 	clang libclang-rt-dev \
+	libsystemd-dev \
 	redis-server busybox systemd

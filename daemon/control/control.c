@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "core/outer.h"
 #include "duration.h"
 #include "proto.h"
 #include "safedir.h"
@@ -811,12 +812,57 @@ clear_stale_socket(const char *path, const struct sockaddr_un *sun)
 	return 0;
 }
 
+/*
+ * Socket activation: the service manager made and bound the socket (and
+ * owns its file and mode); it must be the configured one, or vigilctl
+ * would look in vain. Never unlinked by us.
+ */
+static int
+listen_adopt(int fd, const char *path)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun);
+	int type = 0, listening = 0;
+	socklen_t olen = sizeof(int);
+
+	memset(&sun, 0, sizeof(sun));
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == -1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) == -1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &olen) == -1) {
+		log_warn("control: the socket passed by the service manager (fd %d)", fd);
+		return -1;
+	}
+	if (sun.sun_family != AF_UNIX || type != SOCK_STREAM || !listening ||
+	    strncmp(sun.sun_path, path, sizeof(sun.sun_path)) != 0) {
+		log_warnx("control: the socket passed by the service manager (fd %d) is not a "
+		    "listening stream socket on %s (found %.*s): make ListenStream= and "
+		    "socket = agree", fd, path, (int)sizeof(sun.sun_path),
+		    sun.sun_family == AF_UNIX ? sun.sun_path : "another family");
+		return -1;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		log_warn("control: the socket passed by the service manager (fd %d)", fd);
+		return -1;
+	}
+	listen_fd = fd;
+	listen_path = NULL;	/* the service manager's file: not ours to remove */
+	ev_io_init(&listen_io, listen_cb, fd, EV_READ);
+	ev_init(&listen_retry, listen_retry_cb);
+	ev_io_start(vigild.loop, &listen_io);
+	log_info("control: listening on %s (socket from the service manager)", path);
+	return 0;
+}
+
 int
 control_open(const char *path)
 {
 	struct sockaddr_un sun;
 	mode_t old_umask;
 	int fd, rc;
+
+	if (outer_listen_fd() >= 0)
+		return listen_adopt(outer_listen_fd(), path);
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;

@@ -20,6 +20,7 @@
 #include "control.h"
 #include "core/core.h"
 #include "core/deps.h"
+#include "core/outer.h"
 #include "core/world.h"
 #include "output/console.h"
 #include "output/output.h"
@@ -346,8 +347,24 @@ make_plan(struct config *conf, bool dry_run, struct reload_plan *plan, json_t **
 	return rc;
 }
 
+static json_t *reload_apply_file(bool dry_run, uint64_t *removed);
+
+/* A real reload is told to the supervisor above us, before and after, whatever its outcome. */
 json_t *
 reload_run(bool dry_run, uint64_t *removed)
+{
+	json_t *r;
+
+	if (dry_run || vigild.shutting_down || vigild.conf->from_command)
+		return reload_apply_file(dry_run, removed);
+	outer_reloading();
+	r = reload_apply_file(dry_run, removed);
+	outer_reloaded();
+	return r;
+}
+
+static json_t *
+reload_apply_file(bool dry_run, uint64_t *removed)
 {
 	struct config_errors errs = { NULL, 0 };
 	struct reload_apply a = { 0 };

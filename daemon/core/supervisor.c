@@ -19,6 +19,7 @@
 
 #include "deps.h"
 #include "duration.h"
+#include "outer.h"
 #include "output/output.h"
 #include "world.h"
 
@@ -73,6 +74,7 @@ supervisor_changed_cb(void *arg, struct service *s, enum service_state from)
 	if (!vigild.shutting_down && s->conf->essential && essential_why[0] == '\0' &&
 	    (s->state == SERVICE_EXITED || s->state == SERVICE_FATAL))
 		essential_ended(s);
+	outer_services_changed();
 	/* not from inside a transition: the service that changed is mid-way */
 	if (!ev_is_active(&deps_idle))
 		ev_idle_start(vigild.loop, &deps_idle);
@@ -217,6 +219,7 @@ supervisor_shutdown(const char *why)
 	if (!vigild.shutting_down) {
 		log_notice("shutting down (%s): stopping %zu services", why,
 		    vigild.nservices);
+		outer_stopping();
 		if (vigild.conf->shutdown_timeout_ms > 0) {
 			/* counted from now, not from when this loop turn began */
 			ev_now_update(vigild.loop);
