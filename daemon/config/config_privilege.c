@@ -109,6 +109,9 @@ values_privilege_check(const struct service_conf *sc, const char *key, struct va
 			return 0;
 		return needs(e, "an oom_score_adj below vigild's own", "CAP_SYS_RESOURCE");
 	}
+	/* dropping from the bounding set, and keeping capabilities across the uid change */
+	if (strcmp(key, "capabilities") == 0 && !has_cap(CAP_SETPCAP))
+		return needs(e, "capabilities", "CAP_SETPCAP");
 	for (int i = 0; i < SERVICE_NLIMITS; i++)
 		if (strcmp(key, limit_keys[i]) == 0 && sc->limits[i].set)
 			return check_limit(&sc->limits[i], e);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -177,6 +178,37 @@ child_set_ids(const struct spawn_request *req, struct spawn_error *err)
 		CHILD_FAIL(err, "setresuid");
 }
 
+/* Before the ids change: the bounding set needs CAP_SETPCAP to shrink. */
+CHILD_CODE static void
+child_bound_caps(const struct spawn_caps *caps, struct spawn_error *err)
+{
+	for (size_t i = 0; i < caps->ndrop; i++)
+		if (prctl(PR_CAPBSET_DROP, caps->drop[i], 0, 0, 0) == -1)
+			CHILD_FAIL(err, "PR_CAPBSET_DROP");
+	if (caps->keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
+		CHILD_FAIL(err, "PR_SET_KEEPCAPS");
+}
+
+/*
+ * After: the uid change left the permitted set (KEEPCAPS) and cleared the
+ * effective one; capset(2) (no glibc wrapper) makes all three the list,
+ * and the ambient ones need the capability both permitted and inheritable.
+ */
+CHILD_CODE static void
+child_set_caps(const struct spawn_caps *caps, struct spawn_error *err)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	for (int i = 0; i < 2; i++)
+		d[i].effective = d[i].permitted = d[i].inheritable = caps->mask[i];
+	if (syscall(SYS_capset, &h, d) == -1)
+		CHILD_FAIL(err, "capset");
+	for (size_t i = 0; i < caps->nambient; i++)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, caps->ambient[i], 0, 0) == -1)
+			CHILD_FAIL(err, "PR_CAP_AMBIENT_RAISE");
+}
+
 /*
  * Limits, niceness and OOM score, before the ids change: raising a hard
  * limit or lowering either score needs the privileges root still has.
@@ -238,9 +270,9 @@ child_exec(const struct spawn_request *req, struct spawn_error *err)
  *                  up in the file system the service will see
  *   (chroot)       after the mounts it may need, before paths are used
  *   rlimits, nice, oom_score_adj   need root's privileges to raise or lower
- *   (bounding set) capabilities: reduced while CAP_SETPCAP is still there
+ *   bounding set   capabilities: reduced while CAP_SETPCAP is still there
  *   groups, gid, uid   (PR_SET_KEEPCAPS first when a user keeps capabilities)
- *   (capabilities) capset, then the ambient ones, which survive execve
+ *   capabilities   capset, then the ambient ones, which survive execve
  *   directory, umask   after the ids, as Go and systemd do: a service
  *                  cannot start in a folder its user cannot reach
  *   no_new_privs   after the ids, which it would not stop, before seccomp
@@ -270,8 +302,12 @@ child_main(void *arg)
 	if (req->nofile != NULL && setrlimit(RLIMIT_NOFILE, req->nofile) == -1)
 		CHILD_FAIL(c->err, "setrlimit");
 	child_set_resources(req, c->err);
+	if (req->caps.set)
+		child_bound_caps(&req->caps, c->err);
 	if (req->set_ids)
 		child_set_ids(req, c->err);
+	if (req->caps.set)
+		child_set_caps(&req->caps, c->err);
 	/* the folder after the ids: a service never starts where its user cannot go */
 	if (req->directory != NULL && chdir(req->directory) == -1)
 		CHILD_FAIL(c->err, "chdir");
