@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -183,6 +185,24 @@ Test(caps, root_with_none_has_no_capability_and_a_list_bounds_it)
 	cr_expect_eq(status_mask(status, "CapPrm"), BIT_NET_BIND_SERVICE, "%s", status);
 	cr_expect_eq(status_mask(status, "CapBnd"), BIT_NET_BIND_SERVICE, "%s", status);
 	free(status);
+}
+
+/*
+ * A capability vigild itself lacks (here: dropped from this test's
+ * bounding set before vigild starts, so vigild never has it) cannot be
+ * kept: the start fails naming the step, and the child is reaped.
+ */
+Test(caps, a_capability_vigild_lacks_is_a_failed_start_naming_capset)
+{
+	need_root();
+	if (prctl(PR_CAPBSET_DROP, CAP_NET_RAW, 0, 0, 0) == -1)
+		VH_SKIP("cannot drop CAP_NET_RAW from the bounding set here");
+	vh_setup("[service:web]\ncommand = %s\ncapabilities = CAP_NET_RAW\nrestart = never\n",
+	    vh_testsvc());
+	vh_start_ok();
+	cr_expect(vh_wait_reason("web", "spawn failed at capset: Operation not permitted", 20000),
+	    "log:\n%s", vh_log_tail());
+	cr_expect_eq(vh_zombie_children(), 0, "zombies left behind");
 }
 
 /* status shows the key as written, with the other isolation keys */
