@@ -73,6 +73,7 @@ struct service_rlimit {
 };
 #define SERVICE_NICE_UNSET	100
 #define SERVICE_OOM_UNSET	10000
+#define SERVICE_CAPS_UNSET	UINT64_MAX	/* no capability is number 63 */
 
 /* One [service:NAME] section, resolved and ready to spawn. Owned by its config. */
 struct service_conf {
@@ -99,6 +100,7 @@ struct service_conf {
 	int	  nice;		/* SERVICE_NICE_UNSET: vigild's */
 	int	  oom_score_adj;	/* SERVICE_OOM_UNSET: vigild's */
 	bool	  no_new_privileges;
+	uint64_t  capabilities;	/* mask kept (0: none), or SERVICE_CAPS_UNSET */
 	/*
 	 * The isolation keys this service sets, as written: key, value, key,
 	 * value, ..., NULL; NULL when it sets none. Status shows them (the

@@ -11,7 +11,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
+#include <ctype.h>
+#include <stdint.h>
+#include <sys/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,18 @@ has_cap(int cap)
 	if (syscall(SYS_capget, &h, d) == -1)
 		return geteuid() == 0;
 	return (d[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
+/* vigild's permitted set, as a mask; every capability if it cannot be read */
+static uint64_t
+permitted_caps(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d) == -1)
+		return UINT64_MAX;
+	return (uint64_t)d[1].permitted << 32 | d[0].permitted;
 }
 
 static int
@@ -79,6 +93,32 @@ check_limit(const struct service_rlimit *l, struct value_error *e)
 	return needs(e, what, "CAP_SYS_RESOURCE");
 }
 
+/*
+ * Dropping from the bounding set needs CAP_SETPCAP; a capability can be
+ * kept only if vigild has it (capset would refuse it at every start).
+ */
+static int
+check_caps(uint64_t mask, struct value_error *e)
+{
+	uint64_t missing;
+	char what[96], *name;
+	int cap;
+
+	if (!has_cap(CAP_SETPCAP))
+		return needs(e, "capabilities", "CAP_SETPCAP");
+	if ((missing = mask & ~permitted_caps()) == 0)
+		return 0;
+	cap = __builtin_ctzll(missing);
+	if ((name = cap_to_name(cap)) == NULL)
+		return needs(e, "keeping a capability", "it");
+	for (char *p = name; *p != '\0'; p++)
+		*p = (char)toupper((unsigned char)*p);
+	snprintf(what, sizeof(what), "keeping %s", name);
+	needs(e, what, name);
+	cap_free(name);
+	return -1;
+}
+
 int
 values_privilege_check(const struct service_conf *sc, const char *key, struct value_error *e)
 {
@@ -109,6 +149,8 @@ values_privilege_check(const struct service_conf *sc, const char *key, struct va
 			return 0;
 		return needs(e, "an oom_score_adj below vigild's own", "CAP_SYS_RESOURCE");
 	}
+	if (strcmp(key, "capabilities") == 0)
+		return check_caps(sc->capabilities, e);
 	for (int i = 0; i < SERVICE_NLIMITS; i++)
 		if (strcmp(key, limit_keys[i]) == 0 && sc->limits[i].set)
 			return check_limit(&sc->limits[i], e);

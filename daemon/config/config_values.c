@@ -697,6 +697,21 @@ value_ready(void *obj, size_t off, const char *v, struct value_error *e)
 	return 0;
 }
 
+static int
+value_capabilities(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	char bad[VALUE_SHOWN_MAX + 1];
+
+	switch (values_capabilities(FIELD(obj, off, uint64_t), v, bad, sizeof(bad))) {
+	case -1:
+		return expected(e, bad, "capability names like CAP_NET_BIND_SERVICE "
+		    "(see capabilities(7)), or none");
+	case -2:
+		return expected(e, v, "capability names, or none alone");
+	}
+	return 0;
+}
+
 #define VIGIL	VALUE_SECTION_VIGIL
 #define SERVICE	VALUE_SECTION_SERVICE
 #define V(f)	offsetof(struct config, f)
@@ -746,6 +761,7 @@ static const struct value_key {
 	{ "nice",		SERVICE, value_nice,		S(nice) },
 	{ "oom_score_adj",	SERVICE, value_oom_score_adj,	S(oom_score_adj) },
 	{ "no_new_privileges",	SERVICE, value_bool,		S(no_new_privileges) },
+	{ "capabilities",	SERVICE, value_capabilities,	S(capabilities) },
 	{ "autostart",		SERVICE, value_bool,		S(autostart) },
 	{ "essential",		SERVICE, value_bool,		S(essential) },
 	{ "restart",		SERVICE, value_restart,		S(restart) },
@@ -896,6 +912,7 @@ values_service_new(const char *name, const char *file, int line)
 		    RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_MEMLOCK, RLIMIT_STACK, RLIMIT_CPU }[i];
 	sc->nice = SERVICE_NICE_UNSET;
 	sc->oom_score_adj = SERVICE_OOM_UNSET;
+	sc->capabilities = SERVICE_CAPS_UNSET;
 	sc->autostart = true;
 	sc->restart = RESTART_ALWAYS;
 	sc->restart_delay_ms = 100;

@@ -60,6 +60,13 @@ int	 values_privilege_check(const struct service_conf *sc, const char *key,
 /* config_env.c: execve candidates for argv0 (NULL: out of memory) */
 char	**values_exec_paths(const struct service_conf *sc, const char *argv0);
 
+/*
+ * config_caps.c: `capabilities =` into a mask of capability numbers (none:
+ * 0). -1: bad holds the name no capability has; -2: empty, or none with
+ * names.
+ */
+int	 values_capabilities(uint64_t *mask, const char *v, char *bad, size_t badlen);
+
 /* config_ready.c: `ready =`; -1 with what was expected in what */
 int	 values_ready(struct service_conf *sc, const char *v, char *what, size_t len);
 void	 values_ready_free(struct service_conf *sc);

@@ -11,12 +11,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -40,7 +40,7 @@ struct spawn_child {
 	int			    procs_fd;	/* cgroup.procs to join by writing 0, or -1 */
 };
 
-static char	*spawn_stack;		/* one stack: CLONE_VFORK runs one child at a time */
+static char	*spawn_stack;		/* one (CLONE_VFORK: one child at a time), a guard page below */
 static int	 devnull_fd = -1;
 static sigset_t	 caught_signals;	/* dispositions the child must reset to SIG_DFL */
 
@@ -50,12 +50,24 @@ spawn_init(void)
 	struct sigaction sa;
 
 	if (spawn_stack == NULL) {
-		/* MAP_GROWSDOWN is not needed: the child's path is short and bounded */
-		void *p = mmap(NULL, SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
+		/*
+		 * MAP_GROWSDOWN is not needed: the child's path is short and
+		 * bounded. One more page below it, PROT_NONE: should the child
+		 * ever overrun its stack, it faults (SIGSEGV, a crash the
+		 * parent sees) instead of silently writing over whatever
+		 * mapping of vigild's lies below, which it shares.
+		 */
+		size_t page = (size_t)sysconf(_SC_PAGESIZE);
+		char *p = mmap(NULL, page + SPAWN_STACK_SIZE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+
 		if (p == MAP_FAILED)
 			return -1;
-		spawn_stack = p;
+		if (mprotect(p, page, PROT_NONE) == -1) {
+			munmap(p, page + SPAWN_STACK_SIZE);
+			return -1;
+		}
+		spawn_stack = p + page;
 	}
 	if (devnull_fd == -1 &&
 	    (devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
@@ -135,15 +147,66 @@ child_fill_pid_env(char *entry)
 	*p = '\0';
 }
 
+/*
+ * The ids by raw system calls, not glibc's setgroups/setresgid/setresuid:
+ * POSIX wants ids per process, so glibc's wrappers make every thread of
+ * the caller change too, by signalling each one (SIGSETXID) and waiting
+ * for it. A CLONE_VM child has no threads of its own but shares glibc's
+ * thread list with vigild, so it would signal vigild's threads and wait
+ * on locks the parent may hold. The kernel call changes this process
+ * only, which is what we want. 32-bit x86 and arm name the calls taking
+ * 32-bit ids with a 32 suffix.
+ */
+#ifdef SYS_setresuid32
+#define SYS_SETGROUPS	SYS_setgroups32
+#define SYS_SETRESGID	SYS_setresgid32
+#define SYS_SETRESUID	SYS_setresuid32
+#else
+#define SYS_SETGROUPS	SYS_setgroups
+#define SYS_SETRESGID	SYS_setresgid
+#define SYS_SETRESUID	SYS_setresuid
+#endif
+
 CHILD_CODE static void
 child_set_ids(const struct spawn_request *req, struct spawn_error *err)
 {
-	if (setgroups(req->ngroups, req->groups) == -1)
+	if (syscall(SYS_SETGROUPS, req->ngroups, req->groups) == -1)
 		CHILD_FAIL(err, "setgroups");
-	if (setgid(req->gid) == -1)
-		CHILD_FAIL(err, "setgid");
-	if (setuid(req->uid) == -1)
-		CHILD_FAIL(err, "setuid");
+	if (syscall(SYS_SETRESGID, req->gid, req->gid, req->gid) == -1)
+		CHILD_FAIL(err, "setresgid");
+	if (syscall(SYS_SETRESUID, req->uid, req->uid, req->uid) == -1)
+		CHILD_FAIL(err, "setresuid");
+}
+
+/* Before the ids change: the bounding set needs CAP_SETPCAP to shrink. */
+CHILD_CODE static void
+child_bound_caps(const struct spawn_caps *caps, struct spawn_error *err)
+{
+	for (size_t i = 0; i < caps->ndrop; i++)
+		if (prctl(PR_CAPBSET_DROP, caps->drop[i], 0, 0, 0) == -1)
+			CHILD_FAIL(err, "PR_CAPBSET_DROP");
+	if (caps->keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
+		CHILD_FAIL(err, "PR_SET_KEEPCAPS");
+}
+
+/*
+ * After: the uid change left the permitted set (KEEPCAPS) and cleared the
+ * effective one; capset(2) (no glibc wrapper) makes all three the list,
+ * and the ambient ones need the capability both permitted and inheritable.
+ */
+CHILD_CODE static void
+child_set_caps(const struct spawn_caps *caps, struct spawn_error *err)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	for (int i = 0; i < 2; i++)
+		d[i].effective = d[i].permitted = d[i].inheritable = caps->mask[i];
+	if (syscall(SYS_capset, &h, d) == -1)
+		CHILD_FAIL(err, "capset");
+	for (size_t i = 0; i < caps->nambient; i++)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, caps->ambient[i], 0, 0) == -1)
+			CHILD_FAIL(err, "PR_CAP_AMBIENT_RAISE");
 }
 
 /*
@@ -197,6 +260,27 @@ child_exec(const struct spawn_request *req, struct spawn_error *err)
 	CHILD_FAIL(err, "execve");
 }
 
+/*
+ * The child's steps, in this order, each for a reason:
+ *
+ *   cgroup         first, so every process of the service starts in it
+ *   signals        handlers vigild installed back to SIG_DFL
+ *   setsid, fds    its own session; stdin, stdout, stderr, the ready fd
+ *   (namespaces and mounts)   while still root, before anything is looked
+ *                  up in the file system the service will see
+ *   (chroot)       after the mounts it may need, before paths are used
+ *   rlimits, nice, oom_score_adj   need root's privileges to raise or lower
+ *   bounding set   capabilities: reduced while CAP_SETPCAP is still there
+ *   groups, gid, uid   (PR_SET_KEEPCAPS first when a user keeps capabilities)
+ *   capabilities   capset, then the ambient ones, which survive execve
+ *   directory, umask   after the ids, as Go and systemd do: a service
+ *                  cannot start in a folder its user cannot reach
+ *   no_new_privs   after the ids, which it would not stop, before seccomp
+ *   (seccomp)      last: the filter need allow none of the steps above
+ *   signal mask, execve
+ *
+ * A step in parentheses is where that key's code goes when it comes.
+ */
 CHILD_CODE static int
 child_main(void *arg)
 {
@@ -213,17 +297,25 @@ child_main(void *arg)
 	child_setup_fds(req, c->err);
 	if (req->pid_env != NULL)
 		child_fill_pid_env(req->pid_env);
+	/* (namespaces and mounts) */
+	/* (chroot) */
+	if (req->nofile != NULL && setrlimit(RLIMIT_NOFILE, req->nofile) == -1)
+		CHILD_FAIL(c->err, "setrlimit");
+	child_set_resources(req, c->err);
+	if (req->caps.set)
+		child_bound_caps(&req->caps, c->err);
+	if (req->set_ids)
+		child_set_ids(req, c->err);
+	if (req->caps.set)
+		child_set_caps(&req->caps, c->err);
+	/* the folder after the ids: a service never starts where its user cannot go */
 	if (req->directory != NULL && chdir(req->directory) == -1)
 		CHILD_FAIL(c->err, "chdir");
 	if (req->umask >= 0)
 		umask((mode_t)req->umask);
-	if (req->nofile != NULL && setrlimit(RLIMIT_NOFILE, req->nofile) == -1)
-		CHILD_FAIL(c->err, "setrlimit");
-	child_set_resources(req, c->err);
-	if (req->set_ids)
-		child_set_ids(req, c->err);
 	if (req->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		CHILD_FAIL(c->err, "no_new_privileges");
+	/* (seccomp) */
 	sigemptyset(&empty);
 	if (sigprocmask(SIG_SETMASK, &empty, NULL) == -1)
 		CHILD_FAIL(c->err, "sigprocmask");

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -19,6 +20,21 @@ struct spawn_rlimit {
 	const char	 *step;		/* "setrlimit limit_nofile" */
 };
 #define SPAWN_NICE_KEEP	100	/* nice: keep vigild's */
+
+/*
+ * Capabilities, every number worked out by the caller; the child only
+ * makes the calls. set false: the change of ids does to them what it
+ * always does (a user other than root loses them all).
+ */
+struct spawn_caps {
+	bool		  set;
+	const int	 *drop;		/* PR_CAPBSET_DROP each, while still privileged */
+	size_t		  ndrop;
+	bool		  keep;		/* PR_SET_KEEPCAPS before setresuid: a user keeps them */
+	uint32_t	  mask[2];	/* capset: permitted = effective = inheritable */
+	const int	 *ambient;	/* PR_CAP_AMBIENT_RAISE each, so they survive execve */
+	size_t		  nambient;
+};
 
 struct spawn_request {
 	char *const	 *argv;
@@ -38,6 +54,7 @@ struct spawn_request {
 	int		  nice;		/* -20..19, or SPAWN_NICE_KEEP */
 	const char	 *oom_score_adj;	/* digits for /proc/self/oom_score_adj, NULL: keep */
 	bool		  no_new_privs;	/* PR_SET_NO_NEW_PRIVS after the ids are changed */
+	struct spawn_caps caps;		/* capabilities = */
 	int		  stdin_fd;	/* -1: /dev/null */
 	int		  stdout_fd;	/* -1: vigild's own */
 	int		  stderr_fd;	/* -1: vigild's own */

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "spawnreq.h"
 
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,6 +16,58 @@ static char	**envp_scratch;	/* one spawn at a time: one array serves them all */
 static size_t	  envp_cap;
 static struct spawn_rlimit rlimits[SERVICE_NLIMITS];	/* likewise */
 static char	  oom_text[16];
+
+static int	  cap_drop[64], cap_ambient[64];
+static int	  cap_last = -1;
+
+/*
+ * The kernel's highest capability, read once: libcap and our headers may
+ * know newer ones than the running kernel, which refuses to drop those.
+ */
+static int
+last_cap(void)
+{
+	FILE *f;
+
+	if (cap_last != -1)
+		return cap_last;
+	if ((f = fopen("/proc/sys/kernel/cap_last_cap", "re")) == NULL ||
+	    fscanf(f, "%d", &cap_last) != 1 || cap_last < 0 || cap_last > 63)
+		cap_last = CAP_LAST_CAP;
+	if (f != NULL)
+		fclose(f);
+	return cap_last;
+}
+
+/*
+ * capabilities = as system calls: the bounding set loses every other
+ * capability, so no execve can bring one back; a user other than root
+ * keeps the listed ones across setresuid and as ambient ones, which
+ * survive its execve (root gets its permitted set from the bounding set).
+ */
+static struct spawn_caps
+caps_prepare(const struct service_conf *c)
+{
+	struct spawn_caps sc = { 0 };
+	bool user = c->set_ids && c->uid != 0;
+	uint64_t m = c->capabilities;
+
+	if (m == SERVICE_CAPS_UNSET)
+		return sc;
+	sc.set = true;
+	sc.drop = cap_drop;
+	sc.ambient = cap_ambient;
+	for (int cap = 0; cap <= last_cap(); cap++) {
+		if ((m & (1ULL << cap)) == 0)
+			cap_drop[sc.ndrop++] = cap;
+		else if (user)
+			cap_ambient[sc.nambient++] = cap;
+	}
+	sc.keep = user && m != 0;
+	sc.mask[0] = (uint32_t)m;
+	sc.mask[1] = (uint32_t)(m >> 32);
+	return sc;
+}
 
 /* The step a failed limit is reported as, by enum service_limit. */
 static const char *const limit_steps[SERVICE_NLIMITS] = {
@@ -55,6 +108,7 @@ spawnreq_build(const struct service *s, char *const *argv,
 		.nice = c->nice == SERVICE_NICE_UNSET ? SPAWN_NICE_KEEP : c->nice,
 		.oom_score_adj = c->oom_score_adj == SERVICE_OOM_UNSET ? NULL : oom_text,
 		.no_new_privs = c->no_new_privileges,
+		.caps = caps_prepare(c),
 		.stdin_fd = -1,
 		.stdout_fd = output_child_fd(s->output, OUTPUT_STDOUT),
 		.stderr_fd = output_child_fd(s->output, OUTPUT_STDERR),

@@ -16,7 +16,9 @@
  * still runs (limits at their current values, and so on). Built with
  * SPAWN_BASE (Makefile.bench), "vigil-base" is the spawn core of an older
  * commit, for the check that a spawn asking for none of them costs what
- * it did.
+ * it did. Run as root, "vigil+user" runs the probe as nobody and
+ * "vigil+caps" as nobody keeping CAP_NET_BIND_SERVICE (capabilities =):
+ * their difference is what the capability steps cost.
  */
 #include "config.h"
 #include "spawn.h"		/* daemon/core/spawn.h, found through -iquote */
@@ -25,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -47,6 +50,8 @@ enum method_id {
 	M_VIGIL_CGROUP,		/* spawn_process() into a cgroup (--cgroup) */
 	M_VIGIL_BASE,		/* an older commit's spawn_process() (SPAWN_BASE) */
 	M_VIGIL_LIMITS,		/* + limit_* (all eight), nice, oom_score_adj, no_new_privileges */
+	M_VIGIL_USER,		/* + user = nobody (as root) */
+	M_VIGIL_CAPS,		/* + user = nobody, capabilities = CAP_NET_BIND_SERVICE */
 	M_COUNT
 };
 
@@ -61,6 +66,9 @@ static int	   devnull_fd;
 static struct spawn_request vigil_req, vigil_cgroup_req, limits_req;
 static struct spawn_rlimit limits_set[8];
 static char	   oom_now[16];
+static struct spawn_request user_req, caps_req;
+static bool	   user_ok;	/* root, and nobody may run the probe */
+static int	   caps_drop[64], caps_ambient[1];
 static char	  *vigil_paths[2];
 static posix_spawnattr_t	  ps_attr;
 static posix_spawn_file_actions_t ps_actions;
@@ -73,6 +81,8 @@ static pid_t spawn_floor(void);
 static pid_t spawn_vigil_cgroup(void);
 static pid_t spawn_vigil_base(void);
 static pid_t spawn_vigil_limits(void);
+static pid_t spawn_vigil_user(void);
+static pid_t spawn_vigil_caps(void);
 
 #ifdef HAVE_SPAWN_BASE
 int	spawn_base_setup(char *const *argv, char *const *envp, char *const *paths);
@@ -90,6 +100,8 @@ static const struct {
 	[M_VIGIL_CGROUP] = { "vigil-cgroup",	spawn_vigil_cgroup },
 	[M_VIGIL_BASE]	= { "vigil-base",	spawn_vigil_base },
 	[M_VIGIL_LIMITS] = { "vigil+limits",	spawn_vigil_limits },
+	[M_VIGIL_USER]	= { "vigil+user",	spawn_vigil_user },
+	[M_VIGIL_CAPS]	= { "vigil+caps",	spawn_vigil_caps },
 };
 
 /* vigil-cgroup only with --cgroup, vigil-base only when built with SPAWN_BASE */
@@ -98,6 +110,8 @@ enabled(int m)
 {
 	if (m == M_VIGIL_CGROUP)
 		return vigil_cgroup_req.cgroup_fd >= 0;
+	if (m == M_VIGIL_USER || m == M_VIGIL_CAPS)
+		return user_ok;
 #ifndef HAVE_SPAWN_BASE
 	if (m == M_VIGIL_BASE)
 		return false;
@@ -145,6 +159,18 @@ static pid_t
 spawn_vigil_limits(void)
 {
 	return spawn_with(&limits_req, "vigil+limits");
+}
+
+static pid_t
+spawn_vigil_user(void)
+{
+	return spawn_with(&user_req, "vigil+user");
+}
+
+static pid_t
+spawn_vigil_caps(void)
+{
+	return spawn_with(&caps_req, "vigil+caps");
 }
 
 /* fork and posix_spawn do the same work as vigil: new session, stdin /dev/null */
@@ -344,6 +370,53 @@ parse_sizes(char *list, size_t *sizes)
 static int	  cgroup_dir = -1;	/* --cgroup */
 
 /*
+ * user = nobody, without and with capabilities = CAP_NET_BIND_SERVICE, as
+ * spawnreq.c prepares them: every other capability to drop from the
+ * bounding set, KEEPCAPS, the mask, the ambient one. Only as root, and
+ * only if nobody may run the probe (one trial spawn says).
+ */
+static void
+setup_user_families(void)
+{
+	struct spawn_error e;
+	int last = CAP_LAST_CAP, status;
+	FILE *f;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		return;
+	user_req = vigil_req;
+	user_req.set_ids = true;
+	user_req.uid = 65534;
+	user_req.gid = 65534;
+	user_req.ngroups = 0;
+	caps_req = user_req;
+	if ((f = fopen("/proc/sys/kernel/cap_last_cap", "re")) != NULL) {
+		if (fscanf(f, "%d", &last) != 1 || last < 0 || last > 63)
+			last = CAP_LAST_CAP;
+		fclose(f);
+	}
+	caps_req.caps.set = true;
+	caps_req.caps.drop = caps_drop;
+	for (int cap = 0; cap <= last; cap++)
+		if (cap != CAP_NET_BIND_SERVICE)
+			caps_drop[caps_req.caps.ndrop++] = cap;
+	caps_req.caps.keep = true;
+	caps_req.caps.mask[0] = 1u << CAP_NET_BIND_SERVICE;
+	caps_ambient[0] = CAP_NET_BIND_SERVICE;
+	caps_req.caps.ambient = caps_ambient;
+	caps_req.caps.nambient = 1;
+	if (spawn_init() == -1)
+		err(1, "spawn_init");
+	if ((pid = spawn_process(&caps_req, &e)) == -1 || waitpid(pid, &status, 0) != pid ||
+	    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		warnx("vigil+user and vigil+caps left out: nobody cannot run %s", probe_path);
+		return;
+	}
+	user_ok = true;
+}
+
+/*
  * The request of each family of isolation keys, set to what this process
  * already has, so the child does every step and the probe still runs.
  */
@@ -375,6 +448,7 @@ setup_families(void)
 	oom_now[strcspn(oom_now, "\n")] = '\0';
 	limits_req.oom_score_adj = oom_now;
 	limits_req.no_new_privs = true;
+	setup_user_families();
 }
 
 static void
@@ -459,6 +533,13 @@ print_results(FILE *csv, const size_t *sizes, int nsizes, int iterations,
 			printf(" n/a |\n");
 	}
 	printf("\n(ratios of medians)\n");
+	if (!enabled(M_VIGIL_CAPS))
+		return;
+	printf("\n| parent MiB | vigil+caps - vigil+user µs |\n|---:|---:|\n");
+	for (int s = 0; s < nsizes; s++)
+		printf("| %zu | %.1f |\n", sizes[s] >> 20,
+		    res[s][M_VIGIL_CAPS].median - res[s][M_VIGIL_USER].median);
+	printf("\n(the capability steps: difference of medians)\n");
 }
 
 static void __attribute__((noreturn))

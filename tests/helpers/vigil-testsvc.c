@@ -9,6 +9,8 @@
  *   info:FILE         write cwd, umask, uid, gid, pgid, sid
  *   ids:FILE          write uid, euid, gid, egid and the supplementary groups
  *   proc:NAME:FILE    copy /proc/self/NAME (limits, status, oom_score_adj, stat) to FILE
+ *   bind:PORT:FILE    bind a TCP socket to 127.0.0.1:PORT, write "ok" or the
+ *                     error's text (strerror) to FILE, then close it
  *   sigs:FILE         write the signals we start with: "blocked=N,N,..." and
  *                     "ignored=N,N,..." as sigprocmask and sigaction see them,
  *                     then the SigBlk and SigIgn lines of /proc/self/status
@@ -114,6 +116,30 @@ do_proc(const char *arg)
 	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
 		fwrite(buf, 1, n, out);
 	fclose(in);
+	close_tmp(out, tmp, colon + 1);
+}
+
+static void
+do_bind(const char *arg)
+{
+	struct sockaddr_in sin;
+	const char *colon = strchr(arg, ':');
+	char tmp[4096];
+	FILE *out;
+	int fd, r;
+
+	if (colon == NULL)
+		die("bind: expected PORT:FILE");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)atoi(arg));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		die("socket");
+	r = bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+	out = open_tmp(colon + 1, tmp, sizeof(tmp));
+	fprintf(out, "%s\n", r == 0 ? "ok" : strerror(errno));
+	close(fd);
 	close_tmp(out, tmp, colon + 1);
 }
 
@@ -688,6 +714,8 @@ run_action(const char *a)
 		do_notify_size(v);
 	else if (strncmp(a, "proc:", 5) == 0)
 		do_proc(v);
+	else if (strncmp(a, "bind:", 5) == 0)
+		do_bind(v);
 	else if (strncmp(a, "notify-times:", 13) == 0)
 		do_notify_times(v);
 	else if (strncmp(a, "pings:", 6) == 0)

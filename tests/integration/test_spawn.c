@@ -489,3 +489,28 @@ Test(spawn, keys_that_need_privileges_vigild_lacks_are_load_errors)
 	    "vigild's own (") != NULL, "%s", out);
 	cr_expect(strstr(out, "[service:ok]") == NULL, "ok needs nothing: %s", out);
 }
+
+/*
+ * The folder is entered after the ids change: user = nobody cannot start in
+ * root's 0700 folder, which root itself could have entered. The reason
+ * names the step, and the failed child is reaped.
+ */
+Test(spawn, the_directory_is_entered_as_the_services_user)
+{
+	char dir[] = "/tmp/vigil-private-XXXXXX";
+
+	if (geteuid() != 0)
+		VH_SKIP("the_directory_is_entered_as_the_services_user: changing user needs "
+		    "root and this suite runs as euid %d", (int)geteuid());
+	if (getpwnam("nobody") == NULL)
+		VH_SKIP("no user nobody on this machine");
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(chmod(dir, 0700), 0);
+	vh_setup("[service:web]\ncommand = %s\nuser = nobody\ndirectory = %s\nrestart = never\n",
+	    vh_testsvc(), dir);
+	vh_start_ok();
+	cr_expect(vh_wait_reason("web", "spawn failed at chdir: Permission denied", 20000),
+	    "reason: %s, log:\n%s", reason_of("web"), vh_log_tail());
+	cr_expect_eq(vh_zombie_children(), 0, "zombies left behind");
+	rmdir(dir);
+}

@@ -281,6 +281,22 @@ Test(config_good, ready_kinds_and_their_parts)
 	done(conf);
 }
 
+/* Names with or without CAP_, any case, space or comma apart; none; unset. */
+Test(config_good, capabilities_into_masks)
+{
+	struct config *conf;
+
+	if (geteuid() != 0)
+		cr_skip_test("capabilities needs CAP_SETPCAP at load; run as root to test it");
+	conf = load_good("good-caps.conf");
+	cr_expect_eq(find_service(conf, "mixed")->capabilities,
+	    (1ULL << 10) | (1ULL << 13) | (1ULL << 0) | (1ULL << 5), "mixed: %llx",
+	    (unsigned long long)find_service(conf, "mixed")->capabilities);
+	cr_expect_eq(find_service(conf, "none")->capabilities, 0);
+	cr_expect_eq(find_service(conf, "unset")->capabilities, SERVICE_CAPS_UNSET);
+	done(conf);
+}
+
 Test(config_good, environment_overrides_and_path_lookup)
 {
 	struct config *conf;
@@ -619,6 +635,7 @@ BAD(bad_bool, "bool")
 BAD(bad_restart, "restart")
 BAD(bad_umask, "umask")
 BAD(limits_nice_oom_and_no_new_privileges, "limits")
+BAD(capabilities, "caps")
 BAD(bad_signal, "signal")
 BAD(bad_start_retries, "start-retries")
 BAD(unknown_user, "unknown-user")

@@ -191,6 +191,21 @@ Test(reload_plan, resource_limits_and_privileges_restart_the_service)
 	cr_expect_str_eq(changed("c"), "no_new_privileges");
 }
 
+/* The capabilities kept restart the service; the same set written otherwise does not. */
+Test(reload_plan, capabilities_restart_the_service)
+{
+	before = load("a.conf", SVC("a", "capabilities = CAP_NET_BIND_SERVICE\n")
+	    SVC("b", "") SVC("c", "capabilities = net_raw cap_chown\n"));
+	after = load("b.conf", SVC("a", "capabilities = none\n")
+	    SVC("b", "capabilities = CAP_KILL\n") SVC("c", "capabilities = CAP_CHOWN CAP_NET_RAW\n"));
+	make_plan();
+	cr_expect_eq(item("a")->action, RELOAD_RESTARTED);
+	cr_expect_str_eq(changed("a"), "capabilities");
+	cr_expect_eq(item("b")->action, RELOAD_RESTARTED);
+	cr_expect_str_eq(changed("b"), "capabilities");
+	cr_expect_eq(item("c")->action, RELOAD_UNCHANGED);
+}
+
 Test(reload_plan, output_targets_restart_limits_do_not)
 {
 	before = load("a.conf", SVC("a", "") SVC("b", "") SVC("c", "stdout = file:/tmp/x\n"));
@@ -228,7 +243,7 @@ Test(reload_plan, the_rule_of_each_key)
 	    "clear_environment", "directory", "user", "group", "umask", "limit_nofile",
 	    "limit_nproc", "limit_core", "limit_as", "limit_fsize", "limit_memlock",
 	    "limit_stack", "limit_cpu", "nice", "oom_score_adj", "no_new_privileges",
-	    "stdout", "stderr", "ready", "watchdog" };
+	    "capabilities", "stdout", "stderr", "ready", "watchdog" };
 	enum reload_class class;
 	const char *key;
 
