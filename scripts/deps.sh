@@ -7,6 +7,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
 	build-essential autoconf automake pkg-config \
-	libev-dev libinih-dev libjansson-dev libcriterion-dev \
+	libev-dev libinih-dev libjansson-dev libseccomp-dev libcriterion-dev \
 	clang libclang-rt-dev \
 	redis-server systemd

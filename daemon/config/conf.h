@@ -74,6 +74,13 @@ struct service_rlimit {
 #define SERVICE_NICE_UNSET	100
 #define SERVICE_OOM_UNSET	10000
 
+/* syscall_filter_action: what a call the filter forbids gets */
+enum syscall_action {
+	SYSCALL_ACTION_EPERM,	/* fails with EPERM */
+	SYSCALL_ACTION_KILL	/* the whole process dies of SIGSYS */
+};
+struct sock_filter;
+
 /* One [service:NAME] section, resolved and ready to spawn. Owned by its config. */
 struct service_conf {
 	char	 *name;
@@ -99,6 +106,10 @@ struct service_conf {
 	int	  nice;		/* SERVICE_NICE_UNSET: vigild's */
 	int	  oom_score_adj;	/* SERVICE_OOM_UNSET: vigild's */
 	bool	  no_new_privileges;
+	char	 *syscall_filter;	/* as written; NULL: no filter */
+	enum syscall_action syscall_filter_action;
+	struct sock_filter *syscall_bpf;	/* compiled once per load; NULL: none */
+	unsigned short syscall_bpf_len;	/* instructions */
 	/*
 	 * The isolation keys this service sets, as written: key, value, key,
 	 * value, ..., NULL; NULL when it sets none. Status shows them (the

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/mman.h>
@@ -227,6 +228,10 @@ child_main(void *arg)
 	sigemptyset(&empty);
 	if (sigprocmask(SIG_SETMASK, &empty, NULL) == -1)
 		CHILD_FAIL(c->err, "sigprocmask");
+	/* last: from here on only execve (and _exit) must get through the filter */
+	if (req->seccomp != NULL &&
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, req->seccomp, 0, 0) == -1)
+		CHILD_FAIL(c->err, "seccomp");
 	child_exec(req, c->err);
 	return 127;
 }

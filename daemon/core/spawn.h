@@ -19,6 +19,7 @@ struct spawn_rlimit {
 	const char	 *step;		/* "setrlimit limit_nofile" */
 };
 #define SPAWN_NICE_KEEP	100	/* nice: keep vigild's */
+struct sock_fprog;
 
 struct spawn_request {
 	char *const	 *argv;
@@ -38,6 +39,7 @@ struct spawn_request {
 	int		  nice;		/* -20..19, or SPAWN_NICE_KEEP */
 	const char	 *oom_score_adj;	/* digits for /proc/self/oom_score_adj, NULL: keep */
 	bool		  no_new_privs;	/* PR_SET_NO_NEW_PRIVS after the ids are changed */
+	const struct sock_fprog *seccomp;	/* loaded last, before execve; NULL: none */
 	int		  stdin_fd;	/* -1: /dev/null */
 	int		  stdout_fd;	/* -1: vigild's own */
 	int		  stderr_fd;	/* -1: vigild's own */
