@@ -162,18 +162,55 @@ syscall_number(const char *name, size_t len)
 	return nr == __NR_SCMP_ERROR || nr < 0 ? -1 : nr;
 }
 
+/*
+ * The group or native call a typo most likely meant, within two edits,
+ * copied to hint; false if none. Only on an error: it asks libseccomp for
+ * every number's name.
+ */
+static bool
+word_suggest(const char *word, char *hint, size_t len)
+{
+	size_t best = 3, d;
+	char *name;
+
+	hint[0] = '\0';
+	for (size_t i = 0; *word == '@' && i < NGROUPS; i++)
+		if ((d = values_edit_distance(word, groups[i].name)) < best) {
+			snprintf(hint, len, "%s", groups[i].name);
+			best = d;
+		}
+	for (int nr = 0; *word != '@' && nr < 1024; nr++) {
+		if ((name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr)) == NULL)
+			continue;
+		if ((d = values_edit_distance(word, name)) < best) {
+			snprintf(hint, len, "%s", name);
+			best = d;
+		}
+		free(name);
+	}
+	return hint[0] != '\0';
+}
+
 static int
 check_word(const char *w, size_t len, void *arg)
 {
 	struct value_error *e = arg;
-	char word[VALUE_SHOWN_MAX + 1], shown[VALUE_SHOWN_MAX + 8];
+	char word[VALUE_SHOWN_MAX + 1], shown[VALUE_SHOWN_MAX + 8], hint[64];
+	int n;
 
 	if (*w == '@' ? group_named(w, len) != NULL : syscall_number(w, len) >= 0)
 		return 0;
 	snprintf(word, sizeof(word), "%.*s", (int)(len < VALUE_SHOWN_MAX ? len :
 	    VALUE_SHOWN_MAX), w);
 	values_quote(shown, sizeof(shown), word);
-	snprintf(e->msg, sizeof(e->msg), "expected %s, found %s", EXPECT_FILTER, shown);
+	if (*w == '~') {
+		snprintf(e->msg, sizeof(e->msg), "expected a deny-list's ~ only at the start "
+		    "of the list, found %s", shown);
+		return -1;
+	}
+	n = snprintf(e->msg, sizeof(e->msg), "expected %s, found %s", EXPECT_FILTER, shown);
+	if (word_suggest(word, hint, sizeof(hint)) && n > 0 && (size_t)n < sizeof(e->msg))
+		snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, " (did you mean '%s'?)", hint);
 	return -1;
 }
 
