@@ -13,7 +13,8 @@
  *
  * The isolation keys (issue 14) each get a method, "vigil+FAMILY": the
  * same spawn with the request one family of keys makes, set so the probe
- * still runs (limits at their current values, and so on). Built with
+ * still runs (limits at their current values, and so on; "vigil+seccomp"
+ * a small deny-list filter). Built with
  * SPAWN_BASE (Makefile.bench), "vigil-base" is the spawn core of an older
  * commit, for the check that a spawn asking for none of them costs what
  * it did.
@@ -35,6 +36,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/syscall.h>
 
 #define FLOOR_STACK_SIZE (64 * 1024)
 #define MAX_SIZES 16
@@ -47,6 +51,7 @@ enum method_id {
 	M_VIGIL_CGROUP,		/* spawn_process() into a cgroup (--cgroup) */
 	M_VIGIL_BASE,		/* an older commit's spawn_process() (SPAWN_BASE) */
 	M_VIGIL_LIMITS,		/* + limit_* (all eight), nice, oom_score_adj, no_new_privileges */
+	M_VIGIL_SECCOMP,	/* + a syscall_filter the size of ~@mount @reboot @module @swap */
 	M_COUNT
 };
 
@@ -59,6 +64,7 @@ static char	  *probe_argv[3];
 static char	  *probe_envp[1];	/* empty: same for every method */
 static int	   devnull_fd;
 static struct spawn_request vigil_req, vigil_cgroup_req, limits_req;
+static struct spawn_request seccomp_req;	/* vigil+seccomp */
 static struct spawn_rlimit limits_set[8];
 static char	   oom_now[16];
 static char	  *vigil_paths[2];
@@ -73,6 +79,7 @@ static pid_t spawn_floor(void);
 static pid_t spawn_vigil_cgroup(void);
 static pid_t spawn_vigil_base(void);
 static pid_t spawn_vigil_limits(void);
+static pid_t spawn_vigil_seccomp(void);
 
 #ifdef HAVE_SPAWN_BASE
 int	spawn_base_setup(char *const *argv, char *const *envp, char *const *paths);
@@ -90,6 +97,7 @@ static const struct {
 	[M_VIGIL_CGROUP] = { "vigil-cgroup",	spawn_vigil_cgroup },
 	[M_VIGIL_BASE]	= { "vigil-base",	spawn_vigil_base },
 	[M_VIGIL_LIMITS] = { "vigil+limits",	spawn_vigil_limits },
+	[M_VIGIL_SECCOMP] = { "vigil+seccomp",	spawn_vigil_seccomp },
 };
 
 /* vigil-cgroup only with --cgroup, vigil-base only when built with SPAWN_BASE */
@@ -145,6 +153,12 @@ static pid_t
 spawn_vigil_limits(void)
 {
 	return spawn_with(&limits_req, "vigil+limits");
+}
+
+static pid_t
+spawn_vigil_seccomp(void)
+{
+	return spawn_with(&seccomp_req, "vigil+seccomp");
 }
 
 /* fork and posix_spawn do the same work as vigil: new session, stdin /dev/null */
@@ -377,6 +391,37 @@ setup_families(void)
 	limits_req.no_new_privs = true;
 }
 
+/*
+ * A deny-list the size the daemon compiles for ~@mount @reboot @module
+ * @swap: load the number, one comparison per call, EPERM or allow.
+ * Written by hand, as the bench links no libseccomp.
+ */
+static struct sock_filter seccomp_insns[16];
+static struct sock_fprog seccomp_prog;
+
+static void
+setup_seccomp(void)
+{
+	static const int calls[] = { SYS_mount, SYS_umount2, SYS_pivot_root,
+	    SYS_reboot, SYS_kexec_load, SYS_init_module, SYS_finit_module,
+	    SYS_delete_module, SYS_swapon, SYS_swapoff };
+	size_t n = sizeof(calls) / sizeof(calls[0]), k = 0;
+
+	seccomp_insns[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, nr));
+	for (size_t i = 0; i < n; i++)
+		seccomp_insns[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ |
+		    BPF_K, (unsigned)calls[i], (unsigned char)(n - i), 0);
+	seccomp_insns[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_ALLOW);
+	seccomp_insns[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_ERRNO | EPERM);
+	seccomp_prog = (struct sock_fprog){ (unsigned short)k, seccomp_insns };
+	seccomp_req = vigil_req;
+	seccomp_req.no_new_privs = true;
+	seccomp_req.seccomp = &seccomp_prog;
+}
+
 static void
 setup(void)
 {
@@ -406,6 +451,7 @@ setup(void)
 	vigil_cgroup_req = vigil_req;
 	vigil_cgroup_req.cgroup_fd = cgroup_dir;
 	setup_families();
+	setup_seccomp();
 	if (spawn_init() == -1)
 		err(1, "spawn_init");
 #ifdef HAVE_SPAWN_BASE
