@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
 	build-essential autoconf automake pkg-config \
-	libev-dev libinih-dev libjansson-dev libcap-dev libcriterion-dev \
+	libev-dev libinih-dev libjansson-dev libcap-dev libseccomp-dev libcriterion-dev \
 	clang libclang-rt-dev \
 	libsystemd-dev \
 	redis-server busybox systemd

@@ -75,6 +75,13 @@ struct service_rlimit {
 #define SERVICE_OOM_UNSET	10000
 #define SERVICE_CAPS_UNSET	UINT64_MAX	/* no capability is number 63 */
 
+/* syscall_filter_action: what a call the filter forbids gets */
+enum syscall_action {
+	SYSCALL_ACTION_EPERM,	/* fails with EPERM */
+	SYSCALL_ACTION_KILL	/* the whole process dies of SIGSYS */
+};
+struct sock_filter;
+
 /* One [service:NAME] section, resolved and ready to spawn. Owned by its config. */
 struct service_conf {
 	char	 *name;
@@ -101,6 +108,10 @@ struct service_conf {
 	int	  oom_score_adj;	/* SERVICE_OOM_UNSET: vigild's */
 	bool	  no_new_privileges;
 	uint64_t  capabilities;	/* mask kept (0: none), or SERVICE_CAPS_UNSET */
+	char	 *syscall_filter;	/* as written; NULL: no filter */
+	enum syscall_action syscall_filter_action;
+	struct sock_filter *syscall_bpf;	/* compiled once per load; NULL: none */
+	unsigned short syscall_bpf_len;	/* instructions */
 	/*
 	 * The isolation keys this service sets, as written: key, value, key,
 	 * value, ..., NULL; NULL when it sets none. Status shows them (the

@@ -762,6 +762,9 @@ static const struct value_key {
 	{ "oom_score_adj",	SERVICE, value_oom_score_adj,	S(oom_score_adj) },
 	{ "no_new_privileges",	SERVICE, value_bool,		S(no_new_privileges) },
 	{ "capabilities",	SERVICE, value_capabilities,	S(capabilities) },
+	{ "syscall_filter",	SERVICE, values_syscall_filter,	S(syscall_filter) },
+	{ "syscall_filter_action", SERVICE, values_syscall_filter_action,
+	    S(syscall_filter_action) },
 	{ "autostart",		SERVICE, value_bool,		S(autostart) },
 	{ "essential",		SERVICE, value_bool,		S(essential) },
 	{ "restart",		SERVICE, value_restart,		S(restart) },
@@ -957,6 +960,8 @@ values_service_free(struct service_conf *sc)
 	words_free(sc->exec_paths);
 	words_free(sc->environment);
 	words_free(sc->isolation);
+	free(sc->syscall_filter);
+	free(sc->syscall_bpf);
 	free(sc->directory);
 	free(sc->stdout_path);
 	free(sc->stderr_path);
@@ -1059,6 +1064,8 @@ values_service_finish(struct service_conf *sc, struct value_error *e)
 		return out_of_memory(e);
 	if (sc->ready_argv != NULL &&
 	    (sc->ready_exec_paths = values_exec_paths(sc, sc->ready_argv[0])) == NULL)
+		return out_of_memory(e);
+	if (values_seccomp_build(sc) == -1)
 		return out_of_memory(e);
 	return 0;
 }

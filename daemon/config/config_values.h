@@ -71,6 +71,13 @@ int	 values_capabilities(uint64_t *mask, const char *v, char *bad, size_t badlen
 int	 values_ready(struct service_conf *sc, const char *v, char *what, size_t len);
 void	 values_ready_free(struct service_conf *sc);
 
+/* config_seccomp.c: syscall_filter and its action; compiled in values_service_finish */
+int	 values_syscall_filter(void *obj, size_t off, const char *v, struct value_error *e);
+int	 values_syscall_filter_action(void *obj, size_t off, const char *v,
+	    struct value_error *e);
+/* -1 when it could not be compiled (out of memory, in practice) */
+int	 values_seccomp_build(struct service_conf *sc);
+
 /* config_deps.c: requires and after, once every service is read */
 typedef void	 deps_error_cb(void *ctx, const struct service_conf *sc, int line,
 		    const char *msg);

@@ -144,6 +144,8 @@ static const struct reload_field fields[] = {
 	{ "oom_score_adj",	RELOAD_RESTARTS, SCALAR(oom_score_adj) },
 	{ "no_new_privileges",	RELOAD_RESTARTS, SCALAR(no_new_privileges) },
 	{ "capabilities",	RELOAD_RESTARTS, SCALAR(capabilities) },
+	{ "syscall_filter",	RELOAD_RESTARTS, STRING(syscall_filter) },
+	{ "syscall_filter_action", RELOAD_RESTARTS, SCALAR(syscall_filter_action) },
 	{ "stdout",		RELOAD_RESTARTS, WHOLE(same_stdout) },
 	{ "stderr",		RELOAD_RESTARTS, WHOLE(same_stderr) },
 	{ "autostart",		RELOAD_IN_PLACE, SCALAR(autostart) },

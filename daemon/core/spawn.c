@@ -18,6 +18,7 @@
 #include <string.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/mman.h>
@@ -315,10 +316,13 @@ child_main(void *arg)
 		umask((mode_t)req->umask);
 	if (req->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		CHILD_FAIL(c->err, "no_new_privileges");
-	/* (seccomp) */
 	sigemptyset(&empty);
 	if (sigprocmask(SIG_SETMASK, &empty, NULL) == -1)
 		CHILD_FAIL(c->err, "sigprocmask");
+	/* last: from here on only execve (and _exit) must get through the filter */
+	if (req->seccomp != NULL &&
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, req->seccomp, 0, 0) == -1)
+		CHILD_FAIL(c->err, "seccomp");
 	child_exec(req, c->err);
 	return 127;
 }

@@ -20,6 +20,7 @@ struct spawn_rlimit {
 	const char	 *step;		/* "setrlimit limit_nofile" */
 };
 #define SPAWN_NICE_KEEP	100	/* nice: keep vigild's */
+struct sock_fprog;
 
 /*
  * Capabilities, every number worked out by the caller; the child only
@@ -55,6 +56,7 @@ struct spawn_request {
 	const char	 *oom_score_adj;	/* digits for /proc/self/oom_score_adj, NULL: keep */
 	bool		  no_new_privs;	/* PR_SET_NO_NEW_PRIVS after the ids are changed */
 	struct spawn_caps caps;		/* capabilities = */
+	const struct sock_fprog *seccomp;	/* loaded last, before execve; NULL: none */
 	int		  stdin_fd;	/* -1: /dev/null */
 	int		  stdout_fd;	/* -1: vigild's own */
 	int		  stderr_fd;	/* -1: vigild's own */

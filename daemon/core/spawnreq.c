@@ -9,6 +9,7 @@
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/filter.h>
 
 #include "output/output.h"
 
@@ -16,6 +17,7 @@ static char	**envp_scratch;	/* one spawn at a time: one array serves them all */
 static size_t	  envp_cap;
 static struct spawn_rlimit rlimits[SERVICE_NLIMITS];	/* likewise */
 static char	  oom_text[16];
+static struct sock_fprog seccomp_prog;	/* points into the conf's compiled filter */
 
 static int	  cap_drop[64], cap_ambient[64];
 static int	  cap_last = -1;
@@ -89,6 +91,7 @@ spawnreq_build(const struct service *s, char *const *argv,
 			    c->limits[i].rl, limit_steps[i] };
 	if (c->oom_score_adj != SERVICE_OOM_UNSET)
 		snprintf(oom_text, sizeof(oom_text), "%d", c->oom_score_adj);
+	seccomp_prog = (struct sock_fprog){ c->syscall_bpf_len, c->syscall_bpf };
 
 	*req = (struct spawn_request){
 		.argv = argv,
@@ -107,8 +110,10 @@ spawnreq_build(const struct service *s, char *const *argv,
 		.nrlimits = nrlimits,
 		.nice = c->nice == SERVICE_NICE_UNSET ? SPAWN_NICE_KEEP : c->nice,
 		.oom_score_adj = c->oom_score_adj == SERVICE_OOM_UNSET ? NULL : oom_text,
-		.no_new_privs = c->no_new_privileges,
+		/* a filter implies no_new_privs: a setuid program must not get back what it forbids */
+		.no_new_privs = c->no_new_privileges || c->syscall_bpf != NULL,
 		.caps = caps_prepare(c),
+		.seccomp = c->syscall_bpf != NULL ? &seccomp_prog : NULL,
 		.stdin_fd = -1,
 		.stdout_fd = output_child_fd(s->output, OUTPUT_STDOUT),
 		.stderr_fd = output_child_fd(s->output, OUTPUT_STDERR),

@@ -13,7 +13,8 @@
  *
  * The isolation keys (issue 14) each get a method, "vigil+FAMILY": the
  * same spawn with the request one family of keys makes, set so the probe
- * still runs (limits at their current values, and so on). Built with
+ * still runs (limits at their current values, and so on; "vigil+seccomp"
+ * a small deny-list filter). Built with
  * SPAWN_BASE (Makefile.bench), "vigil-base" is the spawn core of an older
  * commit, for the check that a spawn asking for none of them costs what
  * it did. Run as root, "vigil+user" runs the probe as nobody and
@@ -38,6 +39,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/syscall.h>
 
 #define FLOOR_STACK_SIZE (64 * 1024)
 #define MAX_SIZES 16
@@ -52,6 +56,7 @@ enum method_id {
 	M_VIGIL_LIMITS,		/* + limit_* (all eight), nice, oom_score_adj, no_new_privileges */
 	M_VIGIL_USER,		/* + user = nobody (as root) */
 	M_VIGIL_CAPS,		/* + user = nobody, capabilities = CAP_NET_BIND_SERVICE */
+	M_VIGIL_SECCOMP,	/* + a syscall_filter the size of ~@mount @reboot @module @swap */
 	M_COUNT
 };
 
@@ -64,6 +69,7 @@ static char	  *probe_argv[3];
 static char	  *probe_envp[1];	/* empty: same for every method */
 static int	   devnull_fd;
 static struct spawn_request vigil_req, vigil_cgroup_req, limits_req;
+static struct spawn_request seccomp_req;	/* vigil+seccomp */
 static struct spawn_rlimit limits_set[8];
 static char	   oom_now[16];
 static struct spawn_request user_req, caps_req;
@@ -83,6 +89,7 @@ static pid_t spawn_vigil_base(void);
 static pid_t spawn_vigil_limits(void);
 static pid_t spawn_vigil_user(void);
 static pid_t spawn_vigil_caps(void);
+static pid_t spawn_vigil_seccomp(void);
 
 #ifdef HAVE_SPAWN_BASE
 int	spawn_base_setup(char *const *argv, char *const *envp, char *const *paths);
@@ -102,6 +109,7 @@ static const struct {
 	[M_VIGIL_LIMITS] = { "vigil+limits",	spawn_vigil_limits },
 	[M_VIGIL_USER]	= { "vigil+user",	spawn_vigil_user },
 	[M_VIGIL_CAPS]	= { "vigil+caps",	spawn_vigil_caps },
+	[M_VIGIL_SECCOMP] = { "vigil+seccomp",	spawn_vigil_seccomp },
 };
 
 /* vigil-cgroup only with --cgroup, vigil-base only when built with SPAWN_BASE */
@@ -171,6 +179,12 @@ static pid_t
 spawn_vigil_caps(void)
 {
 	return spawn_with(&caps_req, "vigil+caps");
+}
+
+static pid_t
+spawn_vigil_seccomp(void)
+{
+	return spawn_with(&seccomp_req, "vigil+seccomp");
 }
 
 /* fork and posix_spawn do the same work as vigil: new session, stdin /dev/null */
@@ -451,6 +465,37 @@ setup_families(void)
 	setup_user_families();
 }
 
+/*
+ * A deny-list the size the daemon compiles for ~@mount @reboot @module
+ * @swap: load the number, one comparison per call, EPERM or allow.
+ * Written by hand, as the bench links no libseccomp.
+ */
+static struct sock_filter seccomp_insns[16];
+static struct sock_fprog seccomp_prog;
+
+static void
+setup_seccomp(void)
+{
+	static const int calls[] = { SYS_mount, SYS_umount2, SYS_pivot_root,
+	    SYS_reboot, SYS_kexec_load, SYS_init_module, SYS_finit_module,
+	    SYS_delete_module, SYS_swapon, SYS_swapoff };
+	size_t n = sizeof(calls) / sizeof(calls[0]), k = 0;
+
+	seccomp_insns[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, nr));
+	for (size_t i = 0; i < n; i++)
+		seccomp_insns[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ |
+		    BPF_K, (unsigned)calls[i], (unsigned char)(n - i), 0);
+	seccomp_insns[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_ALLOW);
+	seccomp_insns[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_ERRNO | EPERM);
+	seccomp_prog = (struct sock_fprog){ (unsigned short)k, seccomp_insns };
+	seccomp_req = vigil_req;
+	seccomp_req.no_new_privs = true;
+	seccomp_req.seccomp = &seccomp_prog;
+}
+
 static void
 setup(void)
 {
@@ -480,6 +525,7 @@ setup(void)
 	vigil_cgroup_req = vigil_req;
 	vigil_cgroup_req.cgroup_fd = cgroup_dir;
 	setup_families();
+	setup_seccomp();
 	if (spawn_init() == -1)
 		err(1, "spawn_init");
 #ifdef HAVE_SPAWN_BASE

@@ -11,6 +11,8 @@
  *   proc:NAME:FILE    copy /proc/self/NAME (limits, status, oom_score_adj, stat) to FILE
  *   bind:PORT:FILE    bind a TCP socket to 127.0.0.1:PORT, write "ok" or the
  *                     error's text (strerror) to FILE, then close it
+ *   mount:FILE        mount a small tmpfs on FILE.mnt (made, then unmounted and
+ *                     removed) and write "0 ok" or "ENAME text" of the failure
  *   sigs:FILE         write the signals we start with: "blocked=N,N,..." and
  *                     "ignored=N,N,..." as sigprocmask and sigaction see them,
  *                     then the SigBlk and SigIgn lines of /proc/self/status
@@ -65,6 +67,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -117,6 +120,30 @@ do_proc(const char *arg)
 		fwrite(buf, 1, n, out);
 	fclose(in);
 	close_tmp(out, tmp, colon + 1);
+}
+
+/* A harmless mount(2), to see whether a syscall_filter lets it through. */
+static void
+do_mount(const char *file)
+{
+	char dir[4096], tmp[4096];
+	FILE *out;
+	int err = 0;
+
+	snprintf(dir, sizeof(dir), "%s.mnt", file);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		die(dir);
+	if (mount("vigil-test", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k") == -1)
+		err = errno;
+	else if (umount2(dir, 0) == -1)
+		die("umount2");
+	rmdir(dir);
+	out = open_tmp(file, tmp, sizeof(tmp));
+	if (err == 0)
+		fprintf(out, "0 ok\n");
+	else
+		fprintf(out, "%s %s\n", strerrorname_np(err), strerror(err));
+	close_tmp(out, tmp, file);
 }
 
 static void
@@ -716,6 +743,8 @@ run_action(const char *a)
 		do_proc(v);
 	else if (strncmp(a, "bind:", 5) == 0)
 		do_bind(v);
+	else if (strncmp(a, "mount:", 6) == 0)
+		do_mount(v);
 	else if (strncmp(a, "notify-times:", 13) == 0)
 		do_notify_times(v);
 	else if (strncmp(a, "pings:", 6) == 0)

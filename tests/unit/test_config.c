@@ -354,6 +354,32 @@ Test(config_good, group_without_user)
 	done(conf);
 }
 
+/*
+ * A filter is compiled at load into whole BPF instructions: one comparison
+ * at least per call a deny-list names, more for @basic's allow-list; no
+ * filter, no program.
+ */
+Test(config_good, syscall_filters_compiled_at_load)
+{
+	struct config *conf = load_good("good-seccomp.conf");
+	struct service_conf *deny = find_service(conf, "deny");
+	struct service_conf *allow = find_service(conf, "allow");
+	struct service_conf *none = find_service(conf, "none");
+
+	cr_expect_str_eq(deny->syscall_filter, "~@mount @reboot @module @raw-io @swap @debug");
+	cr_expect_eq(deny->syscall_filter_action, SYSCALL_ACTION_EPERM);
+	cr_assert_not_null(deny->syscall_bpf);
+	cr_expect_geq(deny->syscall_bpf_len, 20, "%u instructions", deny->syscall_bpf_len);
+	cr_expect_eq(allow->syscall_filter_action, SYSCALL_ACTION_KILL);
+	cr_assert_not_null(allow->syscall_bpf);
+	cr_expect_gt(allow->syscall_bpf_len, deny->syscall_bpf_len, "%u instructions",
+	    allow->syscall_bpf_len);
+	cr_expect_null(none->syscall_filter);
+	cr_expect_null(none->syscall_bpf);
+	cr_expect_eq(none->syscall_bpf_len, 0);
+	done(conf);
+}
+
 Test(config_good, include_in_sorted_order)
 {
 	struct config *conf = load_good("good-include.conf");
@@ -636,6 +662,7 @@ BAD(bad_restart, "restart")
 BAD(bad_umask, "umask")
 BAD(limits_nice_oom_and_no_new_privileges, "limits")
 BAD(capabilities, "caps")
+BAD(syscall_filter_names_groups_and_action, "seccomp")
 BAD(bad_signal, "signal")
 BAD(bad_start_retries, "start-retries")
 BAD(unknown_user, "unknown-user")

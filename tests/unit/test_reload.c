@@ -206,6 +206,24 @@ Test(reload_plan, capabilities_restart_the_service)
 	cr_expect_eq(item("c")->action, RELOAD_UNCHANGED);
 }
 
+/* The filter and its action are in the child: either changed restarts it. */
+Test(reload_plan, a_syscall_filter_or_its_action_restarts_the_service)
+{
+	before = load("a.conf", SVC("a", "syscall_filter = ~@mount\n")
+	    SVC("b", "syscall_filter = ~@mount\n") SVC("c", "") SVC("d", "syscall_filter = @basic\n"));
+	after = load("b.conf", SVC("a", "syscall_filter = ~@mount @reboot\n")
+	    SVC("b", "syscall_filter = ~@mount\nsyscall_filter_action = kill\n")
+	    SVC("c", "syscall_filter = ~@swap\n") SVC("d", "syscall_filter = @basic\n"));
+	make_plan();
+	cr_expect_eq(item("a")->action, RELOAD_RESTARTED);
+	cr_expect_str_eq(changed("a"), "syscall_filter");
+	cr_expect_eq(item("b")->action, RELOAD_RESTARTED);
+	cr_expect_str_eq(changed("b"), "syscall_filter_action");
+	cr_expect_eq(item("c")->action, RELOAD_RESTARTED);
+	cr_expect_str_eq(changed("c"), "syscall_filter");
+	cr_expect_eq(item("d")->action, RELOAD_UNCHANGED);
+}
+
 Test(reload_plan, output_targets_restart_limits_do_not)
 {
 	before = load("a.conf", SVC("a", "") SVC("b", "") SVC("c", "stdout = file:/tmp/x\n"));
@@ -243,7 +261,8 @@ Test(reload_plan, the_rule_of_each_key)
 	    "clear_environment", "directory", "user", "group", "umask", "limit_nofile",
 	    "limit_nproc", "limit_core", "limit_as", "limit_fsize", "limit_memlock",
 	    "limit_stack", "limit_cpu", "nice", "oom_score_adj", "no_new_privileges",
-	    "capabilities", "stdout", "stderr", "ready", "watchdog" };
+	    "capabilities", "syscall_filter", "syscall_filter_action",
+	    "stdout", "stderr", "ready", "watchdog" };
 	enum reload_class class;
 	const char *key;
 
