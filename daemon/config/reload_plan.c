@@ -143,6 +143,15 @@ static const struct reload_field fields[] = {
 	{ "nice",		RELOAD_RESTARTS, SCALAR(nice) },
 	{ "oom_score_adj",	RELOAD_RESTARTS, SCALAR(oom_score_adj) },
 	{ "no_new_privileges",	RELOAD_RESTARTS, SCALAR(no_new_privileges) },
+	/* the paths; what the files hold is read at each start, as a restart does */
+	{ "environment_file",	RELOAD_RESTARTS, WORDS(environment_files) },
+	/* written at each spawn, so a new process is what takes them */
+	{ "memory_max",		RELOAD_RESTARTS, STRING(cglimits[CGLIMIT_MEMORY_MAX]) },
+	{ "memory_high",	RELOAD_RESTARTS, STRING(cglimits[CGLIMIT_MEMORY_HIGH]) },
+	{ "pids_max",		RELOAD_RESTARTS, STRING(cglimits[CGLIMIT_PIDS_MAX]) },
+	{ "cpu_weight",		RELOAD_RESTARTS, STRING(cglimits[CGLIMIT_CPU_WEIGHT]) },
+	{ "cpu_max",		RELOAD_RESTARTS, STRING(cglimits[CGLIMIT_CPU_MAX]) },
+	{ "io_weight",		RELOAD_RESTARTS, STRING(cglimits[CGLIMIT_IO_WEIGHT]) },
 	{ "stdout",		RELOAD_RESTARTS, WHOLE(same_stdout) },
 	{ "stderr",		RELOAD_RESTARTS, WHOLE(same_stderr) },
 	{ "autostart",		RELOAD_IN_PLACE, SCALAR(autostart) },

@@ -41,4 +41,12 @@ bool		 cgroup_holds(const struct service *s, pid_t pid);
 /* CPU time of everything that ran in s's cgroup, microseconds; -1 if unknown. */
 int64_t		 cgroup_cpu_usec(const struct service *s);
 
+/*
+ * cglimits.c: write s's memory_max and the like into its cgroup at path
+ * (below base), warning once per controller that cgroup cannot have;
+ * warned keeps which ones were said.
+ */
+void		 cglimits_write(const struct service *s, const char *base,
+		    const char *path, unsigned *warned);
+
 #endif
