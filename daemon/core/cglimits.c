@@ -92,9 +92,23 @@ of_controller(const char *file, const char *ctl)
 	return strncmp(file, ctl, len) == 0 && file[len] == '.';
 }
 
+/* What each file holds with no limit set: where a key dropped by a reload goes back to. */
+static const char *const unset_text[SERVICE_NCGLIMITS] = {
+	"max", "max", "max", "100", "max", "100",
+};
+
+/* The text key i asks for: its own, the kernel's default if it was written before, else NULL. */
+static const char *
+wanted(const struct service_conf *c, unsigned written, int i)
+{
+	if (c->cglimits[i] != NULL)
+		return c->cglimits[i];
+	return written & (1u << i) ? unset_text[i] : NULL;
+}
+
 void
 cglimits_write(const struct service *s, const char *base, const char *path,
-    unsigned *warned)
+    unsigned *warned, unsigned *written)
 {
 	static const char *const ctls[] = { "memory", "pids", "cpu", "io" };
 	const struct service_conf *c = s->conf;
@@ -104,10 +118,11 @@ cglimits_write(const struct service *s, const char *base, const char *path,
 		size_t used = 0;
 
 		for (int i = 0; i < SERVICE_NCGLIMITS; i++)
-			if (c->cglimits[i] != NULL && of_controller(config_cglimit_files[i], ctls[k]))
+			if (wanted(c, *written, i) != NULL &&
+			    of_controller(config_cglimit_files[i], ctls[k]))
 				used += (size_t)snprintf(keys + used, used < sizeof(keys) ?
 				    sizeof(keys) - used : 0, "%s%s = %s", used ? ", " : "",
-				    config_cglimit_keys[i], c->cglimits[i]);
+				    config_cglimit_keys[i], wanted(c, *written, i));
 		if (used == 0)
 			continue;
 		if (!controller_on(base, ctls[k], why, sizeof(why))) {
@@ -120,12 +135,19 @@ cglimits_write(const struct service *s, const char *base, const char *path,
 		for (int i = 0; i < SERVICE_NCGLIMITS; i++) {
 			unsigned bit = 1u << (8 + i);
 
-			if (c->cglimits[i] == NULL || !of_controller(config_cglimit_files[i], ctls[k]) ||
-			    write_text(path, config_cglimit_files[i], c->cglimits[i]) == 0)
+			if (wanted(c, *written, i) == NULL ||
+			    !of_controller(config_cglimit_files[i], ctls[k]))
 				continue;
+			if (write_text(path, config_cglimit_files[i], wanted(c, *written, i)) == 0) {
+				if (c->cglimits[i] != NULL)
+					*written |= 1u << i;
+				else
+					*written &= ~(1u << i);
+				continue;
+			}
 			if (!(*warned & bit))
 				log_warn("%s: %s = %s not applied: writing %s/%s", c->name,
-				    config_cglimit_keys[i], c->cglimits[i], path,
+				    config_cglimit_keys[i], wanted(c, *written, i), path,
 				    config_cglimit_files[i]);
 			*warned |= bit;
 		}

@@ -35,6 +35,7 @@ struct service_cgroup {
 	int	 wd;		/* inotify watch of its cgroup.events, -1 if none */
 	bool	 killed;	/* cgroup.kill was used: made anew before the next spawn */
 	unsigned limits_warned;	/* cglimits.c's: what it already warned of */
+	unsigned limits_written;	/* and which limits it wrote into the folder */
 };
 
 static char	*base;		/* NULL: cgroups are off */
@@ -466,6 +467,7 @@ service_cgroup(struct service *s, char *err, size_t errlen)
 			watch_forget(cg->wd);	/* the kernel dropped the watch with the folder */
 		cg->wd = -1;
 		cg->killed = false;
+		cg->limits_written = 0;	/* a new folder has the defaults */
 	}
 	if (mkdir(cg->path, 0755) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "spawn failed at cgroup: mkdir %s: %s", cg->path,
@@ -499,10 +501,21 @@ cgroup_dir_fd(struct service *s, char *err, size_t errlen)
 		return -1;
 	if ((cg = service_cgroup(s, err, errlen)) == NULL)
 		return -1;
-	cglimits_write(s, base, cg->path, &cg->limits_warned);
+	cglimits_write(s, base, cg->path, &cg->limits_warned, &cg->limits_written);
 	if ((fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		snprintf(err, errlen, "spawn failed at cgroup: %s: %s", cg->path, strerror(errno));
 	return fd;
+}
+
+void
+cgroup_limits_changed(struct service *s)
+{
+	struct service_cgroup *cg = s->cgroup;
+
+	/* no cgroup yet: its first spawn writes them */
+	if (base == NULL || cg == NULL)
+		return;
+	cglimits_write(s, base, cg->path, &cg->limits_warned, &cg->limits_written);
 }
 
 void

@@ -128,3 +128,34 @@ Test(cglimits, status_shows_them_in_isolation)
 	free(got);
 	json_decref(svc);
 }
+
+/* A reload that changes them rewrites the running cgroup's files; the process is kept. */
+Test(cglimits, a_reload_applies_them_in_place)
+{
+	static struct vh_result r;
+	pid_t pid;
+
+	vh_setup("[service:web]\ncommand = %s pid:%s\n", vh_testsvc(), vh_path("pid"));
+	vh_start_ok();
+	if (vh_cgroup_base() == NULL)
+		VH_SKIP("cgroups are off here");
+	cr_assert(vh_wait_file(vh_path("pid"), 20000), "log:\n%s", vh_log_tail());
+	pid = vh_main_pid("web");
+
+	vh_setup("[service:web]\ncommand = %s pid:%s\npids_max = 16\n", vh_testsvc(),
+	    vh_path("pid"));
+	cr_assert_eq(vh_ctl(&r, "reload", NULL), 0, "%s %s", r.out, r.err);
+	if (offered("pids"))
+		expect_file("pids.max", "16");
+	else
+		cr_expect(vh_wait_log("web: pids_max = 16 not applied: the pids controller", 20000),
+		    "log:\n%s", vh_log_tail());
+
+	/* a limit dropped goes back to the kernel's default */
+	vh_setup("[service:web]\ncommand = %s pid:%s\n", vh_testsvc(), vh_path("pid"));
+	cr_assert_eq(vh_ctl(&r, "reload", NULL), 0, "%s %s", r.out, r.err);
+	if (offered("pids"))
+		expect_file("pids.max", "max");
+	cr_expect_eq(vh_main_pid("web"), pid, "the process is kept");
+	cr_expect(vh_wait_state("web", "running", 20000));
+}

@@ -191,20 +191,24 @@ Test(reload_plan, resource_limits_and_privileges_restart_the_service)
 	cr_expect_str_eq(changed("c"), "no_new_privileges");
 }
 
-/* The paths of environment files and the cgroup limits are taken by a new process. */
-Test(reload_plan, environment_files_and_cgroup_limits_restart_the_service)
+/* Environment files are taken by a new process; cgroup limits by the running cgroup. */
+Test(reload_plan, environment_files_restart_cgroup_limits_apply_in_place)
 {
 	before = load("a.conf", SVC("a", "environment_file = /etc/a.env\n")
-	    SVC("b", "memory_max = 1G\ncpu_max = 50%\n") SVC("c", "pids_max = 10\n"));
+	    SVC("b", "memory_max = 1G\ncpu_max = 50%\n") SVC("c", "pids_max = 10\n")
+	    SVC("d", "io_weight = 10\n"));
 	after = load("b.conf", SVC("a", "environment_file = /etc/a.env -/etc/b.env\n")
-	    SVC("b", "memory_max = 1024M\ncpu_max = 60%\n") SVC("c", "pids_max = 10\n"));
+	    SVC("b", "memory_max = 1024M\ncpu_max = 60%\n") SVC("c", "pids_max = 10\n")
+	    SVC("d", ""));
 	make_plan();
 	cr_expect_eq(item("a")->action, RELOAD_RESTARTED);
 	cr_expect_str_eq(changed("a"), "environment_file");
 	/* 1G and 1024M are one limit: only cpu_max changed */
-	cr_expect_eq(item("b")->action, RELOAD_RESTARTED);
+	cr_expect_eq(item("b")->action, RELOAD_UPDATED);
 	cr_expect_str_eq(changed("b"), "cpu_max");
 	cr_expect_eq(item("c")->action, RELOAD_UNCHANGED);
+	cr_expect_eq(item("d")->action, RELOAD_UPDATED);
+	cr_expect_str_eq(changed("d"), "io_weight");
 }
 
 Test(reload_plan, output_targets_restart_limits_do_not)
@@ -244,8 +248,7 @@ Test(reload_plan, the_rule_of_each_key)
 	    "clear_environment", "directory", "user", "group", "umask", "limit_nofile",
 	    "limit_nproc", "limit_core", "limit_as", "limit_fsize", "limit_memlock",
 	    "limit_stack", "limit_cpu", "nice", "oom_score_adj", "no_new_privileges",
-	    "environment_file", "memory_max", "memory_high", "pids_max", "cpu_weight",
-	    "cpu_max", "io_weight",
+	    "environment_file",
 	    "stdout", "stderr", "ready", "watchdog" };
 	enum reload_class class;
 	const char *key;
