@@ -82,6 +82,12 @@ enum syscall_action {
 };
 struct sock_filter;
 
+/* cgroup v2 limits of a service's own cgroup, in the order of their keys (config_cglimits.c). */
+enum service_cglimit {
+	CGLIMIT_MEMORY_MAX, CGLIMIT_MEMORY_HIGH, CGLIMIT_PIDS_MAX, CGLIMIT_CPU_WEIGHT,
+	CGLIMIT_CPU_MAX, CGLIMIT_IO_WEIGHT, SERVICE_NCGLIMITS
+};
+
 /* One [service:NAME] section, resolved and ready to spawn. Owned by its config. */
 struct service_conf {
 	char	 *name;
@@ -112,6 +118,9 @@ struct service_conf {
 	enum syscall_action syscall_filter_action;
 	struct sock_filter *syscall_bpf;	/* compiled once per load; NULL: none */
 	unsigned short syscall_bpf_len;	/* instructions */
+	char	**environment_files;	/* read at each start; "-PATH": may be missing */
+	/* each as written to its cgroup file ("max", "52428800", "50000 100000"), NULL: unset */
+	char	 *cglimits[SERVICE_NCGLIMITS];
 	/*
 	 * The isolation keys this service sets, as written: key, value, key,
 	 * value, ..., NULL; NULL when it sets none. Status shows them (the
@@ -234,6 +243,12 @@ char		*config_socket_sibling(const char *socket_path, const char *suffix);
  */
 char		**config_service_envp(const struct service_conf *sc, char *const *extra,
 		    char ***scratch, size_t *cap);
+/* The same, with the variables of its environment files (read at this start) below its own. */
+char		**config_service_envp_files(const struct service_conf *sc,
+		    char *const *files, char *const *extra, char ***scratch, size_t *cap);
+/* config_cglimits.c: the cgroup file of each limit, and its key */
+extern const char *const config_cglimit_files[SERVICE_NCGLIMITS];
+extern const char *const config_cglimit_keys[SERVICE_NCGLIMITS];
 
 
 /* What a changed field asks of a service that has a process. */

@@ -196,7 +196,9 @@ service_check_all(struct load *ld, const struct raw_section *sec,
 static const char *const isolation_keys[] = {
 	"limit_nofile", "limit_nproc", "limit_core", "limit_as", "limit_fsize",
 	"limit_memlock", "limit_stack", "limit_cpu", "nice", "oom_score_adj",
-	"no_new_privileges", "capabilities", "syscall_filter", "syscall_filter_action", NULL
+	"no_new_privileges", "capabilities", "syscall_filter", "syscall_filter_action",
+	"memory_max", "memory_high", "pids_max", "cpu_weight", "cpu_max", "io_weight",
+	NULL
 };
 
 bool

@@ -35,46 +35,56 @@ env_set_later(char *const *words, size_t from, const char *entry)
 }
 
 /*
- * vigild's environment (unless cleared) minus what the user sets, then the
- * user's words, then extra (what vigild itself sets: NOTIFY_SOCKET and the
- * like, which win over both); of a variable set twice the last one wins, so
- * envp never holds two values that getenv and a shell would disagree on.
- * Composed at each spawn into the caller's scratch array, with strings
- * borrowed from environ (vigild never changes its own), sc->environment and
- * extra: kept per service, a thousand copies of it were most of vigild's
- * memory.
+ * vigild's environment (unless cleared), then the variables of the
+ * service's environment files, then the user's words, then extra (what
+ * vigild itself sets: NOTIFY_SOCKET and the like, which win over all); of
+ * a variable set twice the last one wins, so envp never holds two values
+ * that getenv and a shell would disagree on. Composed at each spawn into
+ * the caller's scratch array, with strings borrowed from environ (vigild
+ * never changes its own), files, sc->environment and extra: kept per
+ * service, a thousand copies of it were most of vigild's memory.
  */
+char **
+config_service_envp_files(const struct service_conf *sc, char *const *files,
+    char *const *extra, char ***scratch, size_t *cap)
+{
+	char *const *layers[4] = { sc->clear_environment ? NULL : environ, files,
+	    sc->environment, extra };
+	size_t total = 1, n = 0;
+	char **envp;
+
+	if (words_count(files) == 0 && words_count(sc->environment) == 0 &&
+	    words_count(extra) == 0 && !sc->clear_environment)
+		return environ;
+	for (int l = 0; l < 4; l++)
+		total += words_count(layers[l]);
+	if (total > *cap) {
+		if ((envp = reallocarray(*scratch, total, sizeof(char *))) == NULL)
+			return NULL;
+		*scratch = envp;
+		*cap = total;
+	}
+	envp = *scratch;
+	for (int l = 0; l < 4; l++) {
+		for (size_t i = 0; layers[l] != NULL && layers[l][i] != NULL; i++) {
+			/* environ holds each name once: no need to look further in it */
+			bool later = l > 0 && env_set_later(layers[l], i + 1, layers[l][i]);
+
+			for (int m = l + 1; m < 4 && !later; m++)
+				later = env_set_later(layers[m], 0, layers[l][i]);
+			if (!later)
+				envp[n++] = layers[l][i];
+		}
+	}
+	envp[n] = NULL;
+	return envp;
+}
+
 char **
 config_service_envp(const struct service_conf *sc, char *const *extra,
     char ***scratch, size_t *cap)
 {
-	char *const *base = sc->clear_environment ? NULL : environ;
-	size_t nbase = words_count(base), nuser = words_count(sc->environment);
-	size_t nextra = words_count(extra), n = 0;
-	char **envp;
-
-	if (nuser == 0 && nextra == 0 && !sc->clear_environment)
-		return environ;
-	if (nbase + nuser + nextra + 1 > *cap) {
-		envp = reallocarray(*scratch, nbase + nuser + nextra + 1, sizeof(char *));
-		if (envp == NULL)
-			return NULL;
-		*scratch = envp;
-		*cap = nbase + nuser + nextra + 1;
-	}
-	envp = *scratch;
-	for (size_t i = 0; i < nbase; i++)
-		if (!env_set_later(sc->environment, 0, base[i]) &&
-		    !env_set_later(extra, 0, base[i]))
-			envp[n++] = base[i];
-	for (size_t i = 0; i < nuser; i++)
-		if (!env_set_later(sc->environment, i + 1, sc->environment[i]) &&
-		    !env_set_later(extra, 0, sc->environment[i]))
-			envp[n++] = sc->environment[i];
-	for (size_t i = 0; i < nextra; i++)
-		envp[n++] = extra[i];
-	envp[n] = NULL;
-	return envp;
+	return config_service_envp_files(sc, NULL, extra, scratch, cap);
 }
 
 static const char *

@@ -220,6 +220,14 @@ parse_size(const char *v, unsigned long long *out, struct value_error *e)
 	return 0;
 }
 
+int
+values_size(const char *v, unsigned long long *out)
+{
+	struct value_error e;
+
+	return parse_size(v, out, &e);
+}
+
 static int
 value_size(void *obj, size_t off, const char *v, struct value_error *e)
 {
@@ -446,6 +454,31 @@ value_environment(void *obj, size_t off, const char *v, struct value_error *e)
 			words_free(w);
 			return -1;
 		}
+	}
+	*FIELD(obj, off, char **) = w;
+	return 0;
+}
+
+/* environment_file: absolute paths, each may start with '-' (a missing file is fine) */
+static int
+value_environment_file(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	const char *err;
+	char **w;
+
+	if ((w = words_split(v, NULL, &err)) == NULL)
+		return words_error(e, v, "absolute paths", err);
+	for (size_t i = 0; w[i] != NULL; i++) {
+		if (w[i][w[i][0] == '-'] != '/') {
+			expected(e, w[i], "an absolute path, or -PATH for a file that may "
+			    "be missing");
+			words_free(w);
+			return -1;
+		}
+	}
+	if (w[0] == NULL) {
+		words_free(w);
+		return expected(e, v, "absolute paths");
 	}
 	*FIELD(obj, off, char **) = w;
 	return 0;
@@ -712,6 +745,17 @@ value_capabilities(void *obj, size_t off, const char *v, struct value_error *e)
 	return 0;
 }
 
+static int
+value_cglimit(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	size_t which = (off - offsetof(struct service_conf, cglimits)) / sizeof(char *);
+	char what[160];
+
+	if (values_cglimit(obj, (enum service_cglimit)which, v, what, sizeof(what)) == -1)
+		return expected(e, v, what);
+	return 0;
+}
+
 #define VIGIL	VALUE_SECTION_VIGIL
 #define SERVICE	VALUE_SECTION_SERVICE
 #define V(f)	offsetof(struct config, f)
@@ -765,6 +809,13 @@ static const struct value_key {
 	{ "syscall_filter",	SERVICE, values_syscall_filter,	S(syscall_filter) },
 	{ "syscall_filter_action", SERVICE, values_syscall_filter_action,
 	    S(syscall_filter_action) },
+	{ "environment_file",	SERVICE, value_environment_file, S(environment_files) },
+	{ "memory_max",		SERVICE, value_cglimit,		S(cglimits[CGLIMIT_MEMORY_MAX]) },
+	{ "memory_high",	SERVICE, value_cglimit,		S(cglimits[CGLIMIT_MEMORY_HIGH]) },
+	{ "pids_max",		SERVICE, value_cglimit,		S(cglimits[CGLIMIT_PIDS_MAX]) },
+	{ "cpu_weight",		SERVICE, value_cglimit,		S(cglimits[CGLIMIT_CPU_WEIGHT]) },
+	{ "cpu_max",		SERVICE, value_cglimit,		S(cglimits[CGLIMIT_CPU_MAX]) },
+	{ "io_weight",		SERVICE, value_cglimit,		S(cglimits[CGLIMIT_IO_WEIGHT]) },
 	{ "autostart",		SERVICE, value_bool,		S(autostart) },
 	{ "essential",		SERVICE, value_bool,		S(essential) },
 	{ "restart",		SERVICE, value_restart,		S(restart) },
@@ -959,6 +1010,9 @@ values_service_free(struct service_conf *sc)
 	words_free(sc->argv);
 	words_free(sc->exec_paths);
 	words_free(sc->environment);
+	words_free(sc->environment_files);
+	for (int i = 0; i < SERVICE_NCGLIMITS; i++)
+		free(sc->cglimits[i]);
 	words_free(sc->isolation);
 	free(sc->syscall_filter);
 	free(sc->syscall_bpf);

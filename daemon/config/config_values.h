@@ -57,6 +57,12 @@ size_t	 values_edit_distance(const char *a, const char *b);
 int	 values_privilege_check(const struct service_conf *sc, const char *key,
 	    struct value_error *e);
 
+/* A size as size keys take it (64K, 10M, 1G); -1 if v is none. */
+int	 values_size(const char *v, unsigned long long *out);
+/* config_cglimits.c: memory_max and the like; -1 with what was expected in what */
+int	 values_cglimit(struct service_conf *sc, enum service_cglimit which,
+	    const char *v, char *what, size_t len);
+
 /* config_env.c: execve candidates for argv0 (NULL: out of memory) */
 char	**values_exec_paths(const struct service_conf *sc, const char *argv0);
 

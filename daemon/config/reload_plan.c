@@ -146,6 +146,15 @@ static const struct reload_field fields[] = {
 	{ "capabilities",	RELOAD_RESTARTS, SCALAR(capabilities) },
 	{ "syscall_filter",	RELOAD_RESTARTS, STRING(syscall_filter) },
 	{ "syscall_filter_action", RELOAD_RESTARTS, SCALAR(syscall_filter_action) },
+	/* the paths; what the files hold is read at each start, as a restart does */
+	{ "environment_file",	RELOAD_RESTARTS, WORDS(environment_files) },
+	/* files of the service's cgroup: rewritten there, the process kept (reload.c) */
+	{ "memory_max",		RELOAD_IN_PLACE, STRING(cglimits[CGLIMIT_MEMORY_MAX]) },
+	{ "memory_high",	RELOAD_IN_PLACE, STRING(cglimits[CGLIMIT_MEMORY_HIGH]) },
+	{ "pids_max",		RELOAD_IN_PLACE, STRING(cglimits[CGLIMIT_PIDS_MAX]) },
+	{ "cpu_weight",		RELOAD_IN_PLACE, STRING(cglimits[CGLIMIT_CPU_WEIGHT]) },
+	{ "cpu_max",		RELOAD_IN_PLACE, STRING(cglimits[CGLIMIT_CPU_MAX]) },
+	{ "io_weight",		RELOAD_IN_PLACE, STRING(cglimits[CGLIMIT_IO_WEIGHT]) },
 	{ "stdout",		RELOAD_RESTARTS, WHOLE(same_stdout) },
 	{ "stderr",		RELOAD_RESTARTS, WHOLE(same_stderr) },
 	{ "autostart",		RELOAD_IN_PLACE, SCALAR(autostart) },

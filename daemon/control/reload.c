@@ -18,6 +18,7 @@
 
 #include "access.h"
 #include "control.h"
+#include "core/cgroup.h"
 #include "core/core.h"
 #include "core/deps.h"
 #include "core/outer.h"
@@ -252,6 +253,9 @@ switch_services(struct reload_apply *a, struct config *old)
 		case RELOAD_UNCHANGED:
 		case RELOAD_NACTIONS:
 			s->conf = a->conf->services[it->new_index];
+			/* memory_max and the like apply to the running cgroup */
+			if (it->action == RELOAD_UPDATED)
+				cgroup_limits_changed(s);
 			s->index = it->new_index;
 			a->svcs[it->new_index] = s;
 			break;

@@ -34,6 +34,8 @@ struct service_cgroup {
 	char	*path;		/* BASE/NAME */
 	int	 wd;		/* inotify watch of its cgroup.events, -1 if none */
 	bool	 killed;	/* cgroup.kill was used: made anew before the next spawn */
+	unsigned limits_warned;	/* cglimits.c's: what it already warned of */
+	unsigned limits_written;	/* and which limits it wrote into the folder */
 };
 
 static char	*base;		/* NULL: cgroups are off */
@@ -273,8 +275,8 @@ inotify_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-void
-cgroup_init(const struct config *conf)
+static void
+init_mode(const struct config *conf)
 {
 	char dir[PATH_MAX], why[PATH_MAX + 128];
 
@@ -320,6 +322,23 @@ cgroup_init(const struct config *conf)
 	ev_io_init(&inotify_watcher, inotify_cb, inotify_fd, EV_READ);
 	ev_io_start(vigild.loop, &inotify_watcher);
 	log_notice("cgroups: each service in a cgroup of its own below %s", base);
+}
+
+void
+cgroup_init(const struct config *conf)
+{
+	init_mode(conf);
+	if (base != NULL)
+		return;
+	/* said once here: the line above says why there are no cgroups */
+	for (size_t i = 0; i < conf->nservices; i++)
+		for (int k = 0; k < SERVICE_NCGLIMITS; k++)
+			if (conf->services[i]->cglimits[k] != NULL) {
+				log_warnx("%s: %s and the other cgroup limits are not applied: "
+				    "services run without cgroups", conf->services[i]->name,
+				    config_cglimit_keys[k]);
+				break;
+			}
 }
 
 /* Every pid listed in path's cgroup.procs, through cb; how many there were. */
@@ -448,6 +467,7 @@ service_cgroup(struct service *s, char *err, size_t errlen)
 			watch_forget(cg->wd);	/* the kernel dropped the watch with the folder */
 		cg->wd = -1;
 		cg->killed = false;
+		cg->limits_written = 0;	/* a new folder has the defaults */
 	}
 	if (mkdir(cg->path, 0755) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "spawn failed at cgroup: mkdir %s: %s", cg->path,
@@ -481,9 +501,21 @@ cgroup_dir_fd(struct service *s, char *err, size_t errlen)
 		return -1;
 	if ((cg = service_cgroup(s, err, errlen)) == NULL)
 		return -1;
+	cglimits_write(s, base, cg->path, &cg->limits_warned, &cg->limits_written);
 	if ((fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		snprintf(err, errlen, "spawn failed at cgroup: %s: %s", cg->path, strerror(errno));
 	return fd;
+}
+
+void
+cgroup_limits_changed(struct service *s)
+{
+	struct service_cgroup *cg = s->cgroup;
+
+	/* no cgroup yet: its first spawn writes them */
+	if (base == NULL || cg == NULL)
+		return;
+	cglimits_write(s, base, cg->path, &cg->limits_warned, &cg->limits_written);
 }
 
 void

@@ -41,4 +41,15 @@ bool		 cgroup_holds(const struct service *s, pid_t pid);
 /* CPU time of everything that ran in s's cgroup, microseconds; -1 if unknown. */
 int64_t		 cgroup_cpu_usec(const struct service *s);
 
+/* A reload changed s's cgroup limits: rewrite them in its cgroup, the process kept. */
+void		 cgroup_limits_changed(struct service *s);
+/*
+ * cglimits.c: write s's memory_max and the like into its cgroup at path
+ * (below base), and the kernel's default for a key it no longer has (bit
+ * i of written: key i was written); warn once per controller that cgroup
+ * cannot have, warned keeping which ones were said.
+ */
+void		 cglimits_write(const struct service *s, const char *base,
+		    const char *path, unsigned *warned, unsigned *written);
+
 #endif

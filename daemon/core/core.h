@@ -129,6 +129,7 @@ struct service {
 	struct notify_sock *notify;	/* notify.c's: its sd_notify socket, once it needs one */
 	struct service_cgroup *cgroup;	/* cgroup.c's: its cgroup, once it ran */
 	struct main_watch *main_watch;	/* world.c's: a pidfd on a main process not our child */
+	char	**file_env;	/* spawnreq.c's: its environment files, as read at this start */
 };
 
 

@@ -89,6 +89,9 @@ service_free(struct service *s)
 	free(s->reason);
 	free(s->status_text);
 	free(s->last_exit.spawn_error);
+	for (size_t i = 0; s->file_env != NULL && s->file_env[i] != NULL; i++)
+		free(s->file_env[i]);
+	free(s->file_env);
 	free(s);
 }
 

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <linux/filter.h>
 
+#include "config/envfile.h"
 #include "output/output.h"
+#include "words.h"
 
 static char	**envp_scratch;	/* one spawn at a time: one array serves them all */
 static size_t	  envp_cap;
@@ -95,7 +97,8 @@ spawnreq_build(const struct service *s, char *const *argv,
 
 	*req = (struct spawn_request){
 		.argv = argv,
-		.envp = config_service_envp(c, extra, &envp_scratch, &envp_cap),
+		.envp = config_service_envp_files(c, s->file_env, extra, &envp_scratch,
+		    &envp_cap),
 		.exec_paths = exec_paths,
 		.directory = c->directory,
 		.umask = c->umask,
@@ -120,6 +123,26 @@ spawnreq_build(const struct service *s, char *const *argv,
 		.extra_fd = -1,
 		.cgroup_fd = -1,
 	};
+}
+
+int
+spawnreq_read_env(struct service *s, char *err, size_t errlen)
+{
+	char **w = NULL, why[224];
+
+	if (s->conf->environment_files == NULL) {
+		words_free(s->file_env);
+		s->file_env = NULL;
+		return 0;
+	}
+	if (envfile_load(s->conf->environment_files, &w, why, sizeof(why)) == -1) {
+		words_free(w);
+		snprintf(err, errlen, "spawn failed at %s", why);
+		return -1;
+	}
+	words_free(s->file_env);
+	s->file_env = w;
+	return 0;
 }
 
 void

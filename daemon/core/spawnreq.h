@@ -16,6 +16,11 @@
  */
 void	 spawnreq_build(const struct service *s, char *const *argv,
 	    char *const *exec_paths, char *const *extra, struct spawn_request *req);
-void	 spawnreq_free(void);	/* the scratch array, at exit */
+void	 spawnreq_free(void);
+/*
+ * Read s's environment files anew, for the spawns of this start: 0, or -1
+ * with err naming the file and line (s keeps what it had).
+ */
+int	 spawnreq_read_env(struct service *s, char *err, size_t errlen);	/* the scratch array, at exit */
 
 #endif

@@ -78,6 +78,8 @@ ops_spawn(struct service *s, char *err, size_t errlen)
 
 	if (extra == NULL)
 		return -1;	/* err says why */
+	if (spawnreq_read_env(s, err, errlen) == -1)
+		return -1;
 	spawnreq_build(s, c->argv, c->exec_paths, extra, &req);
 	req.extra_fd_as = c->ready_fd;
 	req.pid_env = pid_env;

@@ -11,7 +11,7 @@ bindir=${FUZZ_BINDIR:?set by make check: the folder of the fuzz_TARGET programs}
 src=${VIGIL_SRCDIR:?set by make check: the source tree}/tests/fuzz
 work=${FUZZ_WORKDIR:-./fuzz-work}
 seconds=${FUZZ_SECONDS:-5}
-targets=${FUZZ_TARGETS:-request config words values notify}
+targets=${FUZZ_TARGETS:-request config words values notify envfile}
 
 # The longest input worth trying: a request session, a config file with
 # its include, a command line, a value, a datagram a little over notify.c's 4096.
@@ -22,6 +22,7 @@ max_len() {
 	words) echo 4096 ;;
 	values) echo 512 ;;
 	notify) echo 4200 ;;
+	envfile) echo 8192 ;;
 	*) echo 4096 ;;
 	esac
 }

@@ -297,6 +297,58 @@ Test(config_good, capabilities_into_masks)
 	done(conf);
 }
 
+/* vigild's < environment_file (in order) < environment < what vigild sets itself */
+Test(config_good, environment_files_sit_between_vigild_and_environment)
+{
+	static char **scratch;
+	static size_t cap;
+	char *files[] = { "X=file", "Z=first", "Z=second", "VIGIL_TEST_FILE=file", NULL };
+	char *extra[] = { "Y=vigild", NULL };
+	struct config *conf;
+	char **envp;
+
+	cr_assert(setenv("VIGIL_TEST_FILE", "inherited", 1) == 0);
+	conf = load_good("good-full.conf");
+	envp = config_service_envp_files(find_service(conf, "env-twice"), files, extra,
+	    &scratch, &cap);
+	cr_expect(has_word(envp, "X=3") && count_prefix(envp, "X=") == 1,
+	    "envp: environment must win over a file");
+	cr_expect(has_word(envp, "Z=second") && count_prefix(envp, "Z=") == 1,
+	    "envp: the last of a file's lines must win");
+	cr_expect(has_word(envp, "VIGIL_TEST_FILE=file") &&
+	    count_prefix(envp, "VIGIL_TEST_FILE=") == 1, "envp: a file must win over vigild's");
+	cr_expect(has_word(envp, "Y=vigild") && count_prefix(envp, "Y=") == 1,
+	    "envp: what vigild sets must win over all");
+	free(scratch);
+	scratch = NULL;
+	cap = 0;
+	unsetenv("VIGIL_TEST_FILE");
+	done(conf);
+}
+
+/* Each limit is kept as the text its cgroup file takes. */
+Test(config_good, cgroup_limits_as_their_files_take_them)
+{
+	struct config *conf = load_good("good-cglimits.conf");
+	struct service_conf *sc = find_service(conf, "limited");
+
+	cr_expect_str_eq(sc->cglimits[CGLIMIT_MEMORY_MAX], "1073741824");
+	cr_expect_str_eq(sc->cglimits[CGLIMIT_MEMORY_HIGH], "max");
+	cr_expect_str_eq(sc->cglimits[CGLIMIT_PIDS_MAX], "64");
+	cr_expect_str_eq(sc->cglimits[CGLIMIT_CPU_WEIGHT], "10000");
+	cr_expect_str_eq(sc->cglimits[CGLIMIT_CPU_MAX], "250000 100000");
+	cr_expect_str_eq(sc->cglimits[CGLIMIT_IO_WEIGHT], "1");
+	assert_words("environment_file", sc->environment_files,
+	    (const char *[]){ "/etc/a.env", "-/etc/b.env", NULL });
+	sc = find_service(conf, "quota");
+	cr_expect_str_eq(sc->cglimits[CGLIMIT_CPU_MAX], "20000 50000");
+	cr_expect_str_eq(sc->cglimits[CGLIMIT_PIDS_MAX], "max");
+	cr_expect_str_eq(sc->cglimits[CGLIMIT_MEMORY_MAX], "0");
+	cr_expect_null(sc->cglimits[CGLIMIT_IO_WEIGHT]);
+	cr_expect_null(sc->environment_files);
+	done(conf);
+}
+
 Test(config_good, environment_overrides_and_path_lookup)
 {
 	struct config *conf;
@@ -663,6 +715,8 @@ BAD(bad_umask, "umask")
 BAD(limits_nice_oom_and_no_new_privileges, "limits")
 BAD(capabilities, "caps")
 BAD(syscall_filter_names_groups_and_action, "seccomp")
+BAD(cgroup_limits, "cglimits")
+BAD(environment_file_not_absolute, "environment-file")
 BAD(bad_signal, "signal")
 BAD(bad_start_retries, "start-retries")
 BAD(unknown_user, "unknown-user")

@@ -224,6 +224,26 @@ Test(reload_plan, a_syscall_filter_or_its_action_restarts_the_service)
 	cr_expect_eq(item("d")->action, RELOAD_UNCHANGED);
 }
 
+/* Environment files are taken by a new process; cgroup limits by the running cgroup. */
+Test(reload_plan, environment_files_restart_cgroup_limits_apply_in_place)
+{
+	before = load("a.conf", SVC("a", "environment_file = /etc/a.env\n")
+	    SVC("b", "memory_max = 1G\ncpu_max = 50%\n") SVC("c", "pids_max = 10\n")
+	    SVC("d", "io_weight = 10\n"));
+	after = load("b.conf", SVC("a", "environment_file = /etc/a.env -/etc/b.env\n")
+	    SVC("b", "memory_max = 1024M\ncpu_max = 60%\n") SVC("c", "pids_max = 10\n")
+	    SVC("d", ""));
+	make_plan();
+	cr_expect_eq(item("a")->action, RELOAD_RESTARTED);
+	cr_expect_str_eq(changed("a"), "environment_file");
+	/* 1G and 1024M are one limit: only cpu_max changed */
+	cr_expect_eq(item("b")->action, RELOAD_UPDATED);
+	cr_expect_str_eq(changed("b"), "cpu_max");
+	cr_expect_eq(item("c")->action, RELOAD_UNCHANGED);
+	cr_expect_eq(item("d")->action, RELOAD_UPDATED);
+	cr_expect_str_eq(changed("d"), "io_weight");
+}
+
 Test(reload_plan, output_targets_restart_limits_do_not)
 {
 	before = load("a.conf", SVC("a", "") SVC("b", "") SVC("c", "stdout = file:/tmp/x\n"));
@@ -262,6 +282,7 @@ Test(reload_plan, the_rule_of_each_key)
 	    "limit_nproc", "limit_core", "limit_as", "limit_fsize", "limit_memlock",
 	    "limit_stack", "limit_cpu", "nice", "oom_score_adj", "no_new_privileges",
 	    "capabilities", "syscall_filter", "syscall_filter_action",
+	    "environment_file",
 	    "stdout", "stderr", "ready", "watchdog" };
 	enum reload_class class;
 	const char *key;
