@@ -99,6 +99,11 @@ struct service_conf {
 	int	  nice;		/* SERVICE_NICE_UNSET: vigild's */
 	int	  oom_score_adj;	/* SERVICE_OOM_UNSET: vigild's */
 	bool	  no_new_privileges;
+	char	 *chroot;	/* NULL: none; absolute, a folder at load */
+	bool	  private_tmp;	/* a fresh /tmp and /var/tmp of its own */
+	bool	  private_network;	/* its own network namespace: lo only */
+	char	**read_only_paths;	/* as written, "-" prefix kept; NULL: none */
+	char	**inaccessible_paths;	/* likewise */
 	/*
 	 * The isolation keys this service sets, as written: key, value, key,
 	 * value, ..., NULL; NULL when it sets none. Status shows them (the

@@ -109,6 +109,19 @@ values_privilege_check(const struct service_conf *sc, const char *key, struct va
 			return 0;
 		return needs(e, "an oom_score_adj below vigild's own", "CAP_SYS_RESOURCE");
 	}
+	/* the mounts of a namespace of its own, and the namespace itself */
+	if ((strcmp(key, "private_tmp") == 0 && sc->private_tmp) ||
+	    (strcmp(key, "private_network") == 0 && sc->private_network) ||
+	    (strcmp(key, "read_only_paths") == 0 && sc->read_only_paths != NULL &&
+	    sc->read_only_paths[0] != NULL) ||
+	    (strcmp(key, "inaccessible_paths") == 0 && sc->inaccessible_paths != NULL &&
+	    sc->inaccessible_paths[0] != NULL)) {
+		if (!has_cap(CAP_SYS_ADMIN))
+			return needs(e, key, "CAP_SYS_ADMIN");
+		return 0;
+	}
+	if (strcmp(key, "chroot") == 0 && !has_cap(CAP_SYS_CHROOT))
+		return needs(e, "chroot", "CAP_SYS_CHROOT");
 	for (int i = 0; i < SERVICE_NLIMITS; i++)
 		if (strcmp(key, limit_keys[i]) == 0 && sc->limits[i].set)
 			return check_limit(&sc->limits[i], e);

@@ -20,6 +20,23 @@ struct spawn_rlimit {
 };
 #define SPAWN_NICE_KEEP	100	/* nice: keep vigild's */
 
+/* One mount(2) the child makes in its own mount namespace; step names it in a failure. */
+struct spawn_mount {
+	const char	 *source;
+	const char	 *target;
+	const char	 *fstype;
+	unsigned long	  flags;	/* MS_* */
+	const char	 *data;
+	const char	 *step;		/* "private_tmp mount /tmp" */
+	bool		  may_miss;	/* ENOENT is no failure: a -PATH */
+};
+
+/* Namespaces of a running process to enter instead of making new ones (an exec check). */
+struct spawn_join {
+	int		  mnt_fd;	/* /proc/PID/ns/mnt, or -1 */
+	int		  net_fd;	/* /proc/PID/ns/net, or -1 */
+};
+
 struct spawn_request {
 	char *const	 *argv;
 	char *const	 *envp;
@@ -38,6 +55,12 @@ struct spawn_request {
 	int		  nice;		/* -20..19, or SPAWN_NICE_KEEP */
 	const char	 *oom_score_adj;	/* digits for /proc/self/oom_score_adj, NULL: keep */
 	bool		  no_new_privs;	/* PR_SET_NO_NEW_PRIVS after the ids are changed */
+	bool		  new_mount_ns;	/* unshare(CLONE_NEWNS), nothing shared back to the host */
+	bool		  new_net_ns;	/* unshare(CLONE_NEWNET), with lo up */
+	const struct spawn_mount *mounts;	/* made in the new mount namespace, in order */
+	size_t		  nmounts;
+	const struct spawn_join *join;	/* NULL, or namespaces to enter (the two above are not made) */
+	const char	 *chroot;	/* NULL: none; after the mounts, then chdir("/") */
 	int		  stdin_fd;	/* -1: /dev/null */
 	int		  stdout_fd;	/* -1: vigild's own */
 	int		  stderr_fd;	/* -1: vigild's own */

@@ -16,6 +16,14 @@
  */
 void	 spawnreq_build(const struct service *s, char *const *argv,
 	    char *const *exec_paths, char *const *extra, struct spawn_request *req);
+/*
+ * For a process that must live in the service's namespaces (an exec
+ * check): req enters those of s's main process instead of making new
+ * ones. 0, or -1 with err; spawnreq_join_done() after the spawn.
+ */
+int	 spawnreq_join(const struct service *s, struct spawn_request *req, char *err,
+	    size_t errlen);
+void	 spawnreq_join_done(void);
 void	 spawnreq_free(void);	/* the scratch array, at exit */
 
 #endif

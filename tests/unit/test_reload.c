@@ -191,6 +191,23 @@ Test(reload_plan, resource_limits_and_privileges_restart_the_service)
 	cr_expect_str_eq(changed("c"), "no_new_privileges");
 }
 
+/* A filesystem or network of its own is made with the process: a change restarts it. */
+Test(reload_plan, sandbox_keys_restart_the_service)
+{
+	before = load("a.conf", SVC("a", "private_tmp = yes\n") SVC("b", "")
+	    SVC("c", "read_only_paths = /etc\n"));
+	after = load("b.conf", SVC("a", "private_tmp = yes\nprivate_network = yes\n")
+	    SVC("b", "chroot = /\ninaccessible_paths = -/nonexistent\n")
+	    SVC("c", "read_only_paths = /etc -/nonexistent\n"));
+	make_plan();
+	cr_expect_eq(item("a")->action, RELOAD_RESTARTED);
+	cr_expect_str_eq(changed("a"), "private_network");
+	cr_expect_eq(item("b")->action, RELOAD_RESTARTED);
+	cr_expect_str_eq(changed("b"), "chroot,inaccessible_paths");
+	cr_expect_eq(item("c")->action, RELOAD_RESTARTED);
+	cr_expect_str_eq(changed("c"), "read_only_paths");
+}
+
 Test(reload_plan, output_targets_restart_limits_do_not)
 {
 	before = load("a.conf", SVC("a", "") SVC("b", "") SVC("c", "stdout = file:/tmp/x\n"));
@@ -228,6 +245,8 @@ Test(reload_plan, the_rule_of_each_key)
 	    "clear_environment", "directory", "user", "group", "umask", "limit_nofile",
 	    "limit_nproc", "limit_core", "limit_as", "limit_fsize", "limit_memlock",
 	    "limit_stack", "limit_cpu", "nice", "oom_score_adj", "no_new_privileges",
+	    "chroot", "private_tmp", "private_network", "read_only_paths",
+	    "inaccessible_paths",
 	    "stdout", "stderr", "ready", "watchdog" };
 	enum reload_class class;
 	const char *key;
