@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <grp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,4 +340,88 @@ Test(sandbox, an_exec_check_runs_in_the_services_namespaces)
 	vh_start_ok();
 	cr_expect(vh_wait_ready("web", 20000), "log:\n%s", vh_log_tail());
 	cr_expect_neq(access(mine, F_OK), 0, "%s is in the host's /tmp", mine);
+}
+
+/*
+ * vigild --check as an unprivileged user: each key is a load error naming
+ * CAP_SYS_ADMIN (CAP_SYS_CHROOT for chroot); "no" needs nothing.
+ */
+Test(sandbox, the_keys_are_load_errors_for_a_vigild_without_the_capability)
+{
+	char dir[] = "/tmp/vigil-sbx-priv-XXXXXX", conf[64], out[8192];
+	int fds[2], status;
+	ssize_t n, len = 0;
+	FILE *f;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		VH_SKIP("needs root, to run vigild as nobody");
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(chmod(dir, 0755), 0);
+	snprintf(conf, sizeof(conf), "%s/vigil.conf", dir);
+	cr_assert_not_null(f = fopen(conf, "w"));
+	fprintf(f, "[vigil]\nsocket = %s/vigil.sock\n\n[service:ok]\ncommand = /bin/true\n"
+	    "private_tmp = no\nprivate_network = no\n\n[service:bad]\ncommand = /bin/true\n"
+	    "private_tmp = yes\nprivate_network = yes\nread_only_paths = /etc\n"
+	    "inaccessible_paths = -/root\nchroot = /\n", dir);
+	fclose(f);
+	cr_assert_eq(chmod(conf, 0644), 0);
+	cr_assert_eq(pipe(fds), 0);
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		const char *vigild = getenv("VIGILD") ? getenv("VIGILD") : "./vigild";
+
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 || setuid(65534) == -1)
+			_exit(99);
+		execl(vigild, "vigild", "--check", "-c", conf, (char *)NULL);
+		_exit(98);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], out + len, sizeof(out) - 1 - (size_t)len)) > 0)
+		len += n;
+	out[len] = '\0';
+	close(fds[0]);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	unlink(conf);
+	rmdir(dir);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) < 98,
+	    "status 0x%x, output:\n%s", status, out);
+	for (int line = 11; line <= 14; line++) {
+		static const char *const keys[] = { "private_tmp", "private_network",
+		    "read_only_paths", "inaccessible_paths" };
+		char want[200];
+
+		snprintf(want, sizeof(want), "vigil.conf:%d: [service:bad] %s: %s needs "
+		    "CAP_SYS_ADMIN, which vigild (uid 65534) does not have", line,
+		    keys[line - 11], line == 12 ? "a network namespace of its own" :
+		    "mounts in a namespace of its own");
+		cr_expect(strstr(out, want) != NULL, "no '%s' in:\n%s", want, out);
+	}
+	cr_expect(strstr(out, "vigil.conf:15: [service:bad] chroot: a root folder of its own "
+	    "needs CAP_SYS_CHROOT") != NULL, "%s", out);
+	cr_expect(strstr(out, "[service:ok]") == NULL, "ok needs nothing: %s", out);
+}
+
+/* A read-only path gone between load and spawn: a failed start naming the step. */
+Test(sandbox, a_mount_that_fails_is_a_failed_start_naming_it)
+{
+	struct vh_result *r = malloc(sizeof(*r));
+	char ro[PATH_MAX];
+
+	cr_assert_not_null(r);
+	need(CLONE_NEWNS);
+	vh_setup("[service:web]\ncommand = /bin/true\n");
+	snprintf(ro, sizeof(ro), "%s", vh_path("gone"));
+	cr_assert_eq(mkdir(ro, 0755), 0);
+	vh_setup("[service:web]\ncommand = %s\nread_only_paths = %s\nrestart = never\n"
+	    "autostart = no\n", vh_testsvc(), ro);
+	vh_start_ok();
+	cr_assert_eq(rmdir(ro), 0);
+	vh_ctl(r, "start", "web", NULL);
+	free(r);
+	cr_expect(vh_wait_reason("web", "spawn failed at read_only_paths bind ", 20000),
+	    "log:\n%s", vh_log_tail());
+	cr_expect(vh_log_contains(": No such file or directory"), "log:\n%s", vh_log_tail());
 }
