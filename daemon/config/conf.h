@@ -121,6 +121,11 @@ struct service_conf {
 	char	**environment_files;	/* read at each start; "-PATH": may be missing */
 	/* each as written to its cgroup file ("max", "52428800", "50000 100000"), NULL: unset */
 	char	 *cglimits[SERVICE_NCGLIMITS];
+	char	 *chroot;	/* NULL: none; absolute, a folder at load */
+	bool	  private_tmp;	/* a fresh /tmp and /var/tmp of its own */
+	bool	  private_network;	/* its own network namespace: lo only */
+	char	**read_only_paths;	/* as written, "-" prefix kept; NULL: none */
+	char	**inaccessible_paths;	/* likewise */
 	/*
 	 * The isolation keys this service sets, as written: key, value, key,
 	 * value, ..., NULL; NULL when it sets none. Status shows them (the

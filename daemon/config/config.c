@@ -176,6 +176,7 @@ service_check_all(struct load *ld, const struct raw_section *sec,
 {
 	struct value_error e = { "", false, false };
 	const struct raw_key *k;
+	const char *key;
 
 	if (section_find_key(sec, "command") == NULL)
 		load_error(ld, sec->file, sec->line, "[%s] command: required key "
@@ -184,6 +185,9 @@ service_check_all(struct load *ld, const struct raw_section *sec,
 		k = section_find_key(sec, "restart_delay");
 	if (delays_ok && k != NULL &&
 	    values_check_delays(sc, k->name, k->value, &e) == -1)
+		key_error(ld, sec, k, e.msg);
+	if (values_sandbox_check(sc, &key, &e) == -1 &&
+	    (k = section_find_key(sec, key)) != NULL)
 		key_error(ld, sec, k, e.msg);
 	if (values_service_finish(sc, &e) == -1)
 		ld->oom = true;
@@ -198,6 +202,7 @@ static const char *const isolation_keys[] = {
 	"limit_memlock", "limit_stack", "limit_cpu", "nice", "oom_score_adj",
 	"no_new_privileges", "capabilities", "syscall_filter", "syscall_filter_action",
 	"memory_max", "memory_high", "pids_max", "cpu_weight", "cpu_max", "io_weight",
+	"chroot", "private_tmp", "private_network", "read_only_paths", "inaccessible_paths",
 	NULL
 };
 
@@ -250,8 +255,11 @@ build_service(struct load *ld, const struct raw_section *sec)
 		return;
 	}
 	values_service_inherit(sc, ld->conf);
-	for (size_t i = 0; i < sec->nkeys; i++) {
-		k = &sec->keys[i];
+	for (size_t i = 0; i <= sec->nkeys; i++) {
+		/* chroot first: directory and the sandbox paths are inside it */
+		k = i == 0 ? section_find_key(sec, "chroot") : &sec->keys[i - 1];
+		if (k == NULL || (i > 0 && strcmp(k->name, "chroot") == 0))
+			continue;
 		if (parse_key(ld, sec, k, VALUE_SECTION_SERVICE, sc) == -1) {
 			if (strncmp(k->name, "restart_delay", 13) == 0)
 				delays_ok = false;

@@ -151,6 +151,21 @@ values_privilege_check(const struct service_conf *sc, const char *key, struct va
 	}
 	if (strcmp(key, "capabilities") == 0)
 		return check_caps(sc->capabilities, e);
+	/* the mounts of a namespace of its own, and the namespace itself */
+	if ((strcmp(key, "private_tmp") == 0 && sc->private_tmp) ||
+	    (strcmp(key, "private_network") == 0 && sc->private_network) ||
+	    (strcmp(key, "read_only_paths") == 0 && sc->read_only_paths != NULL &&
+	    sc->read_only_paths[0] != NULL) ||
+	    (strcmp(key, "inaccessible_paths") == 0 && sc->inaccessible_paths != NULL &&
+	    sc->inaccessible_paths[0] != NULL)) {
+		if (!has_cap(CAP_SYS_ADMIN))
+			return needs(e, strcmp(key, "private_network") == 0 ? "a network "
+			    "namespace of its own" : "mounts in a namespace of its own",
+			    "CAP_SYS_ADMIN");
+		return 0;
+	}
+	if (strcmp(key, "chroot") == 0 && !has_cap(CAP_SYS_CHROOT))
+		return needs(e, "a root folder of its own", "CAP_SYS_CHROOT");
 	for (int i = 0; i < SERVICE_NLIMITS; i++)
 		if (strcmp(key, limit_keys[i]) == 0 && sc->limits[i].set)
 			return check_limit(&sc->limits[i], e);

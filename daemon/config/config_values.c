@@ -493,13 +493,15 @@ value_directory(void *obj, size_t off, const char *v, struct value_error *e)
 
 	if (v[0] != '/')
 		return expected(e, v, "an absolute path");
-	if (stat(v, &st) == -1)
+	/* with a chroot (parsed first), the folder is inside it */
+	if (stat(values_sandbox_path(obj, v), &st) == -1)
 		err = errno;
 	else if (!S_ISDIR(st.st_mode))
 		err = ENOTDIR;
 	if (err != 0) {
 		/* the OS reason tells a typo from a permission problem */
-		expected(e, v, "an existing directory");
+		expected(e, v, ((struct service_conf *)obj)->chroot != NULL ?
+		    "an existing directory in the chroot" : "an existing directory");
 		len = strlen(e->msg);
 		snprintf(e->msg + len, sizeof(e->msg) - len, " (%s)", strerror(err));
 		return -1;
@@ -816,6 +818,11 @@ static const struct value_key {
 	{ "cpu_weight",		SERVICE, value_cglimit,		S(cglimits[CGLIMIT_CPU_WEIGHT]) },
 	{ "cpu_max",		SERVICE, value_cglimit,		S(cglimits[CGLIMIT_CPU_MAX]) },
 	{ "io_weight",		SERVICE, value_cglimit,		S(cglimits[CGLIMIT_IO_WEIGHT]) },
+	{ "chroot",		SERVICE, values_chroot,		S(chroot) },
+	{ "private_tmp",	SERVICE, value_bool,		S(private_tmp) },
+	{ "private_network",	SERVICE, value_bool,		S(private_network) },
+	{ "read_only_paths",	SERVICE, values_paths,		S(read_only_paths) },
+	{ "inaccessible_paths",	SERVICE, values_paths,		S(inaccessible_paths) },
 	{ "autostart",		SERVICE, value_bool,		S(autostart) },
 	{ "essential",		SERVICE, value_bool,		S(essential) },
 	{ "restart",		SERVICE, value_restart,		S(restart) },
@@ -1027,6 +1034,7 @@ values_service_free(struct service_conf *sc)
 	free(sc->requires);
 	free(sc->after);
 	values_ready_free(sc);
+	values_sandbox_free(sc);
 	free(sc);
 }
 

@@ -72,6 +72,19 @@ char	**values_exec_paths(const struct service_conf *sc, const char *argv0);
  * names.
  */
 int	 values_capabilities(uint64_t *mask, const char *v, char *bad, size_t badlen);
+/*
+ * config_sandbox.c: chroot, private_tmp, private_network, read_only_paths,
+ * inaccessible_paths (the booleans are value_bool's). values_sandbox_check
+ * is the cross-key check once the section is read: -1 with *key the key to
+ * blame.
+ */
+int	 values_chroot(void *obj, size_t off, const char *v, struct value_error *e);
+int	 values_paths(void *obj, size_t off, const char *v, struct value_error *e);
+int	 values_sandbox_check(const struct service_conf *sc, const char **key,
+	    struct value_error *e);
+/* The path p as the service sees it, with the chroot in front: static storage */
+const char *values_sandbox_path(const struct service_conf *sc, const char *p);
+void	 values_sandbox_free(struct service_conf *sc);
 
 /* config_ready.c: `ready =`; -1 with what was expected in what */
 int	 values_ready(struct service_conf *sc, const char *v, char *what, size_t len);

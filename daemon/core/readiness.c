@@ -244,7 +244,15 @@ check_attempt(struct readiness *r)
 		schedule(r);
 		return;
 	}
-	if ((pid = spawn_process(&req, &e)) == -1) {
+	/* in the service's own mounts and network, not new ones of its own */
+	if (spawnreq_join(r->s, &req, err, sizeof(err)) == -1) {
+		attempt_failed(r, "check command: %s", err);
+		schedule(r);
+		return;
+	}
+	pid = spawn_process(&req, &e);
+	spawnreq_join_done();
+	if (pid == -1) {
 		spawn_error_text(&e, err, sizeof(err));
 		attempt_failed(r, "check command: %s", err);
 		schedule(r);

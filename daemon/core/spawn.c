@@ -19,7 +19,11 @@
 #include <linux/capability.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -168,6 +172,64 @@ child_fill_pid_env(char *entry)
 #define SYS_SETRESUID	SYS_setresuid
 #endif
 
+/* A network namespace starts with lo down: bring it up, as `ip link set lo up` would. */
+CHILD_CODE static void
+child_loopback_up(struct spawn_error *err)
+{
+	struct ifreq ifr;
+	int fd;
+
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, "lo", 3);
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		CHILD_FAIL(err, "private_network socket");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == -1)
+		CHILD_FAIL(err, "private_network reading lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) == -1)
+		CHILD_FAIL(err, "private_network lo up");
+	close(fd);
+}
+
+/*
+ * First of all: namespaces and mounts (made or entered), then chroot,
+ * while the child still has every privilege vigild has. The mount
+ * namespace is made a slave of the host's, so nothing mounted here is
+ * ever seen outside, while the host's later mounts still come in.
+ */
+CHILD_CODE static void
+child_namespaces(const struct spawn_request *req, struct spawn_error *err)
+{
+	const struct spawn_mount *m;
+
+	if (req->join != NULL) {
+		if (req->join->net_fd >= 0 && setns(req->join->net_fd, CLONE_NEWNET) == -1)
+			CHILD_FAIL(err, "setns into the service's network");
+		if (req->join->mnt_fd >= 0 && setns(req->join->mnt_fd, CLONE_NEWNS) == -1)
+			CHILD_FAIL(err, "setns into the service's mounts");
+	} else {
+		if (req->new_mount_ns) {
+			if (unshare(CLONE_NEWNS) == -1)
+				CHILD_FAIL(err, "unshare mount namespace");
+			if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == -1)
+				CHILD_FAIL(err, "making its mounts a slave of the host's");
+			for (m = req->mounts; m < req->mounts + req->nmounts; m++)
+				if (mount(m->source, m->target, m->fstype, m->flags, m->data) == -1 &&
+				    !(m->may_miss && errno == ENOENT))
+					CHILD_FAIL(err, m->step);
+		}
+		if (req->new_net_ns) {
+			if (unshare(CLONE_NEWNET) == -1)
+				CHILD_FAIL(err, "private_network unshare");
+			child_loopback_up(err);
+		}
+	}
+	if (req->chroot != NULL && chroot(req->chroot) == -1)
+		CHILD_FAIL(err, "chroot");
+	if (req->chroot != NULL && chdir("/") == -1)
+		CHILD_FAIL(err, "chdir / in the chroot");
+}
+
 CHILD_CODE static void
 child_set_ids(const struct spawn_request *req, struct spawn_error *err)
 {
@@ -298,8 +360,7 @@ child_main(void *arg)
 	child_setup_fds(req, c->err);
 	if (req->pid_env != NULL)
 		child_fill_pid_env(req->pid_env);
-	/* (namespaces and mounts) */
-	/* (chroot) */
+	child_namespaces(req, c->err);	/* then chroot; directory is inside it */
 	if (req->nofile != NULL && setrlimit(RLIMIT_NOFILE, req->nofile) == -1)
 		CHILD_FAIL(c->err, "setrlimit");
 	child_set_resources(req, c->err);

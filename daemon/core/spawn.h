@@ -37,6 +37,23 @@ struct spawn_caps {
 	size_t		  nambient;
 };
 
+/* One mount(2) the child makes in its own mount namespace; step names it in a failure. */
+struct spawn_mount {
+	const char	 *source;
+	const char	 *target;
+	const char	 *fstype;
+	unsigned long	  flags;	/* MS_* */
+	const char	 *data;
+	const char	 *step;		/* "private_tmp mount /tmp" */
+	bool		  may_miss;	/* ENOENT is no failure: a -PATH */
+};
+
+/* Namespaces of a running process to enter instead of making new ones (an exec check). */
+struct spawn_join {
+	int		  mnt_fd;	/* /proc/PID/ns/mnt, or -1 */
+	int		  net_fd;	/* /proc/PID/ns/net, or -1 */
+};
+
 struct spawn_request {
 	char *const	 *argv;
 	char *const	 *envp;
@@ -57,6 +74,12 @@ struct spawn_request {
 	bool		  no_new_privs;	/* PR_SET_NO_NEW_PRIVS after the ids are changed */
 	struct spawn_caps caps;		/* capabilities = */
 	const struct sock_fprog *seccomp;	/* loaded last, before execve; NULL: none */
+	bool		  new_mount_ns;	/* unshare(CLONE_NEWNS), nothing shared back to the host */
+	bool		  new_net_ns;	/* unshare(CLONE_NEWNET), with lo up */
+	const struct spawn_mount *mounts;	/* made in the new mount namespace, in order */
+	size_t		  nmounts;
+	const struct spawn_join *join;	/* NULL, or namespaces to enter (the two above are not made) */
+	const char	 *chroot;	/* NULL: none; after the mounts, then chdir("/") */
 	int		  stdin_fd;	/* -1: /dev/null */
 	int		  stdout_fd;	/* -1: vigild's own */
 	int		  stderr_fd;	/* -1: vigild's own */

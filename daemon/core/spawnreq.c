@@ -6,10 +6,17 @@
 #include "config.h"
 #include "spawnreq.h"
 
-#include <linux/capability.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "config/envfile.h"
 #include "output/output.h"
@@ -80,6 +87,160 @@ static const char *const limit_steps[SERVICE_NLIMITS] = {
 	"setrlimit limit_stack", "setrlimit limit_cpu",
 };
 
+/*
+ * The mounts of a service's own namespace, made anew at each spawn (a
+ * path may have become a file or a folder); one spawn at a time, so one
+ * array and one set of strings serve them all.
+ */
+static struct spawn_mount *mounts;
+static size_t	  nmounts, mounts_cap;
+static char	**mount_strs;	/* what mounts point into, freed at the next build */
+static size_t	  nstrs, strs_cap;
+static struct spawn_join join = { -1, -1 };
+
+/* A malloc'd string kept until the next build; NULL when out of memory. */
+static const char *
+keep(char *str)
+{
+	char **v;
+
+	if (str == NULL)
+		return NULL;
+	if (nstrs == strs_cap) {
+		if ((v = reallocarray(mount_strs, strs_cap * 2 + 8, sizeof(*v))) == NULL) {
+			free(str);
+			return NULL;
+		}
+		mount_strs = v;
+		strs_cap = strs_cap * 2 + 8;
+	}
+	return mount_strs[nstrs++] = str;
+}
+
+static const char *
+keepf(const char *fmt, const char *a, const char *b)
+{
+	char *str;
+
+	return asprintf(&str, fmt, a, b) == -1 ? NULL : keep(str);
+}
+
+static int
+add_mount(const char *source, const char *target, const char *fstype,
+    unsigned long flags, const char *data, const char *step, bool may_miss)
+{
+	struct spawn_mount *v;
+
+	if (target == NULL || step == NULL)
+		return -1;
+	if (nmounts == mounts_cap) {
+		if ((v = reallocarray(mounts, mounts_cap * 2 + 8, sizeof(*v))) == NULL)
+			return -1;
+		mounts = v;
+		mounts_cap = mounts_cap * 2 + 8;
+	}
+	mounts[nmounts++] = (struct spawn_mount){ source, target, fstype, flags, data,
+	    step, may_miss };
+	return 0;
+}
+
+/* The per-mount flags path has now, which a read-only remount must keep. */
+static unsigned long
+mount_flags_of(const char *path)
+{
+	struct statvfs st;
+	unsigned long f = 0;
+
+	if (statvfs(path, &st) == -1)
+		return 0;
+	f |= (st.f_flag & ST_NOSUID) ? MS_NOSUID : 0;
+	f |= (st.f_flag & ST_NODEV) ? MS_NODEV : 0;
+	f |= (st.f_flag & ST_NOEXEC) ? MS_NOEXEC : 0;
+	f |= (st.f_flag & ST_NOATIME) ? MS_NOATIME : 0;
+	f |= (st.f_flag & ST_NODIRATIME) ? MS_NODIRATIME : 0;
+	f |= (st.f_flag & ST_RELATIME) ? MS_RELATIME : 0;
+	return f;
+}
+
+/* read_only_paths: bound onto itself, then that bind made read-only. */
+static int
+add_read_only(const char *word, const char *root)
+{
+	bool may_miss = word[0] == '-';
+	const char *p = may_miss ? word + 1 : word, *target = keepf("%s%s", root, p);
+
+	if (target == NULL)
+		return -1;
+	if (add_mount(target, target, NULL, MS_BIND | MS_REC, NULL,
+	    keepf("read_only_paths bind %s%s", p, ""), may_miss) == -1)
+		return -1;
+	return add_mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY |
+	    mount_flags_of(target), NULL, keepf("read_only_paths remount %s%s", p, ""),
+	    may_miss);
+}
+
+/*
+ * inaccessible_paths: a folder is covered by an empty read-only tmpfs of
+ * mode 000; anything else by /dev/null on a read-only, nodev mount, which
+ * no one can open, root included.
+ */
+static int
+add_inaccessible(const char *word, const char *root)
+{
+	bool may_miss = word[0] == '-';
+	const char *p = may_miss ? word + 1 : word, *target = keepf("%s%s", root, p);
+	const char *step = keepf("inaccessible_paths cover %s%s", p, "");
+	unsigned long hide = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	struct stat st;
+
+	if (target == NULL || step == NULL)
+		return -1;
+	if (stat(target, &st) == -1) {
+		if (errno == ENOENT && may_miss)
+			return 0;
+		/* let the child fail on it, by name */
+		return add_mount("none", target, "tmpfs", hide, "mode=000", step, false);
+	}
+	if (S_ISDIR(st.st_mode))
+		return add_mount("none", target, "tmpfs", hide, "mode=000", step, may_miss);
+	if (add_mount("/dev/null", target, NULL, MS_BIND, NULL, step, may_miss) == -1)
+		return -1;
+	return add_mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | hide, NULL, step,
+	    may_miss);
+}
+
+/* Every mount of c's own namespace, into mounts; -1 when out of memory. */
+static int
+build_mounts(const struct service_conf *c)
+{
+	const char *root = c->chroot != NULL ? c->chroot : "";
+
+	for (size_t i = 0; i < nstrs; i++)
+		free(mount_strs[i]);
+	nstrs = nmounts = 0;
+	if (c->private_tmp) {
+		if (add_mount("tmpfs", keepf("%s%s", root, "/tmp"), "tmpfs",
+		    MS_NOSUID | MS_NODEV, "mode=1777", "private_tmp mount /tmp", false) == -1 ||
+		    add_mount("tmpfs", keepf("%s%s", root, "/var/tmp"), "tmpfs",
+		    MS_NOSUID | MS_NODEV, "mode=1777", "private_tmp mount /var/tmp", true) == -1)
+			return -1;
+	}
+	for (char **w = c->read_only_paths; w != NULL && *w != NULL; w++)
+		if (add_read_only(*w, root) == -1)
+			return -1;
+	for (char **w = c->inaccessible_paths; w != NULL && *w != NULL; w++)
+		if (add_inaccessible(*w, root) == -1)
+			return -1;
+	return 0;
+}
+
+static bool
+wants_mount_ns(const struct service_conf *c)
+{
+	return c->private_tmp || (c->read_only_paths != NULL && c->read_only_paths[0] != NULL) ||
+	    (c->inaccessible_paths != NULL && c->inaccessible_paths[0] != NULL);
+}
+
 void
 spawnreq_build(const struct service *s, char *const *argv,
     char *const *exec_paths, char *const *extra, struct spawn_request *req)
@@ -122,7 +283,67 @@ spawnreq_build(const struct service *s, char *const *argv,
 		.stderr_fd = output_child_fd(s->output, OUTPUT_STDERR),
 		.extra_fd = -1,
 		.cgroup_fd = -1,
+		.new_mount_ns = wants_mount_ns(c),
+		.new_net_ns = c->private_network,
+		.chroot = c->chroot,
 	};
+	if (req->new_mount_ns) {
+		if (build_mounts(c) == -1)
+			req->envp = NULL;	/* out of memory, as the callers know it */
+		req->mounts = mounts;
+		req->nmounts = nmounts;
+	}
+}
+
+static void
+close_join(void)
+{
+	if (join.mnt_fd >= 0)
+		close(join.mnt_fd);
+	if (join.net_fd >= 0)
+		close(join.net_fd);
+	join.mnt_fd = join.net_fd = -1;
+}
+
+/* /proc/PID/ns/NAME, close-on-exec; -1 with err filled */
+static int
+open_ns(pid_t pid, const char *name, char *err, size_t errlen)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/ns/%s", (long)pid, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		snprintf(err, errlen, "opening %s: %s", path, strerror(errno));
+	return fd;
+}
+
+int
+spawnreq_join(const struct service *s, struct spawn_request *req, char *err, size_t errlen)
+{
+	close_join();
+	if (!req->new_mount_ns && !req->new_net_ns)
+		return 0;
+	if (s->pid <= 0) {
+		snprintf(err, errlen, "the service has no process whose namespaces to enter");
+		return -1;
+	}
+	if ((req->new_mount_ns && (join.mnt_fd = open_ns(s->pid, "mnt", err, errlen)) == -1) ||
+	    (req->new_net_ns && (join.net_fd = open_ns(s->pid, "net", err, errlen)) == -1)) {
+		close_join();
+		return -1;
+	}
+	req->join = &join;
+	req->new_mount_ns = req->new_net_ns = false;
+	req->mounts = NULL;
+	req->nmounts = 0;
+	return 0;
+}
+
+void
+spawnreq_join_done(void)
+{
+	close_join();
 }
 
 int
@@ -151,4 +372,12 @@ spawnreq_free(void)
 	free(envp_scratch);
 	envp_scratch = NULL;
 	envp_cap = 0;
+	for (size_t i = 0; i < nstrs; i++)
+		free(mount_strs[i]);
+	free(mount_strs);
+	free(mounts);
+	mount_strs = NULL;
+	mounts = NULL;
+	nstrs = strs_cap = nmounts = mounts_cap = 0;
+	close_join();
 }

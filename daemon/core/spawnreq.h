@@ -16,11 +16,19 @@
  */
 void	 spawnreq_build(const struct service *s, char *const *argv,
 	    char *const *exec_paths, char *const *extra, struct spawn_request *req);
-void	 spawnreq_free(void);
 /*
  * Read s's environment files anew, for the spawns of this start: 0, or -1
  * with err naming the file and line (s keeps what it had).
  */
-int	 spawnreq_read_env(struct service *s, char *err, size_t errlen);	/* the scratch array, at exit */
+int	 spawnreq_read_env(struct service *s, char *err, size_t errlen);
+/*
+ * For a process that must live in the service's namespaces (an exec
+ * check): req enters those of s's main process instead of making new
+ * ones. 0, or -1 with err; spawnreq_join_done() after the spawn.
+ */
+int	 spawnreq_join(const struct service *s, struct spawn_request *req, char *err,
+	    size_t errlen);
+void	 spawnreq_join_done(void);
+void	 spawnreq_free(void);	/* the scratch array, at exit */
 
 #endif

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -57,6 +58,8 @@ enum method_id {
 	M_VIGIL_USER,		/* + user = nobody (as root) */
 	M_VIGIL_CAPS,		/* + user = nobody, capabilities = CAP_NET_BIND_SERVICE */
 	M_VIGIL_SECCOMP,	/* + a syscall_filter the size of ~@mount @reboot @module @swap */
+	M_VIGIL_TMP,		/* + private_tmp: a mount namespace, tmpfs on /tmp and /var/tmp (root) */
+	M_VIGIL_NET,		/* + private_network: a network namespace, lo up (root) */
 	M_COUNT
 };
 
@@ -68,8 +71,12 @@ static char	  *probe_path;
 static char	  *probe_argv[3];
 static char	  *probe_envp[1];	/* empty: same for every method */
 static int	   devnull_fd;
-static struct spawn_request vigil_req, vigil_cgroup_req, limits_req;
+static struct spawn_request vigil_req, vigil_cgroup_req, limits_req, tmp_req, net_req;
 static struct spawn_request seccomp_req;	/* vigil+seccomp */
+static const struct spawn_mount tmp_mounts[2] = {
+	{ "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", "private_tmp", false },
+	{ "tmpfs", "/var/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", "private_tmp", true },
+};
 static struct spawn_rlimit limits_set[8];
 static char	   oom_now[16];
 static struct spawn_request user_req, caps_req;
@@ -90,6 +97,8 @@ static pid_t spawn_vigil_limits(void);
 static pid_t spawn_vigil_user(void);
 static pid_t spawn_vigil_caps(void);
 static pid_t spawn_vigil_seccomp(void);
+static pid_t spawn_vigil_tmp(void);
+static pid_t spawn_vigil_net(void);
 
 #ifdef HAVE_SPAWN_BASE
 int	spawn_base_setup(char *const *argv, char *const *envp, char *const *paths);
@@ -110,6 +119,8 @@ static const struct {
 	[M_VIGIL_USER]	= { "vigil+user",	spawn_vigil_user },
 	[M_VIGIL_CAPS]	= { "vigil+caps",	spawn_vigil_caps },
 	[M_VIGIL_SECCOMP] = { "vigil+seccomp",	spawn_vigil_seccomp },
+	[M_VIGIL_TMP]	= { "vigil+private_tmp", spawn_vigil_tmp },
+	[M_VIGIL_NET]	= { "vigil+private_network", spawn_vigil_net },
 };
 
 /* vigil-cgroup only with --cgroup, vigil-base only when built with SPAWN_BASE */
@@ -120,6 +131,9 @@ enabled(int m)
 		return vigil_cgroup_req.cgroup_fd >= 0;
 	if (m == M_VIGIL_USER || m == M_VIGIL_CAPS)
 		return user_ok;
+	/* namespaces and mounts need CAP_SYS_ADMIN */
+	if (m == M_VIGIL_TMP || m == M_VIGIL_NET)
+		return geteuid() == 0;
 #ifndef HAVE_SPAWN_BASE
 	if (m == M_VIGIL_BASE)
 		return false;
@@ -185,6 +199,18 @@ static pid_t
 spawn_vigil_seccomp(void)
 {
 	return spawn_with(&seccomp_req, "vigil+seccomp");
+}
+
+static pid_t
+spawn_vigil_tmp(void)
+{
+	return spawn_with(&tmp_req, "vigil+private_tmp");
+}
+
+static pid_t
+spawn_vigil_net(void)
+{
+	return spawn_with(&net_req, "vigil+private_network");
 }
 
 /* fork and posix_spawn do the same work as vigil: new session, stdin /dev/null */
@@ -462,6 +488,12 @@ setup_families(void)
 	oom_now[strcspn(oom_now, "\n")] = '\0';
 	limits_req.oom_score_adj = oom_now;
 	limits_req.no_new_privs = true;
+	tmp_req = vigil_req;
+	tmp_req.new_mount_ns = true;
+	tmp_req.mounts = tmp_mounts;
+	tmp_req.nmounts = 2;
+	net_req = vigil_req;
+	net_req.new_net_ns = true;
 	setup_user_families();
 }
 

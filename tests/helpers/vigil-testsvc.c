@@ -13,6 +13,12 @@
  *                     error's text (strerror) to FILE, then close it
  *   mount:FILE        mount a small tmpfs on FILE.mnt (made, then unmounted and
  *                     removed) and write "0 ok" or "ENAME text" of the failure
+ *   touch:PATH:FILE   create PATH and write "hello" in it; write "ok" or the
+ *                     errno's text to FILE
+ *   read:PATH:FILE    read PATH (a folder: list it); write "ok:" and what was
+ *                     read, or the errno's text, to FILE
+ *   ifflags:IF:FILE   write "up" or "down" for network interface IF, or the
+ *                     errno's text, to FILE
  *   sigs:FILE         write the signals we start with: "blocked=N,N,..." and
  *                     "ignored=N,N,..." as sigprocmask and sigaction see them,
  *                     then the SigBlk and SigIgn lines of /proc/self/status
@@ -66,6 +72,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -168,6 +176,95 @@ do_bind(const char *arg)
 	fprintf(out, "%s\n", r == 0 ? "ok" : strerror(errno));
 	close(fd);
 	close_tmp(out, tmp, colon + 1);
+}
+
+/* PATH:FILE split at the last colon; FILE is returned, path filled */
+static const char *
+path_and_file(const char *arg, char *path, size_t len)
+{
+	const char *colon = strrchr(arg, ':');
+
+	if (colon == NULL || (size_t)(colon - arg) >= len)
+		die("expected PATH:FILE");
+	snprintf(path, len, "%.*s", (int)(colon - arg), arg);
+	return colon + 1;
+}
+
+static void
+write_result(const char *file, const char *text)
+{
+	char tmp[4096];
+	FILE *f = open_tmp(file, tmp, sizeof(tmp));
+
+	fprintf(f, "%s\n", text);
+	close_tmp(f, tmp, file);
+}
+
+static void
+do_touch(const char *arg)
+{
+	char path[4096];
+	const char *file = path_and_file(arg, path, sizeof(path));
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd == -1 || write(fd, "hello\n", 6) != 6) {
+		write_result(file, strerror(errno));
+		return;
+	}
+	close(fd);
+	write_result(file, "ok");
+}
+
+static void
+do_read(const char *arg)
+{
+	char path[4096], buf[4096] = "ok:";
+	const char *file = path_and_file(arg, path, sizeof(path));
+	size_t len = strlen(buf);
+	struct dirent *de;
+	ssize_t n;
+	DIR *d;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		write_result(file, strerror(errno));
+		return;
+	}
+	if ((d = fdopendir(fd)) != NULL) {
+		while ((de = readdir(d)) != NULL && len < sizeof(buf) - 300)
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s ",
+				    de->d_name);
+		closedir(d);
+		write_result(file, buf);
+		return;
+	}
+	if ((n = read(fd, buf + len, sizeof(buf) - len - 1)) == -1) {
+		write_result(file, strerror(errno));
+		close(fd);
+		return;
+	}
+	buf[len + (size_t)n] = '\0';
+	close(fd);
+	write_result(file, buf);
+}
+
+static void
+do_ifflags(const char *arg)
+{
+	char name[IFNAMSIZ];
+	const char *file = path_and_file(arg, name, sizeof(name));
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, strlen(name) + 1);
+	if (fd == -1 || ioctl(fd, SIOCGIFFLAGS, &ifr) == -1) {
+		write_result(file, strerror(errno));
+		return;
+	}
+	close(fd);
+	write_result(file, (ifr.ifr_flags & IFF_UP) ? "up" : "down");
 }
 
 static void
@@ -745,6 +842,12 @@ run_action(const char *a)
 		do_bind(v);
 	else if (strncmp(a, "mount:", 6) == 0)
 		do_mount(v);
+	else if (strncmp(a, "touch:", 6) == 0)
+		do_touch(v);
+	else if (strncmp(a, "read:", 5) == 0)
+		do_read(v);
+	else if (strncmp(a, "ifflags:", 8) == 0)
+		do_ifflags(v);
 	else if (strncmp(a, "notify-times:", 13) == 0)
 		do_notify_times(v);
 	else if (strncmp(a, "pings:", 6) == 0)

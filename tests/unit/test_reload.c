@@ -244,6 +244,23 @@ Test(reload_plan, environment_files_restart_cgroup_limits_apply_in_place)
 	cr_expect_str_eq(changed("d"), "io_weight");
 }
 
+/* A filesystem or network of its own is made with the process: a change restarts it. */
+Test(reload_plan, sandbox_keys_restart_the_service)
+{
+	before = load("a.conf", SVC("a", "private_tmp = yes\n") SVC("b", "")
+	    SVC("c", "read_only_paths = /etc\n"));
+	after = load("b.conf", SVC("a", "private_tmp = yes\nprivate_network = yes\n")
+	    SVC("b", "chroot = /\ninaccessible_paths = -/nonexistent\n")
+	    SVC("c", "read_only_paths = /etc -/nonexistent\n"));
+	make_plan();
+	cr_expect_eq(item("a")->action, RELOAD_RESTARTED);
+	cr_expect_str_eq(changed("a"), "private_network");
+	cr_expect_eq(item("b")->action, RELOAD_RESTARTED);
+	cr_expect_str_eq(changed("b"), "chroot,inaccessible_paths");
+	cr_expect_eq(item("c")->action, RELOAD_RESTARTED);
+	cr_expect_str_eq(changed("c"), "read_only_paths");
+}
+
 Test(reload_plan, output_targets_restart_limits_do_not)
 {
 	before = load("a.conf", SVC("a", "") SVC("b", "") SVC("c", "stdout = file:/tmp/x\n"));
@@ -283,6 +300,8 @@ Test(reload_plan, the_rule_of_each_key)
 	    "limit_stack", "limit_cpu", "nice", "oom_score_adj", "no_new_privileges",
 	    "capabilities", "syscall_filter", "syscall_filter_action",
 	    "environment_file",
+	    "chroot", "private_tmp", "private_network", "read_only_paths",
+	    "inaccessible_paths",
 	    "stdout", "stderr", "ready", "watchdog" };
 	enum reload_class class;
 	const char *key;
