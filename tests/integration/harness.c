@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <grp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1052,4 +1053,80 @@ vh_wait_status_text(const char *name, const char *text, int timeout_ms)
 		sleep_ms(20);
 	} while (vh_now_ms() < end);
 	return false;
+}
+
+void
+vh_exec(char *const argv[], void (*setup)(void *), void *arg)
+{
+	vh.pid = fork();
+	cr_assert_neq(vh.pid, -1, "fork: %s", strerror(errno));
+	if (vh.pid == 0) {
+		int fd = open(vh.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+		/* if the test dies, so does what it started */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (setup != NULL)
+			setup(arg);
+		execvp(argv[0], argv);
+		_exit(98);
+	}
+}
+
+const char *
+vh_check_as_nobody(int *status, const char *fmt, ...)
+{
+	static char out[16384];
+	char dir[] = "/tmp/vigil-check-XXXXXX", conf[64];
+	int fds[2];
+	ssize_t n, len = 0;
+	va_list ap;
+	FILE *f;
+	pid_t pid;
+
+	/* a folder nobody can read: the config must be readable by its reader */
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(chmod(dir, 0755), 0);
+	snprintf(conf, sizeof(conf), "%s/vigil.conf", dir);
+	cr_assert_not_null(f = fopen(conf, "w"));
+	fprintf(f, "[vigil]\nsocket = %s/vigil.sock\n\n", dir);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+	cr_assert_eq(chmod(conf, 0644), 0);
+	cr_assert_eq(pipe(fds), 0);
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 || setuid(65534) == -1)
+			_exit(99);
+		execl(env_or("VIGILD", "./vigild"), "vigild", "--check", "-c", conf, (char *)NULL);
+		_exit(98);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], out + len, sizeof(out) - 1 - (size_t)len)) > 0)
+		len += n;
+	out[len] = '\0';
+	close(fds[0]);
+	cr_assert_eq(waitpid(pid, status, 0), pid);
+	unlink(conf);
+	rmdir(dir);
+	return out;
+}
+
+void
+vh_expect_isolation(const char *name, const char *want)
+{
+	json_t *svc = vh_service(name);
+	char *got;
+
+	cr_assert_not_null(svc, "no status of %s", name);
+	got = json_dumps(json_object_get(svc, "isolation"), JSON_PRESERVE_ORDER);
+	cr_expect(got != NULL && strcmp(got, want) == 0, "%s isolation: %s, want %s", name,
+	    got ? got : "(none)", want);
+	free(got);
+	json_decref(svc);
 }

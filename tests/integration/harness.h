@@ -73,6 +73,22 @@ int	 vh_ctl_as(uid_t uid, gid_t gid, struct vh_result *r, ...) __attribute__((se
 void	 vh_become(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups);
 /* status of one service as JSON (caller decrefs), NULL if unavailable */
 json_t	*vh_service(const char *name);
+/* Expect its "isolation" status field to be want, as JSON text with the keys in order. */
+void	 vh_expect_isolation(const char *name, const char *want);
+/*
+ * Start argv (a program found in PATH, or a path; $VIGILD for vigild
+ * itself) as vh.pid, with its stdout and stderr appended to vh.log, for
+ * vigild started other than by vh_start: as a command, under unshare,
+ * with a socket passed. setup, if not NULL, runs in the child before execve.
+ */
+void	 vh_exec(char *const argv[], void (*setup)(void *), void *arg);
+/*
+ * vigild --check on a config of the [vigil] socket line and then fmt's
+ * text, run as nobody (the test must be root): its output; *status its
+ * wait status.
+ */
+const char *vh_check_as_nobody(int *status, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 const char *vh_state(const char *name, char *buf, size_t len);
 /*
  * Poll until NAME's state is STATE; false after timeout_ms. A poll can miss

@@ -208,61 +208,24 @@ Test(caps, a_capability_vigild_lacks_is_a_load_error_naming_it)
 /* status shows the key as written, with the other isolation keys */
 Test(caps, status_shows_the_key_in_isolation)
 {
-	json_t *svc;
-	char *got;
-
 	need_root();
 	vh_setup("[service:web]\ncommand = %s\nnice = 3\ncapabilities = CAP_NET_RAW chown\n",
 	    vh_testsvc());
 	vh_start_ok();
 	cr_assert(vh_wait_state("web", "running", 20000), "log:\n%s", vh_log_tail());
-	svc = vh_service("web");
-	cr_assert_not_null(svc);
-	got = json_dumps(json_object_get(svc, "isolation"), JSON_PRESERVE_ORDER);
-	cr_expect(got != NULL && strcmp(got, "{\"nice\": \"3\", \"capabilities\": "
-	    "\"CAP_NET_RAW chown\"}") == 0, "isolation: %s", got);
-	free(got);
-	json_decref(svc);
+	vh_expect_isolation("web", "{\"nice\": \"3\", \"capabilities\": "
+	    "\"CAP_NET_RAW chown\"}");
 }
 
 /* vigild without CAP_SETPCAP (here: as nobody) refuses the key at load, naming it. */
 Test(caps, the_key_is_a_load_error_for_a_vigild_without_cap_setpcap)
 {
-	char dir[] = "/tmp/vigil-capck-XXXXXX", conf[64], out[8192];
-	int fds[2], status;
-	ssize_t n, len = 0;
-	FILE *f;
-	pid_t pid;
+	const char *out;
+	int status;
 
 	need_root();
-	cr_assert_not_null(mkdtemp(dir));
-	cr_assert_eq(chmod(dir, 0755), 0);
-	snprintf(conf, sizeof(conf), "%s/vigil.conf", dir);
-	cr_assert_not_null(f = fopen(conf, "w"));
-	fprintf(f, "[vigil]\nsocket = %s/vigil.sock\n\n[service:web]\ncommand = /bin/true\n"
-	    "capabilities = none\n", dir);
-	fclose(f);
-	cr_assert_eq(chmod(conf, 0644), 0);
-	cr_assert_eq(pipe(fds), 0);
-	cr_assert_neq(pid = fork(), -1);
-	if (pid == 0) {
-		const char *vigild = getenv("VIGILD") ? getenv("VIGILD") : "./vigild";
-
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 || setuid(65534) == -1)
-			_exit(99);
-		execl(vigild, "vigild", "--check", "-c", conf, (char *)NULL);
-		_exit(98);
-	}
-	close(fds[1]);
-	while ((n = read(fds[0], out + len, sizeof(out) - 1 - (size_t)len)) > 0)
-		len += n;
-	out[len] = '\0';
-	close(fds[0]);
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	unlink(conf);
-	rmdir(dir);
+	out = vh_check_as_nobody(&status, "[service:web]\ncommand = /bin/true\n"
+	    "capabilities = none\n");
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) < 98,
 	    "status 0x%x, output:\n%s", status, out);
 	cr_expect(strstr(out, "vigil.conf:6: [service:web] capabilities: capabilities needs "

@@ -113,20 +113,12 @@ Test(cglimits, without_cgroups_the_log_says_so)
 /* status's isolation field shows them as written */
 Test(cglimits, status_shows_them_in_isolation)
 {
-	json_t *svc;
-	char *got;
-
 	vh_setup("cgroup = off\n\n[service:web]\ncommand = %s\nmemory_max = 64M\ncpu_max = 20ms/100ms\n",
 	    vh_testsvc());
 	vh_start_ok();
 	cr_assert(vh_wait_state("web", "running", 20000), "log:\n%s", vh_log_tail());
-	svc = vh_service("web");
-	cr_assert_not_null(svc);
-	got = json_dumps(json_object_get(svc, "isolation"), JSON_PRESERVE_ORDER);
-	cr_expect(got != NULL && strcmp(got, "{\"memory_max\": \"64M\", \"cpu_max\": "
-	    "\"20ms/100ms\"}") == 0, "isolation: %s", got);
-	free(got);
-	json_decref(svc);
+	vh_expect_isolation("web", "{\"memory_max\": \"64M\", \"cpu_max\": "
+	    "\"20ms/100ms\"}");
 }
 
 /* A reload that changes them rewrites the running cgroup's files; the process is kept. */

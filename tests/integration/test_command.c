@@ -39,17 +39,7 @@ start_command(const char *first, ...)
 		argv[n++] = a;
 	va_end(ap);
 	argv[n] = NULL;
-	vh.pid = fork();
-	cr_assert_neq(vh.pid, -1);
-	if (vh.pid == 0) {
-		int fd = open(vh.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(98);
-	}
+	vh_exec(argv, NULL, NULL);
 }
 
 static int

@@ -104,6 +104,8 @@ Test(container, the_example_container_is_healthy_logs_serves_and_stops_with_0)
 	char to[16], dir[512], path[600], conf[16384];
 	struct vh_result r;
 	long long deadline;
+	char *unshare[] = { "unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGTERM",
+	    getenv("VIGILD"), "-f", "-c", vh.conf, NULL };
 	int redis_port, web_port, rc = -1;
 	pid_t init;
 
@@ -124,18 +126,7 @@ Test(container, the_example_container_is_healthy_logs_serves_and_stops_with_0)
 	replace_all(conf, sizeof(conf), "/etc/vigil/docker/", dir);
 	vh_add_services("%s", conf);
 
-	vh.pid = fork();
-	cr_assert_neq(vh.pid, -1);
-	if (vh.pid == 0) {
-		int fd = open(vh.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execlp("unshare", "unshare", "--pid", "--fork", "--mount-proc",
-		    "--kill-child=SIGTERM", getenv("VIGILD"), "-f", "-c", vh.conf, (char *)NULL);
-		_exit(98);
-	}
+	vh_exec(unshare, NULL, NULL);
 
 	/* the HEALTHCHECK: unhealthy while starting, then healthy */
 	deadline = vh_now_ms() + UP_MS;

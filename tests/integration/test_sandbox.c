@@ -348,44 +348,15 @@ Test(sandbox, an_exec_check_runs_in_the_services_namespaces)
  */
 Test(sandbox, the_keys_are_load_errors_for_a_vigild_without_the_capability)
 {
-	char dir[] = "/tmp/vigil-sbx-priv-XXXXXX", conf[64], out[8192];
-	int fds[2], status;
-	ssize_t n, len = 0;
-	FILE *f;
-	pid_t pid;
+	const char *out;
+	int status;
 
 	if (geteuid() != 0)
 		VH_SKIP("needs root, to run vigild as nobody");
-	cr_assert_not_null(mkdtemp(dir));
-	cr_assert_eq(chmod(dir, 0755), 0);
-	snprintf(conf, sizeof(conf), "%s/vigil.conf", dir);
-	cr_assert_not_null(f = fopen(conf, "w"));
-	fprintf(f, "[vigil]\nsocket = %s/vigil.sock\n\n[service:ok]\ncommand = /bin/true\n"
+	out = vh_check_as_nobody(&status, "[service:ok]\ncommand = /bin/true\n"
 	    "private_tmp = no\nprivate_network = no\n\n[service:bad]\ncommand = /bin/true\n"
 	    "private_tmp = yes\nprivate_network = yes\nread_only_paths = /etc\n"
-	    "inaccessible_paths = -/root\nchroot = /\n", dir);
-	fclose(f);
-	cr_assert_eq(chmod(conf, 0644), 0);
-	cr_assert_eq(pipe(fds), 0);
-	cr_assert_neq(pid = fork(), -1);
-	if (pid == 0) {
-		const char *vigild = getenv("VIGILD") ? getenv("VIGILD") : "./vigild";
-
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 || setuid(65534) == -1)
-			_exit(99);
-		execl(vigild, "vigild", "--check", "-c", conf, (char *)NULL);
-		_exit(98);
-	}
-	close(fds[1]);
-	while ((n = read(fds[0], out + len, sizeof(out) - 1 - (size_t)len)) > 0)
-		len += n;
-	out[len] = '\0';
-	close(fds[0]);
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	unlink(conf);
-	rmdir(dir);
+	    "inaccessible_paths = -/root\nchroot = /\n");
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) < 98,
 	    "status 0x%x, output:\n%s", status, out);
 	for (int line = 11; line <= 14; line++) {

@@ -406,23 +406,14 @@ Test(shutdown, sigquit_kills_every_service_at_once)
 Test(shutdown, as_pid_1_the_essential_jobs_code_is_the_containers)
 {
 	const char *go = vh_path("go");
+	char *unshare[] = { "unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGTERM",
+	    getenv("VIGILD"), "-f", "-c", vh.conf, NULL };
 
 	vh_setup("[service:job]\ncommand = %s echo:hello-from-pid-1 await:%s exit:7\n"
 	    "essential = yes\nrestart = never\n\n[service:helper]\ncommand = %s\n",
 	    vh_testsvc(), go, vh_testsvc());
-	vh.pid = fork();
-	cr_assert_neq(vh.pid, -1);
-	if (vh.pid == 0) {
-		int fd = open(vh.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		/* if the test dies, unshare dies, and --kill-child ends vigild */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execlp("unshare", "unshare", "--pid", "--fork", "--mount-proc",
-		    "--kill-child=SIGTERM", getenv("VIGILD"), "-f", "-c", vh.conf, (char *)NULL);
-		_exit(98);
-	}
+	/* if the test dies, unshare dies, and --kill-child ends vigild */
+	vh_exec(unshare, NULL, NULL);
 	cr_assert(vh_wait_log("job    | hello-from-pid-1", UP_MS), "log_console is not on as PID 1; "
 	    "log:\n%s", vh_log_tail());
 	cr_expect(vh_log_contains("vigild[1]: "), "not PID 1; log:\n%s", vh_log_tail());

@@ -338,21 +338,6 @@ stat_nice(const char *stat)
 	return atoi(p + 1);
 }
 
-/* status's "isolation" of name is the JSON object want, in that order */
-static void
-isolation_shown(const char *name, const char *want)
-{
-	json_t *svc = vh_service(name);
-	char *got;
-
-	cr_assert_not_null(svc, "no status of %s", name);
-	got = json_dumps(json_object_get(svc, "isolation"), JSON_PRESERVE_ORDER);
-	cr_expect(got != NULL && strcmp(got, want) == 0, "%s isolation: %s, want %s", name,
-	    got ? got : "(none)", want);
-	free(got);
-	json_decref(svc);
-}
-
 /*
  * limit_*, nice, oom_score_adj and no_new_privileges, seen from inside
  * the service; a service without them keeps vigild's.
@@ -393,10 +378,10 @@ Test(spawn, limits_nice_oom_score_and_no_new_privileges_reach_the_service)
 	status = strdup(vh_slurp(vh_path("plain-status")));
 	cr_expect(strstr(status, "NoNewPrivs:\t0") != NULL, "without the key: %s", status);
 	free(status);
-	isolation_shown("web", "{\"limit_nofile\": \"512:1024\", \"limit_core\": \"0\", "
+	vh_expect_isolation("web", "{\"limit_nofile\": \"512:1024\", \"limit_core\": \"0\", "
 	    "\"limit_fsize\": \"64M:infinity\", \"limit_cpu\": \"1h\", \"nice\": \"7\", "
 	    "\"oom_score_adj\": \"300\", \"no_new_privileges\": \"yes\"}");
-	isolation_shown("plain", "{}");
+	vh_expect_isolation("plain", "{}");
 }
 
 /* Whether this process's effective set holds cap (vigild, started by it, has the same). */
@@ -441,42 +426,13 @@ Test(spawn, a_limit_the_kernel_refuses_is_a_failed_start_naming_it)
  */
 Test(spawn, keys_that_need_privileges_vigild_lacks_are_load_errors)
 {
-	char dir[] = "/tmp/vigil-priv-XXXXXX", conf[64], out[8192];
-	int fds[2], status;
-	ssize_t n, len = 0;
-	FILE *f;
-	pid_t pid;
+	const char *out;
+	int status;
 
-	cr_assert_not_null(mkdtemp(dir));
-	cr_assert_eq(chmod(dir, 0755), 0);
-	snprintf(conf, sizeof(conf), "%s/vigil.conf", dir);
-	cr_assert_not_null(f = fopen(conf, "w"));
-	fprintf(f, "[vigil]\nsocket = %s/vigil.sock\n\n[service:ok]\ncommand = /bin/true\n"
+	out = vh_check_as_nobody(&status, "[service:ok]\ncommand = /bin/true\n"
 	    "limit_core = 0\nnice = 5\nno_new_privileges = yes\n\n[service:bad]\n"
 	    "command = /bin/true\nuser = root\nnice = -5\noom_score_adj = -500\n"
-	    "limit_nofile = 64:infinity\n", dir);
-	fclose(f);
-	cr_assert_eq(chmod(conf, 0644), 0);
-	cr_assert_eq(pipe(fds), 0);
-	cr_assert_neq(pid = fork(), -1);
-	if (pid == 0) {
-		const char *vigild = getenv("VIGILD") ? getenv("VIGILD") : "./vigild";
-
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 || setuid(65534) == -1)
-			_exit(99);
-		execl(vigild, "vigild", "--check", "-c", conf, (char *)NULL);
-		_exit(98);
-	}
-	close(fds[1]);
-	while ((n = read(fds[0], out + len, sizeof(out) - 1 - (size_t)len)) > 0)
-		len += n;
-	out[len] = '\0';
-	close(fds[0]);
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	unlink(conf);
-	rmdir(dir);
+	    "limit_nofile = 64:infinity\n");
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) < 98,
 	    "status 0x%x, output:\n%s", status, out);
 	cr_expect(strstr(out, "vigil.conf:12: [service:bad] user: running a service as a user or "

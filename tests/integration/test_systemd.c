@@ -125,27 +125,25 @@ Test(systemd, without_notify_socket_nothing_is_told)
 	cr_expect(!vh_log_contains("telling the service manager"), "log: %s", vh_log_tail());
 }
 
-/* vigild with fd 3 as systemd's ListenStream= socket, LISTEN_PID its own pid */
+/* In vigild's child: fd 3 is systemd's ListenStream= socket, LISTEN_PID its own pid. */
+static void
+pass_socket(void *arg)
+{
+	char pid[16];
+
+	dup2(*(int *)arg, 3);	/* dup2 leaves it open across execve */
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	setenv("LISTEN_PID", pid, 1);
+	setenv("LISTEN_FDS", "1", 1);
+	setenv("LISTEN_FDNAMES", "vigild.socket", 1);
+}
+
 static void
 start_activated(int listen_fd)
 {
-	vh.pid = fork();
-	cr_assert_neq(vh.pid, -1);
-	if (vh.pid == 0) {
-		int log = open(vh.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		char pid[16];
+	char *argv[] = { getenv("VIGILD"), "-f", "-c", vh.conf, NULL };
 
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(log, 1);
-		dup2(log, 2);
-		dup2(listen_fd, 3);	/* dup2 leaves it open across execve */
-		snprintf(pid, sizeof(pid), "%d", (int)getpid());
-		setenv("LISTEN_PID", pid, 1);
-		setenv("LISTEN_FDS", "1", 1);
-		setenv("LISTEN_FDNAMES", "vigild.socket", 1);
-		execl(getenv("VIGILD"), "vigild", "-f", "-c", vh.conf, (char *)NULL);
-		_exit(98);
-	}
+	vh_exec(argv, pass_socket, &listen_fd);
 }
 
 Test(systemd, the_control_socket_can_come_from_the_manager)
