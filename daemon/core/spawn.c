@@ -329,9 +329,9 @@ child_exec(const struct spawn_request *req, struct spawn_error *err)
  *   cgroup         first, so every process of the service starts in it
  *   signals        handlers vigild installed back to SIG_DFL
  *   setsid, fds    its own session; stdin, stdout, stderr, the ready fd
- *   (namespaces and mounts)   while still root, before anything is looked
+ *   namespaces and mounts   while still root, before anything is looked
  *                  up in the file system the service will see
- *   (chroot)       after the mounts it may need, before paths are used
+ *   chroot         after the mounts it may need, before paths are used
  *   rlimits, nice, oom_score_adj   need root's privileges to raise or lower
  *   bounding set   capabilities: reduced while CAP_SETPCAP is still there
  *   groups, gid, uid   (PR_SET_KEEPCAPS first when a user keeps capabilities)
@@ -339,10 +339,9 @@ child_exec(const struct spawn_request *req, struct spawn_error *err)
  *   directory, umask   after the ids, as Go and systemd do: a service
  *                  cannot start in a folder its user cannot reach
  *   no_new_privs   after the ids, which it would not stop, before seccomp
- *   (seccomp)      last: the filter need allow none of the steps above
- *   signal mask, execve
- *
- * A step in parentheses is where that key's code goes when it comes.
+ *   signal mask
+ *   seccomp        last: the filter need allow none of the steps above
+ *   execve
  */
 CHILD_CODE static int
 child_main(void *arg)
