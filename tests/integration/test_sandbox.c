@@ -133,7 +133,8 @@ Test(sandbox, private_tmp_gives_the_service_its_own_tmp)
 	snprintf(mine, sizeof(mine), "/tmp/vigil-sandbox-svc-%d", (int)getpid());
 	snprintf(vmine, sizeof(vmine), "/var/tmp/vigil-sandbox-svc-%d", (int)getpid());
 	write_file(marker, "host\n");
-	vh_setup("[service:web]\ncommand = %s read:%s:%s touch:%s:%s touch:%s:%s read:/tmp:%s\n"
+	/* on indented lines: a build's long paths would pass the parser's line limit */
+	vh_setup("[service:web]\ncommand = %s\n read:%s:%s\n touch:%s:%s\n touch:%s:%s\n read:/tmp:%s\n"
 	    "private_tmp = yes\n", vh_testsvc(), marker, out("marker"), mine, out("touch"),
 	    vmine, out("vtouch"), out("ls"));
 	vh_start_ok();
@@ -202,7 +203,7 @@ Test(sandbox, read_only_paths_refuse_writes_inside_only)
 	snprintf(ro, sizeof(ro), "%s", vh_path("ro"));
 	cr_assert_eq(mkdir(ro, 0755), 0);
 	cr_assert_eq(mkdir(vh_path("rw"), 0755), 0);
-	vh_setup("[service:web]\ncommand = %s touch:%s/x:%s touch:%s/y:%s\n"
+	vh_setup("[service:web]\ncommand = %s\n touch:%s/x:%s\n touch:%s/y:%s\n"
 	    "read_only_paths = %s -/nonexistent/vigil-sandbox\n", vh_testsvc(), ro,
 	    vh_path("ro-result"), vh_path("rw"), vh_path("rw-result"), ro);
 	vh_start_ok();
@@ -231,7 +232,7 @@ Test(sandbox, inaccessible_paths_hide_folders_and_files)
 	cr_assert_eq(mkdir(dir, 0755), 0);
 	write_file(vh_path("secrets/one"), "one\n");
 	write_file(file, "key\n");
-	vh_setup("[service:web]\ncommand = %s read:%s/one:%s read:%s:%s read:%s:%s\n"
+	vh_setup("[service:web]\ncommand = %s\n read:%s/one:%s\n read:%s:%s\n read:%s:%s\n"
 	    "inaccessible_paths = %s %s -/nonexistent/vigil-sandbox\n", vh_testsvc(), dir,
 	    vh_path("one-result"), dir, vh_path("dir-result"), file, vh_path("key-result"),
 	    dir, file);
