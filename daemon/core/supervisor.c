@@ -274,6 +274,7 @@ supervisor_free(void)
 		/* a later shutdown inits it again: never while libev holds it */
 		ev_timer_stop(vigild.loop, &shutdown_timer);
 	}
+	essential_why[0] = '\0';	/* a set made anew has had no essential end */
 	world_free();
 	free(vigild.services);
 	vigild.services = NULL;
