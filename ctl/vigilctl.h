@@ -71,6 +71,9 @@ struct ctl_verb {
 extern const struct ctl_verb ctl_verbs[];	/* NULL-name terminated */
 const struct ctl_verb *ctl_verb_find(const char *name);
 
+/* import_supervisord.c: a verb that needs no vigild */
+int		 verb_import_supervisord(const struct ctl_options *o, int argc, char **argv);
+
 /* client.c */
 /* Set by a signal handler: a wait for vigild gives up with EINTR. */
 extern volatile sig_atomic_t client_stop;
