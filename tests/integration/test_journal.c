@@ -249,8 +249,9 @@ Test(journal, service_output_is_a_stream_named_after_the_service)
 	private_run();
 	start_journald();
 	vh_setup("[service:web]\ncommand = %s echo:out-line err:err-line echo:<3>prefixed-line "
-	    "fds:%s\nstdout = journal\nstderr = journal\nstart_secs = 100ms\n",
-	    vh_testsvc(), vh_path("fds"));
+	    "fds:%s\nstdout = journal\nstderr = journal\nstart_secs = 100ms\n"
+	    "[service:api]\ncommand = %s echo:api-out err:api-err\nstdout = journal\n",
+	    vh_testsvc(), vh_path("fds"), vh_testsvc());
 	vh_start_ok();
 	cr_assert(vh_wait_state("web", "running", UP_MS), "log: %s", vh_log_tail());
 
@@ -285,6 +286,21 @@ Test(journal, service_output_is_a_stream_named_after_the_service)
 	cr_expect_str_eq(r.out, "");
 	cr_expect(strstr(r.err, "web: stdout and stderr go to the journal; see journalctl -t web")
 	    != NULL, "err: %s", r.err);
+
+	/* a service with only stdout there: its stderr is captured as before */
+	cr_assert_not_null(e = wait_entry("api", "api-out", UP_MS));
+	json_decref(e);
+	cr_assert(vh_wait_state("api", "running", UP_MS));
+	cr_assert_eq(vh_ctl(&r, "log", "api", NULL), 0, "err: %s", r.err);
+	cr_expect(strstr(r.out, "api-err") != NULL, "out: %s", r.out);
+	cr_expect(strstr(r.out, "api-out") == NULL, "out: %s", r.out);
+	cr_expect(strstr(r.err, "vigilctl: api: stdout goes to the journal; see journalctl -t api")
+	    != NULL, "err: %s", r.err);
+	/* with --json too: stdout keeps only LINE objects, the note is on stderr */
+	cr_assert_eq(vh_ctl(&r, "--json", "log", "api", NULL), 0, "err: %s", r.err);
+	cr_expect(strncmp(r.out, "{\"service\":\"api\",", 17) == 0, "out: %s", r.out);
+	cr_expect(strstr(r.out, "journal") == NULL, "out: %s", r.out);
+	cr_expect(strstr(r.err, "api: stdout goes to the journal") != NULL, "err: %s", r.err);
 }
 
 Test(journal, a_stream_journald_refuses_fails_the_start)
