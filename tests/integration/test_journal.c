@@ -210,8 +210,8 @@ Test(journal, vigild_lines_carry_the_service_and_its_pid)
 
 	private_run();
 	start_journald();
-	vh_setup("log_target = journal\n\n[service:web]\ncommand = %s\nstart_secs = 100ms\n",
-	    vh_testsvc());
+	vh_setup("log_target = journal\n\n[service:web]\ncommand = %s fds:%s\n"
+	    "start_secs = 100ms\n", vh_testsvc(), vh_path("fds"));
 	vh_start_ok();
 	cr_assert(vh_wait_state("web", "running", UP_MS));
 	cr_assert_gt(pid = vh_main_pid("web"), 0);
@@ -237,6 +237,9 @@ Test(journal, vigild_lines_carry_the_service_and_its_pid)
 
 	/* and stderr got none of it */
 	cr_expect(!vh_log_contains("spawned pid"), "log: %s", vh_log_tail());
+	/* vigild's socket to journald stays its own */
+	cr_assert(vh_wait_file(vh_path("fds"), UP_MS));
+	cr_expect_str_eq(vh_slurp(vh_path("fds")), "0\n1\n2\n");
 }
 
 Test(journal, service_output_is_a_stream_named_after_the_service)
