@@ -26,6 +26,7 @@
 
 /* where sd_journal_send sends: a system journald listens there */
 #define JOURNAL_SOCKET	"/run/systemd/journal/socket"
+#define LOG_RAW_MAX	2048	/* a line as formatted, before escaping */
 
 static const char *log_ident = "vigil";
 static enum log_level log_max = LOG_LEVEL_INFO;
@@ -122,7 +123,8 @@ log_level_parse(const char *name, enum log_level *out)
 static int
 journal_write(enum log_level level, const char *msg, const char *err, const char *subject)
 {
-	char message[UTF8_ESCAPED_MAX(2048) + 300], prio[16], ident[64], service[128],
+	/* the escaped line, ": " and strerror's text */
+	char message[UTF8_ESCAPED_MAX(LOG_RAW_MAX) + 300], prio[16], ident[64], service[128],
 	    pid[32];
 	struct iovec iov[5];
 	long main_pid = 0;
@@ -165,7 +167,7 @@ log_subject_of(const char *fmt, va_list ap)
 static void
 log_vwrite(enum log_level level, const char *err, const char *fmt, va_list ap)
 {
-	char raw[2048], msg[UTF8_ESCAPED_MAX(sizeof(raw))], stamp[32];
+	char raw[LOG_RAW_MAX], msg[UTF8_ESCAPED_MAX(sizeof(raw))], stamp[32];
 	const char *subject = log_journal ? log_subject_of(fmt, ap) : NULL;
 	struct timeval tv;
 	struct tm tm;

@@ -245,6 +245,9 @@ Test(journal, vigild_lines_carry_the_service_and_its_pid)
 Test(journal, service_output_is_a_stream_named_after_the_service)
 {
 	struct vh_result r;
+	struct vh_bg b;
+	bool noted;
+	char *line;
 	json_t *e;
 	pid_t pid;
 	int before;
@@ -304,6 +307,15 @@ Test(journal, service_output_is_a_stream_named_after_the_service)
 	cr_expect(strncmp(r.out, "{\"service\":\"api\",", 17) == 0, "out: %s", r.out);
 	cr_expect(strstr(r.out, "journal") == NULL, "out: %s", r.out);
 	cr_expect(strstr(r.err, "api: stdout goes to the journal") != NULL, "err: %s", r.err);
+
+	/* and so does a follower, before the lines */
+	vh_bg_start(&b, "log", "-f", "api", NULL);
+	do {
+		cr_assert_not_null(line = vh_bg_line(&b, UP_MS), "log -f said no note");
+		noted = strstr(line, "vigilctl: api: stdout goes to the journal") != NULL;
+		free(line);
+	} while (!noted);
+	vh_bg_end(&b);
 }
 
 Test(journal, a_stream_journald_refuses_fails_the_start)
