@@ -21,6 +21,19 @@ void	log_init(const char *ident, enum log_level level);
 void	log_set_level(enum log_level level);
 /* From now on write to syslog (daemon facility) instead of stderr. */
 void	log_to_syslog(void);
+/*
+ * From now on send each line to the systemd journal with its fields
+ * (MESSAGE=, PRIORITY=, SYSLOG_IDENTIFIER=, VIGIL_SERVICE=, VIGIL_PID=):
+ * 0, or -1 (said on the current target) when there is no journal socket
+ * or no libsystemd, and the target stays as it was.
+ */
+int	log_to_journal(void);
+/*
+ * Who a line is about, for the journal's fields: lines say their subject
+ * first ("%s: ..."), and lookup tells whether that subject is a service
+ * and its main pid (0 when none). vigild sets it; vigilctl does not.
+ */
+void	log_set_subject_lookup(bool (*lookup)(const char *subject, long *pid));
 int	log_level_parse(const char *name, enum log_level *out);
 const char *log_level_name(enum log_level level);
 

@@ -20,6 +20,8 @@
  *      permission-denied (carrying needed, granted and uid); hello gains
  *      access, help's commands gain access (the level each needs)
  *   7  the status object gains isolation (the isolation keys as written)
+ *   8  log replies (and a follow's first reply) gain notes: what of the
+ *      services asked for goes to the journal, where no line of it shows
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H
@@ -27,7 +29,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define PROTO_VERSION	7
+#define PROTO_VERSION	8
 #define PROTO_MAX_LINE	4096	/* bytes in one request line, newline excluded */
 /* How every reply is serialised: compact (so one line), ASCII, short floats */
 #define PROTO_JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
@@ -78,6 +80,7 @@
 #define PROTO_K_SERVICES          "services"	/* status objects */
 #define PROTO_K_LINES             "lines"	/* log: LINE objects */
 #define PROTO_K_FOLLOW            "follow"	/* log --follow: the stream begins */
+#define PROTO_K_NOTES             "notes"	/* log: what no line shows (since protocol 8) */
 #define PROTO_K_EVENTS            "events"	/* events: the stream begins */
 #define PROTO_K_SKIPPED           "skipped"	/* a stream's lines left out */
 #define PROTO_K_SERVICE           "service"	/* LINE and event objects */

@@ -646,6 +646,21 @@ log_words(const struct ctl_options *o, int argc, char **argv, char *nbuf, char *
 }
 
 /*
+ * What vigild says no line of the stream will show (log: output that goes
+ * to the journal), on stderr: stdout keeps only the stream, --json or not.
+ */
+static void
+print_notes(const json_t *reply)
+{
+	const json_t *note;
+	size_t i;
+
+	json_array_foreach(json_object_get(reply, PROTO_K_NOTES), i, note)
+		if (json_is_string(note))
+			warnx("%s", json_string_value(note));
+}
+
+/*
  * The request that starts a stream (log, events): its ok:true reply is not
  * printed, even with --json, as the objects that follow are; an ok:false
  * one is, as for other verbs.
@@ -661,8 +676,10 @@ stream_request(const struct ctl_options *o, struct ctl_client *c, char **words, 
 	quiet.json = false;	/* log prints LINE objects, not the reply that carries them */
 	if ((rc = request(&quiet, c, words, n, deadline, reply)) != CTL_EXIT_OK)
 		return rc;
-	if (json_is_true(json_object_get(*reply, PROTO_K_OK)))
+	if (json_is_true(json_object_get(*reply, PROTO_K_OK))) {
+		print_notes(*reply);
 		return CTL_EXIT_OK;
+	}
 	if (o->json && (dump = json_dumps(*reply, PROTO_JSON_FLAGS)) != NULL) {
 		puts(dump);
 		free(dump);

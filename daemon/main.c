@@ -126,6 +126,18 @@ detach(void)
 	return pfd[1];
 }
 
+/* For the journal's VIGIL_SERVICE= and VIGIL_PID=: whether a line's subject is a service. */
+static bool
+log_subject_cb(const char *subject, long *pid)
+{
+	struct service *s = supervisor_find(subject);
+
+	if (s == NULL)
+		return false;
+	*pid = s->pid > 0 ? (long)s->pid : 0;
+	return true;
+}
+
 static void
 sigchld_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -333,7 +345,12 @@ main(int argc, char **argv)
 		ready_fd = detach();	/* and logs to syslog from then on */
 	else if (conf->log_target == LOG_TARGET_SYSLOG)
 		log_to_syslog();
+	/* the journal is no terminal: it wins over --daemon's syslog too */
+	if (conf->log_target == LOG_TARGET_JOURNAL && log_to_journal() == 0)
+		log_set_subject_lookup(log_subject_cb);
 	rc = run(conf, ready_fd);
+	/* the services are freed one by one: no line may look them up meanwhile */
+	log_set_subject_lookup(NULL);
 	supervisor_free();
 	cgroup_cleanup();
 	groupfile_cleanup();

@@ -37,7 +37,8 @@ enum output_target {
 	OUTPUT_TO_NULL,		/* /dev/null */
 	OUTPUT_TO_INHERIT,	/* vigild's own stdout/stderr */
 	OUTPUT_TO_FILE,		/* appended to a file of the user's, uncaptured */
-	OUTPUT_TO_STDOUT	/* stderr only: merged into stdout's pipe, in order */
+	OUTPUT_TO_STDOUT,	/* stderr only: merged into stdout's pipe, in order */
+	OUTPUT_TO_JOURNAL	/* a journald stream of its own per spawn, uncaptured */
 };
 
 /* How a service says it is ready; see core/readiness.c and core/notify.c. */
@@ -57,7 +58,8 @@ enum kill_mode {
 
 enum log_target {
 	LOG_TARGET_STDERR,	/* vigild's own log: stderr, timestamped */
-	LOG_TARGET_SYSLOG	/* vigild's own log: syslog, daemon facility */
+	LOG_TARGET_SYSLOG,	/* vigild's own log: syslog, daemon facility */
+	LOG_TARGET_JOURNAL	/* vigild's own log: the systemd journal, with fields */
 };
 
 /* The resource limits a service may set, in the order of their keys. */

@@ -341,6 +341,26 @@ value_log_keep(void *obj, size_t off, const char *v, struct value_error *e)
 	return 0;
 }
 
+/*
+ * "journal" needs libsystemd: a vigild built without it refuses the value
+ * and says why, with what it does accept (without).
+ */
+static int
+journal_support(struct value_error *e, const char *v, const char *without)
+{
+#ifdef HAVE_LIBSYSTEMD
+	(void)e, (void)v, (void)without;
+	return 0;
+#else
+	char shown[VALUE_SHOWN_MAX + 8];
+
+	values_quote(shown, sizeof(shown), v);
+	snprintf(e->msg, sizeof(e->msg), "expected %s, found %s: this vigild was built "
+	    "without journal support (libsystemd)", without, shown);
+	return -1;
+#endif
+}
+
 static int
 value_log_target(void *obj, size_t off, const char *v, struct value_error *e)
 {
@@ -348,8 +368,12 @@ value_log_target(void *obj, size_t off, const char *v, struct value_error *e)
 		*FIELD(obj, off, enum log_target) = LOG_TARGET_STDERR;
 	else if (strcmp(v, "syslog") == 0)
 		*FIELD(obj, off, enum log_target) = LOG_TARGET_SYSLOG;
-	else
-		return expected(e, v, "stderr or syslog");
+	else if (strcmp(v, "journal") == 0) {
+		if (journal_support(e, v, "stderr or syslog") == -1)
+			return -1;
+		*FIELD(obj, off, enum log_target) = LOG_TARGET_JOURNAL;
+	} else
+		return expected(e, v, "stderr, syslog or journal");
 	return 0;
 }
 
@@ -366,7 +390,7 @@ value_log_dir(void *obj, size_t off, const char *v, struct value_error *e)
 	return 0;
 }
 
-/* log | null | inherit | file:PATH, and for stderr also "stdout" */
+/* log | null | inherit | journal | file:PATH, and for stderr also "stdout" */
 static int
 value_output(struct service_conf *sc, bool is_stderr, const char *v, struct value_error *e)
 {
@@ -381,6 +405,13 @@ value_output(struct service_conf *sc, bool is_stderr, const char *v, struct valu
 		*to = OUTPUT_TO_INHERIT;
 	else if (is_stderr && strcmp(v, "stdout") == 0)
 		*to = OUTPUT_TO_STDOUT;
+	else if (strcmp(v, "journal") == 0) {
+		if (journal_support(e, v, is_stderr ?
+		    "log, null, inherit, stdout or file:/absolute/path" :
+		    "log, null, inherit or file:/absolute/path") == -1)
+			return -1;
+		*to = OUTPUT_TO_JOURNAL;
+	}
 	else if (strncmp(v, "file:", 5) == 0 && v[5] == '/') {
 		free(*path);
 		if ((*path = strdup(v + 5)) == NULL)
@@ -388,8 +419,8 @@ value_output(struct service_conf *sc, bool is_stderr, const char *v, struct valu
 		*to = OUTPUT_TO_FILE;
 	} else
 		return expected(e, v, is_stderr ?
-		    "log, null, inherit, stdout or file:/absolute/path" :
-		    "log, null, inherit or file:/absolute/path");
+		    "log, null, inherit, stdout, journal or file:/absolute/path" :
+		    "log, null, inherit, journal or file:/absolute/path");
 	return 0;
 }
 

@@ -425,20 +425,75 @@ query_free(struct log_query *q)
 	free(q->e);
 }
 
+/*
+ * What of the services asked for no line can show: output that goes to the
+ * journal, which journald reads and vigild never sees. NULL when there is
+ * nothing to say, or no memory to say it (the notes are left out then).
+ */
+static json_t *
+journal_notes(const struct log_query *q)
+{
+	json_t *notes = NULL, *note;
+	char text[256];
+
+	for (size_t i = 0; i < q->nsvcs; i++) {
+		const struct service_conf *sc = q->svcs[i]->conf;
+		bool out = sc->stdout_to == OUTPUT_TO_JOURNAL;
+		bool err = sc->stderr_to == OUTPUT_TO_JOURNAL ||
+		    (out && sc->stderr_to == OUTPUT_TO_STDOUT);
+
+		if (!out && !err)
+			continue;
+		snprintf(text, sizeof(text), "%s: %s to the journal; see journalctl -t %s",
+		    sc->name, out && err ? "stdout and stderr go" : out ? "stdout goes" :
+		    "stderr goes", sc->name);
+		if (notes == NULL && (notes = json_array()) == NULL)
+			return NULL;
+		if ((note = json_string(text)) == NULL || json_array_append_new(notes, note) == -1) {
+			json_decref(notes);
+			return NULL;
+		}
+	}
+	return notes;
+}
+
+/* The end of a `log` reply: the array closed, then the notes, if any. */
+static void
+write_tail(struct control_client *c, json_t *notes)
+{
+	static const char tail[] = PROTO_ARRAY_TAIL, mid[] = "],\"" PROTO_K_NOTES "\":";
+	char *dump = notes != NULL ? json_dumps(notes, PROTO_JSON_FLAGS) : NULL;
+
+	if (dump == NULL) {
+		control_write(c, tail, sizeof(tail) - 1);
+		return;
+	}
+	if (control_write(c, mid, sizeof(mid) - 1) == 0 &&
+	    control_write(c, dump, strlen(dump)) == 0)
+		control_write(c, "}\n", 2);
+	free(dump);
+}
+
 static void
 write_reply(struct control_client *c, struct log_query *q, struct service **named)
 {
-	static const char head[] = PROTO_ARRAY_HEAD(PROTO_K_LINES), tail[] = PROTO_ARRAY_TAIL;
+	static const char head[] = PROTO_ARRAY_HEAD(PROTO_K_LINES);
+	json_t *notes = journal_notes(q), *r;
 
 	if (!q->follow) {
 		if (control_write(c, head, sizeof(head) - 1) == 0) {
 			write_entries(c, q, first_to_send(q, LOG_REPLY_TEXT_MAX), false);
-			control_write(c, tail, sizeof(tail) - 1);
+			write_tail(c, notes);
 		}
+		json_decref(notes);
 		return;
 	}
 	/* from here on, c is a follower: follow.c sends it every new line */
-	control_reply(c, json_pack("{s:b, s:b}", PROTO_K_OK, 1, PROTO_K_FOLLOW, 1));
+	r = json_pack("{s:b, s:b}", PROTO_K_OK, 1, PROTO_K_FOLLOW, 1);
+	if (r != NULL && notes != NULL)
+		json_object_set(r, PROTO_K_NOTES, notes);
+	json_decref(notes);
+	control_reply(c, r);
 	if (follow_start(c, named, named != NULL ? q->nsvcs : 0) == 0)
 		write_entries(c, q, first_to_send(q, LOG_BACKLOG_TEXT_MAX), true);
 }

@@ -250,7 +250,15 @@ check_attempt(struct readiness *r)
 		schedule(r);
 		return;
 	}
+	if (spawnreq_output(r->s, &req, err, sizeof(err)) == -1) {
+		spawnreq_output_done();
+		spawnreq_join_done();
+		attempt_failed(r, "check command: %s", err);
+		schedule(r);
+		return;
+	}
 	pid = spawn_process(&req, &e);
+	spawnreq_output_done();
 	spawnreq_join_done();
 	if (pid == -1) {
 		spawn_error_text(&e, err, sizeof(err));

@@ -279,8 +279,8 @@ spawnreq_build(const struct service *s, char *const *argv,
 		.caps = caps_prepare(c),
 		.seccomp = c->syscall_bpf != NULL ? &seccomp_prog : NULL,
 		.stdin_fd = -1,
-		.stdout_fd = output_child_fd(s->output, OUTPUT_STDOUT),
-		.stderr_fd = output_child_fd(s->output, OUTPUT_STDERR),
+		.stdout_fd = -1,	/* spawnreq_output() */
+		.stderr_fd = -1,
 		.extra_fd = -1,
 		.cgroup_fd = -1,
 		.new_mount_ns = wants_mount_ns(c),
@@ -293,6 +293,18 @@ spawnreq_build(const struct service *s, char *const *argv,
 		req->mounts = mounts;
 		req->nmounts = nmounts;
 	}
+}
+
+int
+spawnreq_output(const struct service *s, struct spawn_request *req, char *err, size_t errlen)
+{
+	return output_spawn_fds(s->output, &req->stdout_fd, &req->stderr_fd, err, errlen);
+}
+
+void
+spawnreq_output_done(void)
+{
+	output_spawned();
 }
 
 static void

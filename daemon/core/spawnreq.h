@@ -17,6 +17,14 @@
 void	 spawnreq_build(const struct service *s, char *const *argv,
 	    char *const *exec_paths, char *const *extra, struct spawn_request *req);
 /*
+ * Its stdout and stderr into req, last before the spawn, as a journal
+ * stream is opened for each: 0, or -1 with err. spawnreq_output_done()
+ * after the spawn (or instead of it) closes vigild's copies.
+ */
+int	 spawnreq_output(const struct service *s, struct spawn_request *req, char *err,
+	    size_t errlen);
+void	 spawnreq_output_done(void);
+/*
  * Read s's environment files anew, for the spawns of this start: 0, or -1
  * with err naming the file and line (s keeps what it had).
  */

@@ -96,7 +96,15 @@ ops_spawn(struct service *s, char *err, size_t errlen)
 		readiness_spawned(s, false);
 		return -1;	/* err says why */
 	}
+	if (spawnreq_output(s, &req, err, errlen) == -1) {
+		spawnreq_output_done();
+		if (req.cgroup_fd >= 0)
+			close(req.cgroup_fd);
+		readiness_spawned(s, false);
+		return -1;	/* err says why */
+	}
 	pid = spawn_process(&req, &e);
+	spawnreq_output_done();
 	if (req.cgroup_fd >= 0)
 		close(req.cgroup_fd);
 	if (pid == -1) {

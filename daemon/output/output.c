@@ -26,10 +26,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "console.h"
+#include "journal.h"
 #include "logfile.h"
 #include "logformat.h"
 #include "logread.h"
@@ -73,6 +75,7 @@ static struct ev_loop *out_loop;
 static const char *log_dir;	/* borrowed from the config vigild started with */
 static struct output_listener *listeners;
 static int	devnull = -1;
+static int	spawn_streams[3] = { -1, -1, -1 };	/* journal streams of the spawn under way */
 static char	scratch[READ_CHUNK];		/* one read at a time */
 static char	*batch;				/* formatted lines for one file write */
 static size_t	 batch_len, batch_cap;
@@ -535,22 +538,63 @@ target_fd(const struct service_output *o, enum output_target to, enum output_str
 		/* vigild's own fd of that number (for a merged stderr: its stdout) */
 		return stream == OUTPUT_STDOUT ? 1 : 2;
 	case OUTPUT_TO_STDOUT:
+	case OUTPUT_TO_JOURNAL:	/* a stream of each spawn's own: child_fd() */
 		break;
 	}
 	return -1;
 }
 
+/* The fd for a target; a journal's is a new stream, which output_spawned() closes. */
+static int
+child_fd(const struct service_output *o, enum output_target to, enum output_stream stream,
+    int *fd, char *err, size_t errlen)
+{
+	bool is_out = stream == OUTPUT_STDOUT;
+	char why[256];
+
+	if (to != OUTPUT_TO_JOURNAL) {
+		*fd = target_fd(o, to, stream);
+		return 0;
+	}
+	*fd = journal_stream_open(o->conf->name, is_out ? LOG_INFO : LOG_WARNING, why,
+	    sizeof(why));
+	if (*fd == -1) {
+		snprintf(err, errlen, "spawn failed at journal stream for %s: %s",
+		    is_out ? "stdout" : "stderr", why);
+		return -1;
+	}
+	spawn_streams[stream] = *fd;
+	return 0;
+}
+
 int
-output_child_fd(const struct service_output *o, enum output_stream stream)
+output_spawn_fds(const struct service_output *o, int *out_fd, int *err_fd, char *err,
+    size_t errlen)
 {
 	const struct service_conf *c;
 
+	*out_fd = *err_fd = -1;
 	if (o == NULL)
-		return -1;
+		return 0;
 	c = o->conf;
-	if (stream == OUTPUT_STDERR && c->stderr_to == OUTPUT_TO_STDOUT)
-		return target_fd(o, c->stdout_to, OUTPUT_STDOUT);	/* one pipe: order kept */
-	return target_fd(o, stream == OUTPUT_STDOUT ? c->stdout_to : c->stderr_to, stream);
+	if (child_fd(o, c->stdout_to, OUTPUT_STDOUT, out_fd, err, errlen) == -1)
+		return -1;
+	if (c->stderr_to == OUTPUT_TO_STDOUT) {
+		*err_fd = *out_fd;	/* one pipe (or stream): order kept */
+		return 0;
+	}
+	return child_fd(o, c->stderr_to, OUTPUT_STDERR, err_fd, err, errlen);
+}
+
+void
+output_spawned(void)
+{
+	/* the child has its copies as 1 and 2 now, or there is no child */
+	for (int i = 0; i < 3; i++) {
+		if (spawn_streams[i] != -1)
+			close(spawn_streams[i]);
+		spawn_streams[i] = -1;
+	}
 }
 
 struct foreach_arg {

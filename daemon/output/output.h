@@ -58,8 +58,15 @@ struct service_output *output_new(const struct service_conf *conf, void *owner);
 void	 output_free(struct service_output *o);	/* NULL: nothing */
 /* The definition was replaced by a reload: follow it (see output.c for when). */
 void	 output_apply(struct service_output *o, const struct service_conf *conf, bool running);
-/* The fds the child gets as 1 and 2: -1 means vigild's own. */
-int	 output_child_fd(const struct service_output *o, enum output_stream stream);
+/*
+ * The fds a process of the service gets as 1 and 2 (-1: vigild's own), for
+ * one spawn: a journal target's stream is opened now. 0, or -1 with err
+ * ("spawn failed at journal stream ..."); either way output_spawned()
+ * once the spawn is over closes what was opened for it.
+ */
+int	 output_spawn_fds(const struct service_output *o, int *out_fd, int *err_fd,
+	    char *err, size_t errlen);
+void	 output_spawned(void);
 /* The main process was reaped: read what is left, write out partial lines. */
 void	 output_process_ended(struct service_output *o);
 /* Oldest to newest over the ring; stop early by returning false. */

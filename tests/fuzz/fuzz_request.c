@@ -147,16 +147,18 @@ deaths_deliver(void)
 static void
 fake_output(struct service *s)
 {
-	struct pollfd p = { output_child_fd(s->output, OUTPUT_STDOUT), POLLOUT, 0 };
+	struct pollfd p = { -1, POLLOUT, 0 };
 	char line[128];
-	int n;
+	int n, err_fd;
 
-	if (p.fd < 0 || poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT))
-		return;
-	n = snprintf(line, sizeof(line), "%s: started (\xff\xfe not UTF-8, \t tab)\n",
-	    s->conf->name);
-	if (write(p.fd, line, (size_t)n) == -1)
-		return;	/* nothing to do: a line less */
+	if (output_spawn_fds(s->output, &p.fd, &err_fd, line, sizeof(line)) == 0 &&
+	    p.fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLOUT)) {
+		n = snprintf(line, sizeof(line), "%s: started (\xff\xfe not UTF-8, \t tab)\n",
+		    s->conf->name);
+		if (write(p.fd, line, (size_t)n) == -1)
+			line[0] = '\0';	/* nothing to do: a line less */
+	}
+	output_spawned();
 }
 
 static void

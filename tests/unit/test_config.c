@@ -813,3 +813,41 @@ Test(config_api, more_sections_than_the_bound_are_refused)
 	cr_expect_eq(seen, 1, "said %zu times", seen);
 	done(conf);
 }
+
+/* journal needs libsystemd: each use loads, or is an error that says why. */
+Test(config_api, journal_targets_only_with_libsystemd)
+{
+	struct config *conf = config_load("journal.conf", &errs);
+#ifdef HAVE_LIBSYSTEMD
+	const struct service_conf *web, *api;
+
+	cr_assert_not_null(conf, "first: %s", errs.n ? errs.msgs[0] : "-");
+	cr_expect_eq(conf->log_target, LOG_TARGET_JOURNAL);
+	web = find_service(conf, "web");
+	api = find_service(conf, "api");
+	cr_expect_eq(web->stdout_to, OUTPUT_TO_JOURNAL);
+	cr_expect_eq(web->stderr_to, OUTPUT_TO_JOURNAL);
+	cr_expect_eq(api->stdout_to, OUTPUT_TO_JOURNAL);
+	cr_expect_eq(api->stderr_to, OUTPUT_TO_STDOUT);
+#else
+	const char *want[] = {
+		"journal.conf:4: [vigil] log_target: expected stderr or syslog, found 'journal': "
+		    "this vigild was built without journal support (libsystemd)",
+		"journal.conf:8: [service:web] stdout: expected log, null, inherit or "
+		    "file:/absolute/path, found 'journal': this vigild was built without "
+		    "journal support (libsystemd)",
+		"journal.conf:9: [service:web] stderr: expected log, null, inherit, stdout or "
+		    "file:/absolute/path, found 'journal': this vigild was built without "
+		    "journal support (libsystemd)",
+		"journal.conf:13: [service:api] stdout: expected log, null, inherit or "
+		    "file:/absolute/path, found 'journal': this vigild was built without "
+		    "journal support (libsystemd)",
+	};
+
+	cr_expect_null(conf);
+	cr_assert_eq(errs.n, 4, "%zu errors, first: %s", errs.n, errs.n ? errs.msgs[0] : "-");
+	for (size_t i = 0; i < 4; i++)
+		cr_expect_str_eq(errs.msgs[i], want[i]);
+#endif
+	done(conf);
+}
