@@ -33,7 +33,7 @@ done
 dpkg-deb --fsys-tarfile "$deb" | tar -xO ./lib/systemd/system/vigild.service |
 	grep -q '^ExecStart=/usr/bin/vigild ' ||
 	{ echo "check-deb: vigild.service does not start /usr/bin/vigild" >&2; missing=1; }
-lintian --fail-on error --no-tag-display-limit "$deb" "$tmp"/vigil_*.changes > "$tmp/lintian.log" 2>&1 ||
+lintian --fail-on error --tag-display-limit 0 "$deb" "$tmp"/vigil_*.changes > "$tmp/lintian.log" 2>&1 ||
 	{ cat "$tmp/lintian.log" >&2; echo "check-deb: lintian reports errors" >&2; exit 1; }
 sed 's/^/lintian: /' "$tmp/lintian.log"
 [ "$missing" -eq 0 ] || exit 1

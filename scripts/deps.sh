@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install what building and testing vigil needs on Debian 12 (run as root).
 # clang with libclang-rt-dev (libFuzzer and the sanitizer runtimes, only a
-# Recommends of clang) builds the fuzz target of make check.
+# Recommends of clang) builds the fuzz target of make check; debhelper and
+# lintian build and check the Debian package (scripts/check-deb.sh).
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
@@ -10,4 +11,5 @@ apt-get install -y --no-install-recommends \
 	libev-dev libinih-dev libjansson-dev libcap-dev libseccomp-dev libcriterion-dev \
 	clang libclang-rt-dev \
 	libsystemd-dev \
-	redis-server busybox systemd
+	redis-server busybox systemd \
+	debhelper lintian
