@@ -571,22 +571,18 @@ verb_hello(const struct ctl_options *o, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/* Each request's usage, then what it does below it: an 80-column terminal. */
 static void
 print_daemon_commands(const struct ctl_options *o, const json_t *cmds)
 {
 	const json_t *cmd;
 	size_t i;
-	int width = 0;
 
+	printf("\nrequests vigild understands (at %s):\n", o->socket);
 	json_array_foreach(cmds, i, cmd) {
-		const char *u = json_string_value(json_object_get(cmd, PROTO_K_USAGE));
-		if (u != NULL && (int)strlen(u) > width)
-			width = (int)strlen(u);
+		ctl_wrap(stdout, printf("  "), 6, str_of(cmd, PROTO_K_USAGE, "?"));
+		ctl_wrap(stdout, printf("      "), 6, str_of(cmd, PROTO_K_SUMMARY, ""));
 	}
-	printf("\nrequests vigild at %s understands:\n", o->socket);
-	json_array_foreach(cmds, i, cmd)
-		printf("  %-*s  %s\n", width, str_of(cmd, PROTO_K_USAGE, "?"),
-		    str_of(cmd, PROTO_K_SUMMARY, ""));
 }
 
 /* Local usage always; the daemon's own list only when it answers. */

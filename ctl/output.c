@@ -256,6 +256,7 @@ output_info(const json_t *svc, char *buf, size_t len)
 {
 	const char *state = json_string_value(json_object_get(svc, PROTO_K_STATE));
 	const char *reason = json_string_value(json_object_get(svc, PROTO_K_REASON));
+	const char *status = json_string_value(json_object_get(svc, PROTO_K_STATUS_TEXT));
 
 	if (reason == NULL)
 		reason = "";
@@ -266,10 +267,10 @@ output_info(const json_t *svc, char *buf, size_t len)
 		backoff_info(reason, json_object_get(svc, PROTO_K_NEXT_START_IN), buf, len);
 	else if (strcmp(state, "fatal") == 0 || strcmp(state, "exited") == 0)
 		snprintf(buf, len, "%s", reason);
+	else if (status != NULL && status[0] != '\0')
+		snprintf(buf, len, "%s", status);	/* its own word first, ready or not */
 	else if (strcmp(state, "running") == 0 && json_is_false(json_object_get(svc, PROTO_K_READY)))
-		snprintf(buf, len, "%s", reason);	/* "... not ready: waiting for READY=1" */
-	else if (json_is_string(json_object_get(svc, PROTO_K_STATUS_TEXT)))
-		snprintf(buf, len, "%s", json_string_value(json_object_get(svc, PROTO_K_STATUS_TEXT)));
+		snprintf(buf, len, "%s", reason);	/* "not ready: waiting for READY=1" */
 }
 
 /* running but not ready looks like starting: on its way, not there */

@@ -7,7 +7,34 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+/*
+ * Broken at blanks so that no line passes CTL_HELP_COLUMNS (a word longer
+ * than a line stands alone); each later line starts at indent. col is
+ * where the cursor is, after what the caller printed on this line.
+ */
+void
+ctl_wrap(FILE *f, int col, int indent, const char *text)
+{
+	bool first = true;
+
+	text += strspn(text, " ");
+	while (*text != '\0') {
+		size_t n = strcspn(text, " ");
+
+		if (!first && col + 1 + (int)n > CTL_HELP_COLUMNS)
+			col = fprintf(f, "\n%*s", indent, "") - 1;
+		else if (!first)
+			col += fprintf(f, " ");
+		col += fprintf(f, "%.*s", (int)n, text);
+		first = false;
+		text += n;
+		text += strspn(text, " ");
+	}
+	fputc('\n', f);
+}
 
 /* full: every option and verb (--help); else the synopsis a usage error needs */
 void
@@ -18,8 +45,8 @@ ctl_usage(FILE *f, bool full, const struct ctl_verb *verbs)
 	fprintf(f, "usage: vigilctl [--socket PATH] [--json] [--no-wait] "
 	    "[--timeout DURATION]\n                COMMAND [ARG...]\n"
 	    "       vigilctl log [-f] [-n N] [--since DURATION] [NAME...]\n"
-	    "       vigilctl wait [--for running|ready|stopped|exited] "
-	    "[--timeout DURATION] NAME...\n"
+	    "       vigilctl wait [--for running|ready|stopped|exited]\n"
+	    "                     [--timeout DURATION] NAME...\n"
 	    "       vigilctl signal [--main] SIGNAL NAME...\n"
 	    "       vigilctl reload [--dry-run] [--no-wait]\n");
 	if (!full) {
@@ -29,10 +56,13 @@ ctl_usage(FILE *f, bool full, const struct ctl_verb *verbs)
 		fprintf(f, "\n'vigilctl --help' explains each\n");
 		return;
 	}
+	ctl_default_socket(geteuid(), getenv("XDG_RUNTIME_DIR"), sock, sizeof(sock));
+	fprintf(f, "  -s, --socket PATH      vigild's socket (default: $VIGIL_SOCKET,\n");
+	fprintf(f, "                         else %s)\n", sock);
 	fprintf(f,
-	    "  -s, --socket PATH      vigild's socket (default: $VIGIL_SOCKET, else %s)\n"
 	    "  -j, --json             print vigild's replies as JSON, as they come\n"
-	    "      --no-wait          start, stop, restart, reload: return once vigild accepted\n"
+	    "      --no-wait          start, stop, restart, reload: return once vigild\n"
+	    "                         accepted\n"
 	    "      --wait             start, stop, restart: wait until done (the default)\n"
 	    "      --timeout DURATION give up after this long (default 60s)\n"
 	    "      --for STATE        wait: running, ready (default), stopped or exited\n"
@@ -43,10 +73,9 @@ ctl_usage(FILE *f, bool full, const struct ctl_verb *verbs)
 	    "      --main             signal: only the main process, not the whole service\n"
 	    "  -h, --help             this help\n"
 	    "      --version          print the version\n"
-	    "commands:\n",
-	    ctl_default_socket(geteuid(), getenv("XDG_RUNTIME_DIR"), sock, sizeof(sock)));
+	    "commands:\n");
 	for (const struct ctl_verb *v = verbs; v->name != NULL; v++)
-		fprintf(f, "  %-22s %s\n", v->usage, v->summary);
+		ctl_wrap(f, fprintf(f, "  %-22s ", v->usage), 25, v->summary);
 	fprintf(f, "exit status: 0 done, 1 refused or failed, 2 usage error,"
 	    " 3 vigild not reachable\n");
 }

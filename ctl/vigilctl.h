@@ -58,6 +58,9 @@ int		 ctl_parse_options(int argc, char **argv, struct ctl_options *o,
 /* usage.c: full: every option and verb (--help); else the synopsis a usage error needs */
 struct ctl_verb;
 void		 ctl_usage(FILE *f, bool full, const struct ctl_verb *verbs);
+/* text, after col columns already printed, in lines of at most CTL_HELP_COLUMNS */
+#define CTL_HELP_COLUMNS	80
+void		 ctl_wrap(FILE *f, int col, int indent, const char *text);
 
 /* commands.c */
 struct ctl_verb {

@@ -11,5 +11,5 @@ apt-get install -y --no-install-recommends \
 	libev-dev libinih-dev libjansson-dev libcap-dev libseccomp-dev libcriterion-dev \
 	clang libclang-rt-dev \
 	libsystemd-dev \
-	redis-server busybox systemd \
+	redis-server busybox systemd man-db \
 	debhelper lintian

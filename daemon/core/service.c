@@ -689,8 +689,8 @@ service_up(struct service *s)
 	if (s->ready_due_ms > 0)
 		arm(s, s->ready_due_ms > now ? s->ready_due_ms - now : 0);
 	service_ready_what(s->conf, what, sizeof(what));
-	service_set_state(s, SERVICE_RUNNING, "up for %lldms, not ready: waiting for %s",
-	    (long long)(now - s->started_ms), what);
+	/* no duration here: a reason stays as written while the uptime grows */
+	service_set_state(s, SERVICE_RUNNING, "not ready: waiting for %s", what);
 }
 
 static void

@@ -111,6 +111,29 @@ Test(control, hello_announces_the_protocol_and_every_command)
 	raw_close(&c);
 }
 
+/* Both halves of help, ours and vigild's, fit an 80-column terminal. */
+Test(control, help_fits_80_columns)
+{
+	static struct vh_result r;
+	size_t lines = 0;
+
+	vh_setup("%s", "");
+	vh_start_ok();
+	cr_assert_eq(vh_ctl(&r, "help", NULL), 0, "help: %s", r.err);
+	cr_assert(strstr(r.out, "requests vigild understands") != NULL,
+	    "help without vigild's half:\n%s", r.out);
+	cr_expect(strstr(r.out, "\n      wait until every named service is there") != NULL,
+	    "vigild's summaries are not on their own lines:\n%s", r.out);
+	for (char *line = r.out, *nl; *line != '\0'; line = nl + 1, lines++) {
+		nl = strchrnul(line, '\n');
+		cr_expect_leq(nl - line, 80, "a line of %d columns: %.*s", (int)(nl - line),
+		    (int)(nl - line), line);
+		if (*nl == '\0')
+			break;
+	}
+	cr_expect_gt(lines, 30);
+}
+
 Test(control, several_requests_on_one_connection_are_answered_in_order)
 {
 	struct raw c;

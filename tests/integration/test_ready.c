@@ -350,3 +350,29 @@ Test(ready, mainpid_and_the_parents_exit_in_one_turn)
 	cr_expect(vh_pid_alive((pid_t)child), "the new main process must run on");
 	cr_expect(parent_exit_logged(20000), "%s", vh_log_tail());
 }
+
+/*
+ * STATUS= before READY=1 is what the table's INFO shows while the service
+ * gets ready; without one, INFO says what it waits for, with no duration
+ * that would stay as written while UPTIME grows.
+ */
+Test(ready, status_text_shows_before_ready_and_no_frozen_duration)
+{
+	static struct vh_result r;
+	char reason[256];
+
+	vh_setup("[service:slow]\ncommand = %s 'notify:STATUS=loading 3 of 9'\n"
+	    "ready = notify\nready_timeout = 1h\n"
+	    "[service:quiet]\ncommand = %s\nready = notify\nready_timeout = 1h\n",
+	    vh_testsvc(), vh_testsvc());
+	vh_start_ok();
+	cr_assert(vh_wait_status_text("slow", "loading 3 of 9", 20000), "%s", vh_log_tail());
+	cr_assert(vh_wait_reason("quiet", "not ready: waiting for", 20000), "%s",
+	    vh_log_tail());
+	cr_assert_eq(vh_ctl(&r, "status", NULL), 0, "%s", r.err);
+	cr_expect(strstr(r.out, "loading 3 of 9") != NULL, "status:\n%s", r.out);
+	cr_expect(strstr(r.out, "not ready: waiting for READY=1") != NULL, "status:\n%s", r.out);
+	cr_expect(strstr(r.out, "up for") == NULL, "status:\n%s", r.out);
+	cr_expect(strstr(vh_reason("quiet", reason, sizeof(reason)), "ms") == NULL, "%s",
+	    reason);
+}

@@ -110,8 +110,14 @@ Test(info, reason_for_fatal_backoff_exited_only)
 
 Test(info, not_ready_reason_then_the_services_own_status)
 {
-	expect_info("{\"state\":\"running\",\"ready\":false,\"reason\":\"up for 1s, "
-	    "not ready: waiting for READY=1\"}", "up for 1s, not ready: waiting for READY=1");
+	expect_info("{\"state\":\"running\",\"ready\":false,\"reason\":\"not ready: "
+	    "waiting for READY=1\"}", "not ready: waiting for READY=1");
+	/* what a service says of itself while it gets ready is the better news */
+	expect_info("{\"state\":\"running\",\"ready\":false,\"reason\":\"not ready: "
+	    "waiting for READY=1\",\"status_text\":\"loading 3 of 9\"}", "loading 3 of 9");
+	expect_info("{\"state\":\"starting\",\"status_text\":\"warming up\"}", "warming up");
+	expect_info("{\"state\":\"running\",\"ready\":false,\"reason\":\"not ready: "
+	    "waiting for READY=1\",\"status_text\":\"\"}", "not ready: waiting for READY=1");
 	expect_info("{\"state\":\"running\",\"ready\":true,\"reason\":\"ready: READY=1\","
 	    "\"status_text\":\"Ready to accept connections\"}", "Ready to accept connections");
 	expect_info("{\"state\":\"running\",\"ready\":true,\"reason\":\"up for 1000ms\"}", "");

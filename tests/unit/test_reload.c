@@ -315,6 +315,49 @@ Test(reload_plan, the_rule_of_each_key)
 	}
 }
 
+/*
+ * The man pages name exactly the keys that restart a service, in the list
+ * after vigilctl(1)'s ".Em restarted" and vigil.conf(5)'s ".It restart".
+ */
+static void
+expect_doc_lists_restarts(const char *page, const char *from, const char *to)
+{
+	char path[512], *text = NULL, *start, *end, want[64];
+	enum reload_class class;
+	const char *key;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", DOC_DIR, page);
+	cr_assert_not_null(f = fopen(path, "r"), "%s", path);
+	cr_assert_gt(getdelim(&text, &cap, '\0', f), 0);
+	fclose(f);
+	cr_assert_not_null(start = strstr(text, from), "%s: no '%s'", page, from);
+	cr_assert_not_null(end = strstr(start, to), "%s: no '%s'", page, to);
+	*end = '\0';
+	for (size_t i = 0; (key = reload_field_key(i, &class)) != NULL; i++) {
+		bool limit = strncmp(key, "limit_", 6) == 0;
+
+		snprintf(want, sizeof(want), ".Cm %s%s", limit ? "limit_*" : key,
+		    limit ? " ," : "");
+		/* "\n" after the key, or " ," / " :" / " )": a whole word */
+		bool listed = false;
+		for (const char *p = start; (p = strstr(p, want)) != NULL; p++) {
+			char c = p[strlen(want)];
+			listed |= limit || c == '\n' || c == ' ';
+		}
+		cr_expect_eq(listed, class == RELOAD_RESTARTS, "%s: %s is %slisted as restarting",
+		    page, key, listed ? "" : "not ");
+	}
+	free(text);
+}
+
+Test(reload_plan, the_man_pages_name_the_keys_that_restart)
+{
+	expect_doc_lists_restarts("vigilctl.1", ".Em restarted", ".Pc\n");
+	expect_doc_lists_restarts("vigil.conf.5", ".It restart\n", "they shape the process");
+}
+
 Test(reload_plan, json_and_text_say_the_same)
 {
 	json_t *j;
