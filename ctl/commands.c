@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "duration.h"
 #include "proto.h"
@@ -30,6 +31,7 @@ static int	verb_log_reopen(const struct ctl_options *, int, char **);
 static int	verb_wait(const struct ctl_options *, int, char **);
 static int	verb_events(const struct ctl_options *, int, char **);
 static int	verb_reload(const struct ctl_options *, int, char **);
+static int	verb_daemon_reexec(const struct ctl_options *, int, char **);
 
 const struct ctl_verb ctl_verbs[] = {
 	{ "status", "status [NAME...]", "state of all or the named services",
@@ -54,6 +56,9 @@ const struct ctl_verb ctl_verbs[] = {
 	    0, 0, verb_log_reopen },
 	{ "reload", "reload", "re-read the configuration and apply it (--dry-run: only show how)",
 	    0, 0, verb_reload },
+	{ "daemon-reexec", "daemon-reexec",
+	    "vigild executes its binary anew (live upgrade), services and output kept",
+	    0, 0, verb_daemon_reexec },
 	{ "names", "names", "the configured service names, one per line",
 	    0, 0, verb_names },
 	{ "check", "check [NAME...]", "exit 0 if every autostart (or named) service is up and ready",
@@ -150,6 +155,25 @@ parse_reply(const char *line, size_t len)
 	return r;
 }
 
+/* The last line a client gets before vigild executes itself anew (daemon-reexec). */
+static bool
+is_reconnect(const json_t *reply)
+{
+	const char *code = json_string_value(json_object_get(reply, PROTO_K_ERROR));
+
+	return json_is_false(json_object_get(reply, PROTO_K_OK)) && code != NULL &&
+	    strcmp(code, PROTO_ERR_RECONNECT) == 0;
+}
+
+/* The listening socket stays open through the exec: connecting again is at once, but never a spin. */
+static void
+reconnect_pause(void)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
 /*
  * One request and its reply over c (connected here unless it already is).
  * With --json the reply line is printed as it came. Returns an exit status;
@@ -170,19 +194,28 @@ request(const struct ctl_options *o, struct ctl_client *c, char *const *words,
 		    "request longer than the protocol's 4096 bytes");
 		return CTL_EXIT_USAGE;
 	}
-	if (c->fd == -1 && (rc = connect_daemon(o, c, deadline)) != CTL_EXIT_OK)
-		return rc;
-	/* a refused client (too-many-clients) finds its reply waiting: read on */
-	if (client_send(c, line, deadline) == -1 && errno != EPIPE && errno != ECONNRESET)
-		return read_failure(-1, deadline - start);
-	if ((rc = client_read_line(c, deadline, &raw, &rawlen)) != 1)
-		return read_failure(rc, deadline - start);
+	for (;;) {
+		if (c->fd == -1 && (rc = connect_daemon(o, c, deadline)) != CTL_EXIT_OK)
+			return rc;
+		/* a refused client (too-many-clients) finds its reply waiting: read on */
+		if (client_send(c, line, deadline) == -1 && errno != EPIPE && errno != ECONNRESET)
+			return read_failure(-1, deadline - start);
+		if ((rc = client_read_line(c, deadline, &raw, &rawlen)) != 1)
+			return read_failure(rc, deadline - start);
+		if ((*reply = parse_reply(raw, rawlen)) == NULL)
+			return CTL_EXIT_FAILED;
+		/* vigild is executing itself anew: the request was not run; again */
+		if (!is_reconnect(*reply) || client_now_ms() >= deadline)
+			break;
+		json_decref(*reply);
+		*reply = NULL;
+		client_close(c);
+		reconnect_pause();
+	}
 	if (o->json) {
 		fwrite(raw, 1, rawlen, stdout);
 		fputc('\n', stdout);
 	}
-	if ((*reply = parse_reply(raw, rawlen)) == NULL)
-		return CTL_EXIT_FAILED;
 	return CTL_EXIT_OK;
 }
 
@@ -728,6 +761,9 @@ catch_stop_signals(void)
 
 typedef void (*render_fn)(const json_t *obj, int width, bool colour, FILE *f);
 
+/* follow_stream's: vigild said reconnect (daemon-reexec); ask for the stream again */
+#define CTL_FOLLOW_AGAIN	(-2)
+
 /* Print what vigild streams until it closes, or a signal says stop. */
 static int
 follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn render,
@@ -749,12 +785,16 @@ follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn rende
 			warn("reading from vigild");
 			return CTL_EXIT_UNREACHABLE;
 		}
-		if (o->json) {
+		if ((obj = json_loadb(raw, len, JSON_ALLOW_NUL, NULL)) == NULL)
+			continue;
+		if (o->json && !is_reconnect(obj)) {
 			fwrite(raw, 1, len, stdout);
 			putchar('\n');
 		}
-		if ((obj = json_loadb(raw, len, JSON_ALLOW_NUL, NULL)) == NULL)
-			continue;
+		if (is_reconnect(obj)) {
+			json_decref(obj);
+			return CTL_FOLLOW_AGAIN;
+		}
 		/* the stream ends in an error: every service followed was removed */
 		if (json_is_false(json_object_get(obj, PROTO_K_OK))) {
 			rc = reply_status(o, obj);
@@ -785,7 +825,15 @@ stream_follow(const struct ctl_options *o, char **words, size_t n, int argc, cha
 	json_decref(reply);	/* {"ok":true,"follow":true} or "events": the lines follow */
 	if (rc == CTL_EXIT_OK) {
 		catch_stop_signals();
-		rc = follow_stream(o, &c, render, width);
+		/* through any number of re-executions, each its own deadline to come back */
+		while ((rc = follow_stream(o, &c, render, width)) == CTL_FOLLOW_AGAIN) {
+			client_close(&c);
+			reconnect_pause();
+			rc = stream_request(o, &c, words, n, client_now_ms() + o->timeout_ms, &reply);
+			json_decref(reply);
+			if (rc != CTL_EXIT_OK)
+				break;
+		}
 	}
 	client_close(&c);
 	return rc;
@@ -918,4 +966,68 @@ verb_reload(const struct ctl_options *o, int argc, char **argv)
 			warnx("warning: %s", safe_text(json_string_value(w)));
 	json_decref(reply);
 	return CTL_EXIT_OK;
+}
+
+/*
+ * daemon-reexec: vigild says yes (or why not), sends its clients away and
+ * executes itself; done once a vigild answers hello with a newer
+ * generation, failed if the old one answers with the reason its exec failed.
+ */
+static int
+verb_daemon_reexec(const struct ctl_options *o, int argc, char **argv)
+{
+	struct ctl_options quiet = *o;
+	struct ctl_client c = { .fd = -1 };
+	int64_t deadline = client_now_ms() + o->timeout_ms;
+	char *hello[] = { "hello" }, *raw;
+	json_int_t gen;
+	json_t *reply;
+	size_t len;
+	int rc;
+
+	(void)argc;
+	quiet.json = false;
+	rc = request(&quiet, &c, argv, 1, deadline, &reply);
+	if (rc == CTL_EXIT_OK && (rc = reply_status(o, reply)) == CTL_EXIT_OK) {
+		gen = json_integer_value(json_object_get(reply, PROTO_K_GENERATION));
+		/* its last line: reconnect, or the close */
+		while (client_read_line(&c, deadline, &raw, &len) == 1)
+			;
+	}
+	json_decref(reply);
+	client_close(&c);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	while (client_now_ms() < deadline) {
+		const json_t *err;
+
+		if ((rc = request(&quiet, &c, hello, 1, deadline, &reply)) != CTL_EXIT_OK)
+			return rc;
+		client_close(&c);
+		err = json_object_get(reply, PROTO_K_REEXEC_ERROR);
+		if (json_integer_value(json_object_get(reply, PROTO_K_GENERATION)) > gen) {
+			if (o->json) {
+				char *d = json_dumps(reply, PROTO_JSON_FLAGS);
+				if (d != NULL)
+					puts(d);
+				free(d);
+			} else {
+				printf("vigild re-executed: pid %lld, generation %lld, version %s\n",
+				    (long long)json_integer_value(json_object_get(reply, PROTO_K_PID)),
+				    (long long)json_integer_value(json_object_get(reply, PROTO_K_GENERATION)),
+				    safe_text(str_of(reply, PROTO_K_VERSION, "?")));
+			}
+			json_decref(reply);
+			return CTL_EXIT_OK;
+		}
+		if (json_is_string(err)) {
+			warnx("daemon-reexec: %s", safe_text(json_string_value(err)));
+			json_decref(reply);
+			return CTL_EXIT_FAILED;
+		}
+		json_decref(reply);
+		reconnect_pause();
+	}
+	warnx("daemon-reexec: no new vigild answered in time");
+	return CTL_EXIT_FAILED;
 }
