@@ -764,10 +764,65 @@ typedef void (*render_fn)(const json_t *obj, int width, bool colour, FILE *f);
 /* follow_stream's: vigild said reconnect (daemon-reexec); ask for the stream again */
 #define CTL_FOLLOW_AGAIN	(-2)
 
+/*
+ * The last line number printed of each service a `log --follow` showed:
+ * after a daemon-reexec the stream is asked for again with the lines
+ * before it, and what was already printed is skipped by number, so the
+ * follower sees every line once.
+ */
+struct seen {
+	char	**name;
+	uint64_t *seq;
+	size_t	  n;
+};
+
+/* Whether obj (a LINE object) was printed already; records it if not. */
+static bool
+seen_before(struct seen *sn, const json_t *obj)
+{
+	const char *name = json_string_value(json_object_get(obj, PROTO_K_SERVICE));
+	const json_t *sj = json_object_get(obj, PROTO_K_SEQ);
+	uint64_t seq;
+	size_t i;
+	void *p;
+
+	if (sn == NULL || name == NULL || !json_is_integer(sj))
+		return false;
+	seq = (uint64_t)json_integer_value(sj);
+	for (i = 0; i < sn->n; i++)
+		if (strcmp(sn->name[i], name) == 0)
+			break;
+	if (i < sn->n) {
+		if (seq <= sn->seq[i])
+			return true;
+		sn->seq[i] = seq;
+		return false;
+	}
+	if ((p = realloc(sn->name, (sn->n + 1) * sizeof(*sn->name))) == NULL)
+		return false;
+	sn->name = p;
+	if ((p = realloc(sn->seq, (sn->n + 1) * sizeof(*sn->seq))) == NULL)
+		return false;
+	sn->seq = p;
+	if ((sn->name[sn->n] = strdup(name)) == NULL)
+		return false;
+	sn->seq[sn->n++] = seq;
+	return false;
+}
+
+static void
+seen_free(struct seen *sn)
+{
+	for (size_t i = 0; i < sn->n; i++)
+		free(sn->name[i]);
+	free(sn->name);
+	free(sn->seq);
+}
+
 /* Print what vigild streams until it closes, or a signal says stop. */
 static int
 follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn render,
-    int width)
+    int width, struct seen *sn)
 {
 	json_t *obj;
 	char *raw;
@@ -787,6 +842,10 @@ follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn rende
 		}
 		if ((obj = json_loadb(raw, len, JSON_ALLOW_NUL, NULL)) == NULL)
 			continue;
+		if (seen_before(sn, obj)) {
+			json_decref(obj);
+			continue;
+		}
 		if (o->json && !is_reconnect(obj)) {
 			fwrite(raw, 1, len, stdout);
 			putchar('\n');
@@ -807,6 +866,9 @@ follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn rende
 	}
 }
 
+/* After a daemon-reexec: the log stream again, from far enough back to join it (see struct seen). */
+#define CTL_REJOIN_LINES	"10000"
+
 static int
 stream_follow(const struct ctl_options *o, char **words, size_t n, int argc, char **argv,
     render_fn render)
@@ -814,6 +876,10 @@ stream_follow(const struct ctl_options *o, char **words, size_t n, int argc, cha
 	struct ctl_client c = { .fd = -1 };
 	int64_t deadline = client_now_ms() + o->timeout_ms;
 	int width = longest_name(argv + 1, (size_t)argc - 1), rc;
+	bool is_log = strcmp(words[0], "log") == 0;
+	struct seen sn = { NULL, 0, 0 };
+	char **again = NULL;
+	size_t nagain = 0;
 	json_t *reply = NULL;
 
 	if (argc == 1 && !o->json)
@@ -823,18 +889,34 @@ stream_follow(const struct ctl_options *o, char **words, size_t n, int argc, cha
 	if (rc == CTL_EXIT_OK)
 		rc = stream_request(o, &c, words, n, deadline, &reply);
 	json_decref(reply);	/* {"ok":true,"follow":true} or "events": the lines follow */
+	if (rc == CTL_EXIT_OK && is_log) {
+		/* log -n 10000 --follow -- NAME...: the request that joins the stream again */
+		if ((again = calloc((size_t)argc + 5, sizeof(*again))) == NULL)
+			err(CTL_EXIT_FAILED, NULL);
+		again[nagain++] = words[0];
+		again[nagain++] = PROTO_OPT_LINES;
+		again[nagain++] = CTL_REJOIN_LINES;
+		again[nagain++] = PROTO_OPT_FOLLOW;
+		again[nagain++] = PROTO_OPT_END;
+		for (int k = 1; k < argc; k++)
+			again[nagain++] = argv[k];
+	}
 	if (rc == CTL_EXIT_OK) {
 		catch_stop_signals();
 		/* through any number of re-executions, each its own deadline to come back */
-		while ((rc = follow_stream(o, &c, render, width)) == CTL_FOLLOW_AGAIN) {
+		while ((rc = follow_stream(o, &c, render, width, is_log ? &sn : NULL)) ==
+		    CTL_FOLLOW_AGAIN) {
 			client_close(&c);
 			reconnect_pause();
-			rc = stream_request(o, &c, words, n, client_now_ms() + o->timeout_ms, &reply);
+			rc = stream_request(o, &c, is_log ? again : words, is_log ? nagain : n,
+			    client_now_ms() + o->timeout_ms, &reply);
 			json_decref(reply);
 			if (rc != CTL_EXIT_OK)
 				break;
 		}
 	}
+	free(again);
+	seen_free(&sn);
 	client_close(&c);
 	return rc;
 }
