@@ -492,3 +492,50 @@ Test(reexec, no_fd_leaks)
 	cr_assert(vh_wait_file(vh_path("fds"), DEADLINE_MS));
 	cr_expect_str_eq(vh_slurp(vh_path("fds")), "0\n1\n2\n");
 }
+
+/* The first child of pid (unshare's: the namespace's init, as we see it); 0 if none. */
+static pid_t
+first_child(pid_t pid)
+{
+	char path[64];
+	long child = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%ld", &child) != 1)
+			child = 0;
+		fclose(f);
+	}
+	return (pid_t)child;
+}
+
+/* As PID 1 of a pid namespace (a container's init): the same pid 1 after, services kept. */
+Test(reexec, as_pid_1)
+{
+	char *unshare[] = { "unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGTERM",
+	    getenv("VIGILD") != NULL ? getenv("VIGILD") : "./vigild", "-f", "-c", vh.conf, NULL };
+	pid_t pid, init;
+
+	if (system("unshare --pid --fork --mount-proc true >/dev/null 2>&1") != 0)
+		VH_SKIP("unshare --pid does not work here");
+	vh_setup("[service:a]\ncommand = %s\n", vh_testsvc());
+	vh_exec(unshare, NULL, NULL);
+	cr_assert(vh_wait_state("a", "running", DEADLINE_MS), "log:\n%s", vh_log_tail());
+	cr_assert_eq(hello_int("pid"), 1);
+	pid = vh_main_pid("a");
+	cr_assert_gt(init = first_child(vh.pid), 0, "no init below unshare %d", (int)vh.pid);
+	reexec_ok();
+	reexec_ok();
+	cr_expect_eq(hello_int("pid"), 1);
+	cr_expect_eq(hello_int("generation"), 2);
+	cr_expect_eq(vh_main_pid("a"), pid);
+	cr_expect_eq(first_child(vh.pid), init);
+	/* still the reaper of its services, and it stops as an init does */
+	cr_assert_eq(ctl("restart", "a", NULL), 0, "%s", vh_log_tail());
+	cr_expect_neq(vh_main_pid("a"), pid);
+	cr_assert_eq(kill(init, SIGTERM), 0);
+	cr_assert(vh_signal_and_wait(0, DEADLINE_MS), "still running; log:\n%s", vh_log_tail());
+	cr_expect(WIFEXITED(vh.exit_status) && WEXITSTATUS(vh.exit_status) == 0,
+	    "wait status 0x%x; log:\n%s", (unsigned)vh.exit_status, vh_log_tail());
+}
