@@ -22,6 +22,9 @@
  *   7  the status object gains isolation (the isolation keys as written)
  *   8  log replies (and a follow's first reply) gain notes: what of the
  *      services asked for goes to the journal, where no line of it shows
+ *   9  daemon-reexec; a client may be sent error reconnect as its last line
+ *      (vigild is executing itself anew: connect again, send the request
+ *      again); hello gains generation, started and reexec_error
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H
@@ -29,7 +32,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define PROTO_VERSION	8
+#define PROTO_VERSION	9
 #define PROTO_MAX_LINE	4096	/* bytes in one request line, newline excluded */
 /* How every reply is serialised: compact (so one line), ASCII, short floats */
 #define PROTO_JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
@@ -52,6 +55,8 @@
 #define PROTO_ERR_INVALID_CONFIG  "invalid-config"   /* reload: the config has errors; nothing changed */
 #define PROTO_ERR_REMOVED	  "removed"	     /* a reload removed the service waited for or followed */
 #define PROTO_ERR_PERMISSION_DENIED "permission-denied" /* the verb needs a higher access level */
+#define PROTO_ERR_RECONNECT	  "reconnect"	     /* vigild re-executes itself: connect again */
+#define PROTO_ERR_REEXEC	  "reexec-refused"   /* daemon-reexec refused; vigild goes on as it was */
 
 /*
  * The schema: every name both programs spell, defined once. Options of
@@ -112,6 +117,9 @@
 #define PROTO_K_AUTOSTART         "autostart"
 #define PROTO_K_RESTART           "restart"
 #define PROTO_K_PID               "pid"
+#define PROTO_K_GENERATION        "generation"	/* hello: execs since vigild started, 0 first */
+#define PROTO_K_STARTED           "started"	/* hello: when this vigild started (wall, seconds) */
+#define PROTO_K_REEXEC_ERROR      "reexec_error"	/* hello: why the last daemon-reexec failed */
 #define PROTO_K_UPTIME            "uptime"
 #define PROTO_K_NEXT_START_IN     "next_start_in"
 #define PROTO_K_LOG_FILE          "log_file"
@@ -163,7 +171,7 @@ enum proto_access {
 	PROTO_ACCESS_NONE,	/* nothing: connected, yet in no list and not in socket_group */
 	PROTO_ACCESS_READ,	/* look: hello, help, status, log, events, wait */
 	PROTO_ACCESS_OPERATE,	/* act on services: start, stop, restart, signal */
-	PROTO_ACCESS_ADMIN	/* everything: reload, shutdown, log-reopen */
+	PROTO_ACCESS_ADMIN	/* everything: reload, shutdown, log-reopen, daemon-reexec */
 };
 /* "none", "read", "operate", "admin" */
 const char *proto_access_name(enum proto_access level);

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "duration.h"
 #include "proto.h"
@@ -30,6 +31,7 @@ static int	verb_log_reopen(const struct ctl_options *, int, char **);
 static int	verb_wait(const struct ctl_options *, int, char **);
 static int	verb_events(const struct ctl_options *, int, char **);
 static int	verb_reload(const struct ctl_options *, int, char **);
+static int	verb_daemon_reexec(const struct ctl_options *, int, char **);
 
 const struct ctl_verb ctl_verbs[] = {
 	{ "status", "status [NAME...]", "state of all or the named services",
@@ -54,6 +56,9 @@ const struct ctl_verb ctl_verbs[] = {
 	    0, 0, verb_log_reopen },
 	{ "reload", "reload", "re-read the configuration and apply it (--dry-run: only show how)",
 	    0, 0, verb_reload },
+	{ "daemon-reexec", "daemon-reexec",
+	    "vigild executes its binary anew (live upgrade), services and output kept",
+	    0, 0, verb_daemon_reexec },
 	{ "names", "names", "the configured service names, one per line",
 	    0, 0, verb_names },
 	{ "check", "check [NAME...]", "exit 0 if every autostart (or named) service is up and ready",
@@ -153,6 +158,25 @@ parse_reply(const char *line, size_t len)
 	return r;
 }
 
+/* The last line a client gets before vigild executes itself anew (daemon-reexec). */
+static bool
+is_reconnect(const json_t *reply)
+{
+	const char *code = json_string_value(json_object_get(reply, PROTO_K_ERROR));
+
+	return json_is_false(json_object_get(reply, PROTO_K_OK)) && code != NULL &&
+	    strcmp(code, PROTO_ERR_RECONNECT) == 0;
+}
+
+/* The listening socket stays open through the exec: connecting again is at once, but never a spin. */
+static void
+reconnect_pause(void)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
 /*
  * One request and its reply over c (connected here unless it already is).
  * With --json the reply line is printed as it came. Returns an exit status;
@@ -173,19 +197,28 @@ request(const struct ctl_options *o, struct ctl_client *c, char *const *words,
 		    "request longer than the protocol's 4096 bytes");
 		return CTL_EXIT_USAGE;
 	}
-	if (c->fd == -1 && (rc = connect_daemon(o, c, deadline)) != CTL_EXIT_OK)
-		return rc;
-	/* a refused client (too-many-clients) finds its reply waiting: read on */
-	if (client_send(c, line, deadline) == -1 && errno != EPIPE && errno != ECONNRESET)
-		return read_failure(-1, deadline - start);
-	if ((rc = client_read_line(c, deadline, &raw, &rawlen)) != 1)
-		return read_failure(rc, deadline - start);
+	for (;;) {
+		if (c->fd == -1 && (rc = connect_daemon(o, c, deadline)) != CTL_EXIT_OK)
+			return rc;
+		/* a refused client (too-many-clients) finds its reply waiting: read on */
+		if (client_send(c, line, deadline) == -1 && errno != EPIPE && errno != ECONNRESET)
+			return read_failure(-1, deadline - start);
+		if ((rc = client_read_line(c, deadline, &raw, &rawlen)) != 1)
+			return read_failure(rc, deadline - start);
+		if ((*reply = parse_reply(raw, rawlen)) == NULL)
+			return CTL_EXIT_FAILED;
+		/* vigild is executing itself anew: the request was not run; again */
+		if (!is_reconnect(*reply) || client_now_ms() >= deadline)
+			break;
+		json_decref(*reply);
+		*reply = NULL;
+		client_close(c);
+		reconnect_pause();
+	}
 	if (o->json) {
 		fwrite(raw, 1, rawlen, stdout);
 		fputc('\n', stdout);
 	}
-	if ((*reply = parse_reply(raw, rawlen)) == NULL)
-		return CTL_EXIT_FAILED;
 	return CTL_EXIT_OK;
 }
 
@@ -744,10 +777,68 @@ catch_stop_signals(void)
 
 typedef void (*render_fn)(const json_t *obj, int width, bool colour, FILE *f);
 
+/* follow_stream's: vigild said reconnect (daemon-reexec); ask for the stream again */
+#define CTL_FOLLOW_AGAIN	(-2)
+
+/*
+ * The last line number printed of each service a `log --follow` showed:
+ * after a daemon-reexec the stream is asked for again with the lines
+ * before it, and what was already printed is skipped by number, so the
+ * follower sees every line once.
+ */
+struct seen {
+	char	**name;
+	uint64_t *seq;
+	size_t	  n;
+};
+
+/* Whether obj (a LINE object) was printed already; records it if not. */
+static bool
+seen_before(struct seen *sn, const json_t *obj)
+{
+	const char *name = json_string_value(json_object_get(obj, PROTO_K_SERVICE));
+	const json_t *sj = json_object_get(obj, PROTO_K_SEQ);
+	uint64_t seq;
+	size_t i;
+	void *p;
+
+	if (sn == NULL || name == NULL || !json_is_integer(sj))
+		return false;
+	seq = (uint64_t)json_integer_value(sj);
+	for (i = 0; i < sn->n; i++)
+		if (strcmp(sn->name[i], name) == 0)
+			break;
+	if (i < sn->n) {
+		if (seq <= sn->seq[i])
+			return true;
+		sn->seq[i] = seq;
+		return false;
+	}
+	if ((p = realloc(sn->name, (sn->n + 1) * sizeof(*sn->name))) == NULL)
+		return false;
+	sn->name = p;
+	if ((p = realloc(sn->seq, (sn->n + 1) * sizeof(*sn->seq))) == NULL)
+		return false;
+	sn->seq = p;
+	if ((sn->name[sn->n] = strdup(name)) == NULL)
+		return false;
+	sn->seq[sn->n++] = seq;
+	return false;
+}
+
+static void
+seen_free(struct seen *sn)
+{
+	for (size_t i = 0; i < sn->n; i++)
+		free(sn->name[i]);
+	free(sn->name);
+	free(sn->seq);
+}
+
 /* Print what vigild streams until it closes, or a signal says stop. */
 static int
 follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn render,
-    int width)
+    int width, struct seen *sn)
 {
 	json_t *obj;
 	char *raw;
@@ -765,12 +856,20 @@ follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn rende
 			warn("reading from vigild");
 			return CTL_EXIT_UNREACHABLE;
 		}
-		if (o->json) {
+		if ((obj = json_loadb(raw, len, JSON_ALLOW_NUL, NULL)) == NULL)
+			continue;
+		if (seen_before(sn, obj)) {
+			json_decref(obj);
+			continue;
+		}
+		if (o->json && !is_reconnect(obj)) {
 			fwrite(raw, 1, len, stdout);
 			putchar('\n');
 		}
-		if ((obj = json_loadb(raw, len, JSON_ALLOW_NUL, NULL)) == NULL)
-			continue;
+		if (is_reconnect(obj)) {
+			json_decref(obj);
+			return CTL_FOLLOW_AGAIN;
+		}
 		/* the stream ends in an error: every service followed was removed */
 		if (json_is_false(json_object_get(obj, PROTO_K_OK))) {
 			rc = reply_status(o, obj);
@@ -783,6 +882,9 @@ follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn rende
 	}
 }
 
+/* After a daemon-reexec: the log stream again, from far enough back to join it (see struct seen). */
+#define CTL_REJOIN_LINES	"10000"
+
 static int
 stream_follow(const struct ctl_options *o, char **words, size_t n, int argc, char **argv,
     render_fn render)
@@ -790,6 +892,10 @@ stream_follow(const struct ctl_options *o, char **words, size_t n, int argc, cha
 	struct ctl_client c = { .fd = -1 };
 	int64_t deadline = client_now_ms() + o->timeout_ms;
 	int width = longest_name(argv + 1, (size_t)argc - 1), rc;
+	bool is_log = strcmp(words[0], "log") == 0;
+	struct seen sn = { NULL, 0, 0 };
+	char **again = NULL;
+	size_t nagain = 0;
 	json_t *reply = NULL;
 
 	if (argc == 1 && !o->json)
@@ -799,10 +905,34 @@ stream_follow(const struct ctl_options *o, char **words, size_t n, int argc, cha
 	if (rc == CTL_EXIT_OK)
 		rc = stream_request(o, &c, words, n, deadline, &reply);
 	json_decref(reply);	/* {"ok":true,"follow":true} or "events": the lines follow */
+	if (rc == CTL_EXIT_OK && is_log) {
+		/* log -n 10000 --follow -- NAME...: the request that joins the stream again */
+		if ((again = calloc((size_t)argc + 5, sizeof(*again))) == NULL)
+			err(CTL_EXIT_FAILED, NULL);
+		again[nagain++] = words[0];
+		again[nagain++] = PROTO_OPT_LINES;
+		again[nagain++] = CTL_REJOIN_LINES;
+		again[nagain++] = PROTO_OPT_FOLLOW;
+		again[nagain++] = PROTO_OPT_END;
+		for (int k = 1; k < argc; k++)
+			again[nagain++] = argv[k];
+	}
 	if (rc == CTL_EXIT_OK) {
 		catch_stop_signals();
-		rc = follow_stream(o, &c, render, width);
+		/* through any number of re-executions, each its own deadline to come back */
+		while ((rc = follow_stream(o, &c, render, width, is_log ? &sn : NULL)) ==
+		    CTL_FOLLOW_AGAIN) {
+			client_close(&c);
+			reconnect_pause();
+			rc = stream_request(o, &c, is_log ? again : words, is_log ? nagain : n,
+			    client_now_ms() + o->timeout_ms, &reply);
+			json_decref(reply);
+			if (rc != CTL_EXIT_OK)
+				break;
+		}
 	}
+	free(again);
+	seen_free(&sn);
 	client_close(&c);
 	return rc;
 }
@@ -934,4 +1064,68 @@ verb_reload(const struct ctl_options *o, int argc, char **argv)
 			warnx("warning: %s", safe_text(json_string_value(w)));
 	json_decref(reply);
 	return CTL_EXIT_OK;
+}
+
+/*
+ * daemon-reexec: vigild says yes (or why not), sends its clients away and
+ * executes itself; done once a vigild answers hello with a newer
+ * generation, failed if the old one answers with the reason its exec failed.
+ */
+static int
+verb_daemon_reexec(const struct ctl_options *o, int argc, char **argv)
+{
+	struct ctl_options quiet = *o;
+	struct ctl_client c = { .fd = -1 };
+	int64_t deadline = client_now_ms() + o->timeout_ms;
+	char *hello[] = { "hello" }, *raw;
+	json_int_t gen;
+	json_t *reply;
+	size_t len;
+	int rc;
+
+	(void)argc;
+	quiet.json = false;
+	rc = request(&quiet, &c, argv, 1, deadline, &reply);
+	if (rc == CTL_EXIT_OK && (rc = reply_status(o, reply)) == CTL_EXIT_OK) {
+		gen = json_integer_value(json_object_get(reply, PROTO_K_GENERATION));
+		/* its last line: reconnect, or the close */
+		while (client_read_line(&c, deadline, &raw, &len) == 1)
+			;
+	}
+	json_decref(reply);
+	client_close(&c);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	while (client_now_ms() < deadline) {
+		const json_t *err;
+
+		if ((rc = request(&quiet, &c, hello, 1, deadline, &reply)) != CTL_EXIT_OK)
+			return rc;
+		client_close(&c);
+		err = json_object_get(reply, PROTO_K_REEXEC_ERROR);
+		if (json_integer_value(json_object_get(reply, PROTO_K_GENERATION)) > gen) {
+			if (o->json) {
+				char *d = json_dumps(reply, PROTO_JSON_FLAGS);
+				if (d != NULL)
+					puts(d);
+				free(d);
+			} else {
+				printf("vigild re-executed: pid %lld, generation %lld, version %s\n",
+				    (long long)json_integer_value(json_object_get(reply, PROTO_K_PID)),
+				    (long long)json_integer_value(json_object_get(reply, PROTO_K_GENERATION)),
+				    safe_text(str_of(reply, PROTO_K_VERSION, "?")));
+			}
+			json_decref(reply);
+			return CTL_EXIT_OK;
+		}
+		if (json_is_string(err)) {
+			warnx("daemon-reexec: %s", safe_text(json_string_value(err)));
+			json_decref(reply);
+			return CTL_EXIT_FAILED;
+		}
+		json_decref(reply);
+		reconnect_pause();
+	}
+	warnx("daemon-reexec: no new vigild answered in time");
+	return CTL_EXIT_FAILED;
 }

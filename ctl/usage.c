@@ -48,7 +48,8 @@ ctl_usage(FILE *f, bool full, const struct ctl_verb *verbs)
 	    "       vigilctl wait [--for running|ready|stopped|exited]\n"
 	    "                     [--timeout DURATION] NAME...\n"
 	    "       vigilctl signal [--main] SIGNAL NAME...\n"
-	    "       vigilctl reload [--dry-run] [--no-wait]\n");
+	    "       vigilctl reload [--dry-run] [--no-wait]\n"
+	    "       vigilctl daemon-reexec\n");
 	if (!full) {
 		fprintf(f, "commands:");
 		for (const struct ctl_verb *v = verbs; v->name != NULL; v++)

@@ -7,6 +7,7 @@
 #include "vigild.h"
 #include "control/commands.h"
 #include "control/reload.h"
+#include "handover.h"
 #include "core/cgroup.h"
 #include "core/groupfile.h"
 #include "core/notify.h"
@@ -205,8 +206,10 @@ setup_signals(void)
 	}
 }
 
+static const struct commands_daemon_ops daemon_ops = { handover_request, handover_hello };
+
 static int
-run(struct config *conf, int ready_fd)
+run(struct config *conf, int ready_fd, int handover_fd)
 {
 	char err[1024];
 
@@ -230,7 +233,9 @@ run(struct config *conf, int ready_fd)
 	if (supervisor_init(conf) == -1)
 		fatal("out of memory");
 	control_set_handler(commands_dispatch);
-	if (control_open(conf->socket_path) == -1)
+	commands_set_daemon_ops(&daemon_ops);
+	/* after a daemon-reexec the listening socket is the old vigild's: handover_restore's */
+	if (handover_fd < 0 && control_open(conf->socket_path) == -1)
 		return 1;
 	/*
 	 * Kept without cgroups; read in both modes, as the killed vigild may
@@ -242,9 +247,13 @@ run(struct config *conf, int ready_fd)
 	 * The socket is ours, so no other vigild runs with this config: what
 	 * one killed before us left is ended before anything starts.
 	 */
-	cgroup_recover(conf);
-	groupfile_recover(conf);
+	if (handover_fd < 0) {
+		cgroup_recover(conf);
+		groupfile_recover(conf);
+	}
 	(void)notify_init(conf->socket_path);	/* logged; notify services then fail to start */
+	if (handover_fd >= 0 && handover_restore(handover_fd) == -1)
+		return 1;	/* logged; the services run on, orphaned to init */
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "", 1) != 1)
 			log_warn("telling the parent we are up");
@@ -255,7 +264,13 @@ run(struct config *conf, int ready_fd)
 	if (outer_notifying())
 		log_info("telling the service manager how vigild is (sd_notify)");
 	outer_start(vigild.loop);
-	supervisor_start_all();
+	if (handover_fd < 0) {
+		supervisor_start_all();
+	} else {
+		/* deaths while no one listened: their SIGCHLD is pending, their zombies wait */
+		reap_children();
+		outer_reloaded();
+	}
 	outer_services_started();
 	ev_run(vigild.loop, 0);
 	reap_children();
@@ -283,15 +298,19 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "restart", required_argument, NULL, 'R' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "handover", required_argument, NULL, 'H' },
+		{ "handover-version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *restart = NULL, *socket = NULL;
 	char *const *command = NULL;
 	bool check = false, daemonize = false;
 	struct config *conf;
-	int ch, rc, ready_fd = -1;
+	int ch, rc, ready_fd = -1, handover_fd = -1;
+	char *end;
 
 	ensure_std_fds();
+	handover_init(argv);
 	/*
 	 * What a supervisor above us gave us (systemd's notify socket,
 	 * watchdog and listening sockets) is ours alone: out of the
@@ -315,6 +334,15 @@ main(int argc, char **argv)
 		case 'd': daemonize = true; break;
 		case 'f': daemonize = false; break;
 		case 'V': printf("vigild %s\n", VIGIL_VERSION); return 0;
+		/* daemon-reexec's own options (vigild(8)): the old vigild asks, then passes its state */
+		case 'v': printf("%d\n", HANDOVER_FORMAT); return 0;
+		case 'H':
+			handover_fd = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || handover_fd < 3) {
+				fprintf(stderr, "vigild: --handover=%s: expected an fd number\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -341,14 +369,16 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(conf->log_level);
-	if (daemonize)
+	if (daemonize && handover_fd >= 0)
+		log_to_syslog();	/* detached already, before the exec */
+	else if (daemonize)
 		ready_fd = detach();	/* and logs to syslog from then on */
 	else if (conf->log_target == LOG_TARGET_SYSLOG)
 		log_to_syslog();
 	/* the journal is no terminal: it wins over --daemon's syslog too */
 	if (conf->log_target == LOG_TARGET_JOURNAL && log_to_journal() == 0)
 		log_set_subject_lookup(log_subject_cb);
-	rc = run(conf, ready_fd);
+	rc = run(conf, ready_fd, handover_fd);
 	/* the services are freed one by one: no line may look them up meanwhile */
 	log_set_subject_lookup(NULL);
 	supervisor_free();

@@ -37,6 +37,14 @@ typedef json_t *(*command_fn)(struct command_args *a);
 
 static enum proto_access command_level(const char *name);
 
+static const struct commands_daemon_ops *daemon_ops;
+
+void
+commands_set_daemon_ops(const struct commands_daemon_ops *ops)
+{
+	daemon_ops = ops;
+}
+
 static json_t *
 cmd_hello(struct command_args *a)
 {
@@ -51,7 +59,20 @@ cmd_hello(struct command_args *a)
 	json_object_set_new(r, PROTO_K_COMMANDS, cmds);
 	json_object_set_new(r, PROTO_K_ACCESS,
 	    json_string(proto_access_name(control_peer(a->client)->level)));
+	if (daemon_ops != NULL)
+		daemon_ops->hello(r);
 	return r;
+}
+
+/* daemon-reexec: vigild executes its binary anew, keeping everything (handover.c) */
+static json_t *
+cmd_daemon_reexec(struct command_args *a)
+{
+	if (a->argc > 1)
+		return proto_reply_error(PROTO_ERR_BAD_REQUEST, "daemon-reexec takes no arguments");
+	if (daemon_ops == NULL)
+		return proto_reply_error(PROTO_ERR_INTERNAL, "daemon-reexec is not available");
+	return daemon_ops->reexec();
 }
 
 static json_t *
@@ -520,6 +541,7 @@ static const struct {
 	{ "wait",	cmd_wait,	PROTO_ACCESS_READ },
 	{ "events",	cmd_events,	PROTO_ACCESS_READ },
 	{ "reload",	cmd_reload,	PROTO_ACCESS_ADMIN },
+	{ "daemon-reexec", cmd_daemon_reexec, PROTO_ACCESS_ADMIN },
 };
 #define NCOMMANDS	(sizeof(command_table) / sizeof(command_table[0]))
 

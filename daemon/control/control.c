@@ -935,3 +935,51 @@ control_close(void)
 		listen_path = NULL;
 	}
 }
+
+int
+control_listen_fd(const char **path)
+{
+	*path = listen_path;
+	return listen_fd;
+}
+
+int
+control_open_fd(int fd, const char *path)
+{
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		log_warn("control: the listening socket handed over (fd %d)", fd);
+		return -1;
+	}
+	listen_fd = fd;
+	listen_path = path != NULL ? strdup(path) : NULL;
+	ev_io_init(&listen_io, listen_cb, fd, EV_READ);
+	ev_init(&listen_retry, listen_retry_cb);
+	ev_io_start(vigild.loop, &listen_io);
+	return 0;
+}
+
+/*
+ * Before execve: what each client was owed goes out as far as its socket
+ * takes it without waiting, then one last line that says connect again.
+ * A stream's or a parked request's state goes with the client.
+ */
+void
+control_reconnect_all(const char *message)
+{
+	json_t *r = proto_reply_error(PROTO_ERR_RECONNECT, "%s", message);
+	char *line = r != NULL ? json_dumps(r, PROTO_JSON_FLAGS) : NULL;
+
+	json_decref(r);
+	while (clients != NULL) {
+		struct control_client *c = clients;
+
+		if (line != NULL && !c->dropped) {
+			(void)control_write(c, line, strlen(line));
+			(void)control_write(c, "\n", 1);
+		}
+		(void)client_flush(c);
+		client_free(c);
+	}
+	free(line);
+}

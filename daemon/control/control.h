@@ -32,6 +32,15 @@ int		 control_open(const char *path);
 /* Serve fd (a connected, non-blocking, close-on-exec stream socket) as a client; -1 refused. */
 int		 control_adopt(int fd);
 void		 control_close(void);	/* every client, then the socket */
+/*
+ * daemon-reexec. The listening socket (fd, and the path it owns, NULL when
+ * the service manager's), kept open across execve so connections made
+ * meanwhile wait in its backlog; the new vigild listens on it again.
+ */
+int		 control_listen_fd(const char **path);
+int		 control_open_fd(int fd, const char *path);
+/* Tell every client to connect again (error `reconnect`), and close it. */
+void		 control_reconnect_all(const char *message);
 /* Give the listening socket the group and mode conf asks for (a reload); 0 or -1 logged. */
 int		 control_socket_access(const struct config *conf);
 /* Who c is and what it may do, decided when it connected; the verbs check and mark it. */

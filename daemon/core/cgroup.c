@@ -715,3 +715,26 @@ cgroup_cleanup(void)
 	free(base);
 	base = NULL;
 }
+
+bool
+cgroup_handover(const struct service *s, bool *killed)
+{
+	*killed = s->cgroup != NULL && s->cgroup->killed;
+	return base != NULL && s->cgroup != NULL;
+}
+
+int
+cgroup_adopt(struct service *s, bool killed)
+{
+	char err[1024];
+
+	if (base == NULL)
+		return -1;
+	/* the folder is there (the service's processes are in it): made and watched again */
+	if (service_cgroup(s, err, sizeof(err)) == NULL) {
+		log_warnx("%s: %s", s->conf->name, err);
+		return -1;
+	}
+	s->cgroup->killed = killed;
+	return 0;
+}

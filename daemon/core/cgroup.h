@@ -32,6 +32,10 @@ void		 cgroup_cleanup(void);	/* at exit: remove BASE if it is empty */
 /* An fd of s's cgroup folder (made and watched at the first call) for spawn.c; -1 and err. */
 int		 cgroup_dir_fd(struct service *s, char *err, size_t errlen);
 void		 cgroup_service_free(struct service *s);	/* unwatch, rmdir if empty */
+/* daemon-reexec: whether s has a cgroup (and whether cgroup.kill was used on it) ... */
+bool		 cgroup_handover(const struct service *s, bool *killed);
+/* ... and, after the exec, watch it again; -1 (logged) if it cannot be. */
+int		 cgroup_adopt(struct service *s, bool killed);
 /* Send sig to every process of s's cgroup: how many got it, -1 if s has none. */
 int		 cgroup_signal(struct service *s, int sig);
 /* Processes in s's cgroup, 0 when empty, -1 if s has no cgroup. */

@@ -177,6 +177,8 @@ int		 service_process_count(struct service *s);
 void		 service_note(struct service *s, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));	/* a new reason, same state */
 int64_t		 service_backoff_ms(const struct service_conf *c, unsigned failures);
+/* daemon-reexec: s takes the state saved had in the vigild before the exec; -1: no memory. */
+int		 service_restore(struct service *s, const struct service *saved);
 
 
 /* spawn.c: see spawn.h, which the benchmarks link on its own */

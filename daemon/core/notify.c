@@ -458,3 +458,31 @@ notify_service_free(struct service *s)
 	free(ns);
 	s->notify = NULL;
 }
+
+int
+notify_handover_fd(const struct service *s)
+{
+	return s->notify != NULL ? s->notify->fd : -1;
+}
+
+/*
+ * The socket the old vigild bound for s, still at its path (the services
+ * know it by NOTIFY_SOCKET): watched again, what it queued meanwhile kept.
+ */
+int
+notify_adopt(struct service *s, int fd)
+{
+	struct notify_sock *ns;
+
+	if (notify_dir == NULL || s->notify != NULL || (ns = calloc(1, sizeof(*ns))) == NULL)
+		return -1;
+	ns->s = s;
+	ns->fd = fd;
+	service_ids(s, &ns->uid, &ns->gid);
+	snprintf(ns->path, sizeof(ns->path), "%s/%s", notify_dir, s->conf->name);
+	ev_io_init(&ns->io, notify_cb, ns->fd, EV_READ);
+	ns->io.data = ns;
+	ev_io_start(vigild.loop, &ns->io);
+	s->notify = ns;
+	return 0;
+}

@@ -28,5 +28,8 @@ void		 notify_service_free(struct service *s);
  * death, so a READY=1 or STATUS= sent just before it is not lost.
  */
 void		 notify_drain(struct service *s);
+/* daemon-reexec: the fd of s's socket, -1 if it has none; and take it back after the exec. */
+int		 notify_handover_fd(const struct service *s);
+int		 notify_adopt(struct service *s, int fd);
 
 #endif

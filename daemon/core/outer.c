@@ -225,3 +225,31 @@ outer_free(void)
 	free(notify_socket);
 	notify_socket = NULL;
 }
+
+/*
+ * daemon-reexec: the same process goes on under the service manager, so
+ * what it was told at start goes back into the environment for execve
+ * (WATCHDOG_PID is still us); outer_env_clear takes it out again if the
+ * exec failed. Never LISTEN_*: the socket is handed over by number.
+ */
+void
+outer_env_restore(void)
+{
+	char v[32];
+
+	if (notify_socket != NULL)
+		(void)setenv("NOTIFY_SOCKET", notify_socket, 1);
+	if (watchdog_usec > 0) {
+		snprintf(v, sizeof(v), "%" PRIu64, watchdog_usec);
+		(void)setenv("WATCHDOG_USEC", v, 1);
+		snprintf(v, sizeof(v), "%d", (int)getpid());
+		(void)setenv("WATCHDOG_PID", v, 1);
+	}
+}
+
+void
+outer_env_clear(void)
+{
+	for (size_t i = 0; i < sizeof(outer_vars) / sizeof(outer_vars[0]); i++)
+		unsetenv(outer_vars[i]);
+}

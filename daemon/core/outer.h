@@ -28,6 +28,9 @@ void	 outer_reloaded(void);
 void	 outer_stopping(void);
 /* Whether vigild was started with a NOTIFY_SOCKET to tell (for the tests' sake: the log says it). */
 bool	 outer_notifying(void);
+/* daemon-reexec: what the supervisor gave us, back in the environment for execve; and out. */
+void	 outer_env_restore(void);
+void	 outer_env_clear(void);
 void	 outer_free(void);
 
 #endif

@@ -381,3 +381,9 @@ readiness_free(struct service *s)
 	free(r);
 	s->readiness = NULL;
 }
+
+bool
+readiness_probing(const struct service *s)
+{
+	return s->readiness != NULL && s->readiness->active;
+}

@@ -21,5 +21,7 @@ void	 readiness_stop(struct service *s);
 /* The reaper's question for a pid that is no service's: a check of ours? */
 bool	 readiness_reaped(pid_t pid, int status);
 void	 readiness_free(struct service *s);
+/* A probe runs for s (it is starting and not ready yet). */
+bool	 readiness_probing(const struct service *s);
 
 #endif

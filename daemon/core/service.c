@@ -96,6 +96,66 @@ service_free(struct service *s)
 }
 
 /*
+ * daemon-reexec: take back what the vigild before the exec had of s. Its
+ * process runs on (same pid, still our child) and its deadlines are on
+ * the monotonic clock, which goes on across execve: the timer is armed
+ * for what is left of it. Strings are copied; saved keeps its own.
+ */
+int
+service_restore(struct service *s, const struct service *saved)
+{
+	char *reason = saved->reason != NULL ? strdup(saved->reason) : NULL;
+	char *text = saved->status_text != NULL ? strdup(saved->status_text) : NULL;
+	char *serr = saved->last_exit.spawn_error != NULL ?
+	    strdup(saved->last_exit.spawn_error) : NULL;
+
+	if ((saved->reason != NULL && reason == NULL) ||
+	    (saved->status_text != NULL && text == NULL) ||
+	    (saved->last_exit.spawn_error != NULL && serr == NULL)) {
+		free(reason);
+		free(text);
+		free(serr);
+		return -1;
+	}
+	free(s->reason);
+	free(s->status_text);
+	free(s->last_exit.spawn_error);
+	s->state = saved->state;
+	s->goal = saved->goal;
+	s->pid = saved->pid;
+	s->pgid = saved->pgid;
+	s->state_since_ms = saved->state_since_ms;
+	s->state_since_wall = saved->state_since_wall;
+	s->started_ms = saved->started_ms;
+	s->timer_due_ms = saved->timer_due_ms;
+	s->failures = saved->failures;
+	s->restarts = saved->restarts;
+	s->killed = saved->killed;
+	s->forced = saved->forced;
+	s->ending = saved->ending;
+	s->end_early = saved->end_early;
+	s->end_status = saved->end_status;
+	s->ready = saved->ready;
+	s->reloading = saved->reloading;
+	s->stop_cause = saved->stop_cause;
+	s->ready_due_ms = saved->ready_due_ms;
+	s->watchdog_ms = saved->watchdog_ms;
+	s->notify_errno = saved->notify_errno;
+	s->last_exit = saved->last_exit;
+	s->last_exit.spawn_error = serr;
+	s->reason = reason;
+	s->status_text = text;
+	if (s->timer_due_ms > 0) {
+		int64_t left = s->timer_due_ms - s->ops->now_ms();
+
+		s->ops->timer_arm(s, left > 0 ? left : 0);
+	}
+	if (s->ops->main_changed != NULL)
+		s->ops->main_changed(s);
+	return 0;
+}
+
+/*
  * Reasons are allocated to fit: a thousand services cost a thousand short
  * strings, not a thousand 256-byte buffers. Out of memory keeps the old one.
  */

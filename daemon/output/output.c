@@ -645,3 +645,71 @@ output_reopen_all(void)
 			logfile_reopen(&o->log);
 	log_notice("reopened the services' log files");
 }
+
+void
+output_pipe_get(const struct service_output *o, enum output_stream stream,
+    struct output_pipe_state *st)
+{
+	const struct output_pipe *p = stream == OUTPUT_STDOUT ? &o->out : &o->err;
+
+	st->rfd = p->rfd;
+	st->wfd = p->wfd;
+	st->partial = p->partial;
+	st->plen = p->partial != NULL ? p->plen : 0;
+	st->cont = p->cont;
+}
+
+uint64_t
+output_next_seq(const struct service_output *o)
+{
+	return o != NULL ? o->next_seq : 0;
+}
+
+int
+output_pipe_adopt(struct service_output *o, enum output_stream stream,
+    const struct output_pipe_state *st)
+{
+	struct output_pipe *p = stream == OUTPUT_STDOUT ? &o->out : &o->err;
+
+	if (st->rfd < 0 || st->wfd < 0 || st->plen > OUTPUT_LINE_MAX)
+		return -1;
+	/* output_new made a pipe of its own for a captured stream: the old one wins */
+	if (p->rfd != -1) {
+		ev_io_stop(out_loop, &p->io);
+		close(p->rfd);
+		close(p->wfd);
+	}
+	p->owner = o;
+	p->stream = stream;
+	p->rfd = st->rfd;
+	p->wfd = st->wfd;
+	p->cont = st->cont;
+	p->plen = 0;
+	if (st->plen > 0) {
+		if (p->partial == NULL && (p->partial = malloc(OUTPUT_LINE_MAX)) == NULL) {
+			log_warn("%s: keeping a partial line", o->conf->name);
+			return -1;
+		}
+		memcpy(p->partial, st->partial, st->plen);
+		p->plen = st->plen;
+	}
+	ev_io_init(&p->io, pipe_cb, p->rfd, EV_READ);
+	p->io.data = p;
+	ev_io_start(out_loop, &p->io);
+	return 0;
+}
+
+void
+output_seq_adopt(struct service_output *o, uint64_t next_seq)
+{
+	if (o != NULL && next_seq > 0)
+		o->next_seq = next_seq;
+}
+
+void
+output_ring_adopt(struct service_output *o, const struct log_line *l)
+{
+	if (o != NULL)
+		ring_push(&o->ring, l->usec, l->seq, (uint8_t)l->stream,
+		    (uint8_t)(l->cont | l->partial << 1), l->text, l->len);
+}

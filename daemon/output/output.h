@@ -77,6 +77,29 @@ const char *output_log_path(const struct service_output *o);
 uint64_t output_dropped_bytes(const struct service_output *o);
 /* SIGUSR1 and `log-reopen`: reopen every log file (after logrotate moved them). */
 void	 output_reopen_all(void);
+/*
+ * daemon-reexec. What a stream's pipe holds for the vigild after the exec:
+ * both ends (kept open across execve) and the line read so far.
+ */
+struct output_pipe_state {
+	int		 rfd, wfd;	/* -1: the stream is not captured */
+	const char	*partial;	/* plen bytes, any bytes; borrowed */
+	size_t		 plen;
+	bool		 cont;		/* the next piece continues a split line */
+};
+void	 output_pipe_get(const struct service_output *o, enum output_stream stream,
+	    struct output_pipe_state *st);
+uint64_t output_next_seq(const struct service_output *o);	/* 0: no line yet */
+/*
+ * In the new vigild, after output_new: take over the pipe the old one had
+ * (its own fresh pipe is closed), the line it was reading, its numbering.
+ * -1 (logged) when the pipe cannot be watched.
+ */
+int	 output_pipe_adopt(struct service_output *o, enum output_stream stream,
+	    const struct output_pipe_state *st);
+void	 output_seq_adopt(struct service_output *o, uint64_t next_seq);
+/* Put a line back into the ring, oldest first, as the old vigild held it. */
+void	 output_ring_adopt(struct service_output *o, const struct log_line *line);
 /* "out" / "err" */
 const char *output_stream_name(enum output_stream stream);
 

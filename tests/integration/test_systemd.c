@@ -189,3 +189,67 @@ Test(systemd, a_passed_socket_on_another_path_is_refused_with_a_reason)
 	cr_expect(vh_log_contains("make ListenStream= and socket = agree"), "log: %s",
 	    vh_log_tail());
 }
+
+/*
+ * daemon-reexec under the manager: the main pid stays, RELOADING=1 then
+ * READY=1 are told, and the new vigild goes on telling (its watchdog
+ * pings) while services still never see NOTIFY_SOCKET.
+ */
+Test(systemd, daemon_reexec_keeps_the_main_pid_and_tells_the_manager)
+{
+	struct vh_result r;
+	int fd;
+
+#ifndef HAVE_LIBSYSTEMD
+	cr_skip_test("vigild was built without libsystemd");
+#endif
+	vh_setup("[service:plain]\ncommand = %s\n"
+	    "[service:late]\ncommand = %s env:%s\nautostart = no\n",
+	    vh_testsvc(), vh_testsvc(), vh_path("env"));
+	fd = unix_socket_at(vh_path("manager.notify"), SOCK_DGRAM);
+	setenv("NOTIFY_SOCKET", vh_path("manager.notify"), 1);
+	vh_start_ok();
+	unsetenv("NOTIFY_SOCKET");
+	cr_assert(hear(fd, "READY=1", UP_MS), "heard: %s", heard);
+
+	heard[0] = '\0';
+	cr_assert_eq(vh_ctl(&r, "daemon-reexec", NULL), 0, "out: %s err: %s\n%s", r.out, r.err,
+	    vh_log_tail());
+	cr_expect(hear(fd, "READY=1", UP_MS), "heard: %s", heard);
+	cr_expect(strncmp(heard, "RELOADING=1\nMONOTONIC_USEC=", 27) == 0 ||
+	    strstr(heard, "|RELOADING=1\nMONOTONIC_USEC=") != NULL, "heard: %s", heard);
+	/* the new vigild knows its manager: it tells it of a change */
+	heard[0] = '\0';
+	cr_assert_eq(vh_ctl(&r, "start", "late", NULL), 0, "err: %s", r.err);
+	cr_expect(hear(fd, "STATUS=2 running", UP_MS), "heard: %s", heard);
+	cr_assert(vh_wait_file(vh_path("env"), UP_MS));
+	cr_expect(strstr(vh_slurp(vh_path("env")), "NOTIFY_SOCKET") == NULL &&
+	    strstr(vh_slurp(vh_path("env")), "WATCHDOG_") == NULL, "env: %s",
+	    vh_slurp(vh_path("env")));
+	kill(vh.pid, SIGTERM);
+	cr_expect(hear(fd, "STOPPING=1", UP_MS), "heard: %s", heard);
+	close(fd);
+}
+
+/* Socket activation and daemon-reexec: the manager's socket goes on, and is not removed. */
+Test(systemd, daemon_reexec_keeps_the_managers_socket)
+{
+	struct vh_result r;
+	struct stat st;
+	int fd;
+
+#ifndef HAVE_LIBSYSTEMD
+	cr_skip_test("vigild was built without libsystemd");
+#endif
+	vh_setup("[service:plain]\ncommand = %s\n", vh_testsvc());
+	fd = unix_socket_at(vh.sock, SOCK_STREAM);
+	start_activated(fd);
+	close(fd);
+	cr_assert(vh_wait_log("(socket from the service manager)", UP_MS), "log: %s",
+	    vh_log_tail());
+	cr_assert_eq(vh_ctl(&r, "daemon-reexec", NULL), 0, "out: %s err: %s\n%s", r.out, r.err,
+	    vh_log_tail());
+	cr_expect_eq(vh_ctl(&r, "status", "plain", NULL), 0, "out: %s err: %s", r.out, r.err);
+	cr_assert(vh_signal_and_wait(SIGTERM, UP_MS), "log: %s", vh_log_tail());
+	cr_expect_eq(stat(vh.sock, &st), 0, "vigild removed the manager's socket");
+}
