@@ -122,7 +122,12 @@ explain_final(struct walk *w, int dfd, const char *name, int open_errno)
 	}
 }
 
-/* Step from dfd into name: made if asked, opened, checked; the new fd or -1. */
+#define SAFEDIR_WOULD_MAKE	(-2)
+
+/*
+ * Step from dfd into name: made if asked, opened, checked; the new fd, or
+ * -1, or with SAFEDIR_CHECK_ONLY SAFEDIR_WOULD_MAKE where it is missing.
+ */
 static int
 step(struct walk *w, int dfd, const char *name, const char *sofar, bool last,
     int flags, bool *made)
@@ -130,7 +135,16 @@ step(struct walk *w, int dfd, const char *name, const char *sofar, bool last,
 	int fd, oflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (last ? O_NOFOLLOW : 0);
 
 	*made = false;
-	if (last || (flags & SAFEDIR_PARENTS)) {
+	if ((flags & SAFEDIR_CHECK_ONLY) && (last || (flags & SAFEDIR_PARENTS)) &&
+	    faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == -1 && errno == ENOENT) {
+		/* it would be made here, and all below it: the walk ends */
+		if (faccessat(dfd, ".", W_OK | X_OK, AT_EACCESS) == 0)
+			return SAFEDIR_WOULD_MAKE;
+		snprintf(w->err, w->errlen, "cannot create %s %s: mkdir %s: %s; make it "
+		    "by hand or %s", w->what, w->path, sofar, strerror(errno), w->fix);
+		return -1;
+	}
+	if (!(flags & SAFEDIR_CHECK_ONLY) && (last || (flags & SAFEDIR_PARENTS))) {
 		/* born closed: the mode asked for is set on the fd once it is checked */
 		if (mkdirat(dfd, name, last ? 0700 : 0755) == 0)
 			*made = true;
@@ -186,6 +200,8 @@ safedir_make(const char *path, mode_t mode, int flags, const char *what,
 		last = next == NULL;
 		fd = step(&w, dfd, p, buf, last, flags, &made);
 		close(dfd);
+		if (fd == SAFEDIR_WOULD_MAKE)
+			return 0;
 		if (fd == -1)
 			return -1;
 		dfd = fd;

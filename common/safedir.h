@@ -12,6 +12,7 @@
 
 #define SAFEDIR_PARENTS	0x1	/* make missing parents (0755), like mkdir -p */
 #define SAFEDIR_PRIVATE	0x2	/* the folder must also be closed to group and others (0700) */
+#define SAFEDIR_CHECK_ONLY 0x4	/* make nothing: what exists is checked, what is missing must be makeable */
 
 /*
  * Make the folder path (mode, set with fchmod only when we made it) or take

@@ -69,7 +69,7 @@ ensure_std_fds(void)
 /* The file's config, or with command (vigild -- COMMAND) that command's. */
 static struct config *
 load_config(const char *path, char *const *command, const char *restart,
-    const char *socket, bool check_only)
+    const char *socket)
 {
 	struct config_errors errs = { NULL, 0 };
 	struct config *conf = command != NULL ?
@@ -83,11 +83,32 @@ load_config(const char *path, char *const *command, const char *restart,
 	if (conf == NULL)
 		fprintf(stderr, "vigild: %s: %zu error%s, nothing started\n", path,
 		    errs.n, errs.n == 1 ? "" : "s");
-	else if (check_only)
-		printf("%s: ok, %zu service%s\n", path, conf->nservices,
-		    conf->nservices == 1 ? "" : "s");
 	config_errors_free(&errs);
 	return conf;
+}
+
+/*
+ * vigild --check, once the file loaded: would vigild get its log folder?
+ * Nothing is made; a folder that is missing must be makeable. 0 or 1.
+ */
+static int
+check_runtime(const struct config *conf, const char *path)
+{
+	char err[1024];
+
+	if (output_check_log_dir(conf->log_dir, err, sizeof(err)) == -1) {
+		if (conf->log_dir_line > 0)
+			fprintf(stderr, "%s:%d: [vigil] log_dir: %s\n", conf->file,
+			    conf->log_dir_line, err);
+		else
+			fprintf(stderr, "%s: [vigil] log_dir (not set, the default): %s\n",
+			    path, err);
+		fprintf(stderr, "vigild: %s: 1 error, nothing started\n", path);
+		return 1;
+	}
+	printf("%s: ok, %zu service%s\n", path, conf->nservices,
+	    conf->nservices == 1 ? "" : "s");
+	return 0;
 }
 
 /*
@@ -362,11 +383,12 @@ main(int argc, char **argv)
 	}
 	if (path == NULL)
 		path = config_default_path();
-	if ((conf = load_config(path, command, restart, socket, check)) == NULL)
+	if ((conf = load_config(path, command, restart, socket)) == NULL)
 		return 1;
 	if (check) {
+		rc = check_runtime(conf, command != NULL ? "vigild --" : path);
 		config_free(conf);
-		return 0;
+		return rc;
 	}
 	log_set_level(conf->log_level);
 	if (daemonize && handover_fd >= 0)

@@ -202,6 +202,7 @@ struct config {
 	enum log_level log_level;
 	enum log_target log_target;
 	char	 *log_dir;	/* where NAME.log files go */
+	int	  log_dir_line;	/* in the main file, 0: the default */
 	int64_t	  log_max_size;	/* defaults for the services */
 	unsigned  log_keep;
 	bool	  log_timestamps;

@@ -73,9 +73,12 @@ static void
 build_vigil(struct load *ld, const struct raw_section *sec)
 {
 	for (size_t i = 0; i < sec->nkeys; i++) {
-		if (parse_key(ld, sec, &sec->keys[i], VALUE_SECTION_VIGIL, ld->conf) == 0 &&
-		    strcmp(sec->keys[i].name, "include") == 0)
+		if (parse_key(ld, sec, &sec->keys[i], VALUE_SECTION_VIGIL, ld->conf) != 0)
+			continue;
+		if (strcmp(sec->keys[i].name, "include") == 0)
 			ld->include_line = sec->keys[i].line;
+		else if (strcmp(sec->keys[i].name, "log_dir") == 0)
+			ld->conf->log_dir_line = sec->keys[i].line;
 	}
 	access_check(ld, sec);
 }

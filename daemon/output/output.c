@@ -380,12 +380,24 @@ open_target_file(struct service_output *o, enum output_stream stream, const char
 	return 0;
 }
 
-/* The log folder, made like mkdir -p and checked (safedir.c); -1 with err. */
+/* The log folder, made like mkdir -p (or only checked) as safedir.c says; -1 with err. */
+static int
+log_dir_make(const char *dir, int flags, char *err, size_t errlen)
+{
+	return safedir_make(dir, 0755, SAFEDIR_PARENTS | flags, "log folder",
+	    "set [vigil] log_dir = to a folder of your own", err, errlen);
+}
+
 static int
 make_log_dir(char *err, size_t errlen)
 {
-	return safedir_make(log_dir, 0755, SAFEDIR_PARENTS, "log folder",
-	    "set [vigil] log_dir = to a folder of your own", err, errlen);
+	return log_dir_make(log_dir, 0, err, errlen);
+}
+
+int
+output_check_log_dir(const char *dir, char *err, size_t errlen)
+{
+	return log_dir_make(dir, SAFEDIR_CHECK_ONLY, err, errlen);
 }
 
 static void

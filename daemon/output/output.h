@@ -40,6 +40,8 @@ struct log_line {
  * Makes the log folder and checks it (safedir.h): -1 (logged) if it is unsafe.
  */
 int	 output_init(struct ev_loop *loop, const char *log_dir);
+/* vigild --check: could output_init make or take dir? It makes nothing; -1 with err. */
+int	 output_check_log_dir(const char *dir, char *err, size_t errlen);
 
 /*
  * Who hears of each new line (dinit's service_listener is the model): the

@@ -83,9 +83,10 @@ void	 vh_expect_isolation(const char *name, const char *want);
  */
 void	 vh_exec(char *const argv[], void (*setup)(void *), void *arg);
 /*
- * vigild --check on a config of the [vigil] socket line and then fmt's
- * text, run as nobody (the test must be root): its output; *status its
- * wait status.
+ * vigild --check on a config of the [vigil] socket line, a log_dir in a
+ * folder of nobody's (unless fmt's text sets one), and then fmt's text
+ * from line 4, run as nobody (the test must be root): its output; *status
+ * its wait status.
  */
 const char *vh_check_as_nobody(int *status, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

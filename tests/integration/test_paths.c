@@ -332,3 +332,42 @@ Test(paths, vigilctl_refuses_a_default_folder_another_user_made)
 	cr_expect_eq(ctl_as_nobody_with_default_socket(tmp, err, sizeof(err)), 3, "%s", err);
 	cr_expect(strstr(err, "cannot connect to") != NULL, "stderr: %s", err);
 }
+
+Test(paths, check_says_when_the_log_folder_cannot_be_made_and_makes_none)
+{
+	const char *out;
+	struct stat st;
+	int status;
+	char logs[300];
+
+	/* nobody cannot make a folder in /: file:line, the folder, why */
+	out = vh_check_as_nobody(&status, "log_dir = /vigil-check-no-such/logs\n\n"
+	    "[service:web]\ncommand = /bin/true\n");
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status 0x%x: %s",
+	    (unsigned)status, out);
+	cr_expect(strstr(out, "vigil.conf:4: [vigil] log_dir: cannot create log folder "
+	    "/vigil-check-no-such/logs: mkdir /vigil-check-no-such: Permission denied") != NULL,
+	    "%s", out);
+	cr_expect(strstr(out, ": ok,") == NULL, "%s", out);
+
+	/* a folder it can make passes, and is not made by a check */
+	vh_setup("[service:web]\ncommand = /bin/true\n");
+	snprintf(logs, sizeof(logs), "%s/logs", vh.dir);
+	cr_assert_eq(stat(logs, &st), -1);
+	vh_exec((char *[]){ getenv("VIGILD"), "--check", "-c", vh.conf, NULL }, NULL, NULL);
+	cr_assert(vh_signal_and_wait(0, 30000), "--check still running");
+	cr_expect(WIFEXITED(vh.exit_status) && WEXITSTATUS(vh.exit_status) == 0,
+	    "status 0x%x: %s", (unsigned)vh.exit_status, vh_log_tail());
+	cr_expect(vh_log_contains(": ok, 1 service"), "%s", vh_log_tail());
+	cr_expect_eq(stat(logs, &st), -1, "--check made %s", logs);
+
+	/* a file where the folder should be */
+	cr_assert_eq(close(open(logs, O_CREAT | O_WRONLY | O_CLOEXEC, 0644)), 0);
+	vh_exec((char *[]){ getenv("VIGILD"), "--check", "-c", vh.conf, NULL }, NULL, NULL);
+	cr_assert(vh_signal_and_wait(0, 30000), "--check still running");
+	cr_expect(WIFEXITED(vh.exit_status) && WEXITSTATUS(vh.exit_status) == 1,
+	    "status 0x%x: %s", (unsigned)vh.exit_status, vh_log_tail());
+	cr_expect(vh_log_contains("vigil.conf:4: [vigil] log_dir: log folder "), "%s",
+	    vh_log_tail());
+	cr_expect(vh_log_contains("is not a folder"), "%s", vh_log_tail());
+}
