@@ -19,12 +19,15 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <paths.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 
@@ -109,6 +112,22 @@ check_runtime(const struct config *conf, const char *path)
 	printf("%s: ok, %zu service%s\n", path, conf->nservices,
 	    conf->nservices == 1 ? "" : "s");
 	return 0;
+}
+
+/*
+ * vigild is about to log to syslog (-d, or log_target = syslog): say now,
+ * while stderr is still the terminal's, when no syslog daemon listens.
+ */
+static void
+warn_if_no_syslog(void)
+{
+	struct stat st;
+
+	if (stat(_PATH_LOG, &st) == -1)
+		fprintf(stderr, "vigild: warning: %s: %s: vigild logs to syslog, and no "
+		    "syslog daemon listens there, so its own log is lost; set [vigil] "
+		    "log_target = journal or stderr, or run it in the foreground\n",
+		    _PATH_LOG, strerror(errno));
 }
 
 /*
@@ -391,6 +410,9 @@ main(int argc, char **argv)
 		return rc;
 	}
 	log_set_level(conf->log_level);
+	if (handover_fd < 0 && conf->log_target != LOG_TARGET_JOURNAL &&
+	    (daemonize || conf->log_target == LOG_TARGET_SYSLOG))
+		warn_if_no_syslog();
 	if (daemonize && handover_fd >= 0)
 		log_to_syslog();	/* detached already, before the exec */
 	else if (daemonize)

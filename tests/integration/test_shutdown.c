@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -230,19 +231,31 @@ Test(shutdown, daemon_mode_detaches_once_listening)
 	struct vh_result *r = malloc(sizeof(*r));
 	json_t *hello;
 	pid_t child, daemon_pid;
-	int status;
+	int status, fd;
+	struct stat st;
+	const char *said;
 	FILE *f;
 
 	vh_setup("[service:a]\ncommand = %s pid:%s\n", vh_testsvc(), vh_path("a.pid"));
 	child = fork();
 	cr_assert_neq(child, -1);
 	if (child == 0) {
+		/* what it says before it detaches, on the terminal's stderr */
+		if ((fd = open(vh_path("stderr"), O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
+			dup2(fd, 2);
 		execl(getenv("VIGILD"), "vigild", "-d", "-c", vh.conf, (char *)NULL);
 		_exit(98);
 	}
 	cr_assert_eq(waitpid(child, &status, 0), child);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "vigild -d: status 0x%x", (unsigned)status);
+	said = vh_slurp(vh_path("stderr"));
+	if (stat("/dev/log", &st) == -1)	/* no syslog daemon: the log would be lost unsaid */
+		cr_expect(strstr(said, "vigild: warning: /dev/log: No such file or directory: "
+		    "vigild logs to syslog, and no syslog daemon listens there") != NULL,
+		    "stderr: '%s'", said);
+	else
+		cr_expect_str_empty(said, "with /dev/log there is nothing to say");
 	/* no waiting: the parent returned only once the socket was listening */
 	cr_assert_eq(vh_ctl(r, "--json", "hello", NULL), 0, "hello: %s", r->err);
 	hello = json_loads(r->out, 0, NULL);
