@@ -298,24 +298,33 @@ child_set_resources(const struct spawn_request *req, struct spawn_error *err)
 	close(fd);
 }
 
-/* Like execvp: ENOENT and friends move on, EACCES is kept if nothing better turns up. */
+/*
+ * Like execvp: ENOENT and friends move on, EACCES is kept if nothing better
+ * turns up. What the error names: the file when one file is to blame
+ * (EACCES, ENOEXEC...), the command as written when no candidate was
+ * found, and no file for EAGAIN, which is the user's process limit
+ * (RLIMIT_NPROC, checked by the kernel at execve after setuid).
+ */
 CHILD_CODE static void
 child_exec(const struct spawn_request *req, struct spawn_error *err)
 {
 	int saved = ENOENT;
 	const char *saved_path = req->argv[0];
 
+	err->searched = req->exec_paths[0] != NULL && req->exec_paths[1] != NULL;
 	for (char *const *p = req->exec_paths; *p != NULL; p++) {
 		execve(*p, req->argv, req->envp);
-		if (errno == EACCES) {
+		if (errno == EAGAIN) {
+			saved = EAGAIN;
+			saved_path = NULL;
+			break;
+		} else if (errno == EACCES) {
 			saved = EACCES;
 			saved_path = *p;
 		} else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE) {
 			saved = errno;
 			saved_path = *p;
 			break;
-		} else if (saved != EACCES) {
-			saved_path = *p;
 		}
 	}
 	err->path = saved_path;
@@ -481,6 +490,7 @@ spawn_process(const struct spawn_request *req, struct spawn_error *err)
 
 	err->step = NULL;
 	err->path = NULL;
+	err->searched = false;
 	err->err = 0;
 	if (spawn_stack == NULL && spawn_init() == -1) {
 		err->step = "spawn setup";
@@ -512,9 +522,13 @@ spawn_process(const struct spawn_request *req, struct spawn_error *err)
 void
 spawn_error_text(const struct spawn_error *err, char *buf, size_t len)
 {
-	if (err->step != NULL && strcmp(err->step, "execve") == 0)
-		snprintf(buf, len, "exec failed: %s: %s", err->path ? err->path : "?",
-		    strerror(err->err));
+	if (err->step != NULL && strcmp(err->step, "execve") == 0 && err->err == EAGAIN)
+		snprintf(buf, len, "exec failed: %s: the service's user is at its "
+		    "process limit (RLIMIT_NPROC, limit_nproc)", strerror(err->err));
+	else if (err->step != NULL && strcmp(err->step, "execve") == 0)
+		snprintf(buf, len, "exec failed: %s: %s%s", err->path ? err->path : "?",
+		    strerror(err->err), err->searched && err->err == ENOENT ?
+		    " (searched PATH)" : "");
 	else
 		snprintf(buf, len, "spawn failed at %s: %s",
 		    err->step ? err->step : "?", strerror(err->err));

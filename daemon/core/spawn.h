@@ -100,7 +100,8 @@ struct spawn_request {
 /* Where the child failed, written through the memory it shares with us. */
 struct spawn_error {
 	const char	*step;		/* "chdir", "setuid", "execve", ... */
-	const char	*path;		/* the file execve tried, for "execve" */
+	const char	*path;		/* for "execve": the file to blame, or the command as written */
+	bool		 searched;	/* ... which was looked for in PATH */
 	int		 err;		/* errno */
 };
 

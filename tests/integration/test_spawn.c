@@ -45,6 +45,37 @@ Test(spawn, exec_failure_is_a_failed_start_with_its_reason_and_no_zombie)
 	cr_expect_eq(vh_zombie_children(), 0, "zombies left behind");
 }
 
+Test(spawn, a_command_not_found_in_path_is_named_as_written)
+{
+	vh_setup("[service:ghost]\ncommand = vigil-no-such-command --flag\n"
+	    "restart_delay = 20ms\nstart_retries = 1\n");
+	cr_assert(vh_start());
+	cr_assert(vh_wait_state("ghost", "fatal", 10000), "log: %s", vh_log_tail());
+	/* not the last PATH folder tried: the name the config wrote */
+	cr_expect(strstr(reason_of("ghost"), "exec failed: vigil-no-such-command: "
+	    "No such file or directory (searched PATH)") != NULL, "reason: %s", reason_of("ghost"));
+}
+
+/*
+ * Over RLIMIT_NPROC, execve fails with EAGAIN after setuid: the limit is
+ * to blame, not the first PATH candidate, and the message says so.
+ */
+Test(spawn, the_users_process_limit_is_named_not_a_path)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root to run a service as nobody");
+	/* the kernel counts nobody's processes: one is running once hog is up */
+	vh_setup("[service:hog]\ncommand = sleep 1000\nuser = nobody\nstart_secs = 100ms\n\n"
+	    "[service:crowd]\ncommand = sleep 1000\nuser = nobody\nrequires = hog\n"
+	    "limit_nproc = 0\nrestart_delay = 20ms\nstart_retries = 1\n");
+	cr_assert(vh_start());
+	cr_assert(vh_wait_state("crowd", "fatal", 10000), "log: %s", vh_log_tail());
+	cr_expect(strstr(reason_of("crowd"), "exec failed: Resource temporarily unavailable: "
+	    "the service's user is at its process limit (RLIMIT_NPROC, limit_nproc)") != NULL,
+	    "reason: %s", reason_of("crowd"));
+	cr_expect(strstr(reason_of("crowd"), "/sleep") == NULL, "reason: %s", reason_of("crowd"));
+}
+
 Test(spawn, permission_denied_is_reported)
 {
 	FILE *f;
