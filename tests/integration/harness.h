@@ -112,6 +112,10 @@ bool	 vh_wait_main_pid(const char *name, pid_t pid, int timeout_ms);
 pid_t	 vh_wait_new_pid(const char *name, pid_t old, int timeout_ms);
 /* Poll until /proc/PID/stat shows state (a letter such as 'T'); false after timeout_ms. */
 bool	 vh_wait_pid_state(pid_t pid, char state, int timeout_ms);
+/* Open fds of a process, counted in /proc/PID/fd; -1 if it cannot be read. */
+int	 vh_count_fds(pid_t pid);
+/* The first child of pid (unshare's: the namespace's init, as we see it); 0 if none. */
+pid_t	 vh_first_child(pid_t pid);
 /* Count vigild's children that are zombies. */
 int	 vh_zombie_children(void);
 bool	 vh_log_contains(const char *needle);

@@ -58,22 +58,6 @@ replace_all(char *buf, size_t size, const char *from, const char *to)
 	free(tmp);
 }
 
-/* The first child of pid (unshare's: the container's init, as the host sees it); 0 if none. */
-static pid_t
-first_child(pid_t pid)
-{
-	char path[64];
-	long child = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
-	if ((f = fopen(path, "r")) != NULL) {
-		if (fscanf(f, "%ld", &child) != 1)
-			child = 0;
-		fclose(f);
-	}
-	return (pid_t)child;
-}
 
 /* GET / on 127.0.0.1:port; what came back, "" if nothing */
 static const char *
@@ -142,7 +126,7 @@ Test(container, the_example_container_is_healthy_logs_serves_and_stops_with_0)
 	cr_expect(vh_wait_log("worker | worker: 1 ticks", UP_MS), "log:\n%s", vh_log_tail());
 
 	/* docker stop: SIGTERM to the container's init (unshare ignores it, and passes on its exit) */
-	cr_assert_gt(init = first_child(vh.pid), 0, "no init below unshare %d", (int)vh.pid);
+	cr_assert_gt(init = vh_first_child(vh.pid), 0, "no init below unshare %d", (int)vh.pid);
 	cr_assert_eq(kill(init, SIGTERM), 0);
 	cr_assert(vh_signal_and_wait(0, EXIT_MS), "still running; log:\n%s", vh_log_tail());
 	cr_expect(WIFEXITED(vh.exit_status) && WEXITSTATUS(vh.exit_status) == 0,

@@ -185,22 +185,6 @@ wait_entry(const char *ident, const char *message, int timeout_ms)
 	}
 }
 
-/* Open fds of a process, counted in /proc/PID/fd. */
-static int
-count_fds(pid_t pid)
-{
-	char path[64];
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	cr_assert_not_null(d = opendir(path), "%s: %s", path, strerror(errno));
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
 
 Test(journal, vigild_lines_carry_the_service_and_its_pid)
 {
@@ -278,14 +262,15 @@ Test(journal, service_output_is_a_stream_named_after_the_service)
 	cr_expect_str_eq(vh_slurp(vh_path("fds")), "0\n1\n2\n");
 
 	/* vigild keeps no stream: restarts leave its fd count as it was */
-	before = count_fds(vh.pid);
+	before = vh_count_fds(vh.pid);
+	cr_assert_gt(before, 0, "cannot count vigild's fds");
 	for (int i = 0; i < 3; i++) {
 		pid = vh_main_pid("web");
 		cr_assert_eq(vh_ctl(&r, "restart", "web", NULL), 0, "err: %s", r.err);
 		cr_assert_gt(vh_wait_new_pid("web", pid, UP_MS), 0);
 	}
 	cr_assert(vh_wait_state("web", "running", UP_MS));
-	cr_expect_eq(count_fds(vh.pid), before);
+	cr_expect_eq(vh_count_fds(vh.pid), before);
 
 	/* vigilctl log has no lines of it, and says where they went */
 	cr_assert_eq(vh_ctl(&r, "log", "web", NULL), 0, "err: %s", r.err);

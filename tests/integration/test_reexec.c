@@ -368,22 +368,6 @@ replace_with(const char *dest, const char *content_from, const char *script)
 	cr_assert_eq(rename(tmp, dest), 0, "rename: %s", strerror(errno));
 }
 
-static int
-count_fds(pid_t pid)
-{
-	char path[64];
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	if ((d = opendir(path)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
 
 /*
  * vigild's fd count once it is at most want, or what it is at the deadline:
@@ -395,7 +379,7 @@ fds_down_to(pid_t pid, int want)
 	long long end = vh_now_ms() + DEADLINE_MS;
 	int n;
 
-	while ((n = count_fds(pid)) > want && vh_now_ms() < end)
+	while ((n = vh_count_fds(pid)) > want && vh_now_ms() < end)
 		usleep(20000);
 	return n;
 }
@@ -404,11 +388,11 @@ fds_down_to(pid_t pid, int want)
 static int
 settled_fds(pid_t pid)
 {
-	int least = count_fds(pid), n;
+	int least = vh_count_fds(pid), n;
 
 	for (int i = 0; i < 15; i++) {
 		usleep(20000);
-		if ((n = count_fds(pid)) < least)
+		if ((n = vh_count_fds(pid)) < least)
 			least = n;
 	}
 	return least;
@@ -429,7 +413,7 @@ Test(reexec, replaced_binary_refused_then_taken)
 	vh_start_ok();
 	cr_assert(vh_wait_state("a", "running", DEADLINE_MS));
 	pid = vh_main_pid("a");
-	fds = count_fds(vh.pid);
+	fds = vh_count_fds(vh.pid);
 
 	/* a new binary that reads another format: refused, nothing touched */
 	replace_with(bin, NULL, "#!/bin/sh\n[ \"$1\" = --handover-version ] && echo 999 && exit 0\n"
@@ -440,7 +424,7 @@ Test(reexec, replaced_binary_refused_then_taken)
 	cr_expect_eq(hello_int("generation"), 0);
 	cr_expect_eq(vh_main_pid("a"), pid);
 	cr_expect_leq(fds_down_to(vh.pid, fds), fds, "fds of vigild: %d, were %d",
-	    count_fds(vh.pid), fds);
+	    vh_count_fds(vh.pid), fds);
 
 	/* one that does not know the question at all */
 	replace_with(bin, NULL, "#!/bin/sh\necho vigild 0.0.1\n");
@@ -507,22 +491,6 @@ Test(reexec, no_fd_leaks)
 	cr_expect_str_eq(vh_slurp(vh_path("fds")), "0\n1\n2\n");
 }
 
-/* The first child of pid (unshare's: the namespace's init, as we see it); 0 if none. */
-static pid_t
-first_child(pid_t pid)
-{
-	char path[64];
-	long child = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
-	if ((f = fopen(path, "r")) != NULL) {
-		if (fscanf(f, "%ld", &child) != 1)
-			child = 0;
-		fclose(f);
-	}
-	return (pid_t)child;
-}
 
 /* As PID 1 of a pid namespace (a container's init): the same pid 1 after, services kept. */
 Test(reexec, as_pid_1)
@@ -538,13 +506,13 @@ Test(reexec, as_pid_1)
 	cr_assert(vh_wait_state("a", "running", DEADLINE_MS), "log:\n%s", vh_log_tail());
 	cr_assert_eq(hello_int("pid"), 1);
 	pid = vh_main_pid("a");
-	cr_assert_gt(init = first_child(vh.pid), 0, "no init below unshare %d", (int)vh.pid);
+	cr_assert_gt(init = vh_first_child(vh.pid), 0, "no init below unshare %d", (int)vh.pid);
 	reexec_ok();
 	reexec_ok();
 	cr_expect_eq(hello_int("pid"), 1);
 	cr_expect_eq(hello_int("generation"), 2);
 	cr_expect_eq(vh_main_pid("a"), pid);
-	cr_expect_eq(first_child(vh.pid), init);
+	cr_expect_eq(vh_first_child(vh.pid), init);
 	/* still the reaper of its services, and it stops as an init does */
 	cr_assert_eq(ctl("restart", "a", NULL), 0, "%s", vh_log_tail());
 	cr_expect_neq(vh_main_pid("a"), pid);
