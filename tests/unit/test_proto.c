@@ -1,5 +1,7 @@
 /* test_proto.c: request lines and reply objects of the control protocol. */
 #include <criterion/criterion.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,4 +188,53 @@ Test(proto, status_fields_are_named_once)
 		    "field %d has no name", i);
 	cr_expect_str_eq(proto_status_fields[PROTO_F_NAME], PROTO_K_NAME);
 	cr_expect_str_eq(proto_status_fields[PROTO_F_ERRNO], "errno");
+}
+
+/*
+ * doc/protocol.md is the protocol's reference for other clients: it must
+ * describe the version hello returns, have that version's row, and give
+ * every command a section. Clients read it, not proto.h.
+ */
+static char *read_protocol_doc(void)
+{
+	const char *top = getenv("VIGIL_SRCDIR");
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/doc/protocol.md", top ? top : ".");
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "cannot open %s", path);
+	static char buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A "### " heading that names NAME in backquotes, alone or with its options. */
+static bool has_section(const char *doc, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *h = strstr(doc, "\n### "); h; h = strstr(h + 1, "\n### ")) {
+		const char *end = strchr(h + 1, '\n');
+		for (const char *q = strchr(h + 1, '`'); q && (!end || q < end); q = strchr(q + 1, '`'))
+			if (strncmp(q + 1, name, len) == 0 && (q[len + 1] == '`' || q[len + 1] == ' '))
+				return true;
+	}
+	return false;
+}
+
+Test(proto, protocol_document_matches_the_code)
+{
+	const char *doc = read_protocol_doc();
+	char want[128];
+
+	snprintf(want, sizeof(want), "describes protocol version **%d**", PROTO_VERSION);
+	cr_expect_not_null(strstr(doc, want), "doc/protocol.md lacks \"%s\"", want);
+	snprintf(want, sizeof(want), "\"protocol\":%d,", PROTO_VERSION);
+	cr_expect_not_null(strstr(doc, want), "doc/protocol.md's hello example lacks %s", want);
+	snprintf(want, sizeof(want), "\n| %d | ", PROTO_VERSION);
+	cr_expect_not_null(strstr(doc, want), "doc/protocol.md's version table has no row %d", PROTO_VERSION);
+	for (const struct proto_command_info *c = proto_commands; c->name; c++)
+		cr_expect(has_section(doc, c->name), "doc/protocol.md has no section for %s", c->name);
 }
