@@ -341,8 +341,9 @@ template_new(struct load *ld, const struct raw_section *sec, const struct raw_ke
 		}
 		if (values_template_escapes(k->value, bad) == -1) {
 			load_error(ld, sec->file, k->line, "[%s] %s: expected %%i (the "
-			    "instance name) or %%%% (a '%%') after '%%', found '%s'",
-			    sec->name, k->name, bad);
+			    "instance name) or %%%% (a '%%') after '%%', found %s%s%s",
+			    sec->name, k->name, bad[1] ? "'" : "a '%' at the end",
+			    bad[1] ? bad : "", bad[1] ? "'" : "");
 			t->bad = true;
 			continue;
 		}
