@@ -264,6 +264,12 @@ load_build_service(struct load *ld, const struct raw_section *sec)
 		k = i == 0 ? section_find_key(sec, "chroot") : &sec->keys[i - 1];
 		if (k == NULL || (i > 0 && strcmp(k->name, "chroot") == 0))
 			continue;
+		/* config_template.c takes it out of a template's keys: here it is misplaced */
+		if (strcmp(k->name, "instances") == 0) {
+			key_error(ld, sec, k, "expected only in a template, a section "
+			    "whose name ends in '@' like [service:worker@]");
+			continue;
+		}
 		if (parse_key(ld, sec, k, VALUE_SECTION_SERVICE, sc) == -1) {
 			if (strncmp(k->name, "restart_delay", 13) == 0)
 				delays_ok = false;
