@@ -25,6 +25,11 @@
  *   9  daemon-reexec; a client may be sent error reconnect as its last line
  *      (vigild is executing itself anew: connect again, send the request
  *      again); hello gains generation, started and reexec_error
+ *  10  service templates: status objects of instances gain template,
+ *      instance and on_demand; a template's name (NAME@) in a request stands
+ *      for its instances; start NAME@INSTANCE makes an instance not made yet
+ *      (bad-request for a bad instance name, invalid-config with errors when
+ *      its template gives it errors)
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H
@@ -32,7 +37,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define PROTO_VERSION	9
+#define PROTO_VERSION	10
 #define PROTO_MAX_LINE	4096	/* bytes in one request line, newline excluded */
 /* How every reply is serialised: compact (so one line), ASCII, short floats */
 #define PROTO_JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
@@ -107,6 +112,9 @@
 #define PROTO_K_PROCESSES         "processes"	/* signal's delivered; status: processes alive */
 #define PROTO_K_CPU               "cpu"		/* status: CPU seconds of its cgroup */
 #define PROTO_K_ISOLATION         "isolation"	/* status: the isolation keys set, as written */
+#define PROTO_K_TEMPLATE          "template"	/* status of an instance: its template, "worker@" */
+#define PROTO_K_INSTANCE          "instance"	/* status of an instance: what %i is */
+#define PROTO_K_ON_DEMAND         "on_demand"	/* status of an instance: made by start, not by the file */
 #define PROTO_K_NAME              "name"	/* status objects and the first of a status object's fields */
 #define PROTO_K_STATE             "state"
 #define PROTO_K_REASON            "reason"
@@ -161,7 +169,8 @@ enum proto_status_field {
 	PROTO_F_FAILURES, PROTO_F_LAST_EXIT, PROTO_F_AUTOSTART, PROTO_F_RESTART,
 	PROTO_F_PID, PROTO_F_UPTIME, PROTO_F_NEXT_START_IN, PROTO_F_LOG_FILE,
 	PROTO_F_LOG_DROPPED_BYTES, PROTO_F_READY, PROTO_F_READY_KIND, PROTO_F_STATUS_TEXT,
-	PROTO_F_ERRNO, PROTO_F_PROCESSES, PROTO_F_CPU, PROTO_F_ISOLATION, PROTO_NFIELDS
+	PROTO_F_ERRNO, PROTO_F_PROCESSES, PROTO_F_CPU, PROTO_F_ISOLATION, PROTO_F_TEMPLATE,
+	PROTO_F_INSTANCE, PROTO_F_ON_DEMAND, PROTO_NFIELDS
 };
 /* Their names, by enum proto_status_field */
 extern const char *const proto_status_fields[PROTO_NFIELDS];

@@ -249,6 +249,7 @@ service_json(const struct service *s, struct fdlist *fds)
 	    "cpu_system", e->cpu_system, "max_rss_kb", (json_int_t)e->max_rss_kb,
 	    "spawn_error", hex_str(e->spawn_error))) == -1 ||
 	    json_object_set_new(j, "notify_fd", json_integer(nfd)) == -1 ||
+	    json_object_set_new(j, "on_demand", json_boolean(s->conf->on_demand)) == -1 ||
 	    json_object_set_new(j, "cgroup", json_boolean(cg)) == -1 ||
 	    json_object_set_new(j, "cgroup_killed", json_boolean(cg_killed)) == -1 ||
 	    json_object_set_new(j, "output", out != NULL ? out : json_null()) == -1) {
@@ -391,6 +392,14 @@ config_same(char *err, size_t errlen)
 		snprintf(err, errlen, "%s has %zu error%s now (the new vigild would read it): "
 		    "fix it first", vigild.conf->file, errs.n, errs.n == 1 ? "" : "s");
 		config_errors_free(&errs);
+		return -1;
+	}
+	/* the new vigild makes the instances made on request again (handover_restore) */
+	supervisor_carry_instances(conf, true, &errs);
+	if (errs.n > 0) {
+		snprintf(err, errlen, "%s: %s", vigild.conf->file, errs.msgs[0]);
+		config_errors_free(&errs);
+		config_free(conf);
 		return -1;
 	}
 	config_errors_free(&errs);
@@ -726,6 +735,21 @@ restore_service(const json_t *j)
 	restore_output(s, json_object_get(j, "output"));
 }
 
+static void
+remake_instance(const json_t *j)
+{
+	const char *name = json_string_value(json_object_get(j, "name"));
+	struct config_errors errs = { NULL, 0 };
+	struct service *s;
+
+	if (name == NULL || !bool_of(j, "on_demand") || supervisor_find(name) != NULL)
+		return;
+	if (supervisor_instantiate(name, true, &errs, &s) != 0)
+		log_warnx("daemon-reexec: %s: making the instance again failed%s%s", name,
+		    errs.n > 0 ? ": " : "", errs.n > 0 ? errs.msgs[0] : "");
+	config_errors_free(&errs);
+}
+
 int
 handover_restore(int fd)
 {
@@ -755,6 +779,9 @@ handover_restore(int fd)
 		json_decref(st);
 		return -1;
 	}
+	/* instances made on request are in no file: made again first, as the old vigild had them */
+	json_array_foreach(json_object_get(st, "services"), i, sv)
+		remake_instance(sv);
 	json_array_foreach(json_object_get(st, "services"), i, sv)
 		restore_service(sv);
 	log_notice("daemon-reexec: took back %zu services from vigild %s (generation %u)",

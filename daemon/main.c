@@ -109,8 +109,13 @@ check_runtime(const struct config *conf, const char *path)
 		fprintf(stderr, "vigild: %s: 1 error, nothing started\n", path);
 		return 1;
 	}
-	printf("%s: ok, %zu service%s\n", path, conf->nservices,
+	printf("%s: ok, %zu service%s", path, conf->nservices,
 	    conf->nservices == 1 ? "" : "s");
+	/* what the templates make on request is checked then: say they were seen */
+	if (conf->ntemplates > 0)
+		printf(" (instances included), %zu template%s", conf->ntemplates,
+		    conf->ntemplates == 1 ? "" : "s");
+	printf("\n");
 	return 0;
 }
 

@@ -95,6 +95,10 @@ struct service_conf {
 	char	 *name;
 	char	 *file;		/* where the section starts, for messages */
 	int	  line;
+	/* an instance of a [service:NAME@] template: "worker@" and "web7"; NULL, NULL otherwise */
+	char	 *template_name;
+	char	 *instance;
+	bool	  on_demand;	/* made by a start request, not by the file: a reload keeps it while wanted */
 
 	char	 *command;	/* as written */
 	char	**argv;		/* split command */
@@ -178,6 +182,30 @@ struct service_conf {
 	size_t	  nafter;
 };
 
+/* A key of a template, as written: %i is expanded for each instance. */
+struct template_key {
+	char	 *name;
+	char	 *value;
+	int	  line;
+	bool	  comment_cut;	/* as struct raw_key's */
+};
+
+/*
+ * A [service:NAME@] section (config_template.c): never a service itself;
+ * each instance, NAME@INSTANCE, is a service made from its keys with %i
+ * replaced, when the file lists it (instances =, or a requires naming it)
+ * or when a start request names it.
+ */
+struct service_template {
+	char	 *name;		/* "worker@" */
+	char	 *file;		/* where the section starts */
+	int	  line;
+	struct template_key *keys;	/* every key but instances, in file order */
+	size_t	  nkeys;
+	char	**instances;	/* what instances = made of it; NULL: none */
+	bool	  bad;		/* its instance-independent keys have errors: no instance is made */
+};
+
 /*
  * read_access or operate_access: users and @groups, resolved to ids at load
  * (never per connection). control/access.c matches a client against it.
@@ -213,6 +241,8 @@ struct config {
 	char	 *cgroup;	/* NULL: found from /proc/self/cgroup; "off"; or the parent's path */
 	struct service_conf **services;	/* in file order, includes after the main file */
 	size_t	  nservices;
+	struct service_template **templates;	/* [service:NAME@] sections, in file order */
+	size_t	  ntemplates;
 };
 
 /* Every message of a failed load, each "file:line: [section] key: ...". */
@@ -254,6 +284,27 @@ char		**config_service_envp(const struct service_conf *sc, char *const *extra,
 /* The same, with the variables of its environment files (read at this start) below its own. */
 char		**config_service_envp_files(const struct service_conf *sc,
 		    char *const *files, char *const *extra, char ***scratch, size_t *cap);
+/*
+ * config_template.c: instances of templates. NAME ("worker@web7") split
+ * at its first '@': the template (with the '@') and the instance; NULL
+ * when NAME has no '@' or the template is not one of conf's.
+ */
+const struct service_template *config_template_of(const struct config *conf,
+		    const char *name, const char **instance);
+/*
+ * Make the instance NAME of one of conf's templates (see
+ * config_template_of) and add it to conf->services, with any instance its
+ * requires and after name that conf lacks; *added of them, the last ones
+ * of conf->services, their names resolved. 0; -1 with the messages in errs
+ * (conf as it was); -2 when NAME is no instance of a template of conf.
+ */
+int		 config_instance_add(struct config *conf, const char *name, bool on_demand,
+		    struct config_errors *errs, size_t *added);
+/*
+ * Remove the last n services of conf (what config_instance_add added,
+ * when the caller cannot take them after all).
+ */
+void		 config_instance_undo(struct config *conf, size_t n);
 /* config_cglimits.c: the cgroup file of each limit, and its key */
 extern const char *const config_cglimit_files[SERVICE_NCGLIMITS];
 extern const char *const config_cglimit_keys[SERVICE_NCGLIMITS];

@@ -181,7 +181,8 @@ service_check_all(struct load *ld, const struct raw_section *sec,
 	const struct raw_key *k;
 	const char *key;
 
-	if (section_find_key(sec, "command") == NULL)
+	/* a template's command may need %i: then its instances say */
+	if (section_find_key(sec, "command") == NULL && !ld->sample)
 		load_error(ld, sec->file, sec->line, "[%s] command: required key "
 		    "is missing", sec->name);
 	if ((k = section_find_key(sec, "restart_delay_max")) == NULL)
@@ -242,10 +243,10 @@ isolation_add(struct service_conf *sc, const struct raw_key *k)
 }
 
 /* Every key of a service is checked even when its name is wrong: one run shows all. */
-static void
-build_service(struct load *ld, const struct raw_section *sec)
+struct service_conf *
+load_build_service(struct load *ld, const struct raw_section *sec)
 {
-	struct service_conf *sc, **services;
+	struct service_conf *sc;
 	const struct raw_key *k;
 	struct value_error e;
 	bool delays_ok = true;
@@ -255,7 +256,7 @@ build_service(struct load *ld, const struct raw_section *sec)
 	    ld->files[sec->file], sec->line);
 	if (sc == NULL) {
 		ld->oom = true;
-		return;
+		return NULL;
 	}
 	values_service_inherit(sc, ld->conf);
 	for (size_t i = 0; i <= sec->nkeys; i++) {
@@ -263,6 +264,12 @@ build_service(struct load *ld, const struct raw_section *sec)
 		k = i == 0 ? section_find_key(sec, "chroot") : &sec->keys[i - 1];
 		if (k == NULL || (i > 0 && strcmp(k->name, "chroot") == 0))
 			continue;
+		/* config_template.c takes it out of a template's keys: here it is misplaced */
+		if (strcmp(k->name, "instances") == 0) {
+			key_error(ld, sec, k, "expected only in a template, a section "
+			    "whose name ends in '@' like [service:worker@]");
+			continue;
+		}
 		if (parse_key(ld, sec, k, VALUE_SECTION_SERVICE, sc) == -1) {
 			if (strncmp(k->name, "restart_delay", 13) == 0)
 				delays_ok = false;
@@ -278,14 +285,21 @@ build_service(struct load *ld, const struct raw_section *sec)
 		sc->requires_line = k->line;
 	if ((k = section_find_key(sec, "after")) != NULL)
 		sc->after_line = k->line;
-	services = ld->conf->services;
+	return sc;
+}
+
+bool
+load_add_service(struct load *ld, struct service_conf *sc)
+{
+	struct service_conf **services = ld->conf->services;
+
 	if (LOAD_GROWS_AT(ld->conf->nservices) && (services = reallocarray(services,
 	    load_capacity(ld->conf->nservices), sizeof(*services))) != NULL)
 		ld->conf->services = services;
 	if (ld->oom || services == NULL) {
 		ld->oom = true;
 		values_service_free(sc);
-		return;
+		return false;
 	}
 	/*
 	 * Kept even when it has errors (the load fails anyway): its name is
@@ -293,21 +307,50 @@ build_service(struct load *ld, const struct raw_section *sec)
 	 * still worth checking, so one run reports every mistake.
 	 */
 	services[ld->conf->nservices++] = sc;
+	return true;
 }
 
 static void
-deps_error_cb_load(void *ctx, const struct service_conf *sc, int line, const char *msg)
+build_service(struct load *ld, const struct raw_section *sec)
+{
+	struct service_conf *sc = load_build_service(ld, sec);
+
+	if (sc != NULL)
+		load_add_service(ld, sc);
+}
+
+size_t
+load_file_index(struct load *ld, const char *path)
+{
+	char **files;
+
+	for (size_t i = 0; i < ld->nfiles; i++)
+		if (strcmp(ld->files[i], path) == 0)
+			return i;
+	if ((files = reallocarray(ld->files, ld->nfiles + 1, sizeof(*files))) == NULL) {
+		ld->oom = true;
+		return SIZE_MAX;
+	}
+	ld->files = files;
+	if ((files[ld->nfiles] = strdup(path)) == NULL) {
+		ld->oom = true;
+		return SIZE_MAX;
+	}
+	return ld->nfiles++;
+}
+
+void
+load_deps_error(void *ctx, const struct service_conf *sc, int line, const char *msg)
 {
 	struct load *ld = ctx;
-	size_t file = 0;
+	size_t file;
 
 	if (strcmp(msg, "out of memory") == 0) {
 		ld->oom = true;
 		return;
 	}
-	for (size_t i = 0; i < ld->nfiles; i++)
-		if (strcmp(ld->files[i], sc->file) == 0)
-			file = i;
+	if ((file = load_file_index(ld, sc->file)) == SIZE_MAX)
+		return;
 	load_error(ld, file, line, "[service:%s] %s", sc->name, msg);
 }
 
@@ -371,6 +414,14 @@ config_load(const char *path, struct config_errors *errs)
 	return load_finish(&ld, errs);
 }
 
+static bool
+is_template(const struct raw_section *sec)
+{
+	size_t n = strlen(sec->name);
+
+	return n > 0 && sec->name[n - 1] == '@';
+}
+
 /* From the raw sections read (or made) to a config: every check of a load. */
 void
 load_build(struct load *ld)
@@ -391,12 +442,18 @@ load_build(struct load *ld)
 	if (conf->include != NULL)
 		load_includes(ld);
 	find_duplicates(ld);
+	/* services first: an instance whose name one of them has is a mistake */
 	for (size_t i = 0; i < ld->nsecs; i++)
-		if (ld->secs[i]->kind == SECTION_SERVICE)
+		if (ld->secs[i]->kind == SECTION_SERVICE && !is_template(ld->secs[i]))
 			build_service(ld, ld->secs[i]);
+	/* [service:NAME@]: a template, and the instances its instances = lists */
+	for (size_t i = 0; i < ld->nsecs; i++)
+		if (ld->secs[i]->kind == SECTION_SERVICE && is_template(ld->secs[i]))
+			load_template(ld, ld->secs[i]);
+	load_template_pull(ld, 0);
 	/* names only resolve against the complete set of services */
 	if (!ld->oom)
-		config_deps_resolve(conf, deps_error_cb_load, ld);
+		config_deps_resolve(conf, load_deps_error, ld);
 	if (conf->socket_path == NULL &&
 	    (conf->socket_path = strdup(config_default_socket())) == NULL)
 		ld->oom = true;
@@ -415,9 +472,15 @@ load_finish(struct load *ld, struct config_errors *errs)
 		config_free(conf);
 		conf = NULL;
 	}
+	load_release(ld, errs);
+	return conf;
+}
+
+void
+load_release(struct load *ld, struct config_errors *errs)
+{
 	errors_move(ld, errs);
 	load_free(ld);
-	return conf;
 }
 
 void
@@ -428,6 +491,7 @@ config_free(struct config *conf)
 	for (size_t i = 0; i < conf->nservices; i++)
 		values_service_free(conf->services[i]);
 	free(conf->services);
+	config_templates_free(conf);
 	free(conf->file);
 	free(conf->socket_path);
 	free(conf->socket_group);

@@ -79,6 +79,7 @@ static void
 resolve_key(struct deps *d, struct service_conf *sc, const char *key,
     char **names, int line, size_t **out, size_t *nout)
 {
+	const struct service_template *tmpl;
 	size_t n = 0, idx;
 	const char *hint;
 
@@ -96,7 +97,19 @@ resolve_key(struct deps *d, struct service_conf *sc, const char *key,
 			    key, names[i]);
 			continue;
 		}
-		if ((idx = service_index(d->conf, names[i])) == SIZE_MAX) {
+		idx = service_index(d->conf, names[i]);
+		tmpl = idx == SIZE_MAX ? config_template_of(d->conf, names[i], NULL) : NULL;
+		if (tmpl != NULL && tmpl->bad) {
+			d->rc = -1;	/* the template's own messages say why */
+			continue;
+		}
+		if (tmpl != NULL && names[i][strlen(names[i]) - 1] == '@') {
+			deps_error(d, sc, line, "%s: expected the name of a service or of "
+			    "an instance like %s1, found the template '%s' (a template "
+			    "is not a service; name each instance)", key, names[i], names[i]);
+			continue;
+		}
+		if (idx == SIZE_MAX) {
 			hint = name_suggest(d->conf, names[i]);
 			deps_error(d, sc, line, "%s: expected the name of a configured "
 			    "service, found '%s'%s%s%s", key, names[i],
@@ -185,9 +198,20 @@ visit(struct deps *d, size_t i)
 int
 config_deps_resolve(struct config *conf, deps_error_cb *error, void *ctx)
 {
+	return config_deps_resolve_from(conf, 0, error, ctx);
+}
+
+/*
+ * Services before first are resolved already (a running config that
+ * gains instances); the cycle search still walks them all, as a new
+ * instance may close a cycle through them.
+ */
+int
+config_deps_resolve_from(struct config *conf, size_t first, deps_error_cb *error, void *ctx)
+{
 	struct deps d = { conf, error, ctx, NULL, NULL, 0, 0 };
 
-	for (size_t i = 0; i < conf->nservices; i++) {
+	for (size_t i = first; i < conf->nservices; i++) {
 		struct service_conf *sc = conf->services[i];
 
 		resolve_key(&d, sc, "requires", sc->requires_names, sc->requires_line,

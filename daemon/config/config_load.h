@@ -70,6 +70,8 @@ struct load {
 	bool		  dropping;	/* after a rejected line: drop its indented ones */
 	struct raw_section *sec;	/* NULL before the first section */
 	struct raw_key	 *last;		/* what a continuation appends to, or NULL */
+
+	bool		  sample;	/* building a template's instance-independent keys only */
 };
 
 /*
@@ -88,6 +90,22 @@ load_capacity(size_t n)
 /* config.c: check and build what was read; then hand over the config or the messages. */
 void	 load_build(struct load *ld);
 struct config *load_finish(struct load *ld, struct config_errors *errs);
+
+/* config.c, for config_template.c: one service built from sec (NULL: out of memory, noted) */
+struct service_conf *load_build_service(struct load *ld, const struct raw_section *sec);
+/* append sc to the config (false, sc freed and oom noted, when out of memory) */
+bool	 load_add_service(struct load *ld, struct service_conf *sc);
+/* the index of path in ld->files, added if it is not there; SIZE_MAX when out of memory */
+size_t	 load_file_index(struct load *ld, const char *path);
+/* the messages to errs, and ld's own memory freed; the config is left alone */
+void	 load_release(struct load *ld, struct config_errors *errs);
+/* config_deps_resolve's error callback for a load (its ctx is the load) */
+void	 load_deps_error(void *ctx, const struct service_conf *sc, int line, const char *msg);
+/* config_template.c: a [service:NAME@] section kept, and its instances = expanded */
+void	 load_template(struct load *ld, const struct raw_section *sec);
+/* instances that requires and after of services[first...] name and the file lacks */
+void	 load_template_pull(struct load *ld, size_t first);
+void	 config_templates_free(struct config *conf);
 
 /*
  * Put a message in its place among the others ("FILE:LINE: ..."; line 0:

@@ -1044,6 +1044,8 @@ values_service_free(struct service_conf *sc)
 		return;
 	free(sc->name);
 	free(sc->file);
+	free(sc->template_name);
+	free(sc->instance);
 	free(sc->command);
 	words_free(sc->argv);
 	words_free(sc->exec_paths);

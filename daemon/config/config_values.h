@@ -97,10 +97,18 @@ int	 values_syscall_filter_action(void *obj, size_t off, const char *v,
 /* -1 when it could not be compiled (out of memory, in practice) */
 int	 values_seccomp_build(struct service_conf *sc);
 
+/* config_template.c: an instance's name (tmpl: "worker@"); a template value's escapes and expansion */
+int	 values_instance_name(const char *tmpl, const char *inst, struct value_error *e);
+int	 values_template_escapes(const char *v, char bad[3]);
+char	*values_template_expand(const char *v, const char *inst);
+
 /* config_deps.c: requires and after, once every service is read */
 typedef void	 deps_error_cb(void *ctx, const struct service_conf *sc, int line,
 		    const char *msg);
 /* Resolve names into indices and look for cycles; -1 when one was reported or memory ran out. */
 int	 config_deps_resolve(struct config *conf, deps_error_cb *error, void *ctx);
+/* The same for services[first...] only, the cycles for all. */
+int	 config_deps_resolve_from(struct config *conf, size_t first, deps_error_cb *error,
+	    void *ctx);
 
 #endif

@@ -176,7 +176,7 @@ cmd_status(struct command_args *a)
 	struct service **svcs;
 	unsigned fields = STATUS_ALL;
 	const char *values[1], *bad = "";
-	size_t first, badlen = 0;
+	size_t first, badlen = 0, n;
 	json_t *r;
 
 	/* a client that shows a table asks only for its columns */
@@ -190,9 +190,9 @@ cmd_status(struct command_args *a)
 		*a->deferred = true;	/* the reply is written */
 		return NULL;
 	}
-	if (names_resolve(a->argv + first, a->argc - first, &svcs, &r) == -1)
+	if (names_resolve(a->argv + first, a->argc - first, &svcs, &n, &r) == -1)
 		return r;
-	write_status_reply(a->client, svcs, a->argc - first, fields);
+	write_status_reply(a->client, svcs, n, fields);
 	*a->deferred = true;
 	free(svcs);
 	return NULL;
@@ -311,8 +311,9 @@ run_action(struct command_args *a, void (*action)(struct service *),
 
 	if (parse_action_options(a, &first, &wait_ms, &r) == -1)
 		return r;
-	n = a->argc - first;
-	if (names_resolve(a->argv + first, n, &svcs, &r) == -1)
+	/* start makes an instance of a template on demand; nothing else does */
+	if (names_resolve_make(a->argv + first, a->argc - first, action == deps_start, &svcs,
+	    &n, &r) == -1)
 		return r;
 	if (vigild.shutting_down && target == WAIT_READY) {
 		free(svcs);
@@ -362,7 +363,7 @@ cmd_wait(struct command_args *a)
 	int64_t wait_ms = WAIT_DEFAULT_MS;
 	struct service **svcs;
 	const char *values[2];
-	size_t i;
+	size_t i, n;
 	json_t *r;
 
 	if (options(a, opts, values, &i, &r) == -1)
@@ -376,9 +377,9 @@ cmd_wait(struct command_args *a)
 	if (i >= a->argc)
 		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
 		    "wait: expected at least one service name");
-	if (names_resolve(a->argv + i, a->argc - i, &svcs, &r) == -1)
+	if (names_resolve(a->argv + i, a->argc - i, &svcs, &n, &r) == -1)
 		return r;
-	return wait_for(a, target, svcs, a->argc - i, wait_ms, NULL);
+	return wait_for(a, target, svcs, n, wait_ms, NULL);
 }
 
 /* What one service's signal reached, for the reply: {name, signal, process_group, pid, processes}. */
@@ -425,8 +426,7 @@ cmd_signal(struct command_args *a)
 		    "signal: expected a signal name like TERM, HUP or USR1, found '%s'",
 		    a->argv[first]);
 	sname = signame_name(sig, buf, sizeof(buf));
-	n = a->argc - first - 1;
-	if (names_resolve(a->argv + first + 1, n, &svcs, &r) == -1)
+	if (names_resolve(a->argv + first + 1, a->argc - first - 1, &svcs, &n, &r) == -1)
 		return r;
 	for (size_t i = 0; i < n; i++) {
 		if (svcs[i]->pid <= 0) {

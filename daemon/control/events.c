@@ -187,9 +187,9 @@ events_request(struct control_client *c, char **argv, size_t argc, bool *deferre
 	if (proto_parse_options(argv, argc, no_options, NULL, &first, msg, sizeof(msg)) == -1)
 		return proto_reply_error(PROTO_ERR_BAD_REQUEST, "%s", msg);
 	if (first < argc) {
-		if (names_resolve(argv + first, argc - first, &svcs, &r) == -1)
+		if (names_resolve(argv + first, argc - first, &svcs, &n, &r) == -1)
 			return r;
-		n = names_dedupe(svcs, argc - first);
+		n = names_dedupe(svcs, n);
 	}
 	if ((sub = calloc(1, sizeof(*sub))) == NULL) {
 		free(svcs);

@@ -503,17 +503,17 @@ logcmd_log(struct control_client *c, char **argv, size_t argc, bool *deferred)
 {
 	struct log_query q = { 0 };
 	struct service **named = NULL;
-	size_t first = 1;
+	size_t first = 1, nnamed;
 	json_t *r = NULL;
 	bool oom = false;
 
 	if (parse_options(argv, argc, &q, &first, &r) == -1)
 		return r;
 	if (first < argc) {
-		if (names_resolve(argv + first, argc - first, &named, &r) == -1)
+		if (names_resolve(argv + first, argc - first, &named, &nnamed, &r) == -1)
 			return r;
 		q.svcs = named;
-		q.nsvcs = names_dedupe(named, argc - first);
+		q.nsvcs = names_dedupe(named, nnamed);
 	} else {
 		q.svcs = vigild.services;
 		q.nsvcs = vigild.nservices;

@@ -393,6 +393,7 @@ reload_apply_file(bool dry_run, uint64_t *removed)
 		config_errors_free(&errs);
 		return r;
 	}
+	supervisor_carry_instances(a.conf, false, &errs);
 	check_new_log_files(a.conf, &errs);
 	if (errs.n > 0) {
 		r = invalid_reply(vigild.conf->file, &errs);

@@ -175,6 +175,12 @@ status_service_json(const struct service *s, int64_t now_ms, unsigned mask)
 	}
 	if (mask & STATUS_BIT(PROTO_F_ISOLATION))
 		set_field(o, mask, PROTO_F_ISOLATION, isolation_json(s->conf), &ok);
+	/* only instances of a template have these */
+	if (s->conf->template_name != NULL) {
+		set_field(o, mask, PROTO_F_TEMPLATE, json_string(s->conf->template_name), &ok);
+		set_field(o, mask, PROTO_F_INSTANCE, json_string(s->conf->instance), &ok);
+		set_field(o, mask, PROTO_F_ON_DEMAND, json_boolean(s->conf->on_demand), &ok);
+	}
 	if (!ok) {
 		json_decref(o);
 		return NULL;

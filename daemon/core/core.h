@@ -221,6 +221,20 @@ void		 supervisor_shutdown(const char *why);
 /* SIGQUIT: the same, with KILL at once to every process instead of stop_signal's wait */
 void		 supervisor_shutdown_now(const char *why);
 struct service	*supervisor_find(const char *name);
+/*
+ * NAME ("worker@web7"), an instance of one of the config's templates, made
+ * and added to the set, stopped, with any instance its requires and after
+ * name that the set lacks: 0 and *out; -1 with the messages in errs; -2
+ * when NAME is no instance of a template; -3 out of memory.
+ */
+int		 supervisor_instantiate(const char *name, bool on_demand,
+		    struct config_errors *errs, struct service **out);
+/*
+ * The set's instances made on request, made again in conf (read anew from
+ * the file): those still wanted, or all. Their errors go to errs.
+ */
+void		 supervisor_carry_instances(struct config *conf, bool all,
+		    struct config_errors *errs);
 struct service	*supervisor_find_pid(pid_t pid);
 struct service	*supervisor_find_pgid(pid_t pgid);
 void		 supervisor_free(void);	/* every service, at exit */

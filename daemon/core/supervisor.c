@@ -234,6 +234,100 @@ supervisor_shutdown(const char *why)
 		ev_break(vigild.loop, EVBREAK_ALL);
 }
 
+/*
+ * The services config_instance_add just put at the end of the config
+ * (from index first) join the set; the table of dependents is built anew,
+ * as theirs may name services already there.
+ */
+static int
+join_set(size_t first)
+{
+	struct config *conf = vigild.conf;
+	size_t n = conf->nservices;
+	struct service **svcs;
+	struct dependents *deps;
+
+	if ((svcs = reallocarray(vigild.services, n, sizeof(*svcs))) == NULL)
+		return -1;
+	vigild.services = svcs;
+	for (size_t i = first; i < n; i++)
+		if ((svcs[i] = world_service_new(conf->services[i], i)) == NULL) {
+			while (i-- > first)
+				world_service_free(svcs[i]);
+			return -1;
+		}
+	if ((deps = deps_table_new(conf)) == NULL) {
+		for (size_t i = first; i < n; i++)
+			world_service_free(svcs[i]);
+		return -1;
+	}
+	deps_table_free(deps_install(deps), first);
+	vigild.nservices = n;
+	for (size_t i = first; i < n; i++) {
+		struct service *s = svcs[i];
+
+		log_notice("%s: made from template %s%s", s->conf->name,
+		    s->conf->template_name, s->conf->on_demand ? " on request" : "");
+		if ((s->output = output_new(s->conf, s)) == NULL)
+			log_warn("%s: setting up output capture", s->conf->name);
+	}
+	return 0;
+}
+
+int
+supervisor_instantiate(const char *name, bool on_demand, struct config_errors *errs,
+    struct service **out)
+{
+	size_t first = vigild.conf->nservices, added;
+	int rc;
+
+	*out = NULL;
+	if ((rc = config_instance_add(vigild.conf, name, on_demand, errs, &added)) != 0)
+		return rc;
+	if (join_set(first) == -1) {
+		config_instance_undo(vigild.conf, added);
+		return -3;
+	}
+	*out = vigild.services[first];
+	return 0;
+}
+
+static bool
+conf_has(const struct config *conf, const char *name)
+{
+	for (size_t i = 0; i < conf->nservices; i++)
+		if (strcmp(conf->services[i]->name, name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Instances made on request are in no file: a config read anew lacks them.
+ * Each that is still wanted (its goal is up: started and not stopped since,
+ * even if it ended on its own) is made in conf from conf's template, so a
+ * reload plans it like any service (unchanged, or restarted when its
+ * template changed); a stopped one, or one whose template is gone, is not,
+ * and the reload removes it. all: every one, wanted or not (daemon-reexec,
+ * which must keep the set as it is).
+ */
+void
+supervisor_carry_instances(struct config *conf, bool all, struct config_errors *errs)
+{
+	for (size_t i = 0; i < vigild.nservices; i++) {
+		const struct service *s = vigild.services[i];
+		size_t added;
+		int rc;
+
+		if (!s->conf->on_demand || (!all && s->goal == GOAL_DOWN) ||
+		    conf_has(conf, s->conf->name))
+			continue;
+		rc = config_instance_add(conf, s->conf->name, true, errs, &added);
+		if (rc == -2)
+			log_notice("%s: its template %s is no longer configured",
+			    s->conf->name, s->conf->template_name);
+	}
+}
+
 struct service *
 supervisor_find(const char *name)
 {

@@ -486,10 +486,13 @@ Test(config_good, bom_crlf_tabs_and_colons)
 Test(config_good, shipped_example_loads)
 {
 	struct config *conf = load_good(SHIPPED_CONF);
-	const char *names[] = { "sleeper", "flaky", "on-demand", "ticker" };
+	const char *names[] = { "sleeper", "flaky", "on-demand", "ticker", "worker@1",
+	    "worker@2" };
 
-	cr_assert_eq(conf->nservices, 4, "expected 4 services, got %zu", conf->nservices);
-	for (size_t i = 0; i < 4; i++)
+	/* a template's instances come after every other service */
+	cr_assert_eq(conf->nservices, 6, "expected 6 services, got %zu", conf->nservices);
+	cr_expect_eq(conf->ntemplates, 1);
+	for (size_t i = 0; i < 6; i++)
 		cr_expect_str_eq(conf->services[i]->name, names[i], "services[%zu]: "
 		    "expected '%s', got '%s'", i, names[i], conf->services[i]->name);
 	cr_expect_not(find_service(conf, "on-demand")->autostart,
@@ -749,6 +752,7 @@ BAD(bad_cgroup_and_kill_mode, "cgroup-kill-mode")
 BAD(unknown_user_and_group_in_access_lists, "access-names")
 BAD(access_lists_without_socket_group, "access-without-group")
 BAD(unknown_socket_group, "socket-group")
+BAD(templates_and_their_instances, "template")
 
 /* Whether one of the messages holds text. */
 static bool
