@@ -20,6 +20,7 @@
 
 #include "harness.h"
 #include "proto.h"
+#include "rawclient.h"
 
 TestSuite(show, .fini = vh_teardown, .timeout = 120);
 
@@ -255,7 +256,26 @@ Test(show, unknown_names_fail_and_show_nothing)
 	cr_expect_eq(vh_ctl(&r, "--json", "show", "nope", NULL), 1, "exit %d", r.code);
 	cr_expect(strstr(r.out, PROTO_ERR_NO_SUCH_SERVICE) != NULL, "json: %s", r.out);
 	cr_expect_eq(vh_ctl(&r, "show", NULL), 2, "show without a name: exit %d", r.code);
-	/* vigild is unharmed */
+
+	/* vigild's own answers, on one connection that goes on working */
+	{
+		struct raw c;
+		json_t *j;
+
+		raw_connect(&c);
+		expect_error(raw_request(&c, "show"), PROTO_ERR_BAD_REQUEST, "show alone");
+		expect_error(raw_request(&c, "show --all web"), PROTO_ERR_BAD_REQUEST,
+		    "an unknown option");
+		expect_error(raw_request(&c, "show nope other"), PROTO_ERR_NO_SUCH_SERVICE,
+		    "two unknown names");
+		/* a name given twice is shown once */
+		j = raw_request(&c, "show -- web db web");
+		cr_expect(reply_ok(j), "%s", show(j));
+		cr_expect_eq(json_array_size(json_object_get(j, PROTO_K_SERVICES)), 2, "%s", show(j));
+		json_decref(j);
+		expect_status_ok(&c, "show's errors");
+		raw_close(&c);
+	}
 	cr_expect_eq(vh_ctl(&r, "show", "web", NULL), 0, "exit %d: %s", r.code, r.err);
 }
 
