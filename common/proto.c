@@ -31,6 +31,8 @@ const struct proto_command_info proto_commands[] = {
 	    "the state of all or the named services, then every change, as a stream" },
 	{ "reload", "reload [--dry-run]",
 	    "re-read the configuration and apply it; --dry-run: only say what would change" },
+	{ "show", "show [--] NAME...",
+	    "each key of the running definition of services, its value and where it came from" },
 	{ "daemon-reexec", "daemon-reexec",
 	    "vigild executes its binary anew, services and their output kept (live upgrade)" },
 	{ NULL, NULL, NULL },

@@ -30,6 +30,8 @@
  *      for its instances; start NAME@INSTANCE makes an instance not made yet
  *      (bad-request for a bad instance name, invalid-config with errors when
  *      its template gives it errors)
+ *  11  show NAME...: each service's every key, its value as it could be
+ *      written back, and where it came from (file:line, [vigil], default)
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H
@@ -37,7 +39,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define PROTO_VERSION	10
+#define PROTO_VERSION	11
 #define PROTO_MAX_LINE	4096	/* bytes in one request line, newline excluded */
 /* How every reply is serialised: compact (so one line), ASCII, short floats */
 #define PROTO_JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
@@ -156,6 +158,20 @@
 #define PROTO_K_NEEDED            "needed"	/* permission-denied: the level the verb needs */
 #define PROTO_K_GRANTED           "granted"	/* permission-denied: the client's level */
 #define PROTO_K_UID               "uid"		/* permission-denied: the client's uid as vigild saw it */
+#define PROTO_K_KEYS              "keys"	/* show: a service's rows */
+#define PROTO_K_KEY               "key"	/* show: a row's key */
+#define PROTO_K_VALUE             "value"	/* show: as it could be written back */
+#define PROTO_K_SOURCE            "source"	/* show: {kind, file, line} */
+#define PROTO_K_KIND              "kind"	/* show: one of PROTO_SOURCE_* */
+#define PROTO_K_FILE              "file"
+#define PROTO_K_LINE              "line"
+#define PROTO_K_HIDDEN            "hidden"	/* show: values left out for the client's level */
+#define PROTO_K_LOADED            "loaded"	/* show: environment_file's variables at the last start */
+/* show: where a value came from */
+#define PROTO_SOURCE_FILE         "file"	/* the service's own section */
+#define PROTO_SOURCE_VIGIL        "vigil"	/* [vigil]'s key of the same name */
+#define PROTO_SOURCE_DEFAULT      "default"	/* built in */
+#define PROTO_HIDDEN_VALUE        "<hidden>"	/* what a hidden value shows */
 /*
  * A reply whose array is written one element at a time (status, log): its
  * head, then elements separated by ",", then the tail.

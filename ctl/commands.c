@@ -32,6 +32,7 @@ static int	verb_wait(const struct ctl_options *, int, char **);
 static int	verb_events(const struct ctl_options *, int, char **);
 static int	verb_reload(const struct ctl_options *, int, char **);
 static int	verb_daemon_reexec(const struct ctl_options *, int, char **);
+static int	verb_show(const struct ctl_options *, int, char **);
 
 const struct ctl_verb ctl_verbs[] = {
 	{ "status", "status [NAME...]", "state of all or the named services",
@@ -59,6 +60,9 @@ const struct ctl_verb ctl_verbs[] = {
 	{ "daemon-reexec", "daemon-reexec",
 	    "vigild executes its binary anew (live upgrade), services and output kept",
 	    0, 0, verb_daemon_reexec },
+	{ "show", "show NAME...",
+	    "the running definition of services: every key, its value and where it came from",
+	    1, -1, verb_show },
 	{ "names", "names", "the configured service names, one per line",
 	    0, 0, verb_names },
 	{ "check", "check [NAME...]", "exit 0 if every autostart (or named) service is up and ready",
@@ -328,6 +332,34 @@ verb_status(const struct ctl_options *o, int argc, char **argv)
 		warnx("out of memory");
 		rc = CTL_EXIT_FAILED;
 	}
+	json_decref(reply);
+	return rc;
+}
+
+/* show NAME...: the running definition, as config text or (--json) as vigild sent it */
+static int
+verb_show(const struct ctl_options *o, int argc, char **argv)
+{
+	static char end_of_options[] = PROTO_OPT_END;
+	char **words = calloc((size_t)argc + 2, sizeof(*words));
+	size_t n = 0;
+	json_t *reply;
+	int rc;
+
+	if (words == NULL) {
+		warnx("out of memory");
+		return CTL_EXIT_FAILED;
+	}
+	words[n++] = argv[0];
+	words[n++] = end_of_options;
+	for (int i = 1; i < argc; i++)
+		words[n++] = argv[i];
+	rc = call(o, words, n, o->timeout_ms, &reply);
+	free(words);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (!o->json)
+		output_show(json_object_get(reply, PROTO_K_SERVICES), stdout);
 	json_decref(reply);
 	return rc;
 }

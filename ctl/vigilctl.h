@@ -167,4 +167,10 @@ void		 output_log_line(const json_t *obj, int width, bool colour, FILE *f);
  */
 void		 output_reload_plan(const json_t *reply, FILE *f);
 
+/*
+ * show.c: a show reply's "services" as config text: per service a
+ * [service:NAME] header and "key = value ; SOURCE" lines, aligned.
+ */
+void		 output_show(const json_t *services, FILE *f);
+
 #endif

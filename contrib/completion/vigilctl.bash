@@ -26,7 +26,7 @@ _vigilctl_names()
 _vigilctl()
 {
 	local cur prev verb i w nops=0 dashdash=
-	local verbs="status start stop restart wait events signal shutdown log log-reopen reload daemon-reexec names check import-supervisord hello help"
+	local verbs="status start stop restart wait events signal shutdown log log-reopen reload daemon-reexec show names check import-supervisord hello help"
 	local opts="--socket --json --no-wait --timeout --help --version -s -j -h"
 	local logopts="-f --follow -n --since"
 	local waitopts="--for"
@@ -89,7 +89,7 @@ _vigilctl()
 	"")
 		COMPREPLY=($(compgen -W "$verbs" -- "$cur"))
 		;;
-	status | start | stop | restart | wait | events | log | check)
+	status | start | stop | restart | wait | events | log | check | show)
 		COMPREPLY=($(compgen -W "$(_vigilctl_names)" -- "$cur"))
 		;;
 	import-supervisord)

@@ -90,6 +90,20 @@ enum service_cglimit {
 	CGLIMIT_CPU_MAX, CGLIMIT_IO_WEIGHT, SERVICE_NCGLIMITS
 };
 
+/* Where a service's key got its value (config_source.c); `vigilctl show` says it. */
+enum conf_source_kind {
+	CONF_SOURCE_DEFAULT,	/* nobody wrote it: the built-in default */
+	CONF_SOURCE_FILE,	/* written in the service's section */
+	CONF_SOURCE_VIGIL	/* not in the section: [vigil]'s key of that name */
+};
+struct conf_source {
+	char	 *key;
+	char	 *value;	/* as written, continuation lines joined with one blank */
+	char	 *file;
+	int	  line;		/* the key's first line */
+	enum conf_source_kind kind;	/* FILE or VIGIL: DEFAULT is never stored */
+};
+
 /* One [service:NAME] section, resolved and ready to spawn. Owned by its config. */
 struct service_conf {
 	char	 *name;
@@ -180,6 +194,9 @@ struct service_conf {
 	size_t	  nrequires;
 	size_t	 *after;	/* indices into config.services: order only */
 	size_t	  nafter;
+
+	struct conf_source *sources;	/* where each key written (or inherited) came from */
+	size_t	  nsources;
 };
 
 /* A key of a template, as written: %i is expanded for each instance. */
@@ -305,6 +322,18 @@ int		 config_instance_add(struct config *conf, const char *name, bool on_demand,
  * when the caller cannot take them after all).
  */
 void		 config_instance_undo(struct config *conf, size_t n);
+/* config_source.c: where key got its value; NULL: the built-in default */
+const struct conf_source *config_source_find(const struct service_conf *sc, const char *key);
+/*
+ * config_show.c: every service key with its value as it could be written
+ * back and where it came from: [{"key","value","source":{"kind","file",
+ * "line"}},...]; environment values are "<hidden>" unless secrets. NULL:
+ * out of memory.
+ */
+json_t		*config_show_json(const struct service_conf *sc, bool secrets);
+/* A word as `environment =` and `command =` read it back: quoted when it must be; malloc'd */
+char		*config_show_quote(const char *word);
+
 /* config_cglimits.c: the cgroup file of each limit, and its key */
 extern const char *const config_cglimit_files[SERVICE_NCGLIMITS];
 extern const char *const config_cglimit_keys[SERVICE_NCGLIMITS];

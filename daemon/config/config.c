@@ -259,6 +259,7 @@ load_build_service(struct load *ld, const struct raw_section *sec)
 		return NULL;
 	}
 	values_service_inherit(sc, ld->conf);
+	config_source_inherit(ld, sc);
 	for (size_t i = 0; i <= sec->nkeys; i++) {
 		/* chroot first: directory and the sandbox paths are inside it */
 		k = i == 0 ? section_find_key(sec, "chroot") : &sec->keys[i - 1];
@@ -275,6 +276,7 @@ load_build_service(struct load *ld, const struct raw_section *sec)
 				delays_ok = false;
 			continue;
 		}
+		config_source_note(ld, sec, k, sc);
 		if (values_privilege_check(sc, k->name, &e) == -1)
 			key_error(ld, sec, k, e.msg);
 		if (config_key_isolates(k->name) && !isolation_add(sc, k))

@@ -120,4 +120,12 @@ struct raw_key *section_find_key(const struct raw_section *sec, const char *name
 /* Read one file into raw sections; -1 if it could not even be opened. */
 int	 read_file(struct load *ld, const char *path, bool main);
 
+/*
+ * config_source.c: note that k of sec filled sc (a later note of the same
+ * key replaces it), and which of [vigil]'s keys sc takes as its defaults.
+ */
+void	 config_source_note(struct load *ld, const struct raw_section *sec,
+	    const struct raw_key *k, struct service_conf *sc);
+void	 config_source_inherit(struct load *ld, struct service_conf *sc);
+
 #endif

@@ -1028,6 +1028,7 @@ values_service_new(const char *name, const char *file, int line)
 	return sc;
 }
 
+/* config_source.c's inherited[] names these keys: keep the two lists alike */
 void
 values_service_inherit(struct service_conf *sc, const struct config *conf)
 {
@@ -1068,6 +1069,7 @@ values_service_free(struct service_conf *sc)
 	free(sc->after);
 	values_ready_free(sc);
 	values_sandbox_free(sc);
+	config_source_free(sc);
 	free(sc);
 }
 

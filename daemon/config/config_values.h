@@ -43,6 +43,8 @@ struct service_conf *values_service_new(const char *name, const char *file, int 
 /* Take [vigil]'s log_* values as this service's defaults. */
 void	 values_service_inherit(struct service_conf *sc, const struct config *conf);
 void	 values_service_free(struct service_conf *sc);
+/* config_source.c: what config_source_note kept in sc */
+void	 config_source_free(struct service_conf *sc);
 int	 values_check_delays(const struct service_conf *sc, const char *key,
 	    const char *value, struct value_error *e);
 int	 values_service_finish(struct service_conf *sc, struct value_error *e);

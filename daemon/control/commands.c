@@ -19,6 +19,7 @@
 #include "names.h"
 #include "proto.h"
 #include "reload.h"
+#include "show.h"
 #include "signame.h"
 #include "status.h"
 #include "utf8.h"
@@ -519,6 +520,34 @@ cmd_reload(struct command_args *a)
 }
 
 /*
+ * show NAME...: read access, as status; the values of environment (and of
+ * environment files) only for admin clients, the ones who can read and
+ * change the config anyway: an environment is where secrets are passed.
+ */
+static json_t *
+cmd_show(struct command_args *a)
+{
+	static const struct proto_option opts[] = { { NULL, 0 } };
+	struct service **svcs;
+	const char *values[1];
+	size_t first, n;
+	json_t *r;
+
+	if (options(a, opts, values, &first, &r) == -1)
+		return r;
+	if (first == a->argc)
+		return proto_reply_error(PROTO_ERR_BAD_REQUEST, "show: expected service names");
+	if (names_resolve(a->argv + first, a->argc - first, &svcs, &n, &r) == -1)
+		return r;
+	n = names_dedupe(svcs, n);
+	r = show_reply(svcs, n, control_peer(a->client)->level >= PROTO_ACCESS_ADMIN);
+	free(svcs);
+	if (r == NULL)
+		r = proto_reply_error(PROTO_ERR_INTERNAL, "show: out of memory");
+	return r;
+}
+
+/*
  * Every verb, and the access level a client needs for it: the one place
  * that decides (doc/protocol.md lists them). read looks, operate acts on
  * services, admin changes vigild itself.
@@ -542,6 +571,7 @@ static const struct {
 	{ "events",	cmd_events,	PROTO_ACCESS_READ },
 	{ "reload",	cmd_reload,	PROTO_ACCESS_ADMIN },
 	{ "daemon-reexec", cmd_daemon_reexec, PROTO_ACCESS_ADMIN },
+	{ "show",	cmd_show,	PROTO_ACCESS_READ },
 };
 #define NCOMMANDS	(sizeof(command_table) / sizeof(command_table[0]))
 

@@ -674,3 +674,55 @@ Test(verbs, operand_counts, .init = cr_redirect_stderr)
 	/* warnx prefixes the program name, which is Criterion's worker here */
 	cr_expect_stderr_neq_str("");
 }
+
+/* show's text: aligned sources, unset keys commented out, long values continued */
+Test(show, config_text_with_sources)
+{
+	char *out = NULL, words[1200] = "", *line, *save, joined[1400] = "";
+	json_t *reply;
+	size_t n = 0;
+
+	/* 120 words of 9 characters: over a thousand, far past one line */
+	for (int i = 0; i < 120; i++)
+		n += (size_t)snprintf(words + n, sizeof(words) - n, "%sV%03d=abcd", i ? " " : "", i);
+	reply = json_pack("[{s:s, s:[{s:s, s:s, s:{s:s, s:s, s:i}},"
+	    "{s:s, s:s, s:{s:s, s:n, s:n}}, {s:s, s:s, s:{s:s, s:s, s:i}},"
+	    "{s:s, s:s, s:{s:s, s:s, s:i}, s:b, s:[s]}]}]",
+	    "name", "web", "keys",
+	    "key", "environment", "value", words,
+	    "source", "kind", "file", "file", "/etc/vigil/vigil.conf", "line", 7,
+	    "key", "directory", "value", "", "source", "kind", "default", "file", "line",
+	    "key", "log_keep", "value", "3", "source", "kind", "vigil", "file", "/v.conf",
+	    "line", 4,
+	    "key", "environment_file", "value", "/e.env", "source", "kind", "file", "file",
+	    "/v.conf", "line", 9, "hidden", 1, "loaded", "TOKEN=<hidden>");
+	cr_assert_not_null(reply);
+	CAPTURE(out, f, output_show(reply, f));
+	json_decref(reply);
+	cr_expect(strncmp(out, "[service:web]\n", 14) == 0, "%s", out);
+	cr_expect_not_null(strstr(out, "\n; directory = "), "%s", out);
+	cr_expect_not_null(strstr(out, " ; built-in default\n"), "%s", out);
+	cr_expect_not_null(strstr(out, "log_keep = 3"), "%s", out);
+	cr_expect_not_null(strstr(out, " ; [vigil] /v.conf:4\n"), "%s", out);
+	cr_expect_not_null(strstr(out, " ; /etc/vigil/vigil.conf:7\n"), "%s", out);
+	cr_expect_not_null(strstr(out, "(values hidden: they need admin access)\n;   read from "
+	    "environment_file at the last start:\n;     TOKEN=<hidden>\n"), "%s", out);
+	/* every line fits inih's 199 characters; the environment reads back whole */
+	for (line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		cr_expect_leq(strlen(line), 199, "a line of %zu characters", strlen(line));
+		if (strncmp(line, "environment = ", 14) == 0)
+			strcat(joined, line + 14);
+		else if (strncmp(line, "    ", 4) == 0 && joined[0] != '\0' &&
+		    strstr(joined, " ; ") == NULL) {
+			strcat(joined, " ");
+			strcat(joined, line + 4);
+		}
+	}
+	cr_assert_not_null(strstr(joined, " ; "), "no source after the value: %s", joined);
+	*strstr(joined, " ; ") = '\0';
+	/* the padding before the source is blanks, which inih drops */
+	for (n = strlen(joined); n > 0 && joined[n - 1] == ' '; )
+		joined[--n] = '\0';
+	cr_expect_str_eq(joined, words);
+	free(out);
+}
