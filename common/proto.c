@@ -33,6 +33,8 @@ const struct proto_command_info proto_commands[] = {
 	    "re-read the configuration and apply it; --dry-run: only say what would change" },
 	{ "daemon-reexec", "daemon-reexec",
 	    "vigild executes its binary anew, services and their output kept (live upgrade)" },
+	{ "metrics", "metrics [--format=openmetrics|prometheus]",
+	    "the services and vigild as OpenMetrics (default) or Prometheus text" },
 	{ NULL, NULL, NULL },
 };
 

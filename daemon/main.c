@@ -6,6 +6,7 @@
 #include "config.h"
 #include "vigild.h"
 #include "control/commands.h"
+#include "control/http.h"
 #include "control/reload.h"
 #include "handover.h"
 #include "core/cgroup.h"
@@ -278,6 +279,13 @@ run(struct config *conf, int ready_fd, int handover_fd)
 	if (handover_fd < 0 && control_open(conf->socket_path) == -1)
 		return 1;
 	/*
+	 * Bound anew after a daemon-reexec (the old socket closed at execve);
+	 * failing then only loses metrics: the services are ours to keep.
+	 */
+	if (conf->metrics_listen != NULL && http_open(conf->metrics_listen) == -1 &&
+	    handover_fd < 0)
+		return 1;	/* logged, with the address and why */
+	/*
 	 * Kept without cgroups; read in both modes, as the killed vigild may
 	 * have run without. After control_open: made in the socket's folder
 	 * only once that folder was checked.
@@ -316,6 +324,7 @@ run(struct config *conf, int ready_fd, int handover_fd)
 	reap_children();
 	reap_leftovers();
 	reap_stop();
+	http_close();
 	control_close();
 	console_free();
 	outer_free();

@@ -749,6 +749,7 @@ BAD(bad_cgroup_and_kill_mode, "cgroup-kill-mode")
 BAD(unknown_user_and_group_in_access_lists, "access-names")
 BAD(access_lists_without_socket_group, "access-without-group")
 BAD(unknown_socket_group, "socket-group")
+BAD(metrics_listen_not_an_address, "metrics-listen")
 
 /* Whether one of the messages holds text. */
 static bool
