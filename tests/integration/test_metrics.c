@@ -489,6 +489,25 @@ Test(metrics, reload_keeps_the_address_and_says_a_restart_applies_a_new_one)
 	    "the old address serves on");
 }
 
+Test(metrics, daemon_reexec_keeps_the_restarts_and_serves_again)
+{
+	struct vh_result r;
+	pid_t pid;
+
+	need_parser();
+	setup_http("");
+	pid = vh_main_pid("web");
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert_gt(vh_wait_new_pid("web", pid, DEADLINE_MS), 0, "log:\n%s", vh_log_tail());
+	cr_assert_eq(om_value("vigil_service_restarts_total{service=web}"), 1);
+	cr_assert_eq(vh_ctl(&r, "daemon-reexec", NULL), 0, "%s%s\nlog:\n%s", r.out, r.err,
+	    vh_log_tail());
+	cr_expect_eq(om_value("vigil_service_restarts_total{service=web}"), 1,
+	    "the counter went back: a scraper would see a reset");
+	cr_expect(starts(http_s("GET /metrics HTTP/1.0\r\n\r\n"), "HTTP/1.1 200 OK\r\n"),
+	    "the new vigild serves metrics_listen; log:\n%s", vh_log_tail());
+}
+
 Test(metrics, the_request_refuses_a_format_it_does_not_know)
 {
 	struct vh_result r;
