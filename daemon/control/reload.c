@@ -106,9 +106,10 @@ vigil_warnings(const struct config *now, const struct config *conf)
 		warn_into(w, "[vigil] log_target: changed; takes effect when vigild restarts");
 	if (!same_str(now->metrics_listen, conf->metrics_listen))
 		warn_into(w, "[vigil] metrics_listen: changed to %s; takes effect when vigild "
-		    "restarts, until then metrics are served on %s",
-		    conf->metrics_listen != NULL ? conf->metrics_listen : "off",
-		    now->metrics_listen != NULL ? now->metrics_listen : "nothing (off)");
+		    "restarts, until then %s%s", conf->metrics_listen != NULL ?
+		    conf->metrics_listen : "off", now->metrics_listen != NULL ?
+		    "metrics are served on " : "metrics are not served over HTTP",
+		    now->metrics_listen != NULL ? now->metrics_listen : "");
 	return w;
 }
 
