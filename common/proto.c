@@ -35,6 +35,8 @@ const struct proto_command_info proto_commands[] = {
 	    "each key of the running definition of services, its value and where it came from" },
 	{ "daemon-reexec", "daemon-reexec",
 	    "vigild executes its binary anew, services and their output kept (live upgrade)" },
+	{ "metrics", "metrics [--format=openmetrics|prometheus]",
+	    "the services and vigild as OpenMetrics (default) or Prometheus text" },
 	{ NULL, NULL, NULL },
 };
 

@@ -32,6 +32,8 @@
  *      its template gives it errors)
  *  11  show NAME...: each service's every key, its value as it could be
  *      written back, and where it came from (file:line, [vigil], default)
+ *  12  metrics [--format=openmetrics|prometheus]: {"ok":true,"format":F,"text":T},
+ *      T the metrics as GET /metrics on [vigil] metrics_listen serves them
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H
@@ -39,7 +41,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define PROTO_VERSION	11
+#define PROTO_VERSION	12
 #define PROTO_MAX_LINE	4096	/* bytes in one request line, newline excluded */
 /* How every reply is serialised: compact (so one line), ASCII, short floats */
 #define PROTO_JSON_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
@@ -81,6 +83,7 @@
 #define PROTO_OPT_DRY_RUN	"--dry-run"	/* reload */
 #define PROTO_OPT_MAIN		"--main"	/* signal: the main process only */
 #define PROTO_OPT_NO_WAIT	"--no-wait"	/* reload: reply before removed services are stopped */
+#define PROTO_OPT_FORMAT	"--format"	/* metrics: =openmetrics|prometheus */
 
 /*
  * Keys of replies, status objects and stream lines (doc/protocol.md); each
@@ -148,7 +151,8 @@
 #define PROTO_K_CORE_DUMPED       "core_dumped"
 #define PROTO_K_SPAWN_ERROR       "spawn_error"
 #define PROTO_K_STREAM            "stream"
-#define PROTO_K_TEXT              "text"
+#define PROTO_K_TEXT              "text"	/* LINE objects; metrics: the whole text */
+#define PROTO_K_FORMAT            "format"	/* metrics: openmetrics or prometheus */
 #define PROTO_K_CONTINUED         "continued"
 #define PROTO_K_PARTIAL           "partial"
 #define PROTO_K_SEQ               "seq"
@@ -194,7 +198,7 @@ extern const char *const proto_status_fields[PROTO_NFIELDS];
 /* What a client may do, decided once when it connects; each level includes the ones below. */
 enum proto_access {
 	PROTO_ACCESS_NONE,	/* nothing: connected, yet in no list and not in socket_group */
-	PROTO_ACCESS_READ,	/* look: hello, help, status, log, events, wait */
+	PROTO_ACCESS_READ,	/* look: hello, help, status, log, events, wait, metrics */
 	PROTO_ACCESS_OPERATE,	/* act on services: start, stop, restart, signal */
 	PROTO_ACCESS_ADMIN	/* everything: reload, shutdown, log-reopen, daemon-reexec */
 };

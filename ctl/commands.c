@@ -33,6 +33,7 @@ static int	verb_events(const struct ctl_options *, int, char **);
 static int	verb_reload(const struct ctl_options *, int, char **);
 static int	verb_daemon_reexec(const struct ctl_options *, int, char **);
 static int	verb_show(const struct ctl_options *, int, char **);
+static int	verb_metrics(const struct ctl_options *, int, char **);
 
 const struct ctl_verb ctl_verbs[] = {
 	{ "status", "status [NAME...]", "state of all or the named services",
@@ -63,6 +64,8 @@ const struct ctl_verb ctl_verbs[] = {
 	{ "show", "show NAME...",
 	    "the running definition of services: every key, its value and where it came from",
 	    1, -1, verb_show },
+	{ "metrics", "metrics", "the services and vigild as OpenMetrics text (--format prometheus: "
+	    "Prometheus 0.0.4)", 0, 0, verb_metrics },
 	{ "names", "names", "the configured service names, one per line",
 	    0, 0, verb_names },
 	{ "check", "check [NAME...]", "exit 0 if every autostart (or named) service is up and ready",
@@ -1024,6 +1027,33 @@ verb_log_reopen(const struct ctl_options *o, int argc, char **argv)
 	(void)argc;
 	if ((rc = call(o, argv, 1, o->timeout_ms, &reply)) == CTL_EXIT_OK && !o->json)
 		printf("vigild: reopened the log files\n");
+	json_decref(reply);
+	return rc;
+}
+
+/* metrics: the text, as GET /metrics on metrics_listen would give it */
+static int
+verb_metrics(const struct ctl_options *o, int argc, char **argv)
+{
+	char opt[64], *words[2] = { argv[0], opt };
+	const char *text;
+	json_t *reply;
+	int rc;
+
+	(void)argc;
+	snprintf(opt, sizeof(opt), "%s=%s", PROTO_OPT_FORMAT,
+	    o->format != NULL ? o->format : "openmetrics");
+	if ((rc = call(o, words, 2, o->timeout_ms, &reply)) != CTL_EXIT_OK)
+		return rc;
+	if (!o->json) {
+		/* printed as it came: text for a scraper's parser, not a terminal */
+		if ((text = json_string_value(json_object_get(reply, PROTO_K_TEXT))) == NULL) {
+			warnx("unexpected reply from vigild: no \"%s\" field", PROTO_K_TEXT);
+			rc = CTL_EXIT_FAILED;
+		} else {
+			fputs(text, stdout);
+		}
+	}
 	json_decref(reply);
 	return rc;
 }

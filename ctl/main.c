@@ -84,6 +84,18 @@ set_wait_for(struct ctl_options *o, const char *value, char *err, size_t errlen)
 	return -1;
 }
 
+static int
+set_format(struct ctl_options *o, const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "openmetrics") != 0 && strcmp(value, "prometheus") != 0) {
+		snprintf(err, errlen, "--format: expected openmetrics or prometheus, "
+		    "found '%s'", value);
+		return -1;
+	}
+	o->format = value;
+	return 0;
+}
+
 static bool
 name_is(const char *arg, size_t nlen, const char *name)
 {
@@ -100,7 +112,8 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 	bool *flag;
 
 	if (name_is(arg, nlen, "socket") || name_is(arg, nlen, "timeout") ||
-	    name_is(arg, nlen, "since") || name_is(arg, nlen, "for")) {
+	    name_is(arg, nlen, "since") || name_is(arg, nlen, "for") ||
+	    name_is(arg, nlen, "format")) {
 		if (value == NULL && (value = argv[++*i]) == NULL) {
 			snprintf(err, errlen, "option '--%.*s' needs a value",
 			    (int)nlen, arg);
@@ -110,6 +123,8 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 			return set_since(o, value, err, errlen);
 		if (name_is(arg, nlen, "for"))
 			return set_wait_for(o, value, err, errlen);
+		if (name_is(arg, nlen, "format"))
+			return set_format(o, value, err, errlen);
 		return arg[0] == 's' ? set_socket(o, value, err, errlen) :
 		    set_timeout(o, value, err, errlen);
 	}
@@ -303,6 +318,8 @@ ctl_run(struct ctl_options *o)
 		return usage_error("%s: --dry-run belongs to reload", v->name);
 	if (o->main_only && strcmp(v->name, "signal") != 0)
 		return usage_error("%s: --main belongs to signal", v->name);
+	if (o->format != NULL && strcmp(v->name, "metrics") != 0)
+		return usage_error("%s: --format belongs to metrics", v->name);
 	if ((o->socket = resolve_socket(o, sock, sizeof(sock))) == NULL)
 		return CTL_EXIT_UNREACHABLE;
 	o->colour = output_use_colour(isatty(STDOUT_FILENO), getenv("NO_COLOR"));

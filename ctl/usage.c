@@ -49,7 +49,8 @@ ctl_usage(FILE *f, bool full, const struct ctl_verb *verbs)
 	    "                     [--timeout DURATION] NAME...\n"
 	    "       vigilctl signal [--main] SIGNAL NAME...\n"
 	    "       vigilctl reload [--dry-run] [--no-wait]\n"
-	    "       vigilctl daemon-reexec\n");
+	    "       vigilctl daemon-reexec\n"
+	    "       vigilctl metrics [--format openmetrics|prometheus]\n");
 	if (!full) {
 		fprintf(f, "commands:");
 		for (const struct ctl_verb *v = verbs; v->name != NULL; v++)
@@ -72,6 +73,7 @@ ctl_usage(FILE *f, bool full, const struct ctl_verb *verbs)
 	    "      --since DURATION   log: only lines from the last DURATION\n"
 	    "      --dry-run          reload: say what would change, change nothing\n"
 	    "      --main             signal: only the main process, not the whole service\n"
+	    "      --format FORMAT    metrics: openmetrics (default) or prometheus (0.0.4)\n"
 	    "  -h, --help             this help\n"
 	    "      --version          print the version\n"
 	    "commands:\n");

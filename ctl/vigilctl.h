@@ -42,6 +42,7 @@ struct ctl_options {
 	int64_t		  since_ms;	/* log --since; -1 when not given */
 	bool		  dry_run;	/* reload --dry-run */
 	bool		  main_only;	/* signal --main */
+	const char	 *format;	/* metrics --format: openmetrics or prometheus; NULL: the first */
 	char		**args;		/* the verb and its operands */
 	int		  nargs;
 	bool		  colour;	/* stdout is a TTY and NO_COLOR is unset */

@@ -223,7 +223,7 @@ service_json(const struct service *s, struct fdlist *fds)
 			return NULL;
 	}
 	j = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:I, s:f, s:I, s:I, s:i, s:i,"
-	    " s:b, s:b, s:b, s:b, s:i, s:b, s:b, s:i, s:I, s:I, s:o, s:i, s:o}",
+	    " s:b, s:b, s:b, s:b, s:i, s:b, s:b, s:i, s:I, s:I, s:o, s:i, s:o, s:I}",
 	    "name", s->conf->name, "state", (int)s->state, "goal", (int)s->goal,
 	    "job", (int)s->job, "pid", (int)s->pid, "pgid", (int)s->pgid,
 	    "state_since_ms", (json_int_t)s->state_since_ms,
@@ -237,7 +237,8 @@ service_json(const struct service *s, struct fdlist *fds)
 	    "ready_due_ms", (json_int_t)s->ready_due_ms,
 	    "watchdog_ms", (json_int_t)s->watchdog_ms,
 	    "status_text", hex_str(s->status_text), "notify_errno", s->notify_errno,
-	    "reason", hex_str(s->reason));
+	    "reason", hex_str(s->reason),
+	    "restarts_total", (json_int_t)s->restarts_total);
 	if (j == NULL) {
 		json_decref(out);
 		return NULL;
@@ -695,6 +696,7 @@ restore_service(const json_t *j)
 	saved.timer_due_ms = i64_of(j, "timer_due_ms");
 	saved.failures = (unsigned)int_of(j, "failures");
 	saved.restarts = (unsigned)int_of(j, "restarts");
+	saved.restarts_total = (uint64_t)i64_of(j, "restarts_total");
 	saved.killed = bool_of(j, "killed");
 	saved.forced = bool_of(j, "forced");
 	saved.ending = bool_of(j, "ending");

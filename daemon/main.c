@@ -6,6 +6,7 @@
 #include "config.h"
 #include "vigild.h"
 #include "control/commands.h"
+#include "control/http.h"
 #include "control/reload.h"
 #include "handover.h"
 #include "core/cgroup.h"
@@ -279,9 +280,20 @@ run(struct config *conf, int ready_fd, int handover_fd)
 		fatal("out of memory");
 	control_set_handler(commands_dispatch);
 	commands_set_daemon_ops(&daemon_ops);
+	/*
+	 * Before the control socket, so that no client ever finds a vigild
+	 * that is about to give up. Bound anew after a daemon-reexec (the old
+	 * socket closed at execve); failing then only loses metrics: the
+	 * services are ours to keep.
+	 */
+	if (conf->metrics_listen != NULL && http_open(conf->metrics_listen) == -1 &&
+	    handover_fd < 0)
+		return 1;	/* logged, with the address and why */
 	/* after a daemon-reexec the listening socket is the old vigild's: handover_restore's */
-	if (handover_fd < 0 && control_open(conf->socket_path) == -1)
+	if (handover_fd < 0 && control_open(conf->socket_path) == -1) {
+		http_close();
 		return 1;
+	}
 	/*
 	 * Kept without cgroups; read in both modes, as the killed vigild may
 	 * have run without. After control_open: made in the socket's folder
@@ -321,6 +333,7 @@ run(struct config *conf, int ready_fd, int handover_fd)
 	reap_children();
 	reap_leftovers();
 	reap_stop();
+	http_close();
 	control_close();
 	console_free();
 	outer_free();

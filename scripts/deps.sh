@@ -3,6 +3,9 @@
 # clang with libclang-rt-dev (libFuzzer and the sanitizer runtimes, only a
 # Recommends of clang) builds the fuzz target of make check; debhelper and
 # lintian build and check the Debian package (scripts/check-deb.sh).
+# python3-prometheus-client: test_metrics reads vigild's metrics with the
+# Prometheus project's own parsers (tests/helpers/parse-metrics.py); the
+# package build runs the unit tests only, so it is no Build-Depends.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
@@ -12,4 +15,5 @@ apt-get install -y --no-install-recommends \
 	clang libclang-rt-dev \
 	libsystemd-dev \
 	redis-server busybox systemd man-db \
+	python3-prometheus-client \
 	debhelper lintian

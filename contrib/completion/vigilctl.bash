@@ -26,7 +26,7 @@ _vigilctl_names()
 _vigilctl()
 {
 	local cur prev verb i w nops=0 dashdash=
-	local verbs="status start stop restart wait events signal shutdown log log-reopen reload daemon-reexec show names check import-supervisord hello help"
+	local verbs="status start stop restart wait events signal shutdown log log-reopen reload daemon-reexec show metrics names check import-supervisord hello help"
 	local opts="--socket --json --no-wait --timeout --help --version -s -j -h"
 	local logopts="-f --follow -n --since"
 	local waitopts="--for"
@@ -58,6 +58,10 @@ _vigilctl()
 		COMPREPLY=($(compgen -W "ready running stopped exited" -- "$cur"))
 		return
 		;;
+	--format)
+		COMPREPLY=($(compgen -W "openmetrics prometheus" -- "$cur"))
+		return
+		;;
 	esac
 
 	# find the verb and count its operands; options may stand anywhere
@@ -66,7 +70,7 @@ _vigilctl()
 		if [[ -z $dashdash ]]; then
 			case $w in
 			--) dashdash=1; continue ;;
-			--socket | -s | --timeout | --since | -n | --for) ((i++)); continue ;;
+			--socket | -s | --timeout | --since | -n | --for | --format) ((i++)); continue ;;
 			-?*) continue ;;
 			esac
 		fi
@@ -82,6 +86,7 @@ _vigilctl()
 		[[ $verb == wait ]] && opts="$opts $waitopts"
 		[[ $verb == start || $verb == stop || $verb == restart ]] && opts="$opts $actionopts"
 		[[ $verb == reload ]] && opts="$opts --dry-run"
+		[[ $verb == metrics ]] && opts="$opts --format"
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		return
 	fi

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -256,6 +257,7 @@ struct config {
 	int64_t	  shutdown_timeout_ms;	/* the bound on a whole shutdown, then KILL; 0: none */
 	int	  log_console;	/* 1 yes, 0 no, -1 not given: yes when vigild is PID 1 */
 	char	 *cgroup;	/* NULL: found from /proc/self/cgroup; "off"; or the parent's path */
+	char	 *metrics_listen;	/* as written, ADDRESS:PORT; NULL: off (control/http.c) */
 	struct service_conf **services;	/* in file order, includes after the main file */
 	size_t	  nservices;
 	struct service_template **templates;	/* [service:NAME@] sections, in file order */
@@ -334,6 +336,16 @@ json_t		*config_show_json(const struct service_conf *sc, bool secrets);
 /* A word as `environment =` and `command =` read it back: quoted when it must be; malloc'd */
 char		*config_show_quote(const char *word);
 
+/* config_listen.c: metrics_listen, "IPV4:PORT" or "[IPV6]:PORT", as a socket address; 0 or -1 */
+struct config_listen {
+	union {
+		struct sockaddr		sa;
+		struct sockaddr_in	in4;
+		struct sockaddr_in6	in6;
+	};
+	socklen_t	 len;
+};
+int		 config_listen_parse(const char *v, struct config_listen *out);
 /* config_cglimits.c: the cgroup file of each limit, and its key */
 extern const char *const config_cglimit_files[SERVICE_NCGLIMITS];
 extern const char *const config_cglimit_keys[SERVICE_NCGLIMITS];

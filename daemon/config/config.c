@@ -501,6 +501,7 @@ config_free(struct config *conf)
 	values_access_free(&conf->operate_access);
 	free(conf->log_dir);
 	free(conf->cgroup);
+	free(conf->metrics_listen);
 	free(conf->include);
 	free(conf);
 }

@@ -160,6 +160,25 @@ value_socket(void *obj, size_t off, const char *v, struct value_error *e)
 	return store_string(FIELD(obj, off, char *), v, e);
 }
 
+/* metrics_listen: off, or where control/http.c serves GET /metrics */
+static int
+value_metrics_listen(void *obj, size_t off, const char *v, struct value_error *e)
+{
+	struct config_listen l;
+	char **field = FIELD(obj, off, char *);
+
+	if (strcmp(v, "off") == 0) {
+		free(*field);
+		*field = NULL;
+		return 0;
+	}
+	if (config_listen_parse(v, &l) == -1)
+		return expected(e, v, "off, IPV4:PORT like 127.0.0.1:9753 or [IPV6]:PORT "
+		    "like [::1]:9753");
+	free(*field);
+	return store_string(field, v, e);
+}
+
 /* Kept as written: config.c resolves it against the main file's folder. */
 static int
 value_include(void *obj, size_t off, const char *v, struct value_error *e)
@@ -820,6 +839,7 @@ static const struct value_key {
 	{ "client_timeout",	VIGIL,	 value_duration,	V(client_timeout_ms) },
 	{ "shutdown_timeout",	VIGIL,	 value_duration,	V(shutdown_timeout_ms) },
 	{ "cgroup",		VIGIL,	 value_cgroup,		V(cgroup) },
+	{ "metrics_listen",	VIGIL,	 value_metrics_listen,	V(metrics_listen) },
 	{ "command",		SERVICE, value_command,		S(command) },
 	{ "environment",	SERVICE, value_environment,	S(environment) },
 	{ "clear_environment",	SERVICE, value_bool,		S(clear_environment) },

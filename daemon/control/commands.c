@@ -16,6 +16,7 @@
 #include "duration.h"
 #include "events.h"
 #include "logcmd.h"
+#include "metrics.h"
 #include "names.h"
 #include "proto.h"
 #include "reload.h"
@@ -519,6 +520,40 @@ cmd_reload(struct command_args *a)
 	return r;
 }
 
+/* metrics [--format=openmetrics|prometheus]: the text GET /metrics serves, in one reply */
+static json_t *
+cmd_metrics(struct command_args *a)
+{
+	static const struct proto_option opts[] = {
+		{ PROTO_OPT_FORMAT, PROTO_OPT_EQUALS }, { NULL, 0 },
+	};
+	enum metrics_format f = METRICS_OPENMETRICS;
+	const char *values[1];
+	size_t first, len;
+	char *text;
+	json_t *r;
+
+	if (options(a, opts, values, &first, &r) == -1)
+		return r;
+	if (values[0] != NULL && metrics_format_parse(values[0], &f) == -1)
+		return proto_reply_error(PROTO_ERR_BAD_REQUEST, "metrics: --format: "
+		    "expected openmetrics or prometheus, found '%s'", values[0]);
+	if (first < a->argc)
+		return proto_reply_error(PROTO_ERR_BAD_REQUEST,
+		    "metrics: unknown argument '%s'", a->argv[first]);
+	if ((text = metrics_text(f, &len)) == NULL)
+		return NULL;
+	r = proto_reply_ok();
+	if (r != NULL && (json_object_set_new(r, PROTO_K_FORMAT,
+	    json_string(metrics_format_name(f))) == -1 ||
+	    json_object_set_new(r, PROTO_K_TEXT, proto_stringn(text, len)) == -1)) {
+		json_decref(r);
+		r = NULL;
+	}
+	free(text);
+	return r;
+}
+
 /*
  * show NAME...: read access, as status; the values of environment (and of
  * environment files) only for admin clients, the ones who can read and
@@ -572,6 +607,7 @@ static const struct {
 	{ "reload",	cmd_reload,	PROTO_ACCESS_ADMIN },
 	{ "daemon-reexec", cmd_daemon_reexec, PROTO_ACCESS_ADMIN },
 	{ "show",	cmd_show,	PROTO_ACCESS_READ },
+	{ "metrics",	cmd_metrics,	PROTO_ACCESS_READ },
 };
 #define NCOMMANDS	(sizeof(command_table) / sizeof(command_table[0]))
 

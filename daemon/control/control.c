@@ -311,6 +311,12 @@ control_write(struct control_client *c, const char *buf, size_t len)
 	return 0;
 }
 
+size_t
+control_nclients(void)
+{
+	return nclients;
+}
+
 struct access_peer *
 control_peer(struct control_client *c)
 {

@@ -43,6 +43,8 @@ int		 control_open_fd(int fd, const char *path);
 void		 control_reconnect_all(const char *message);
 /* Give the listening socket the group and mode conf asks for (a reload); 0 or -1 logged. */
 int		 control_socket_access(const struct config *conf);
+/* Clients connected now (metrics). */
+size_t		 control_nclients(void);
 /* Who c is and what it may do, decided when it connected; the verbs check and mark it. */
 struct access_peer *control_peer(struct control_client *c);
 

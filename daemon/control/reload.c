@@ -80,8 +80,8 @@ warn_into(json_t *list, const char *fmt, ...)
 }
 
 /*
- * The [vigil] settings a running vigild keeps: clients know the socket,
- * log files are open in log_dir, and where vigild's own log goes was
+ * The [vigil] settings a running vigild keeps: clients know the socket
+ * (and scrapers the metrics address), log files are open in log_dir, and where vigild's own log goes was
  * chosen at start. log_level applies at once; the defaults of log_* keys
  * reach the services through their own definitions.
  */
@@ -104,6 +104,12 @@ vigil_warnings(const struct config *now, const struct config *conf)
 		    "restarts, until then log files stay in %s", conf->log_dir, now->log_dir);
 	if (now->log_target != conf->log_target)
 		warn_into(w, "[vigil] log_target: changed; takes effect when vigild restarts");
+	if (!same_str(now->metrics_listen, conf->metrics_listen))
+		warn_into(w, "[vigil] metrics_listen: changed to %s; takes effect when vigild "
+		    "restarts, until then %s%s", conf->metrics_listen != NULL ?
+		    conf->metrics_listen : "off", now->metrics_listen != NULL ?
+		    "metrics are served on " : "metrics are not served over HTTP",
+		    now->metrics_listen != NULL ? now->metrics_listen : "");
 	return w;
 }
 
@@ -122,6 +128,9 @@ keep_running_settings(struct config *old, struct config *conf)
 	t = conf->cgroup;
 	conf->cgroup = old->cgroup;
 	old->cgroup = t;
+	t = conf->metrics_listen;
+	conf->metrics_listen = old->metrics_listen;
+	old->metrics_listen = t;
 	conf->log_target = old->log_target;
 	console_configure(vigild.loop, conf);
 	if (conf->log_level != old->log_level) {

@@ -107,6 +107,7 @@ struct service {
 	int64_t	  timer_due_ms;	/* when the armed timer fires, 0 if none */
 	unsigned  failures;	/* consecutive failed starts */
 	unsigned  restarts;	/* automatic restarts since the last start request */
+	uint64_t  restarts_total;	/* automatic restarts ever: a counter for metrics */
 	enum service_goal goal;	/* service.c's */
 	enum service_job job;	/* deps.c's */
 	bool	  killed;	/* SIGKILL already sent in this stop */

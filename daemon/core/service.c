@@ -130,6 +130,7 @@ service_restore(struct service *s, const struct service *saved)
 	s->timer_due_ms = saved->timer_due_ms;
 	s->failures = saved->failures;
 	s->restarts = saved->restarts;
+	s->restarts_total = saved->restarts_total;
 	s->killed = saved->killed;
 	s->forced = saved->forced;
 	s->ending = saved->ending;
@@ -806,6 +807,7 @@ service_timer_fired(struct service *s)
 		break;
 	case SERVICE_BACKOFF:
 		s->restarts++;
+		s->restarts_total++;
 		service_spawn(s, "restart after back-off");
 		break;
 	case SERVICE_STOPPING:

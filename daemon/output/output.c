@@ -61,6 +61,7 @@ struct service_output {
 	struct logfile	 log;
 	bool		 logging;	/* a log file is configured */
 	uint64_t	 next_seq;	/* of the next line; 0 until the first line */
+	uint64_t	 bytes;		/* read from its pipes, ever: a counter for metrics */
 	/* what the pipes and files are set up for: a reload changes conf first */
 	enum output_target to[3];	/* by stream */
 	char		*path[3];	/* of file:PATH targets, by stream */
@@ -259,6 +260,7 @@ read_once(struct output_pipe *p)
 		return 0;
 	}
 	usec = now_usec();
+	p->owner->bytes += (uint64_t)n;
 	take_bytes(p, scratch, (size_t)n, usec);
 	flush_batch(p->owner, usec);
 	console_flush();
@@ -641,6 +643,12 @@ const char *
 output_log_path(const struct service_output *o)
 {
 	return o != NULL && o->logging ? o->log.path : NULL;
+}
+
+uint64_t
+output_bytes(const struct service_output *o)
+{
+	return o != NULL ? o->bytes : 0;
 }
 
 uint64_t

@@ -77,6 +77,8 @@ void	 output_ring_foreach(const struct service_output *o,
 /* The file it logs to, or NULL when it does not log to a file. */
 const char *output_log_path(const struct service_output *o);
 uint64_t output_dropped_bytes(const struct service_output *o);
+/* Bytes read from its stdout and stderr pipes since vigild started (a counter). */
+uint64_t output_bytes(const struct service_output *o);
 /* SIGUSR1 and `log-reopen`: reopen every log file (after logrotate moved them). */
 void	 output_reopen_all(void);
 /*

@@ -753,6 +753,7 @@ BAD(unknown_user_and_group_in_access_lists, "access-names")
 BAD(access_lists_without_socket_group, "access-without-group")
 BAD(unknown_socket_group, "socket-group")
 BAD(templates_and_their_instances, "template")
+BAD(metrics_listen_not_an_address, "metrics-listen")
 
 /* Whether one of the messages holds text. */
 static bool
@@ -854,4 +855,32 @@ Test(config_api, journal_targets_only_with_libsystemd)
 		cr_expect_str_eq(errs.msgs[i], want[i]);
 #endif
 	done(conf);
+}
+
+/* metrics_listen: numeric addresses with a port, nothing else (config_listen.c) */
+Test(config_listen, addresses_and_what_is_refused)
+{
+	static const char *const bad[] = {
+		"localhost:9753", ":9753", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0",
+		"127.0.0.1:65536", "127.0.0.1:99999999", "127.0.0.1:80a", "127.0.0.1: 80",
+		"[::1]9753", "[::1]", "::1:9753", "[]:80", "[127.0.0.1]:80", "[fe80::1%lo]:80",
+		"1.2.3:80", "",
+	};
+	struct config_listen l;
+
+	cr_assert_eq(config_listen_parse("127.0.0.1:9753", &l), 0);
+	cr_expect_eq(l.sa.sa_family, AF_INET);
+	cr_expect_eq(ntohs(l.in4.sin_port), 9753);
+	cr_expect_eq(ntohl(l.in4.sin_addr.s_addr), INADDR_LOOPBACK);
+	cr_expect_eq(l.len, sizeof(struct sockaddr_in));
+	cr_assert_eq(config_listen_parse("0.0.0.0:65535", &l), 0);
+	cr_expect_eq(ntohs(l.in4.sin_port), 65535);
+	cr_assert_eq(config_listen_parse("[::1]:1", &l), 0);
+	cr_expect_eq(l.sa.sa_family, AF_INET6);
+	cr_expect_eq(ntohs(l.in6.sin6_port), 1);
+	cr_expect(IN6_IS_ADDR_LOOPBACK(&l.in6.sin6_addr));
+	cr_expect_eq(l.len, sizeof(struct sockaddr_in6));
+	cr_assert_eq(config_listen_parse("[::]:9753", &l), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(config_listen_parse(bad[i], &l), -1, "'%s' was taken", bad[i]);
 }
