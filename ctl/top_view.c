@@ -33,6 +33,12 @@ struct top_row {
 	double	 cpu_time;
 	double	 cpu_pct;	/* between the last two samples; < 0: not yet */
 	char	 last_exit[40];
+	/*
+	 * A reload removed it: hidden, and the changes of its stopping that
+	 * the stream still sends are not taken for a new service. The next
+	 * status drops it, or shows it again if a reload added it back.
+	 */
+	bool	 gone;
 };
 
 struct top_model {
@@ -97,7 +103,11 @@ top_sort_name(enum top_sort key)
 size_t
 top_model_count(const struct top_model *m)
 {
-	return m->n;
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n; i++)
+		n += !m->rows[i].gone;
+	return n;
 }
 
 static struct top_row *
@@ -138,15 +148,6 @@ row_get(struct top_model *m, const char *name)
 	return r;
 }
 
-static void
-row_remove(struct top_model *m, struct top_row *r)
-{
-	size_t i = (size_t)(r - m->rows);
-
-	memmove(r, r + 1, (m->n - i - 1) * sizeof(*r));
-	m->n--;
-}
-
 /* A pid from an event or a status: a new process started at spawned. */
 static void
 row_set_pid(struct top_row *r, const json_t *pid, double spawned)
@@ -174,12 +175,12 @@ top_model_event(struct top_model *m, const json_t *obj)
 		return 0;	/* {"skipped":N}: the current states follow */
 	if (json_is_true(json_object_get(obj, PROTO_K_REMOVED))) {
 		if ((r = row_find(m, name)) != NULL)
-			row_remove(m, r);
+			r->gone = true;
 		return 0;
 	}
-	if (to == NULL)
+	if (to == NULL || ((r = row_find(m, name)) != NULL && r->gone))
 		return 0;
-	if ((r = row_get(m, name)) == NULL)
+	if (r == NULL && (r = row_get(m, name)) == NULL)
 		return -1;
 	clean_copy(r->state, sizeof(r->state), to);
 	r->ready = json_is_true(json_object_get(obj, PROTO_K_READY));
@@ -247,6 +248,7 @@ top_model_status(struct top_model *m, const json_t *services, double now, bool s
 			break;
 		}
 		seen[r - m->rows] = true;
+		r->gone = false;
 		row_status(r, svc, now, sample_cpu);
 	}
 	/* a service status does not list is gone (a reload removed it) */
@@ -313,6 +315,8 @@ row_cmp(const void *pa, const void *pb, void *arg)
 	const struct top_row *a = pa, *b = pb;
 	int c = 0;
 
+	if (a->gone != b->gone)
+		return a->gone ? 1 : -1;	/* out of sight, after every row shown */
 	switch (m->sort) {
 	case TOP_SORT_NAME:
 		break;
@@ -431,7 +435,7 @@ name_width(const struct top_model *m, int cols)
 	int w = 4;	/* "NAME" */
 
 	for (size_t i = 0; i < m->n; i++)
-		if ((int)strlen(m->rows[i].name) > w)
+		if (!m->rows[i].gone && (int)strlen(m->rows[i].name) > w)
 			w = (int)strlen(m->rows[i].name);
 	/* cut names before anything else is cut, but never below 8 */
 	if (cols > 0 && w > cols - W_FIXED - W_LAST)
@@ -444,12 +448,13 @@ static void
 render_header(struct frame *f, const struct top_model *m)
 {
 	char text[512];
-	size_t off, count[NRANKS + 1] = { 0 };
+	size_t off, count[NRANKS + 1] = { 0 }, n = top_model_count(m);
 
 	for (size_t i = 0; i < m->n; i++)
-		count[rank_of(m->rows[i].state)]++;
+		if (!m->rows[i].gone)
+			count[rank_of(m->rows[i].state)]++;
 	off = (size_t)snprintf(text, sizeof(text), "vigild %s (pid %lld)  %zu service%s",
-	    m->version[0] != '\0' ? m->version : "?", m->pid, m->n, m->n == 1 ? "" : "s");
+	    m->version[0] != '\0' ? m->version : "?", m->pid, n, n == 1 ? "" : "s");
 	for (size_t k = 0, shown = 0; k <= NRANKS && off < sizeof(text); k++) {
 		if (count[k] == 0)
 			continue;
@@ -531,15 +536,15 @@ render_row(struct frame *f, const struct top_row *r, int namew, bool colour, dou
 }
 
 static void
-render_footer(struct frame *f, const struct top_model *m, size_t first, size_t shown)
+render_footer(struct frame *f, size_t n, size_t first, size_t shown)
 {
 	char text[256];
 
 	snprintf(text, sizeof(text), "q quit  n s p u r c: sort by name state pid uptime "
 	    "restarts cpu (again: reverse)  < >: sort column  arrows: scroll");
-	if (shown < m->n) {
+	if (shown < n) {
 		char more[64];
-		snprintf(more, sizeof(more), "[%zu-%zu of %zu] ", first + 1, first + shown, m->n);
+		snprintf(more, sizeof(more), "[%zu-%zu of %zu] ", first + 1, first + shown, n);
 		frame_text(f, more);
 	}
 	frame_text(f, text);
@@ -552,22 +557,23 @@ top_render(struct top_model *m, int cols, int rows, bool colour, bool batch, dou
 {
 	struct frame f = { NULL, 0, 0, 0, batch ? 0 : cols, batch, false };
 	int namew = name_width(m, f.cols);
-	size_t room, first;
+	size_t room, first, n = top_model_count(m);
 
+	/* the rows shown first, then the gone ones */
 	if (m->n > 1)
 		qsort_r(m->rows, m->n, sizeof(*m->rows), row_cmp, m);
 	/* header, titles and footer take three lines */
-	room = batch ? m->n : rows > 3 ? (size_t)rows - 3 : 0;
-	if (room >= m->n)
+	room = batch ? n : rows > 3 ? (size_t)rows - 3 : 0;
+	if (room >= n)
 		m->scroll = 0;
-	else if ((size_t)m->scroll > m->n - room)
-		m->scroll = (long)(m->n - room);
+	else if ((size_t)m->scroll > n - room)
+		m->scroll = (long)(n - room);
 	first = (size_t)m->scroll;
 	if (!batch)
 		frame_raw(&f, "\033[H", 3);
 	render_header(&f, m);
 	render_titles(&f, m, namew, colour);
-	for (size_t i = first; i < m->n && i < first + room; i++)
+	for (size_t i = first; i < n && i < first + room; i++)
 		render_row(&f, &m->rows[i], namew, colour, now);
 	if (!batch) {
 		frame_raw(&f, "\033[J", 3);	/* nothing left of a longer frame */
@@ -575,7 +581,7 @@ top_render(struct top_model *m, int cols, int rows, bool colour, bool batch, dou
 			char go[32];
 			snprintf(go, sizeof(go), "\033[%d;1H", rows);
 			frame_raw(&f, go, strlen(go));
-			render_footer(&f, m, first, m->n < room ? m->n : room);
+			render_footer(&f, n, first, n < room ? n : room);
 		}
 	}
 	if (f.failed) {

@@ -307,7 +307,7 @@ Test(top, a_stop_shows_from_events)
 
 	need_tmux();
 	three_services();
-	/* a status every minute: only the events stream can tell the stop in time */
+	/* a periodic status every minute: the stop comes by the events stream (which asks one) */
 	top_start("-d 60");
 	cr_assert(wait_cell("web", COL_STATE, "running"), "%s", screen());
 	cr_assert_eq(vh_ctl(&r, "stop", "web", NULL), 0, "%s", r.err);
@@ -331,6 +331,33 @@ Test(top, a_killed_service_counts_a_restart)
 	cr_assert(wait_cell("web", COL_RESTARTS, "1"), "restarts did not go up:\n%s", screen());
 	cr_expect(wait_cell("web", COL_EXIT, "KILL"), "%s", screen());
 	cr_expect(wait_cell("web", COL_STATE, "running"), "%s", screen());
+}
+
+Test(top, a_reload_adds_and_removes_rows)
+{
+	struct vh_result r;
+	long long deadline;
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+	need_tmux();
+	three_services();
+	/* a periodic status every minute: the events stream brings the rows (and asks one) */
+	top_start("-d 60");
+	cr_assert(wait_cell("web", COL_STATE, "running"), "%s", screen());
+	vh_setup("[service:db]\ncommand = %s\nstart_secs = 100ms\n\n"
+	    "[service:off]\ncommand = %s\nautostart = no\n\n"
+	    "[service:cache]\ncommand = %s\nstart_secs = 100ms\n",
+	    vh_testsvc(), vh_testsvc(), vh_testsvc());
+	cr_assert_eq(vh_ctl(&r, "reload", NULL), 0, "%s", r.err);
+	cr_assert(wait_cell("cache", COL_STATE, "running"), "the added service:\n%s", screen());
+	/* web is gone, and its stopping, which the stream still tells, does not bring it back */
+	deadline = vh_now_ms() + SCREEN_MS;
+	while (strstr(screen(), "\nweb ") != NULL && vh_now_ms() < deadline)
+		nanosleep(&ts, NULL);
+	cr_assert(strstr(screen(), "\nweb ") == NULL, "web still shown:\n%s", screen());
+	cr_assert(vh_wait_log("web: stopping -> stopped", SCREEN_MS), "%s", vh_log_tail());
+	cr_expect(strstr(screen(), "\nweb ") == NULL, "web came back:\n%s", screen());
+	cr_expect(wait_text("3 services: 2 running, 1 stopped"), "%s", screen());
 }
 
 Test(top, keys_sort_the_rows)
