@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -81,6 +82,40 @@ term_leave(void)
 }
 
 /*
+ * Every message of top ends it: the terminal is put back first, or the
+ * message would go to the alternate screen and vanish with it.
+ */
+static void __attribute__((format(printf, 2, 3)))
+top_warn(bool with_errno, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	term_leave();
+	errno = saved;
+	va_start(ap, fmt);
+	if (with_errno)
+		vwarn(fmt, ap);
+	else
+		vwarnx(fmt, ap);
+	va_end(ap);
+}
+
+static void __attribute__((noreturn))
+top_fatal(const char *what)
+{
+	top_warn(true, "%s", what);
+	exit(CTL_EXIT_FAILED);
+}
+
+static void __attribute__((noreturn))
+top_out_of_memory(void)
+{
+	errno = ENOMEM;
+	top_fatal("top");
+}
+
+/*
  * Keys one at a time without echo; signals stay on, so Ctrl-C and Ctrl-Z
  * come as SIGINT and SIGTSTP, which the loop handles like q and a pause.
  */
@@ -137,7 +172,7 @@ top_draw(struct top *t)
 	char *frame = top_render(t->m, t->cols, t->rows, t->o->colour, false, wall_now(), &len);
 
 	if (frame == NULL)
-		errx(CTL_EXIT_FAILED, "top: out of memory");
+		top_out_of_memory();
 	term_write(frame, len);
 	free(frame);
 	t->dirty = false;
@@ -175,12 +210,12 @@ top_read(struct ctl_client *c, int64_t deadline)
 	json_t *obj;
 
 	if (rc != 1) {
-		warnx("top: %s", rc == 0 ? "vigild closed the connection" :
+		top_warn(false, "top: %s", rc == 0 ? "vigild closed the connection" :
 		    errno == ETIMEDOUT ? "no reply from vigild in time" : strerror(errno));
 		return NULL;
 	}
 	if ((obj = json_loadb(raw, len, JSON_ALLOW_NUL, NULL)) == NULL || !json_is_object(obj)) {
-		warnx("top: unreadable reply from vigild");
+		top_warn(false, "top: unreadable reply from vigild");
 		json_decref(obj);
 		return NULL;
 	}
@@ -203,7 +238,7 @@ top_refused(const json_t *obj)
 	const char *msg = json_string_value(json_object_get(obj, PROTO_K_MESSAGE));
 	const char *code = json_string_value(json_object_get(obj, PROTO_K_ERROR));
 
-	warnx("top: %s", safe_text(msg != NULL ? msg : code != NULL ? code : "refused"));
+	top_warn(false, "top: %s", safe_text(msg != NULL ? msg : code != NULL ? code : "refused"));
 }
 
 /*
@@ -222,13 +257,13 @@ top_connect_once(struct top *t, int64_t deadline)
 
 	if (client_open(&t->st, t->o->socket, deadline) == -1 ||
 	    (stream && client_open(&t->ev, t->o->socket, deadline) == -1)) {
-		warnx("top: cannot connect to %s: %s%s", t->o->socket, strerror(errno),
+		top_warn(false, "top: cannot connect to %s: %s%s", t->o->socket, strerror(errno),
 		    errno == ENOENT || errno == ECONNREFUSED ? " (is vigild running?)" : "");
 		return -1;
 	}
 	if (top_send(&t->st, hello, 1, deadline) == -1 ||
 	    (stream && top_send(&t->ev, events, 1, deadline) == -1)) {
-		warnx("top: sending to vigild: %s", strerror(errno));
+		top_warn(false, "top: sending to vigild: %s", strerror(errno));
 		return -1;
 	}
 	if ((r = top_read(&t->st, deadline)) == NULL)
@@ -269,7 +304,7 @@ top_connect(struct top *t)
 		if ((rc = top_connect_once(t, deadline)) != 1)
 			return rc;
 		if (client_now_ms() >= deadline) {
-			warnx("top: vigild did not come back from daemon-reexec in time");
+			top_warn(false, "top: vigild did not come back from daemon-reexec in time");
 			return -1;
 		}
 		nanosleep(&pause, NULL);
@@ -314,10 +349,10 @@ top_line(struct top *t, json_t *obj, bool from_events)
 		t->st_pending = false;
 		if (top_model_status(t->m, json_object_get(obj, PROTO_K_SERVICES), wall_now(),
 		    t->st_sample) == -1)
-			errx(CTL_EXIT_FAILED, "top: out of memory");
+			top_out_of_memory();
 	} else {
 		if (top_model_event(t->m, obj) == -1)
-			errx(CTL_EXIT_FAILED, "top: out of memory");
+			top_out_of_memory();
 		/* restarts and the last exit changed with it: ask soon, not at once */
 		if (t->due_extra == INT64_MAX)
 			t->due_extra = client_now_ms() + TOP_AFTER_EVENT_MS;
@@ -340,13 +375,11 @@ top_drain(struct top *t, struct ctl_client *c, bool from_events)
 		if (rc == -1 && errno == ETIMEDOUT)
 			return 0;	/* nothing more yet */
 		if (rc == 0 || (rc == -1 && errno == ECONNRESET)) {
-			term_leave();
-			warnx("top: vigild went away (it closed the connection)");
+			top_warn(false, "top: vigild went away (it closed the connection)");
 			return -1;
 		}
 		if (rc == -1) {
-			term_leave();
-			warn("top: reading from vigild");
+			top_warn(true, "top: reading from vigild");
 			return -1;
 		}
 		if ((obj = json_loadb(raw, len, JSON_ALLOW_NUL, NULL)) == NULL)
@@ -434,7 +467,7 @@ top_suspend(struct top *t)
 	term_leave();
 	kill(getpid(), SIGSTOP);
 	if (term_enter(t->keys) == -1)
-		err(CTL_EXIT_FAILED, "top: terminal");
+		top_fatal("top: terminal");
 	term_size(t);
 }
 
@@ -502,18 +535,15 @@ top_loop(struct top *t)
 		if ((rc = top_drain(t, &t->ev, true)) == 0)
 			rc = top_drain(t, &t->st, false);
 		if (rc == 1) {
-			if (top_connect(t) == -1) {
-				term_leave();
+			if (top_connect(t) == -1)
 				return CTL_EXIT_UNREACHABLE;
-			}
 			t->due_sample = client_now_ms();
 		} else if (rc == -1) {
 			return CTL_EXIT_UNREACHABLE;
 		}
 		if (!t->st_pending && client_now_ms() >= (t->due_sample < t->due_extra ?
 		    t->due_sample : t->due_extra) && top_ask_status(t, client_now_ms()) == -1) {
-			term_leave();
-			warn("top: sending to vigild");
+			top_warn(true, "top: sending to vigild");
 			return CTL_EXIT_UNREACHABLE;
 		}
 	}
@@ -532,7 +562,7 @@ top_batch(struct top *t)
 		if (i == 1)
 			nanosleep(&pause, NULL);
 		if (top_ask_status(t, client_now_ms()) == -1) {
-			warn("top: sending to vigild");
+			top_warn(true, "top: sending to vigild");
 			return CTL_EXIT_UNREACHABLE;
 		}
 		if ((r = top_read(&t->st, client_now_ms() + t->o->timeout_ms)) == NULL)
@@ -544,11 +574,11 @@ top_batch(struct top *t)
 		}
 		if (top_model_status(t->m, json_object_get(r, PROTO_K_SERVICES), wall_now(),
 		    i == 1) == -1)
-			errx(CTL_EXIT_FAILED, "top: out of memory");
+			top_out_of_memory();
 		json_decref(r);
 	}
 	if ((frame = top_render(t->m, 0, 0, t->o->colour, true, wall_now(), &len)) == NULL)
-		errx(CTL_EXIT_FAILED, "top: out of memory");
+		top_out_of_memory();
 	fwrite(frame, 1, len, stdout);
 	free(frame);
 	return CTL_EXIT_OK;
@@ -564,24 +594,25 @@ verb_top(const struct ctl_options *o, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	if (!o->batch && !isatty(STDOUT_FILENO)) {
-		warnx("top: stdout is not a terminal; -b prints one frame for a pipe or a script");
+		top_warn(false, "top: stdout is not a terminal; -b prints one frame for a pipe "
+		    "or a script");
 		return CTL_EXIT_USAGE;
 	}
 	t.delay_ms = o->delay_ms > 0 ? o->delay_ms : TOP_DELAY_DEFAULT_MS;
 	t.due_extra = INT64_MAX;
 	if ((t.m = top_model_new()) == NULL)
-		errx(CTL_EXIT_FAILED, "top: out of memory");
+		top_out_of_memory();
 	if (!o->batch && (t.sigfd = top_signals(&set)) == -1)
-		err(CTL_EXIT_FAILED, "top: signalfd");
+		top_fatal("top: signalfd");
 	if (top_connect(&t) == -1) {
 		rc = CTL_EXIT_UNREACHABLE;
 	} else if (o->batch) {
 		rc = top_batch(&t);
 	} else {
 		t.keys = isatty(STDIN_FILENO);
-		atexit(term_leave);	/* err(3) and exit(3) put the terminal back too */
+		atexit(term_leave);	/* any exit(3) puts the terminal back too */
 		if (term_enter(t.keys) == -1)
-			err(CTL_EXIT_FAILED, "top: terminal");
+			top_fatal("top: terminal");
 		term_size(&t);
 		t.dirty = true;
 		rc = top_loop(&t);
