@@ -361,7 +361,14 @@ top_line(struct top *t, json_t *obj, bool from_events)
 	return 0;
 }
 
-/* Every whole line that came on c, without waiting; as top_line, and -1 when vigild left. */
+/* top_drain's: vigild closed the status connection while it had nothing to answer */
+#define TOP_STATUS_IDLE	2
+
+/*
+ * Every whole line that came on c, without waiting; as top_line, and -1
+ * when vigild left. A status connection is closed after client_timeout
+ * without a request (-d may be longer): TOP_STATUS_IDLE, to open another.
+ */
 static int
 top_drain(struct top *t, struct ctl_client *c, bool from_events)
 {
@@ -374,6 +381,9 @@ top_drain(struct top *t, struct ctl_client *c, bool from_events)
 		rc = client_read_line(c, 0, &raw, &len);
 		if (rc == -1 && errno == ETIMEDOUT)
 			return 0;	/* nothing more yet */
+		if ((rc == 0 || (rc == -1 && errno == ECONNRESET)) && !from_events &&
+		    !t->st_pending)
+			return TOP_STATUS_IDLE;
 		if (rc == 0 || (rc == -1 && errno == ECONNRESET)) {
 			top_warn(false, "top: vigild went away (it closed the connection)");
 			return -1;
@@ -538,6 +548,13 @@ top_loop(struct top *t)
 			if (top_connect(t) == -1)
 				return CTL_EXIT_UNREACHABLE;
 			t->due_sample = client_now_ms();
+		} else if (rc == TOP_STATUS_IDLE) {
+			client_close(&t->st);
+			if (client_open(&t->st, t->o->socket, client_now_ms() + t->o->timeout_ms)
+			    == -1) {
+				top_warn(true, "top: cannot connect to %s", t->o->socket);
+				return CTL_EXIT_UNREACHABLE;
+			}
 		} else if (rc == -1) {
 			return CTL_EXIT_UNREACHABLE;
 		}

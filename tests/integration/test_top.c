@@ -360,6 +360,26 @@ Test(top, a_reload_adds_and_removes_rows)
 	cr_expect(wait_text("3 services: 2 running, 1 stopped"), "%s", screen());
 }
 
+Test(top, outlives_client_timeout)
+{
+	pid_t pid;
+
+	need_tmux();
+	/* vigild closes a connection that sends nothing for 1 s; top asks every 3 s */
+	vh_setup("[vigil]\nclient_timeout = 1s\n\n"
+	    "[service:web]\ncommand = %s\nstart_secs = 100ms\n", vh_testsvc());
+	vh_start_ok();
+	cr_assert(vh_wait_state("web", "running", SCREEN_MS), "%s", vh_log_tail());
+	top_start("-d 3");
+	cr_assert(wait_cell("web", COL_RESTARTS, "0"), "%s", screen());
+	cr_assert(vh_wait_log("sent no request for 1s", SCREEN_MS), "%s", vh_log_tail());
+	pid = vh_main_pid("web");
+	cr_assert(pid > 0);
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert(wait_cell("web", COL_RESTARTS, "1"), "restarts did not go up:\n%s", screen());
+	cr_expect(!vh_wait_file(vh_path("top.rc"), 100), "top exited: %s", screen());
+}
+
 Test(top, keys_sort_the_rows)
 {
 	static const char *const names[] = { "web", "db", "off" };
