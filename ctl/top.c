@@ -37,6 +37,7 @@ struct top {
 	struct ctl_client st;	/* hello, then status requests */
 	bool	 st_pending;	/* a status asked for and not answered */
 	bool	 st_sample;	/* ... and it is the periodic one, which CPU% is measured by */
+	int	 st_closes;	/* closes of the status connection since its last reply */
 	int64_t	 due_sample;	/* when the next periodic status is asked for */
 	int64_t	 due_extra;	/* an earlier one after an event; INT64_MAX: none */
 	int64_t	 delay_ms;
@@ -347,6 +348,7 @@ top_line(struct top *t, json_t *obj, bool from_events)
 	}
 	if (!from_events) {
 		t->st_pending = false;
+		t->st_closes = 0;
 		if (top_model_status(t->m, json_object_get(obj, PROTO_K_SERVICES), wall_now(),
 		    t->st_sample) == -1)
 			top_out_of_memory();
@@ -361,13 +363,17 @@ top_line(struct top *t, json_t *obj, bool from_events)
 	return 0;
 }
 
-/* top_drain's: vigild closed the status connection while it had nothing to answer */
-#define TOP_STATUS_IDLE	2
+/* top_drain's: vigild closed the status connection */
+#define TOP_STATUS_CLOSED	2
+/* closes with a status asked for and none answered, in a row, that mean vigild is going */
+#define TOP_STATUS_RETRIES	3
 
 /*
  * Every whole line that came on c, without waiting; as top_line, and -1
- * when vigild left. A status connection is closed after client_timeout
- * without a request (-d may be longer): TOP_STATUS_IDLE, to open another.
+ * when vigild left. vigild closes a connection that sent no request for
+ * client_timeout (-d may be longer, and a request may cross the close):
+ * the status connection's close is TOP_STATUS_CLOSED, to open another;
+ * the events stream, which no timeout ends, tells that vigild is gone.
  */
 static int
 top_drain(struct top *t, struct ctl_client *c, bool from_events)
@@ -381,9 +387,8 @@ top_drain(struct top *t, struct ctl_client *c, bool from_events)
 		rc = client_read_line(c, 0, &raw, &len);
 		if (rc == -1 && errno == ETIMEDOUT)
 			return 0;	/* nothing more yet */
-		if ((rc == 0 || (rc == -1 && errno == ECONNRESET)) && !from_events &&
-		    !t->st_pending)
-			return TOP_STATUS_IDLE;
+		if ((rc == 0 || (rc == -1 && errno == ECONNRESET)) && !from_events)
+			return TOP_STATUS_CLOSED;
 		if (rc == 0 || (rc == -1 && errno == ECONNRESET)) {
 			top_warn(false, "top: vigild went away (it closed the connection)");
 			return -1;
@@ -399,6 +404,26 @@ top_drain(struct top *t, struct ctl_client *c, bool from_events)
 		if (rc != 0)
 			return rc;
 	}
+}
+
+/* Another status connection, and the status asked for again if one was lost with the old. */
+static int
+top_status_reopen(struct top *t)
+{
+	if (t->st_pending && ++t->st_closes >= TOP_STATUS_RETRIES) {
+		top_warn(false, "top: vigild went away (it closed the connection)");
+		return -1;
+	}
+	client_close(&t->st);
+	if (client_open(&t->st, t->o->socket, client_now_ms() + t->o->timeout_ms) == -1) {
+		top_warn(false, "top: vigild went away (cannot connect to %s: %s)", t->o->socket,
+		    strerror(errno));
+		return -1;
+	}
+	if (t->st_pending)
+		t->due_extra = client_now_ms();
+	t->st_pending = false;
+	return 0;
 }
 
 /* ---- keys and signals ---- */
@@ -548,13 +573,8 @@ top_loop(struct top *t)
 			if (top_connect(t) == -1)
 				return CTL_EXIT_UNREACHABLE;
 			t->due_sample = client_now_ms();
-		} else if (rc == TOP_STATUS_IDLE) {
-			client_close(&t->st);
-			if (client_open(&t->st, t->o->socket, client_now_ms() + t->o->timeout_ms)
-			    == -1) {
-				top_warn(true, "top: cannot connect to %s", t->o->socket);
-				return CTL_EXIT_UNREACHABLE;
-			}
+		} else if (rc == TOP_STATUS_CLOSED && top_status_reopen(t) == -1) {
+			return CTL_EXIT_UNREACHABLE;
 		} else if (rc == -1) {
 			return CTL_EXIT_UNREACHABLE;
 		}
