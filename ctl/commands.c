@@ -48,6 +48,8 @@ const struct ctl_verb ctl_verbs[] = {
 	    1, -1, verb_wait },
 	{ "events", "events [NAME...]", "the state of services, then each change, until interrupted",
 	    0, -1, verb_events },
+	{ "top", "top", "a live table of the services, their CPU and restarts (-d S, -b)",
+	    0, 0, verb_top },
 	{ "signal", "signal SIGNAL NAME...", "send a signal to every process of each service",
 	    2, -1, verb_signal },
 	{ "shutdown", "shutdown", "stop every service and wait for vigild to exit",

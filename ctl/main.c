@@ -69,6 +69,17 @@ set_since(struct ctl_options *o, const char *value, char *err, size_t errlen)
 }
 
 static int
+set_delay(struct ctl_options *o, const char *value, char *err, size_t errlen)
+{
+	if (duration_parse(value, &o->delay_ms) == -1 || o->delay_ms < CTL_TOP_DELAY_MIN_MS) {
+		snprintf(err, errlen, "-d: expected seconds between refreshes, at least 0.1, "
+		    "like 2, 0.5 or 500ms, found '%s'", value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
 set_wait_for(struct ctl_options *o, const char *value, char *err, size_t errlen)
 {
 	static const char *const targets[] = { "running", "ready", "stopped", "exited" };
@@ -113,7 +124,7 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 
 	if (name_is(arg, nlen, "socket") || name_is(arg, nlen, "timeout") ||
 	    name_is(arg, nlen, "since") || name_is(arg, nlen, "for") ||
-	    name_is(arg, nlen, "format")) {
+	    name_is(arg, nlen, "format") || name_is(arg, nlen, "delay")) {
 		if (value == NULL && (value = argv[++*i]) == NULL) {
 			snprintf(err, errlen, "option '--%.*s' needs a value",
 			    (int)nlen, arg);
@@ -125,6 +136,8 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 			return set_wait_for(o, value, err, errlen);
 		if (name_is(arg, nlen, "format"))
 			return set_format(o, value, err, errlen);
+		if (name_is(arg, nlen, "delay"))
+			return set_delay(o, value, err, errlen);
 		return arg[0] == 's' ? set_socket(o, value, err, errlen) :
 		    set_timeout(o, value, err, errlen);
 	}
@@ -144,6 +157,8 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 		flag = &o->dry_run;
 	else if (name_is(arg, nlen, "main"))
 		flag = &o->main_only;
+	else if (name_is(arg, nlen, "batch"))
+		flag = &o->batch;
 	else
 		flag = NULL;
 	if (flag == NULL) {
@@ -158,7 +173,7 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 	return 0;
 }
 
-/* -j, -h, -f, -s PATH, -sPATH, -n N, -nN, and clusters like -js PATH. */
+/* -j, -h, -f, -b, -s PATH, -sPATH, -n N, -nN, -d S, and clusters like -js PATH. */
 static int
 short_options(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen)
 {
@@ -175,14 +190,19 @@ short_options(char **argv, int *i, struct ctl_options *o, char *err, size_t errl
 		case 'f':
 			o->follow = true;
 			break;
+		case 'b':
+			o->batch = true;
+			break;
 		case 's':
 		case 'n':
+		case 'd':
 			if (p[1] == '\0' && argv[*i + 1] == NULL) {
 				snprintf(err, errlen, "option '-%c' needs a value", *p);
 				return -1;
 			}
 			value = p[1] != '\0' ? p + 1 : argv[++*i];
 			return *p == 's' ? set_socket(o, value, err, errlen) :
+			    *p == 'd' ? set_delay(o, value, err, errlen) :
 			    set_lines(o, value, err, errlen);
 		default:
 			snprintf(err, errlen, "unknown option '-%c'", *p);
@@ -202,6 +222,7 @@ ctl_parse_options(int argc, char **argv, struct ctl_options *o, char *err,
 	o->timeout_ms = CTL_TIMEOUT_DEFAULT_MS;
 	o->lines = -1;
 	o->since_ms = -1;
+	o->delay_ms = -1;
 	if ((o->args = calloc((size_t)argc + 1, sizeof(*o->args))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -320,6 +341,11 @@ ctl_run(struct ctl_options *o)
 		return usage_error("%s: --main belongs to signal", v->name);
 	if (o->format != NULL && strcmp(v->name, "metrics") != 0)
 		return usage_error("%s: --format belongs to metrics", v->name);
+	if ((o->batch || o->delay_ms >= 0) && strcmp(v->name, "top") != 0)
+		return usage_error("%s: -b and -d belong to top", v->name);
+	if (o->json && strcmp(v->name, "top") == 0)
+		return usage_error("top: draws a table; --json has no place in it (status --json "
+		    "and events --json do)");
 	if ((o->socket = resolve_socket(o, sock, sizeof(sock))) == NULL)
 		return CTL_EXIT_UNREACHABLE;
 	o->colour = output_use_colour(isatty(STDOUT_FILENO), getenv("NO_COLOR"));
@@ -330,7 +356,7 @@ ctl_run(struct ctl_options *o)
  * A one-shot request parses one reply and exits: jansson's many small
  * allocations then come from an arena freed at exit, instead of malloc
  * and free for each of the ~15 000 values of a thousand-service status.
- * Not for log --follow or events, which parse lines for as long as they run.
+ * Not for log --follow, events or top, which parse lines for as long as they run.
  */
 struct arena_chunk {
 	struct arena_chunk *next;
@@ -379,7 +405,7 @@ static bool
 is_one_shot(const struct ctl_options *o)
 {
 	if (o->nargs == 0 || strcmp(o->args[0], "log") == 0 ||
-	    strcmp(o->args[0], "events") == 0)
+	    strcmp(o->args[0], "events") == 0 || strcmp(o->args[0], "top") == 0)
 		return false;
 	return true;
 }

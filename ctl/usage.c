@@ -47,6 +47,7 @@ ctl_usage(FILE *f, bool full, const struct ctl_verb *verbs)
 	    "       vigilctl log [-f] [-n N] [--since DURATION] [NAME...]\n"
 	    "       vigilctl wait [--for running|ready|stopped|exited]\n"
 	    "                     [--timeout DURATION] NAME...\n"
+	    "       vigilctl top [-b] [-d SECONDS]\n"
 	    "       vigilctl signal [--main] SIGNAL NAME...\n"
 	    "       vigilctl reload [--dry-run] [--no-wait]\n"
 	    "       vigilctl daemon-reexec\n"
@@ -74,6 +75,8 @@ ctl_usage(FILE *f, bool full, const struct ctl_verb *verbs)
 	    "      --dry-run          reload: say what would change, change nothing\n"
 	    "      --main             signal: only the main process, not the whole service\n"
 	    "      --format FORMAT    metrics: openmetrics (default) or prometheus (0.0.4)\n"
+	    "  -d, --delay SECONDS    top: between status refreshes (default 2)\n"
+	    "  -b, --batch            top: print one frame for a pipe, then exit\n"
 	    "  -h, --help             this help\n"
 	    "      --version          print the version\n"
 	    "commands:\n");

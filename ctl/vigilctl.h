@@ -27,6 +27,8 @@ enum ctl_exit {
 #define CTL_WAIT_SLACK_MS	2000
 /* a status of 1000 services is about 400 KB; anything near this is not vigild */
 #define CTL_REPLY_MAX		(64 * 1024 * 1024)
+/* top -d: a status of every service ten times a second is the most it asks */
+#define CTL_TOP_DELAY_MIN_MS	100
 
 struct ctl_options {
 	const char	 *socket;	/* --socket, VIGIL_SOCKET or the default */
@@ -43,6 +45,8 @@ struct ctl_options {
 	bool		  dry_run;	/* reload --dry-run */
 	bool		  main_only;	/* signal --main */
 	const char	 *format;	/* metrics --format: openmetrics or prometheus; NULL: the first */
+	bool		  batch;	/* top -b: one frame on stdout */
+	int64_t		  delay_ms;	/* top -d: between status samples; -1 when not given */
 	char		**args;		/* the verb and its operands */
 	int		  nargs;
 	bool		  colour;	/* stdout is a TTY and NO_COLOR is unset */
@@ -77,6 +81,9 @@ const struct ctl_verb *ctl_verb_find(const char *name);
 
 /* import_supervisord.c: a verb that needs no vigild */
 int		 verb_import_supervisord(const struct ctl_options *o, int argc, char **argv);
+
+/* top.c: the live table; top_view.h is its model and its frame */
+int		 verb_top(const struct ctl_options *o, int argc, char **argv);
 
 /* client.c */
 /* Set by a signal handler: a wait for vigild gives up with EINTR. */

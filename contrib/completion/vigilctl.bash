@@ -26,11 +26,12 @@ _vigilctl_names()
 _vigilctl()
 {
 	local cur prev verb i w nops=0 dashdash=
-	local verbs="status start stop restart wait events signal shutdown log log-reopen reload daemon-reexec show metrics names check import-supervisord hello help"
+	local verbs="status start stop restart wait events top signal shutdown log log-reopen reload daemon-reexec show metrics names check import-supervisord hello help"
 	local opts="--socket --json --no-wait --timeout --help --version -s -j -h"
 	local logopts="-f --follow -n --since"
 	local waitopts="--for"
 	local actionopts="--wait"
+	local topopts="-d --delay -b --batch"
 	local sigs="HUP INT QUIT KILL USR1 USR2 TERM CONT STOP TSTP WINCH ALRM"
 
 	COMPREPLY=()
@@ -54,6 +55,10 @@ _vigilctl()
 		COMPREPLY=($(compgen -W "10 50 100 1000" -- "$cur"))
 		return
 		;;
+	-d | --delay)
+		COMPREPLY=($(compgen -W "0.5 1 2 5" -- "$cur"))
+		return
+		;;
 	--for)
 		COMPREPLY=($(compgen -W "ready running stopped exited" -- "$cur"))
 		return
@@ -70,7 +75,7 @@ _vigilctl()
 		if [[ -z $dashdash ]]; then
 			case $w in
 			--) dashdash=1; continue ;;
-			--socket | -s | --timeout | --since | -n | --for | --format) ((i++)); continue ;;
+			--socket | -s | --timeout | --since | -n | --for | --format | -d | --delay) ((i++)); continue ;;
 			-?*) continue ;;
 			esac
 		fi
@@ -87,6 +92,7 @@ _vigilctl()
 		[[ $verb == start || $verb == stop || $verb == restart ]] && opts="$opts $actionopts"
 		[[ $verb == reload ]] && opts="$opts --dry-run"
 		[[ $verb == metrics ]] && opts="$opts --format"
+		[[ $verb == top ]] && opts="$opts $topopts"
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		return
 	fi

@@ -552,6 +552,29 @@ Test(options, log_options)
 	free(o.args);
 }
 
+Test(options, top_options)
+{
+	struct ctl_options o;
+	char err[256];
+
+	cr_assert_eq(parse_args(&o, err, "top", NULL), 0, "%s", err);
+	cr_expect_eq(o.delay_ms, -1);
+	cr_expect_not(o.batch);
+	free(o.args);
+	cr_assert_eq(parse_args(&o, err, "top", "-d", "0.5", "-b", NULL), 0, "%s", err);
+	cr_expect_eq(o.delay_ms, 500);
+	cr_expect(o.batch);
+	free(o.args);
+	cr_assert_eq(parse_args(&o, err, "-bd3", "top", NULL), 0, "%s", err);
+	cr_expect_eq(o.delay_ms, 3000);
+	cr_expect(o.batch);
+	free(o.args);
+	cr_assert_eq(parse_args(&o, err, "top", "--delay=250ms", "--batch", NULL), 0, "%s", err);
+	cr_expect_eq(o.delay_ms, 250);
+	cr_expect(o.batch);
+	free(o.args);
+}
+
 Test(options, refused)
 {
 	const struct { const char *a, *b; const char *msg; } bad[] = {
@@ -574,6 +597,11 @@ Test(options, refused)
 		{ "--since", "yesterday", "--since: expected a duration" },
 		{ "--since", NULL, "option '--since' needs a value" },
 		{ "--follow=yes", NULL, "option '--follow' takes no value" },
+		{ "-d", NULL, "option '-d' needs a value" },
+		{ "-d", "0.05", "-d: expected seconds between refreshes, at least 0.1" },
+		{ "-d", "often", "-d: expected seconds" },
+		{ "--delay", NULL, "option '--delay' needs a value" },
+		{ "--batch=1", NULL, "option '--batch' takes no value" },
 	};
 	struct ctl_options o;
 	char err[256];
