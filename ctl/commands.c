@@ -775,7 +775,31 @@ catch_stop_signals(void)
 	client_catch_in_poll_only(SIGINT, SIGTERM);
 }
 
-typedef void (*render_fn)(const json_t *obj, int width, bool colour, FILE *f);
+typedef void (*render_fn)(const json_t *obj, const struct line_style *st, FILE *f);
+
+static void
+render_event(const json_t *obj, const struct line_style *st, FILE *f)
+{
+	output_event_line(obj, st->width, st->colour, f);
+}
+
+/*
+ * One service named (twice counts once): every line is its own, and the
+ * name before each would only repeat it, as journalctl -u does not.
+ * --service-prefix and --no-service-prefix decide otherwise.
+ */
+static bool
+log_wants_prefix(const struct ctl_options *o, int argc, char **argv)
+{
+	if (o->service_prefix != -1)
+		return o->service_prefix == 1;
+	if (argc < 2)
+		return true;
+	for (int i = 2; i < argc; i++)
+		if (strcmp(argv[i], argv[1]) != 0)
+			return true;
+	return false;
+}
 
 /* follow_stream's: vigild said reconnect (daemon-reexec); ask for the stream again */
 #define CTL_FOLLOW_AGAIN	(-2)
@@ -838,7 +862,7 @@ seen_free(struct seen *sn)
 /* Print what vigild streams until it closes, or a signal says stop. */
 static int
 follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn render,
-    int width, struct seen *sn)
+    const struct line_style *st, struct seen *sn)
 {
 	json_t *obj;
 	char *raw;
@@ -877,7 +901,7 @@ follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn rende
 			return rc;
 		}
 		if (!o->json)
-			render(obj, width, o->colour, stdout);
+			render(obj, st, stdout);
 		json_decref(obj);
 	}
 }
@@ -891,15 +915,21 @@ stream_follow(const struct ctl_options *o, char **words, size_t n, int argc, cha
 {
 	struct ctl_client c = { .fd = -1 };
 	int64_t deadline = client_now_ms() + o->timeout_ms;
-	int width = longest_name(argv + 1, (size_t)argc - 1), rc;
 	bool is_log = strcmp(words[0], "log") == 0;
+	struct line_style st = {
+		.format = o->log_format, .width = longest_name(argv + 1, (size_t)argc - 1),
+		.colour = o->colour, .tty = o->tty,
+		.prefix = !is_log || log_wants_prefix(o, argc, argv),
+	};
 	struct seen sn = { NULL, 0, 0 };
 	char **again = NULL;
 	size_t nagain = 0;
 	json_t *reply = NULL;
+	int rc;
 
-	if (argc == 1 && !o->json)
-		rc = all_names_width(o, &c, deadline, &width);
+	/* names are padded only where they are shown */
+	if (argc == 1 && !o->json && st.prefix && st.format != CTL_LOG_RAW)
+		rc = all_names_width(o, &c, deadline, &st.width);
 	else
 		rc = CTL_EXIT_OK;
 	if (rc == CTL_EXIT_OK)
@@ -920,7 +950,7 @@ stream_follow(const struct ctl_options *o, char **words, size_t n, int argc, cha
 	if (rc == CTL_EXIT_OK) {
 		catch_stop_signals();
 		/* through any number of re-executions, each its own deadline to come back */
-		while ((rc = follow_stream(o, &c, render, width, is_log ? &sn : NULL)) ==
+		while ((rc = follow_stream(o, &c, render, &st, is_log ? &sn : NULL)) ==
 		    CTL_FOLLOW_AGAIN) {
 			client_close(&c);
 			reconnect_pause();
@@ -938,21 +968,24 @@ stream_follow(const struct ctl_options *o, char **words, size_t n, int argc, cha
 }
 
 static void
-log_print(const struct ctl_options *o, const json_t *lines)
+log_print(const struct ctl_options *o, const json_t *lines, int argc, char **argv)
 {
+	struct line_style st = {
+		.format = o->log_format, .prefix = log_wants_prefix(o, argc, argv),
+		.colour = o->colour, .tty = o->tty,
+	};
 	const json_t *line;
-	int width = 0;
 	size_t i;
 
 	json_array_foreach(lines, i, line) {
 		const char *name = str_of(line, PROTO_K_SERVICE, "");
-		if ((int)strlen(name) > width)
-			width = (int)strlen(name);
+		if ((int)strlen(name) > st.width)
+			st.width = (int)strlen(name);
 	}
 	json_array_foreach(lines, i, line) {
 		char *dump;
 		if (!o->json) {
-			output_log_line(line, width, o->colour, stdout);
+			output_log_line(line, &st, stdout);
 		} else if ((dump = json_dumps(line, PROTO_LINE_JSON_FLAGS)) != NULL) {
 			puts(dump);	/* as vigild wrote it: same flags, same order */
 			free(dump);
@@ -976,7 +1009,7 @@ verb_log(const struct ctl_options *o, int argc, char **argv)
 		rc = stream_request(o, &c, words, n, client_now_ms() + o->timeout_ms, &reply);
 		client_close(&c);
 		if (rc == CTL_EXIT_OK)
-			log_print(o, json_object_get(reply, PROTO_K_LINES));
+			log_print(o, json_object_get(reply, PROTO_K_LINES), argc, argv);
 		json_decref(reply);
 	}
 	free(words);
@@ -1010,7 +1043,7 @@ verb_events(const struct ctl_options *o, int argc, char **argv)
 	words[n++] = PROTO_OPT_END;	/* a name is never taken for an option */
 	for (int k = 1; k < argc; k++)
 		words[n++] = argv[k];
-	rc = stream_follow(o, words, n, argc, argv, output_event_line);
+	rc = stream_follow(o, words, n, argc, argv, render_event);
 	free(words);
 	return rc;
 }
