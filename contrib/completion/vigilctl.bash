@@ -28,7 +28,7 @@ _vigilctl()
 	local cur prev verb i w nops=0 dashdash=
 	local verbs="status start stop restart wait events signal shutdown log log-reopen reload daemon-reexec names check import-supervisord hello help"
 	local opts="--socket --json --no-wait --timeout --help --version -s -j -h"
-	local logopts="-f --follow -n --since"
+	local logopts="-f --follow -n --since -o --output --service-prefix --no-service-prefix"
 	local waitopts="--for"
 	local actionopts="--wait"
 	local sigs="HUP INT QUIT KILL USR1 USR2 TERM CONT STOP TSTP WINCH ALRM"
@@ -54,6 +54,10 @@ _vigilctl()
 		COMPREPLY=($(compgen -W "10 50 100 1000" -- "$cur"))
 		return
 		;;
+	-o | --output)
+		COMPREPLY=($(compgen -W "short short-iso raw json" -- "$cur"))
+		return
+		;;
 	--for)
 		COMPREPLY=($(compgen -W "ready running stopped exited" -- "$cur"))
 		return
@@ -66,7 +70,7 @@ _vigilctl()
 		if [[ -z $dashdash ]]; then
 			case $w in
 			--) dashdash=1; continue ;;
-			--socket | -s | --timeout | --since | -n | --for) ((i++)); continue ;;
+			--socket | -s | --timeout | --since | -n | -o | --output | --for) ((i++)); continue ;;
 			-?*) continue ;;
 			esac
 		fi
