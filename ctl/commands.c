@@ -299,11 +299,45 @@ table_fields_option(void)
 	return opt;
 }
 
+/*
+ * The pid the kernel gives for the socket's peer against vigild's pid as
+ * it sees it (hello, asked only when /proc does not already show the peer
+ * in our namespace): when they say vigild is in another pid namespace (a
+ * container, seen from the host), a note on stderr, before the table whose
+ * pids are that namespace's. Connects c.
+ */
+static int
+note_other_pid_namespace(const struct ctl_options *o, struct ctl_client *c,
+    int64_t deadline)
+{
+	struct ctl_options quiet = *o;
+	char *hello[] = { "hello" }, note[256];
+	const json_t *pid;
+	json_t *reply;
+	int rc;
+
+	if ((rc = connect_daemon(o, c, deadline)) != CTL_EXIT_OK)
+		return rc;
+	if (!pidns_may_differ(client_peer_pid(c)))
+		return CTL_EXIT_OK;
+	quiet.json = false;	/* stdout has the status reply alone, --json or not */
+	if ((rc = request(&quiet, c, hello, 1, deadline, &reply)) != CTL_EXIT_OK)
+		return rc;
+	pid = json_object_get(reply, PROTO_K_PID);
+	if (json_is_true(json_object_get(reply, PROTO_K_OK)) && json_is_integer(pid) &&
+	    pidns_note(client_peer_pid(c), json_integer_value(pid), note, sizeof(note)))
+		warnx("note: %s", note);
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
 static int
 verb_status(const struct ctl_options *o, int argc, char **argv)
 {
 	static char end_of_options[] = PROTO_OPT_END;
 	char **words = calloc((size_t)argc + 3, sizeof(*words));
+	struct ctl_client c = { .fd = -1 };
+	int64_t deadline = client_now_ms() + o->timeout_ms;
 	size_t n = 0;
 	json_t *reply;
 	int rc;
@@ -319,8 +353,13 @@ verb_status(const struct ctl_options *o, int argc, char **argv)
 	}
 	for (int i = 1; i < argc; i++)
 		words[n++] = argv[i];
-	rc = call(o, words, n, o->timeout_ms, &reply);
+	/* the same connection for both: the same vigild answers */
+	if ((rc = note_other_pid_namespace(o, &c, deadline)) == CTL_EXIT_OK)
+		rc = request(o, &c, words, n, deadline, &reply);
+	client_close(&c);
 	free(words);
+	if (rc == CTL_EXIT_OK && (rc = reply_status(o, reply)) != CTL_EXIT_OK)
+		json_decref(reply);
 	if (rc != CTL_EXIT_OK)
 		return rc;
 	if (!o->json && output_status_table(json_object_get(reply, PROTO_K_SERVICES),

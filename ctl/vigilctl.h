@@ -124,6 +124,12 @@ int	 client_read_line(struct ctl_client *c, int64_t deadline, char **line,
 bool	 client_has_line(const struct ctl_client *c);
 /* 0 once vigild closes the connection, -1 with errno (ETIMEDOUT) otherwise. */
 int	 client_wait_close(struct ctl_client *c, int64_t deadline);
+/*
+ * The pid of whoever listens on the socket (vigild, unless the socket was
+ * handed to it), as the kernel translates it into our pid namespace: 0
+ * when it has no number here; -1 with errno when it cannot be asked.
+ */
+pid_t	 client_peer_pid(const struct ctl_client *c);
 void	 client_close(struct ctl_client *c);
 /* The socket when neither --socket nor VIGIL_SOCKET says: same rule as vigild. */
 const char	*ctl_default_socket(uid_t euid, const char *xdg_runtime_dir,
@@ -134,6 +140,19 @@ const char	*ctl_default_socket(uid_t euid, const char *xdg_runtime_dir,
  * (or not there), -1 and why.
  */
 int		 ctl_fallback_dir_check(const char *sock, uid_t euid, char *why, size_t len);
+
+/* pidns.c */
+/*
+ * Whether vigild may be in another pid namespace, from the peer's pid
+ * alone: false when /proc shows the peer in ours, where hello need not be asked.
+ */
+bool		 pidns_may_differ(pid_t peer);
+/*
+ * Whether peer (client_peer_pid) and own (the pid hello reports) say that
+ * vigild runs in another pid namespace than ours, whose pids every reply
+ * then carries; if so, the note for the user in buf.
+ */
+bool		 pidns_note(pid_t peer, long long own, char *buf, size_t len);
 
 /* output.c */
 struct table;

@@ -783,3 +783,32 @@ Test(verbs, operand_counts, .init = cr_redirect_stderr)
 	/* warnx prefixes the program name, which is Criterion's worker here */
 	cr_expect_stderr_neq_str("");
 }
+
+Test(pidns, note_only_when_vigild_is_in_another_pid_namespace)
+{
+	char note[256] = "";
+
+	cr_expect_not(pidns_note(1234, 1234, note, sizeof(note)), "the same pid");
+	cr_expect_not(pidns_note(-1, 1234, note, sizeof(note)), "no peer to ask");
+	cr_expect_not(pidns_note(1234, 0, note, sizeof(note)), "no pid in hello");
+	cr_expect(pidns_note(0, 1, note, sizeof(note)), "vigild has no pid here");
+	cr_expect_str_eq(note, "vigild runs in another pid namespace (pid 1 there, not visible "
+	    "here): PIDs below are that namespace's");
+	/*
+	 * A peer in our own namespace that is not vigild (systemd, which made
+	 * the socket and handed it over): the numbers differ, and mean nothing.
+	 */
+	cr_expect_not(pidns_note(getpid(), 1, note, sizeof(note)), "a listener of ours: %s", note);
+	/* /proc cannot tell (no such process here): the numbers are all there is */
+	cr_expect(pidns_note(2147483600, 1, note, sizeof(note)));
+	cr_expect_str_eq(note, "vigild runs in another pid namespace (pid 1 there, 2147483600 "
+	    "here): PIDs below are that namespace's");
+}
+
+Test(pidns, hello_is_asked_only_when_proc_does_not_settle_it)
+{
+	cr_expect_not(pidns_may_differ(getpid()), "we are in our namespace");
+	cr_expect_not(pidns_may_differ(-1), "nothing to go by");
+	cr_expect(pidns_may_differ(0), "no pid here: elsewhere");
+	cr_expect(pidns_may_differ(2147483600), "/proc cannot tell");
+}
