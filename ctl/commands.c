@@ -823,9 +823,10 @@ render_event(const json_t *obj, const struct line_style *st, FILE *f)
 }
 
 /*
- * One service named (twice counts once): every line is its own, and the
- * name before each would only repeat it, as journalctl -u does not.
- * --service-prefix and --no-service-prefix decide otherwise.
+ * The name before each line, unless exactly one service is named (twice
+ * counts once): then every line is its own, and the name would only
+ * repeat what the command line says. --service-prefix and
+ * --no-service-prefix decide otherwise.
  */
 static bool
 log_wants_prefix(const struct ctl_options *o, int argc, char **argv)

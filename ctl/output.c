@@ -447,34 +447,36 @@ put_log_name(const char *name, int width, bool colour, FILE *f)
 	fprintf(f, "%*s", w < width ? width - w : 0, "");
 }
 
-/* The time column of the short formats, in local time; blanks when t is not a time. */
+/*
+ * The time column of the short formats, in local time; blanks when t is
+ * not a time (a marker, or a number no clock reads: up to year 5138).
+ */
 static void
 put_log_time(const json_t *t, enum ctl_log_format format, FILE *f)
 {
+	bool iso = format == CTL_LOG_SHORT_ISO;
 	double secs = json_number_value(t);
-	time_t whole = (time_t)secs;
-	int ms = (int)((secs - (double)whole) * 1000);
 	char buf[40], zone[8];
+	time_t whole;
 	struct tm tm;
+	int ms;
 
-	if (format == CTL_LOG_SHORT_ISO) {
-		if (!json_is_number(t) || secs < 0 || localtime_r(&whole, &tm) == NULL ||
-		    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
-		    strftime(zone, sizeof(zone), "%z", &tm) != 5) {
-			fprintf(f, "%*s", CTL_LOG_ISO_TIME_WIDTH, "");
-			return;
-		}
-		/* RFC 3339 wants the offset as +01:00, strftime gives +0100 */
+	if (!json_is_number(t) || !(secs >= 0 && secs < 1e11)) {
+		fprintf(f, "%*s", iso ? CTL_LOG_ISO_TIME_WIDTH : CTL_LOG_SHORT_TIME_WIDTH, "");
+		return;
+	}
+	whole = (time_t)secs;
+	ms = (int)((secs - (double)whole) * 1000);
+	if (localtime_r(&whole, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), iso ? "%Y-%m-%dT%H:%M:%S" : "%b %d %H:%M:%S", &tm) == 0 ||
+	    strftime(zone, sizeof(zone), "%z", &tm) != 5) {
+		fprintf(f, "%*s", iso ? CTL_LOG_ISO_TIME_WIDTH : CTL_LOG_SHORT_TIME_WIDTH, "");
+		return;
+	}
+	if (iso)	/* RFC 3339 wants the offset as +01:00, strftime gives +0100 */
 		fprintf(f, "%s.%03d%.3s:%s", buf, ms, zone, zone + 3);
-		return;
-	}
-	/* journalctl's short, with the milliseconds its short-precise adds */
-	if (!json_is_number(t) || secs < 0 || localtime_r(&whole, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%b %d %H:%M:%S", &tm) == 0) {
-		fprintf(f, "%*s", CTL_LOG_SHORT_TIME_WIDTH, "");
-		return;
-	}
-	fprintf(f, "%s.%03d", buf, ms);
+	else		/* journalctl's short, with milliseconds */
+		fprintf(f, "%s.%03d", buf, ms);
 }
 
 /* What comes before the separator: the time, then the name unless it is off. */

@@ -444,6 +444,16 @@ Test(log_line, odd_objects)
 	free(out);
 }
 
+Test(log_line, times_no_clock_reads_are_blanks)
+{
+	char *out = render_log("[{\"service\":\"a\",\"time\":1e300,\"text\":\"t\"},"
+	    "{\"service\":\"a\",\"time\":-5,\"text\":\"u\"},"
+	    "{\"service\":\"a\",\"time\":\"noon\",\"text\":\"v\"}]", 1, false);
+
+	cr_expect_str_eq(out, NO_TIME " a | t\n" NO_TIME " a | u\n" NO_TIME " a | v\n");
+	free(out);
+}
+
 Test(log_line, colour_by_name)
 {
 	char *out = render_log("[{\"service\":\"web\",\"stream\":\"err\",\"text\":\"x\"},"
