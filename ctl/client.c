@@ -287,6 +287,17 @@ client_wait_close(struct ctl_client *c, int64_t deadline)
 	}
 }
 
+pid_t
+client_peer_pid(const struct ctl_client *c)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (c->fd == -1 || getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return -1;
+	return cred.pid;
+}
+
 void
 client_close(struct ctl_client *c)
 {

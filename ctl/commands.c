@@ -308,11 +308,45 @@ table_fields_option(void)
 	return opt;
 }
 
+/*
+ * The pid the kernel gives for the socket's peer against vigild's pid as
+ * it sees it (hello, asked only when /proc does not already show the peer
+ * in our namespace): when they say vigild is in another pid namespace (a
+ * container, seen from the host), a note on stderr, before the table whose
+ * pids are that namespace's. Connects c.
+ */
+static int
+note_other_pid_namespace(const struct ctl_options *o, struct ctl_client *c,
+    int64_t deadline)
+{
+	struct ctl_options quiet = *o;
+	char *hello[] = { "hello" }, note[256];
+	const json_t *pid;
+	json_t *reply;
+	int rc;
+
+	if ((rc = connect_daemon(o, c, deadline)) != CTL_EXIT_OK)
+		return rc;
+	if (!pidns_may_differ(client_peer_pid(c)))
+		return CTL_EXIT_OK;
+	quiet.json = false;	/* stdout has the status reply alone, --json or not */
+	if ((rc = request(&quiet, c, hello, 1, deadline, &reply)) != CTL_EXIT_OK)
+		return rc;
+	pid = json_object_get(reply, PROTO_K_PID);
+	if (json_is_true(json_object_get(reply, PROTO_K_OK)) && json_is_integer(pid) &&
+	    pidns_note(client_peer_pid(c), json_integer_value(pid), note, sizeof(note)))
+		warnx("note: %s", note);
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
+
 static int
 verb_status(const struct ctl_options *o, int argc, char **argv)
 {
 	static char end_of_options[] = PROTO_OPT_END;
 	char **words = calloc((size_t)argc + 3, sizeof(*words));
+	struct ctl_client c = { .fd = -1 };
+	int64_t deadline = client_now_ms() + o->timeout_ms;
 	size_t n = 0;
 	json_t *reply;
 	int rc;
@@ -328,8 +362,13 @@ verb_status(const struct ctl_options *o, int argc, char **argv)
 	}
 	for (int i = 1; i < argc; i++)
 		words[n++] = argv[i];
-	rc = call(o, words, n, o->timeout_ms, &reply);
+	/* the same connection for both: the same vigild answers */
+	if ((rc = note_other_pid_namespace(o, &c, deadline)) == CTL_EXIT_OK)
+		rc = request(o, &c, words, n, deadline, &reply);
+	client_close(&c);
 	free(words);
+	if (rc == CTL_EXIT_OK && (rc = reply_status(o, reply)) != CTL_EXIT_OK)
+		json_decref(reply);
 	if (rc != CTL_EXIT_OK)
 		return rc;
 	if (!o->json && output_status_table(json_object_get(reply, PROTO_K_SERVICES),
@@ -812,7 +851,32 @@ catch_stop_signals(void)
 	client_catch_in_poll_only(SIGINT, SIGTERM);
 }
 
-typedef void (*render_fn)(const json_t *obj, int width, bool colour, FILE *f);
+typedef void (*render_fn)(const json_t *obj, const struct line_style *st, FILE *f);
+
+static void
+render_event(const json_t *obj, const struct line_style *st, FILE *f)
+{
+	output_event_line(obj, st->width, st->colour, f);
+}
+
+/*
+ * The name before each line, unless exactly one service is named (twice
+ * counts once): then every line is its own, and the name would only
+ * repeat what the command line says. --service-prefix and
+ * --no-service-prefix decide otherwise.
+ */
+static bool
+log_wants_prefix(const struct ctl_options *o, int argc, char **argv)
+{
+	if (o->service_prefix != -1)
+		return o->service_prefix == 1;
+	if (argc < 2)
+		return true;
+	for (int i = 2; i < argc; i++)
+		if (strcmp(argv[i], argv[1]) != 0)
+			return true;
+	return false;
+}
 
 /* follow_stream's: vigild said reconnect (daemon-reexec); ask for the stream again */
 #define CTL_FOLLOW_AGAIN	(-2)
@@ -875,7 +939,7 @@ seen_free(struct seen *sn)
 /* Print what vigild streams until it closes, or a signal says stop. */
 static int
 follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn render,
-    int width, struct seen *sn)
+    const struct line_style *st, struct seen *sn)
 {
 	json_t *obj;
 	char *raw;
@@ -914,7 +978,7 @@ follow_stream(const struct ctl_options *o, struct ctl_client *c, render_fn rende
 			return rc;
 		}
 		if (!o->json)
-			render(obj, width, o->colour, stdout);
+			render(obj, st, stdout);
 		json_decref(obj);
 	}
 }
@@ -928,15 +992,21 @@ stream_follow(const struct ctl_options *o, char **words, size_t n, int argc, cha
 {
 	struct ctl_client c = { .fd = -1 };
 	int64_t deadline = client_now_ms() + o->timeout_ms;
-	int width = longest_name(argv + 1, (size_t)argc - 1), rc;
 	bool is_log = strcmp(words[0], "log") == 0;
+	struct line_style st = {
+		.format = o->log_format, .width = longest_name(argv + 1, (size_t)argc - 1),
+		.colour = o->colour, .tty = o->tty,
+		.prefix = !is_log || log_wants_prefix(o, argc, argv),
+	};
 	struct seen sn = { NULL, 0, 0 };
 	char **again = NULL;
 	size_t nagain = 0;
 	json_t *reply = NULL;
+	int rc;
 
-	if (argc == 1 && !o->json)
-		rc = all_names_width(o, &c, deadline, &width);
+	/* names are padded only where they are shown */
+	if (argc == 1 && !o->json && st.prefix && st.format != CTL_LOG_RAW)
+		rc = all_names_width(o, &c, deadline, &st.width);
 	else
 		rc = CTL_EXIT_OK;
 	if (rc == CTL_EXIT_OK)
@@ -957,7 +1027,7 @@ stream_follow(const struct ctl_options *o, char **words, size_t n, int argc, cha
 	if (rc == CTL_EXIT_OK) {
 		catch_stop_signals();
 		/* through any number of re-executions, each its own deadline to come back */
-		while ((rc = follow_stream(o, &c, render, width, is_log ? &sn : NULL)) ==
+		while ((rc = follow_stream(o, &c, render, &st, is_log ? &sn : NULL)) ==
 		    CTL_FOLLOW_AGAIN) {
 			client_close(&c);
 			reconnect_pause();
@@ -975,21 +1045,24 @@ stream_follow(const struct ctl_options *o, char **words, size_t n, int argc, cha
 }
 
 static void
-log_print(const struct ctl_options *o, const json_t *lines)
+log_print(const struct ctl_options *o, const json_t *lines, int argc, char **argv)
 {
+	struct line_style st = {
+		.format = o->log_format, .prefix = log_wants_prefix(o, argc, argv),
+		.colour = o->colour, .tty = o->tty,
+	};
 	const json_t *line;
-	int width = 0;
 	size_t i;
 
 	json_array_foreach(lines, i, line) {
 		const char *name = str_of(line, PROTO_K_SERVICE, "");
-		if ((int)strlen(name) > width)
-			width = (int)strlen(name);
+		if ((int)strlen(name) > st.width)
+			st.width = (int)strlen(name);
 	}
 	json_array_foreach(lines, i, line) {
 		char *dump;
 		if (!o->json) {
-			output_log_line(line, width, o->colour, stdout);
+			output_log_line(line, &st, stdout);
 		} else if ((dump = json_dumps(line, PROTO_LINE_JSON_FLAGS)) != NULL) {
 			puts(dump);	/* as vigild wrote it: same flags, same order */
 			free(dump);
@@ -1013,7 +1086,7 @@ verb_log(const struct ctl_options *o, int argc, char **argv)
 		rc = stream_request(o, &c, words, n, client_now_ms() + o->timeout_ms, &reply);
 		client_close(&c);
 		if (rc == CTL_EXIT_OK)
-			log_print(o, json_object_get(reply, PROTO_K_LINES));
+			log_print(o, json_object_get(reply, PROTO_K_LINES), argc, argv);
 		json_decref(reply);
 	}
 	free(words);
@@ -1074,7 +1147,7 @@ verb_events(const struct ctl_options *o, int argc, char **argv)
 	words[n++] = PROTO_OPT_END;	/* a name is never taken for an option */
 	for (int k = 1; k < argc; k++)
 		words[n++] = argv[k];
-	rc = stream_follow(o, words, n, argc, argv, output_event_line);
+	rc = stream_follow(o, words, n, argc, argv, render_event);
 	free(words);
 	return rc;
 }

@@ -107,6 +107,29 @@ set_format(struct ctl_options *o, const char *value, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+set_log_format(struct ctl_options *o, const char *value, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		enum ctl_log_format format;
+	} formats[] = {
+		{ "short", CTL_LOG_SHORT },
+		{ "short-iso", CTL_LOG_SHORT_ISO },
+		{ "raw", CTL_LOG_RAW },
+		{ "json", CTL_LOG_JSON },
+	};
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (strcmp(value, formats[i].name) == 0) {
+			o->log_format = formats[i].format;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "-o: expected short, short-iso, raw or json, found '%s'", value);
+	return -1;
+}
+
 static bool
 name_is(const char *arg, size_t nlen, const char *name)
 {
@@ -124,7 +147,8 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 
 	if (name_is(arg, nlen, "socket") || name_is(arg, nlen, "timeout") ||
 	    name_is(arg, nlen, "since") || name_is(arg, nlen, "for") ||
-	    name_is(arg, nlen, "format") || name_is(arg, nlen, "delay")) {
+	    name_is(arg, nlen, "format") || name_is(arg, nlen, "delay") ||
+	    name_is(arg, nlen, "output")) {
 		if (value == NULL && (value = argv[++*i]) == NULL) {
 			snprintf(err, errlen, "option '--%.*s' needs a value",
 			    (int)nlen, arg);
@@ -138,8 +162,18 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 			return set_format(o, value, err, errlen);
 		if (name_is(arg, nlen, "delay"))
 			return set_delay(o, value, err, errlen);
+		if (name_is(arg, nlen, "output"))
+			return set_log_format(o, value, err, errlen);
 		return arg[0] == 's' ? set_socket(o, value, err, errlen) :
 		    set_timeout(o, value, err, errlen);
+	}
+	if (name_is(arg, nlen, "service-prefix") || name_is(arg, nlen, "no-service-prefix")) {
+		if (value != NULL) {
+			snprintf(err, errlen, "option '--%.*s' takes no value", (int)nlen, arg);
+			return -1;
+		}
+		o->service_prefix = arg[0] != 'n';	/* the last one said wins */
+		return 0;
 	}
 	if (name_is(arg, nlen, "json"))
 		flag = &o->json;
@@ -173,7 +207,7 @@ long_option(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen
 	return 0;
 }
 
-/* -j, -h, -f, -b, -s PATH, -sPATH, -n N, -nN, -d S, and clusters like -js PATH. */
+/* -j, -h, -f, -b, -s PATH, -sPATH, -n N, -nN, -d S, -o FORMAT, and clusters like -js PATH. */
 static int
 short_options(char **argv, int *i, struct ctl_options *o, char *err, size_t errlen)
 {
@@ -196,11 +230,14 @@ short_options(char **argv, int *i, struct ctl_options *o, char *err, size_t errl
 		case 's':
 		case 'n':
 		case 'd':
+		case 'o':
 			if (p[1] == '\0' && argv[*i + 1] == NULL) {
 				snprintf(err, errlen, "option '-%c' needs a value", *p);
 				return -1;
 			}
 			value = p[1] != '\0' ? p + 1 : argv[++*i];
+			if (*p == 'o')
+				return set_log_format(o, value, err, errlen);
 			return *p == 's' ? set_socket(o, value, err, errlen) :
 			    *p == 'd' ? set_delay(o, value, err, errlen) :
 			    set_lines(o, value, err, errlen);
@@ -223,6 +260,7 @@ ctl_parse_options(int argc, char **argv, struct ctl_options *o, char *err,
 	o->lines = -1;
 	o->since_ms = -1;
 	o->delay_ms = -1;
+	o->service_prefix = -1;
 	if ((o->args = calloc((size_t)argc + 1, sizeof(*o->args))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -285,6 +323,28 @@ check_operands(const struct ctl_verb *v, int nops, char **ops)
 	return CTL_EXIT_OK;
 }
 
+/*
+ * log's -o and --json are one choice: --json alone means -o json, and a
+ * name prefix is a thing of the short formats only.
+ */
+static int
+settle_log_format(struct ctl_options *o)
+{
+	if (o->json && o->log_format != CTL_LOG_DEFAULT && o->log_format != CTL_LOG_JSON)
+		return usage_error("log: --json is -o json, which contradicts the -o given");
+	if (o->json || o->log_format == CTL_LOG_JSON) {
+		o->json = true;		/* LINE objects as they came: the --json code path */
+		o->log_format = CTL_LOG_JSON;
+	} else if (o->log_format == CTL_LOG_DEFAULT) {
+		o->log_format = CTL_LOG_SHORT;
+	}
+	if (o->service_prefix != -1 && o->log_format != CTL_LOG_SHORT &&
+	    o->log_format != CTL_LOG_SHORT_ISO)
+		return usage_error("log: --service-prefix and --no-service-prefix belong to "
+		    "-o short and short-iso");
+	return CTL_EXIT_OK;
+}
+
 /* --socket, else VIGIL_SOCKET, else the default for who we are. */
 static const char *
 resolve_socket(const struct ctl_options *o, char *buf, size_t len)
@@ -329,8 +389,12 @@ ctl_run(struct ctl_options *o)
 		return usage_error("unknown command '%s'", o->args[0]);
 	if ((rc = check_operands(v, o->nargs - 1, o->args + 1)) != CTL_EXIT_OK)
 		return rc;
-	if ((o->follow || o->lines >= 0 || o->since_ms >= 0) && strcmp(v->name, "log") != 0)
-		return usage_error("%s: -n, -f and --since belong to log", v->name);
+	if ((o->follow || o->lines >= 0 || o->since_ms >= 0 || o->log_format != CTL_LOG_DEFAULT ||
+	    o->service_prefix != -1) && strcmp(v->name, "log") != 0)
+		return usage_error("%s: -n, -f, --since, -o and --service-prefix belong to log",
+		    v->name);
+	if ((rc = settle_log_format(o)) != CTL_EXIT_OK)
+		return rc;
 	if (o->wait_for != NULL && strcmp(v->name, "wait") != 0)
 		return usage_error("%s: --for belongs to wait", v->name);
 	if (o->wait && o->no_wait)
@@ -348,7 +412,8 @@ ctl_run(struct ctl_options *o)
 		    "and events --json do)");
 	if ((o->socket = resolve_socket(o, sock, sizeof(sock))) == NULL)
 		return CTL_EXIT_UNREACHABLE;
-	o->colour = output_use_colour(isatty(STDOUT_FILENO), getenv("NO_COLOR"));
+	o->tty = isatty(STDOUT_FILENO);
+	o->colour = output_use_colour(o->tty, getenv("NO_COLOR"));
 	return v->run(o, o->nargs, o->args);
 }
 

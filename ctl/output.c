@@ -447,30 +447,111 @@ put_log_name(const char *name, int width, bool colour, FILE *f)
 	fprintf(f, "%*s", w < width ? width - w : 0, "");
 }
 
-void
-output_log_line(const json_t *obj, int width, bool colour, FILE *f)
+/*
+ * The time column of the short formats, in local time; blanks when t is
+ * not a time (a marker, or a number no clock reads: up to year 5138).
+ */
+static void
+put_log_time(const json_t *t, enum ctl_log_format format, FILE *f)
+{
+	bool iso = format == CTL_LOG_SHORT_ISO;
+	double secs = json_number_value(t);
+	char buf[40], zone[8];
+	time_t whole;
+	struct tm tm;
+	int ms;
+
+	if (!json_is_number(t) || !(secs >= 0 && secs < 1e11)) {
+		fprintf(f, "%*s", iso ? CTL_LOG_ISO_TIME_WIDTH : CTL_LOG_SHORT_TIME_WIDTH, "");
+		return;
+	}
+	whole = (time_t)secs;
+	ms = (int)((secs - (double)whole) * 1000);
+	if (localtime_r(&whole, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), iso ? "%Y-%m-%dT%H:%M:%S" : "%b %d %H:%M:%S", &tm) == 0 ||
+	    strftime(zone, sizeof(zone), "%z", &tm) != 5) {
+		fprintf(f, "%*s", iso ? CTL_LOG_ISO_TIME_WIDTH : CTL_LOG_SHORT_TIME_WIDTH, "");
+		return;
+	}
+	if (iso)	/* RFC 3339 wants the offset as +01:00, strftime gives +0100 */
+		fprintf(f, "%s.%03d%.3s:%s", buf, ms, zone, zone + 3);
+	else		/* journalctl's short, with milliseconds */
+		fprintf(f, "%s.%03d", buf, ms);
+}
+
+/* What comes before the separator: the time, then the name unless it is off. */
+static void
+put_log_head(const json_t *obj, const char *name, const struct line_style *st, FILE *f)
+{
+	put_log_time(json_object_get(obj, PROTO_K_TIME), st->format, f);
+	if (st->prefix) {
+		fputc(' ', f);
+		put_log_name(name, st->width, st->colour, f);
+	}
+}
+
+/*
+ * -o raw: the text, byte for byte, for a script; on a terminal control
+ * characters still show as '?'. Markers go to stderr, so that stdout
+ * holds only what the services wrote.
+ */
+static void
+log_line_raw(const json_t *obj, const struct line_style *st, FILE *f)
 {
 	const char *name = json_string_value(json_object_get(obj, PROTO_K_SERVICE));
 	const json_t *text = json_object_get(obj, PROTO_K_TEXT);
 	const json_t *skipped = json_object_get(obj, PROTO_K_SKIPPED);
-	const char *stream;
 
+	if (json_is_integer(skipped) || json_is_true(json_object_get(obj, PROTO_K_REMOVED))) {
+		fflush(f);
+		fprintf(stderr, "vigilctl: ");
+		if (name != NULL) {
+			put_log_text(name, strlen(name), stderr);
+			fputs(": ", stderr);
+		}
+		if (json_is_integer(skipped))
+			fprintf(stderr, "%lld lines skipped\n",
+			    (long long)json_integer_value(skipped));
+		else
+			fprintf(stderr, "removed from the configuration\n");
+		return;
+	}
+	if (!json_is_string(text))
+		return;
+	if (st->tty)
+		put_log_text(json_string_value(text), json_string_length(text), f);
+	else
+		fwrite(json_string_value(text), 1, json_string_length(text), f);
+	fputc('\n', f);
+}
+
+void
+output_log_line(const json_t *obj, const struct line_style *st, FILE *f)
+{
+	const char *name = json_string_value(json_object_get(obj, PROTO_K_SERVICE));
+	const json_t *text = json_object_get(obj, PROTO_K_TEXT);
+	const json_t *skipped = json_object_get(obj, PROTO_K_SKIPPED);
+	const char *stream, *dim = st->colour ? "\033[2m" : "", *off = st->colour ? SGR_RESET : "";
+
+	if (st->format == CTL_LOG_RAW) {
+		log_line_raw(obj, st, f);
+		return;
+	}
 	if (json_is_integer(skipped)) {
-		put_log_name(name, width, colour, f);
-		fprintf(f, " | %s[... %lld lines skipped ...]%s\n", colour ? "\033[2m" : "",
-		    (long long)json_integer_value(skipped), colour ? SGR_RESET : "");
+		put_log_head(obj, name, st, f);
+		fprintf(f, " | %s[... %lld lines skipped ...]%s\n", dim,
+		    (long long)json_integer_value(skipped), off);
 		return;
 	}
 	if (json_is_true(json_object_get(obj, PROTO_K_REMOVED))) {
-		put_log_name(name, width, colour, f);
-		fprintf(f, " | %s[... removed from the configuration ...]%s\n",
-		    colour ? "\033[2m" : "", colour ? SGR_RESET : "");
+		put_log_head(obj, name, st, f);
+		fprintf(f, " | %s[... removed from the configuration ...]%s\n", dim, off);
 		return;
 	}
 	if (!json_is_string(text))
 		return;
 	stream = json_string_value(json_object_get(obj, PROTO_K_STREAM));
-	put_log_name(name != NULL ? name : "?", width, colour, f);
+	put_log_head(obj, name != NULL ? name : "?", st, f);
 	fputc(' ', f);
 	fputc(stream != NULL && strcmp(stream, "err") == 0 ? '!' : '|', f);
 	if (json_is_true(json_object_get(obj, PROTO_K_CONTINUED)))

@@ -22,6 +22,15 @@ enum ctl_exit {
 	CTL_EXIT_UNREACHABLE = 3	/* no vigild to talk to, or it went away */
 };
 
+/* How `log` shows a line (-o). */
+enum ctl_log_format {
+	CTL_LOG_DEFAULT = 0,	/* not said: short, or json with --json */
+	CTL_LOG_SHORT,		/* "Dec 06 03:19:35.123 web | text" */
+	CTL_LOG_SHORT_ISO,	/* "2026-12-06T03:19:35.123+01:00 web | text" */
+	CTL_LOG_RAW,		/* the text alone */
+	CTL_LOG_JSON		/* each LINE object as vigild sent it */
+};
+
 #define CTL_TIMEOUT_DEFAULT_MS	60000
 /* the read deadline outlives --wait by this much, so vigild's own timeout reply wins */
 #define CTL_WAIT_SLACK_MS	2000
@@ -49,7 +58,10 @@ struct ctl_options {
 	int64_t		  delay_ms;	/* top -d: between status samples; -1 when not given */
 	char		**args;		/* the verb and its operands */
 	int		  nargs;
+	enum ctl_log_format log_format;	/* log -o; CTL_LOG_DEFAULT when not given */
+	int		  service_prefix;	/* log: 1 --service-prefix, 0 --no-service-prefix, -1 neither */
 	bool		  colour;	/* stdout is a TTY and NO_COLOR is unset */
+	bool		  tty;		/* stdout is a TTY */
 };
 
 /* main.c */
@@ -120,6 +132,12 @@ int	 client_read_line(struct ctl_client *c, int64_t deadline, char **line,
 bool	 client_has_line(const struct ctl_client *c);
 /* 0 once vigild closes the connection, -1 with errno (ETIMEDOUT) otherwise. */
 int	 client_wait_close(struct ctl_client *c, int64_t deadline);
+/*
+ * The pid of whoever listens on the socket (vigild, unless the socket was
+ * handed to it), as the kernel translates it into our pid namespace: 0
+ * when it has no number here; -1 with errno when it cannot be asked.
+ */
+pid_t	 client_peer_pid(const struct ctl_client *c);
 void	 client_close(struct ctl_client *c);
 /* The socket when neither --socket nor VIGIL_SOCKET says: same rule as vigild. */
 const char	*ctl_default_socket(uid_t euid, const char *xdg_runtime_dir,
@@ -130,6 +148,19 @@ const char	*ctl_default_socket(uid_t euid, const char *xdg_runtime_dir,
  * (or not there), -1 and why.
  */
 int		 ctl_fallback_dir_check(const char *sock, uid_t euid, char *why, size_t len);
+
+/* pidns.c */
+/*
+ * Whether vigild may be in another pid namespace, from the peer's pid
+ * alone: false when /proc shows the peer in ours, where hello need not be asked.
+ */
+bool		 pidns_may_differ(pid_t peer);
+/*
+ * Whether peer (client_peer_pid) and own (the pid hello reports) say that
+ * vigild runs in another pid namespace than ours, whose pids every reply
+ * then carries; if so, the note for the user in buf.
+ */
+bool		 pidns_note(pid_t peer, long long own, char *buf, size_t len);
 
 /* output.c */
 struct table;
@@ -161,14 +192,27 @@ void		 output_service_line(const json_t *svc, FILE *f);
 void		 output_event_line(const json_t *obj, int width, bool colour, FILE *f);
 /* The SGR colour of a service's name in `log`: from a small palette, by its name. */
 const char	*output_service_colour(const char *name);
+/* How a line of `log` (and of `events`) is shown. */
+struct line_style {
+	enum ctl_log_format format;	/* CTL_LOG_SHORT, CTL_LOG_SHORT_ISO or CTL_LOG_RAW */
+	bool	 prefix;		/* the service's name before the text */
+	int	 width;			/* names padded to this */
+	bool	 colour;		/* service names in colour, markers dim */
+	bool	 tty;			/* stdout is a terminal: raw text escaped too */
+};
+#define CTL_LOG_SHORT_TIME_WIDTH	19	/* "Dec 06 03:19:35.123" */
+#define CTL_LOG_ISO_TIME_WIDTH		29	/* "2026-12-06T03:19:35.123+01:00" */
 /*
- * One object of a `log` reply or stream: a LINE as "web  | text" ('!' for
- * stderr, '+' after it for a continuation piece), a {"skipped":N} marker as
- * "web  | [... N lines skipped ...]", a {"removed":true} marker as
- * "web  | [... removed from the configuration ...]"; names padded to width. Anything
- * else prints nothing. Control characters in the text show as '?'.
+ * One object of a `log` reply or stream. Short formats: a LINE as
+ * "Dec 06 03:19:35.123 web  | text" (the line's time in local time; the
+ * name only with st->prefix; '!' for stderr, '+' after it for a
+ * continuation piece), a {"skipped":N} marker as "... web  | [... N lines
+ * skipped ...]", a {"removed":true} marker as "... web  | [... removed
+ * from the configuration ...]", with blanks for the time; control
+ * characters in the text show as '?'. Raw: the text alone, and the markers
+ * on stderr. Anything else prints nothing.
  */
-void		 output_log_line(const json_t *obj, int width, bool colour, FILE *f);
+void		 output_log_line(const json_t *obj, const struct line_style *st, FILE *f);
 /*
  * A reload reply: one line per group that is not empty, each service with
  * the keys that changed ("restarted: web (command changed)").

@@ -28,7 +28,7 @@ _vigilctl()
 	local cur prev verb i w nops=0 dashdash=
 	local verbs="status start stop restart wait events top signal shutdown log log-reopen reload daemon-reexec show metrics names check import-supervisord hello help"
 	local opts="--socket --json --no-wait --timeout --help --version -s -j -h"
-	local logopts="-f --follow -n --since"
+	local logopts="-f --follow -n --since -o --output --service-prefix --no-service-prefix"
 	local waitopts="--for"
 	local actionopts="--wait"
 	local topopts="-d --delay -b --batch"
@@ -57,6 +57,8 @@ _vigilctl()
 		;;
 	-d | --delay)
 		COMPREPLY=($(compgen -W "0.5 1 2 5" -- "$cur"))
+	-o | --output)
+		COMPREPLY=($(compgen -W "short short-iso raw json" -- "$cur"))
 		return
 		;;
 	--for)
@@ -75,7 +77,7 @@ _vigilctl()
 		if [[ -z $dashdash ]]; then
 			case $w in
 			--) dashdash=1; continue ;;
-			--socket | -s | --timeout | --since | -n | --for | --format | -d | --delay) ((i++)); continue ;;
+			--socket | -s | --timeout | --since | -n | --for | -o | --output | --format | -d | --delay) ((i++)); continue ;;
 			-?*) continue ;;
 			esac
 		fi

@@ -52,6 +52,61 @@ vh_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+double
+vh_log_time(const char *line)
+{
+	static const char shape[] = "Aaa dd dd:dd:dd.ddd ";
+	struct tm tm = { 0 }, now;
+	time_t t = time(NULL);
+	const char *end;
+	double best = -1;
+
+	for (size_t i = 0; i < sizeof(shape) - 1; i++)
+		if (line[i] == '\0' || (shape[i] == 'd' && (line[i] < '0' || line[i] > '9')) ||
+		    (shape[i] == ' ' && line[i] != ' ') || (shape[i] == ':' && line[i] != ':') ||
+		    (shape[i] == '.' && line[i] != '.'))
+			return -1;
+	if ((end = strptime(line, "%b %d %H:%M:%S", &tm)) == NULL || end != line + 15)
+		return -1;
+	localtime_r(&t, &now);
+	/* the line's year is not shown: the one of last, this or next year nearest to now */
+	for (int y = now.tm_year - 1; y <= now.tm_year + 1; y++) {
+		struct tm c = tm;
+		double s;
+
+		c.tm_year = y;
+		c.tm_isdst = -1;
+		s = (double)mktime(&c) + atoi(line + 16) / 1000.0;
+		if (best < 0 || (s > (double)t ? s - (double)t : (double)t - s) <
+		    (best > (double)t ? best - (double)t : (double)t - best))
+			best = s;
+	}
+	return best;
+}
+
+const char *
+vh_untimed(const char *out)
+{
+	static char buf[262144];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	while (*out != '\0' && n < sizeof(buf) - 16) {
+		size_t len = strcspn(out, "\n");
+
+		if (vh_log_time(out) >= 0) {
+			out += 20;
+			len -= 20;
+		} else {
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "NO TIME: ");
+		}
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%.*s%s", (int)len, out,
+		    out[len] == '\n' ? "\n" : "");
+		out += len + (out[len] == '\n');
+	}
+	return buf;
+}
+
 static void
 sleep_ms(int ms)
 {

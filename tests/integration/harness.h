@@ -179,5 +179,16 @@ const char *vh_cgroup_base(void);
 		cr_skip_test(__VA_ARGS__);					\
 	} while (0)
 long long vh_now_ms(void);
+/*
+ * The time at the start of a line of `vigilctl log` (-o short, local time,
+ * "Dec 06 03:19:35.123 "), as seconds since the Epoch, of the year that puts
+ * it nearest to now; -1 if the line does not start so.
+ */
+double	 vh_log_time(const char *line);
+/*
+ * out, a `vigilctl log` output, with each line's time taken off (static
+ * buffer); a line without one starts with "NO TIME: ", so a comparison fails.
+ */
+const char *vh_untimed(const char *out);
 
 #endif

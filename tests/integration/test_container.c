@@ -4,7 +4,8 @@
  * vigild as PID 1 of a fresh pid namespace, as `docker run` would start it.
  * Its HEALTHCHECK (vigilctl check) turns healthy, the services' output is
  * on vigild's stdout as docker logs shows it, the web server answers, and
- * docker stop's SIGTERM ends the container with 0.
+ * docker stop's SIGTERM ends the container with 0. And vigilctl status from
+ * outside the container says that the pids it shows are the container's.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -132,4 +133,91 @@ Test(container, the_example_container_is_healthy_logs_serves_and_stops_with_0)
 	cr_expect(WIFEXITED(vh.exit_status) && WEXITSTATUS(vh.exit_status) == 0,
 	    "wait status 0x%x; log:\n%s", (unsigned)vh.exit_status, vh_log_tail());
 	cr_expect(vh_log_contains("vigild exiting with status 0"), "log:\n%s", vh_log_tail());
+}
+
+static void
+need_pid_namespaces(void)
+{
+	if (system("unshare --pid --fork --mount-proc true >/dev/null 2>&1") != 0)
+		VH_SKIP("unshare --pid does not work here");
+}
+
+/* vigild as PID 1 of a fresh pid namespace, one service in it; its init as we see it */
+static pid_t
+start_in_pid_namespace(void)
+{
+	char *unshare[] = { "unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGTERM",
+	    getenv("VIGILD"), "-f", "-c", vh.conf, NULL };
+	pid_t init;
+
+	need_pid_namespaces();
+	vh_setup("[service:web]\ncommand = %s\n", vh_testsvc());
+	vh_exec(unshare, NULL, NULL);
+	cr_assert(vh_wait_state("web", "running", UP_MS), "log:\n%s", vh_log_tail());
+	cr_assert_gt(init = vh_first_child(vh.pid), 0, "no init below unshare %d", (int)vh.pid);
+	return init;
+}
+
+Test(container, status_from_outside_says_the_pids_are_the_containers)
+{
+	struct vh_result r;
+	char want[160];
+	json_t *j;
+	pid_t init = start_in_pid_namespace();
+
+	cr_assert_eq(vh_ctl(&r, "status", NULL), 0, "%s", r.err);
+	snprintf(want, sizeof(want), "vigilctl: note: vigild runs in another pid namespace "
+	    "(pid 1 there, %d here): PIDs below are that namespace's\n", (int)init);
+	cr_expect_str_eq(r.err, want);
+	cr_expect(strncmp(r.out, "NAME", 4) == 0 && strstr(r.out, "web") != NULL, "out: %s", r.out);
+	/* --json: stdout is the reply as it came, the note on stderr */
+	cr_assert_eq(vh_ctl(&r, "--json", "status", "web", NULL), 0, "%s", r.err);
+	cr_expect_str_eq(r.err, want);
+	cr_assert_not_null(j = json_loads(r.out, 0, NULL), "out: %s", r.out);
+	cr_expect(json_is_true(json_object_get(j, "ok")), "out: %s", r.out);
+	cr_expect_eq(json_array_size(json_object_get(j, "services")), 1, "out: %s", r.out);
+	cr_expect_null(json_object_get(j, "pid"), "no field of vigilctl's own: %s", r.out);
+	json_decref(j);
+	/* an error is still just that */
+	cr_expect_eq(vh_ctl(&r, "status", "nosuch", NULL), 1, "%s", r.err);
+	cr_expect(strstr(r.err, "nosuch") != NULL, "err: %s", r.err);
+
+	cr_assert_eq(kill(init, SIGTERM), 0);
+	cr_assert(vh_signal_and_wait(0, EXIT_MS), "still running; log:\n%s", vh_log_tail());
+}
+
+Test(container, status_from_inside_a_namespace_that_cannot_see_vigild_says_so)
+{
+	char cmd[1024], *out;
+	int status;
+
+	need_pid_namespaces();
+	vh_setup("[service:web]\ncommand = %s\n", vh_testsvc());
+	vh_start_ok();
+	cr_assert(vh_wait_state("web", "running", UP_MS), "log:\n%s", vh_log_tail());
+	/* vigilctl in a namespace of its own: vigild has no pid there */
+	snprintf(cmd, sizeof(cmd), "unshare --pid --fork --mount-proc '%s' --socket '%s' status "
+	    ">'%s' 2>&1", getenv("VIGILCTL"), vh.sock, vh_path("inside.out"));
+	status = system(cmd);
+	out = vh_slurp(vh_path("inside.out"));
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x: %s",
+	    (unsigned)status, out);
+	snprintf(cmd, sizeof(cmd), "vigilctl: note: vigild runs in another pid namespace "
+	    "(pid %d there, not visible here): PIDs below are that namespace's\n", (int)vh.pid);
+	cr_expect(strncmp(out, cmd, strlen(cmd)) == 0, "out: %s", out);
+	cr_expect(strstr(out, "web") != NULL, "out: %s", out);
+}
+
+Test(container, status_in_the_same_namespace_has_no_note)
+{
+	struct vh_result r;
+
+	vh_setup("[service:web]\ncommand = %s\n", vh_testsvc());
+	vh_start_ok();
+	cr_assert(vh_wait_state("web", "running", UP_MS), "log:\n%s", vh_log_tail());
+	cr_assert_eq(vh_ctl(&r, "status", NULL), 0, "%s", r.err);
+	cr_expect_str_eq(r.err, "");
+	cr_expect(strstr(r.out, "web") != NULL, "out: %s", r.out);
+	cr_assert_eq(vh_ctl(&r, "--json", "status", NULL), 0, "%s", r.err);
+	cr_expect_str_eq(r.err, "");
 }

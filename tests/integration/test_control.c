@@ -929,7 +929,9 @@ wait_contains(const char *path, const char *needle, int timeout_ms)
 
 Test(control, vigilctl_log_prefixes_names_and_follows_until_stopped)
 {
-	static const char *const follow[] = { "log", "-f", "-n", "1", "web", NULL };
+	/* one name: no name before the lines unless asked for */
+	static const char *const follow[] = { "log", "-f", "-n", "1", "--service-prefix", "web",
+	    NULL };
 	struct vh_result r;
 	char out[512];
 	json_t *j;
@@ -948,7 +950,7 @@ Test(control, vigilctl_log_prefixes_names_and_follows_until_stopped)
 	cr_assert(wait_contains(vh_path("logs/worker.log"), "job", 20000), "log:\n%s", vh_log_tail());
 
 	cr_assert_eq(vh_ctl(&r, "log", "web", "worker", NULL), 0, "%s", r.err);
-	cr_expect_str_eq(r.out, "web    | GET\nweb    ! oops\nworker | job\n");
+	cr_expect_str_eq(vh_untimed(r.out), "web    | GET\nweb    ! oops\nworker | job\n");
 	cr_assert_eq(vh_ctl(&r, "--json", "log", "-n", "1", "web", NULL), 0, "%s", r.err);
 	j = json_loads(r.out, 0, NULL);
 	cr_assert_not_null(j, "--json log: %s", r.out);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /*
  * main.c holds the option parser next to main(); compile it in here under
@@ -296,38 +297,121 @@ Test(service_line, per_state)
 
 /* Render each object of a JSON array with output_log_line. */
 static char *
-render_log(const char *objects, int width, bool colour)
+render_style(const char *objects, const struct line_style *st)
 {
 	json_t *arr = parse(objects);
 	char *out = NULL;
 	const json_t *o;
 	size_t i;
 
-	CAPTURE(out, f, json_array_foreach(arr, i, o) output_log_line(o, width, colour, f));
+	/* the times of the short formats are local: make that UTC */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	CAPTURE(out, f, json_array_foreach(arr, i, o) output_log_line(o, st, f));
 	json_decref(arr);
 	return out;
 }
 
+/* -o short with the names, as for several services */
+static char *
+render_log(const char *objects, int width, bool colour)
+{
+	struct line_style st = { .format = CTL_LOG_SHORT, .prefix = true, .width = width,
+	    .colour = colour };
+
+	return render_style(objects, &st);
+}
+
+/* The time column of a line with no time: as wide as "Dec 06 03:19:35.123" */
+#define NO_TIME	"                   "
+
+static const char five_lines[] = "["
+    "{\"service\":\"web\",\"time\":1.5,\"stream\":\"out\",\"text\":\"GET /\","
+    "\"continued\":false,\"partial\":false},"
+    "{\"service\":\"worker\",\"time\":1.6,\"stream\":\"err\",\"text\":\"oops\","
+    "\"continued\":false,\"partial\":false},"
+    "{\"service\":\"worker\",\"time\":1.6,\"stream\":\"err\",\"text\":\"rest\","
+    "\"continued\":true,\"partial\":false},"
+    "{\"service\":\"web\",\"time\":1.7,\"stream\":\"out\",\"text\":\"\","
+    "\"continued\":false,\"partial\":false},"
+    "{\"service\":\"web\",\"time\":1796527175.123456,\"stream\":\"out\",\"text\":\"half\","
+    "\"continued\":false,\"partial\":true}]";
+
 Test(log_line, streams_continuations_and_padding)
 {
-	char *out = render_log("["
-	    "{\"service\":\"web\",\"time\":1.5,\"stream\":\"out\",\"text\":\"GET /\","
-	    "\"continued\":false,\"partial\":false},"
-	    "{\"service\":\"worker\",\"time\":1.6,\"stream\":\"err\",\"text\":\"oops\","
-	    "\"continued\":false,\"partial\":false},"
-	    "{\"service\":\"worker\",\"time\":1.6,\"stream\":\"err\",\"text\":\"rest\","
-	    "\"continued\":true,\"partial\":false},"
-	    "{\"service\":\"web\",\"time\":1.7,\"stream\":\"out\",\"text\":\"\","
-	    "\"continued\":false,\"partial\":false},"
-	    "{\"service\":\"web\",\"time\":1.8,\"stream\":\"out\",\"text\":\"half\","
-	    "\"continued\":false,\"partial\":true}]", 6, false);
+	char *out = render_log(five_lines, 6, false);
 
 	cr_expect_str_eq(out,
-	    "web    | GET /\n"
-	    "worker ! oops\n"
-	    "worker !+rest\n"
-	    "web    |\n"		/* an empty line: no trailing blank */
-	    "web    | half\n");
+	    "Jan 01 00:00:01.500 web    | GET /\n"
+	    "Jan 01 00:00:01.600 worker ! oops\n"
+	    "Jan 01 00:00:01.600 worker !+rest\n"
+	    "Jan 01 00:00:01.700 web    |\n"	/* an empty line: no trailing blank */
+	    "Dec 06 03:19:35.123 web    | half\n");
+	free(out);
+}
+
+Test(log_line, without_the_name)
+{
+	struct line_style st = { .format = CTL_LOG_SHORT, .width = 6 };
+	char *out = render_style(five_lines, &st);
+
+	cr_expect_str_eq(out,
+	    "Jan 01 00:00:01.500 | GET /\n"
+	    "Jan 01 00:00:01.600 ! oops\n"
+	    "Jan 01 00:00:01.600 !+rest\n"
+	    "Jan 01 00:00:01.700 |\n"
+	    "Dec 06 03:19:35.123 | half\n");
+	free(out);
+}
+
+Test(log_line, iso_times_with_the_offset)
+{
+	struct line_style st = { .format = CTL_LOG_SHORT_ISO, .prefix = true, .width = 3 };
+	char *out = render_style("[{\"service\":\"web\",\"time\":1796527175.123456,"
+	    "\"stream\":\"out\",\"text\":\"a\"},{\"skipped\":2,\"service\":\"web\"}]", &st);
+
+	cr_expect_str_eq(out,
+	    "2026-12-06T03:19:35.123+00:00 web | a\n"
+	    "                              web | [... 2 lines skipped ...]\n");
+	free(out);
+	setenv("TZ", "Asia/Kolkata", 1);
+	tzset();
+	out = NULL;
+	{
+		json_t *l = parse("{\"service\":\"web\",\"time\":1796527175.5,\"text\":\"a\"}");
+		CAPTURE(out, f, output_log_line(l, &st, f));
+		json_decref(l);
+	}
+	/* where the zone database is installed; else glibc takes it as UTC */
+	if (access("/usr/share/zoneinfo/Asia/Kolkata", R_OK) == 0)
+		cr_expect_str_eq(out, "2026-12-06T08:49:35.500+05:30 web | a\n");
+	free(out);
+}
+
+Test(log_line, raw_is_the_text_alone_and_markers_go_to_stderr, .init = cr_redirect_stderr)
+{
+	struct line_style st = { .format = CTL_LOG_RAW, .prefix = true, .width = 6 };
+	char *out = render_style(five_lines, &st);
+
+	cr_expect_str_eq(out, "GET /\noops\nrest\n\nhalf\n");
+	free(out);
+	/* not a terminal: the bytes as they are, NUL and ESC included */
+	out = render_style("[{\"service\":\"a\",\"text\":\"\\u001b[1mx\\u0000y\"},"
+	    "{\"skipped\":3,\"service\":\"a\"},{\"service\":\"a\",\"removed\":true}]", &st);
+	cr_expect_eq(memcmp(out, "\033[1mx\0y\n", 8), 0, "%s", out);
+	cr_expect_eq(out[8], '\0', "markers are not text: %s", out + 8);
+	free(out);
+	fflush(stderr);
+	cr_expect_stderr_eq_str("vigilctl: a: 3 lines skipped\n"
+	    "vigilctl: a: removed from the configuration\n");
+}
+
+Test(log_line, raw_on_a_terminal_hides_control_characters)
+{
+	struct line_style st = { .format = CTL_LOG_RAW, .tty = true };
+	char *out = render_style("[{\"service\":\"a\",\"text\":\"\\u001b[1mx\\ty\"}]", &st);
+
+	cr_expect_str_eq(out, "?[1mx\ty\n");
 	free(out);
 }
 
@@ -336,8 +420,8 @@ Test(log_line, skipped_markers)
 	char *out = render_log("[{\"skipped\":12,\"service\":\"web\"},{\"skipped\":3}]", 4, false);
 
 	cr_expect_str_eq(out,
-	    "web  | [... 12 lines skipped ...]\n"
-	    "     | [... 3 lines skipped ...]\n");
+	    NO_TIME " web  | [... 12 lines skipped ...]\n"
+	    NO_TIME "      | [... 3 lines skipped ...]\n");
 	free(out);
 }
 
@@ -347,7 +431,7 @@ Test(log_line, control_characters_tabs_and_nul)
 	char *out = render_log("[{\"service\":\"a\",\"stream\":\"out\","
 	    "\"text\":\"\\u001b[2Jx\\u0007\\u007f\\tcaf\\u00e9\\u009b\\u0000end\"}]", 1, false);
 
-	cr_expect_str_eq(out, "a | ?[2Jx??\tcaf\xc3\xa9??end\n");
+	cr_expect_str_eq(out, NO_TIME " a | ?[2Jx??\tcaf\xc3\xa9??end\n");
 	free(out);
 }
 
@@ -356,7 +440,17 @@ Test(log_line, odd_objects)
 	/* not a LINE: nothing; no service or stream: still shown */
 	char *out = render_log("[42,{\"ok\":true,\"follow\":true},{\"text\":\"t\"}]", 0, false);
 
-	cr_expect_str_eq(out, "? | t\n");
+	cr_expect_str_eq(out, NO_TIME " ? | t\n");
+	free(out);
+}
+
+Test(log_line, times_no_clock_reads_are_blanks)
+{
+	char *out = render_log("[{\"service\":\"a\",\"time\":1e300,\"text\":\"t\"},"
+	    "{\"service\":\"a\",\"time\":-5,\"text\":\"u\"},"
+	    "{\"service\":\"a\",\"time\":\"noon\",\"text\":\"v\"}]", 1, false);
+
+	cr_expect_str_eq(out, NO_TIME " a | t\n" NO_TIME " a | u\n" NO_TIME " a | v\n");
 	free(out);
 }
 
@@ -367,8 +461,8 @@ Test(log_line, colour_by_name)
 	const char *c = output_service_colour("web");
 	char want[128];
 
-	snprintf(want, sizeof(want), "%sweb\033[0m   ! x\n"
-	    "%sweb\033[0m   | \033[2m[... 2 lines skipped ...]\033[0m\n", c, c);
+	snprintf(want, sizeof(want), NO_TIME " %sweb\033[0m   ! x\n"
+	    NO_TIME " %sweb\033[0m   | \033[2m[... 2 lines skipped ...]\033[0m\n", c, c);
 	cr_expect_str_eq(out, want, "colour must not move the separator");
 	free(out);
 }
@@ -549,6 +643,26 @@ Test(options, log_options)
 	cr_expect(o.json);
 	cr_expect(o.follow);
 	cr_expect_eq(o.lines, 7);
+	cr_expect_eq(o.log_format, CTL_LOG_DEFAULT);
+	cr_expect_eq(o.service_prefix, -1);
+	free(o.args);
+	cr_assert_eq(parse_args(&o, err, "log", "-o", "raw", "web", NULL), 0, "%s", err);
+	cr_expect_eq(o.log_format, CTL_LOG_RAW);
+	cr_expect_eq(o.nargs, 2);
+	free(o.args);
+	cr_assert_eq(parse_args(&o, err, "log", "-fojson", "--output=short-iso", NULL), 0,
+	    "%s", err);
+	cr_expect(o.follow);
+	cr_expect_eq(o.log_format, CTL_LOG_SHORT_ISO, "the last -o wins");
+	free(o.args);
+	cr_assert_eq(parse_args(&o, err, "log", "--output", "short", "--no-service-prefix",
+	    NULL), 0, "%s", err);
+	cr_expect_eq(o.log_format, CTL_LOG_SHORT);
+	cr_expect_eq(o.service_prefix, 0);
+	free(o.args);
+	cr_assert_eq(parse_args(&o, err, "--no-service-prefix", "log", "--service-prefix",
+	    NULL), 0, "%s", err);
+	cr_expect_eq(o.service_prefix, 1, "the last one wins");
 	free(o.args);
 }
 
@@ -602,6 +716,11 @@ Test(options, refused)
 		{ "-d", "often", "-d: expected seconds" },
 		{ "--delay", NULL, "option '--delay' needs a value" },
 		{ "--batch=1", NULL, "option '--batch' takes no value" },
+		{ "-o", "cat", "-o: expected short, short-iso, raw or json, found 'cat'" },
+		{ "--output=", NULL, "-o: expected short" },
+		{ "-o", NULL, "option '-o' needs a value" },
+		{ "--output", NULL, "option '--output' needs a value" },
+		{ "--service-prefix=yes", NULL, "option '--service-prefix' takes no value" },
 	};
 	struct ctl_options o;
 	char err[256];
@@ -753,4 +872,33 @@ Test(show, config_text_with_sources)
 		joined[--n] = '\0';
 	cr_expect_str_eq(joined, words);
 	free(out);
+}
+
+Test(pidns, note_only_when_vigild_is_in_another_pid_namespace)
+{
+	char note[256] = "";
+
+	cr_expect_not(pidns_note(1234, 1234, note, sizeof(note)), "the same pid");
+	cr_expect_not(pidns_note(-1, 1234, note, sizeof(note)), "no peer to ask");
+	cr_expect_not(pidns_note(1234, 0, note, sizeof(note)), "no pid in hello");
+	cr_expect(pidns_note(0, 1, note, sizeof(note)), "vigild has no pid here");
+	cr_expect_str_eq(note, "vigild runs in another pid namespace (pid 1 there, not visible "
+	    "here): PIDs below are that namespace's");
+	/*
+	 * A peer in our own namespace that is not vigild (systemd, which made
+	 * the socket and handed it over): the numbers differ, and mean nothing.
+	 */
+	cr_expect_not(pidns_note(getpid(), 1, note, sizeof(note)), "a listener of ours: %s", note);
+	/* /proc cannot tell (no such process here): the numbers are all there is */
+	cr_expect(pidns_note(2147483600, 1, note, sizeof(note)));
+	cr_expect_str_eq(note, "vigild runs in another pid namespace (pid 1 there, 2147483600 "
+	    "here): PIDs below are that namespace's");
+}
+
+Test(pidns, hello_is_asked_only_when_proc_does_not_settle_it)
+{
+	cr_expect_not(pidns_may_differ(getpid()), "we are in our namespace");
+	cr_expect_not(pidns_may_differ(-1), "nothing to go by");
+	cr_expect(pidns_may_differ(0), "no pid here: elsewhere");
+	cr_expect(pidns_may_differ(2147483600), "/proc cannot tell");
 }
