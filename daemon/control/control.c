@@ -966,8 +966,44 @@ control_open_fd(int fd, const char *path)
 }
 
 /*
- * Before execve: what each client was owed goes out as far as its socket
- * takes it without waiting, then one last line that says connect again.
+ * Before execve, what a client is still owed (a follower's backlog, then
+ * the reconnect line) waits for its socket to take it, for
+ * CONTROL_REEXEC_DRAIN_MS at most over all clients: a follower a moment
+ * behind, as under load, would otherwise see the connection end without
+ * the line that says connect again, and take it for vigild's exit. One that
+ * does not read in that time loses the rest.
+ */
+#define CONTROL_REEXEC_DRAIN_MS	2000
+
+static void
+reconnect_drain(void)
+{
+	int64_t deadline = (int64_t)(ev_time() * 1000) + CONTROL_REEXEC_DRAIN_MS;
+
+	for (;;) {
+		struct pollfd pfd[64];
+		struct control_client *owed[64];
+		nfds_t n = 0;
+		int64_t left = deadline - (int64_t)(ev_time() * 1000);
+
+		for (struct control_client *c = clients; c != NULL && n < 64; c = c->next)
+			if (!c->dropped && c->outoff < c->outlen) {
+				pfd[n] = (struct pollfd){ c->fd, POLLOUT, 0 };
+				owed[n++] = c;
+			}
+		if (n == 0 || left <= 0)
+			return;
+		if (poll(pfd, n, (int)left) == -1 && errno != EINTR)
+			return;
+		for (nfds_t i = 0; i < n; i++)
+			if (pfd[i].revents != 0 && client_flush(owed[i]) == -1)
+				owed[i]->dropped = true;
+	}
+}
+
+/*
+ * Before execve: what each client was owed, then one last line that says
+ * connect again, goes out (reconnect_drain), and every client is closed.
  * A stream's or a parked request's state goes with the client.
  */
 void
@@ -977,15 +1013,16 @@ control_reconnect_all(const char *message)
 	char *line = r != NULL ? json_dumps(r, PROTO_JSON_FLAGS) : NULL;
 
 	json_decref(r);
-	while (clients != NULL) {
-		struct control_client *c = clients;
-
+	for (struct control_client *c = clients; c != NULL; c = c->next) {
 		if (line != NULL && !c->dropped) {
 			(void)control_write(c, line, strlen(line));
 			(void)control_write(c, "\n", 1);
 		}
-		(void)client_flush(c);
-		client_free(c);
+		if (client_flush(c) == -1)
+			c->dropped = true;
 	}
 	free(line);
+	reconnect_drain();
+	while (clients != NULL)
+		client_free(clients);
 }
