@@ -68,12 +68,43 @@ tmux(char *out, size_t outlen, ...)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* The pid of vigilctl top: the only child of the pane's shell, which wrote its pid; 0: none. */
+static pid_t
+top_pid(void)
+{
+	char path[64], buf[64];
+	FILE *f = fopen(vh_path("shell.pid"), "r");
+	long shell = 0, child = 0;
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &shell) != 1)
+		shell = 0;
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", shell, shell);
+	if (shell <= 0 || (f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) == NULL || sscanf(buf, "%ld", &child) != 1)
+		child = 0;
+	fclose(f);
+	return (pid_t)child;
+}
+
+/*
+ * The tmux server goes, and with it the pane; vigilctl top, told by
+ * SIGHUP, must go too: a top that has not after 10 s is killed by its pid,
+ * so no test leaves one behind.
+ */
 static void
 top_fini(void)
 {
+	pid_t top = server[0] != '\0' ? top_pid() : 0;
+
 	if (server[0] != '\0')
 		tmux(NULL, 0, "kill-server", NULL);
 	server[0] = '\0';
+	if (top > 0 && !vh_wait_gone(top, 10000))
+		kill(top, SIGKILL);
 	vh_teardown();
 }
 
@@ -112,9 +143,9 @@ top_start(const char *args)
 {
 	char cmd[PATH_MAX + 1024];
 
-	snprintf(cmd, sizeof(cmd), "'%s' --socket '%s' top %s; echo $? > '%s'; "
-	    "stty -a > '%s'; exec sleep 600", vigilctl_path(), vh.sock, args,
-	    vh_path("top.rc"), vh_path("stty.txt"));
+	snprintf(cmd, sizeof(cmd), "echo $$ > '%s'; '%s' --socket '%s' top %s; echo $? > '%s'; "
+	    "stty -a > '%s'; exec sleep 600", vh_path("shell.pid"), vigilctl_path(), vh.sock,
+	    args, vh_path("top.rc"), vh_path("stty.txt"));
 	cr_assert_eq(tmux(NULL, 0, "-f", "/dev/null", "new-session", "-d", "-x", "120", "-y", "30",
 	    cmd, NULL), 0, "tmux new-session failed");
 }
