@@ -594,6 +594,47 @@ vh_main_pid(const char *name)
 	return pid;
 }
 
+const char *
+vh_status_names(const char *name)
+{
+	static char buf[1024];
+	struct vh_result r;
+	json_t *reply, *svc;
+	size_t i;
+
+	buf[0] = '\0';
+	if (vh_ctl(&r, "--json", "status", name, NULL) != 0 ||
+	    (reply = json_loads(r.out, 0, NULL)) == NULL)
+		return "?";
+	json_array_foreach(json_object_get(reply, "services"), i, svc) {
+		if (i > 0)
+			strncat(buf, ",", sizeof(buf) - strlen(buf) - 1);
+		strncat(buf, json_string_value(json_object_get(svc, "name")),
+		    sizeof(buf) - strlen(buf) - 1);
+	}
+	json_decref(reply);
+	return buf;
+}
+
+const char *
+vh_json_list(json_t *obj, const char *key)
+{
+	static char bufs[4][256];
+	static int next;
+	char *buf = bufs[next++ % 4];
+	json_t *v;
+	size_t i;
+
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(obj, key), i, v) {
+		if (i > 0)
+			strncat(buf, ",", sizeof(bufs[0]) - strlen(buf) - 1);
+		strncat(buf, json_string_value(v) ? json_string_value(v) : "?",
+		    sizeof(bufs[0]) - strlen(buf) - 1);
+	}
+	return buf;
+}
+
 bool
 vh_wait_main_pid(const char *name, pid_t pid, int timeout_ms)
 {

@@ -107,6 +107,10 @@ bool	 vh_pid_exists(pid_t pid);	/* any /proc entry, zombies included */
 char	 vh_pid_state(pid_t pid);	/* /proc/PID/stat state letter, 0 if gone */
 bool	 vh_wait_gone(pid_t pid, int timeout_ms);
 pid_t	 vh_main_pid(const char *name);	/* the service's pid in status, 0 if none */
+/* The names status lists (of NAME; NULL: every service), comma-separated, in its order; "?" on failure */
+const char *vh_status_names(const char *name);
+/* The strings of obj's array KEY, comma-separated (a reload reply's "added", say); rotating buffers */
+const char *vh_json_list(json_t *obj, const char *key);
 bool	 vh_wait_main_pid(const char *name, pid_t pid, int timeout_ms);
 /* Poll until name is running with a main pid other than old: that pid, or 0 after timeout_ms. */
 pid_t	 vh_wait_new_pid(const char *name, pid_t old, int timeout_ms);

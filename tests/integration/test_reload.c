@@ -34,47 +34,6 @@ wait_no_zombies(void)
 	return false;
 }
 
-/* The names status lists, comma-separated, in its order. */
-static const char *
-status_names(void)
-{
-	static char buf[1024];
-	struct vh_result r;
-	json_t *reply, *svc;
-	size_t i;
-
-	buf[0] = '\0';
-	if (vh_ctl(&r, "--json", "status", NULL) != 0 ||
-	    (reply = json_loads(r.out, 0, NULL)) == NULL)
-		return "?";
-	json_array_foreach(json_object_get(reply, "services"), i, svc) {
-		if (i > 0)
-			strcat(buf, ",");
-		strcat(buf, json_string_value(json_object_get(svc, "name")));
-	}
-	json_decref(reply);
-	return buf;
-}
-
-/* A group of a reload reply, comma-separated. */
-static const char *
-group(json_t *reply, const char *name)
-{
-	static char bufs[4][256];
-	static int next;
-	char *buf = bufs[next++ % 4];
-	json_t *v;
-	size_t i;
-
-	buf[0] = '\0';
-	json_array_foreach(json_object_get(reply, name), i, v) {
-		if (i > 0)
-			strcat(buf, ",");
-		strcat(buf, json_string_value(v));
-	}
-	return buf;
-}
-
 static json_t *
 reload_json(struct vh_result *r, bool dry_run)
 {
@@ -134,11 +93,11 @@ Test(reload, dry_run_reports_the_plan_and_changes_nothing)
 
 	reply = reload_json(&r, true);
 	cr_expect(json_is_true(json_object_get(reply, "dry_run")), "%s", r.out);
-	cr_expect_str_eq(group(reply, "added"), "new");
-	cr_expect_str_eq(group(reply, "removed"), "gone");
-	cr_expect_str_eq(group(reply, "restarted"), "cmd");
-	cr_expect_str_eq(group(reply, "updated"), "inplace");
-	cr_expect_str_eq(group(reply, "unchanged"), "keep");
+	cr_expect_str_eq(vh_json_list(reply, "added"), "new");
+	cr_expect_str_eq(vh_json_list(reply, "removed"), "gone");
+	cr_expect_str_eq(vh_json_list(reply, "restarted"), "cmd");
+	cr_expect_str_eq(vh_json_list(reply, "updated"), "inplace");
+	cr_expect_str_eq(vh_json_list(reply, "unchanged"), "keep");
 	json_decref(reply);
 
 	cr_expect_eq(vh_main_pid("keep"), keep);
@@ -146,7 +105,7 @@ Test(reload, dry_run_reports_the_plan_and_changes_nothing)
 	cr_expect_eq(vh_main_pid("cmd"), cmd);
 	cr_expect_eq(vh_main_pid("gone"), gone);
 	cr_expect(vh_pid_alive(gone));
-	cr_expect_str_eq(status_names(), "keep,inplace,cmd,gone");
+	cr_expect_str_eq(vh_status_names(NULL), "keep,inplace,cmd,gone");
 	cr_expect_neq(vh_ctl(&r, "status", "new", NULL), 0, "new exists: %s", r.out);
 }
 
@@ -165,14 +124,14 @@ Test(reload, adds_removes_restarts_updates_and_keeps_at_once)
 	reply = reload_json(&r, false);
 	cr_expect(json_is_true(json_object_get(reply, "ok")));
 	cr_expect(json_is_false(json_object_get(reply, "dry_run")));
-	cr_expect_str_eq(group(reply, "added"), "new");
-	cr_expect_str_eq(group(reply, "removed"), "gone");
-	cr_expect_str_eq(group(reply, "restarted"), "cmd");
-	cr_expect_str_eq(group(reply, "updated"), "inplace");
-	cr_expect_str_eq(group(reply, "unchanged"), "keep");
+	cr_expect_str_eq(vh_json_list(reply, "added"), "new");
+	cr_expect_str_eq(vh_json_list(reply, "removed"), "gone");
+	cr_expect_str_eq(vh_json_list(reply, "restarted"), "cmd");
+	cr_expect_str_eq(vh_json_list(reply, "updated"), "inplace");
+	cr_expect_str_eq(vh_json_list(reply, "unchanged"), "keep");
 	changes = json_object_get(reply, "changes");
-	cr_expect_str_eq(group(changes, "cmd"), "command");
-	cr_expect_str_eq(group(changes, "inplace"), "restart_delay,stop_timeout");
+	cr_expect_str_eq(vh_json_list(changes, "cmd"), "command");
+	cr_expect_str_eq(vh_json_list(changes, "inplace"), "restart_delay,stop_timeout");
 	cr_expect_null(json_object_get(changes, "keep"));
 	cr_expect_eq(json_array_size(json_object_get(reply, "warnings")), 0, "%s", r.out);
 	json_decref(reply);
@@ -187,7 +146,7 @@ Test(reload, adds_removes_restarts_updates_and_keeps_at_once)
 	/* removed: stopped, reaped, forgotten */
 	cr_expect(vh_wait_gone(gone, DEADLINE_MS), "gone's process %d is still there", (int)gone);
 	cr_expect(wait_no_zombies(), "vigild left zombies");
-	cr_expect_str_eq(status_names(), "keep,inplace,cmd,new");
+	cr_expect_str_eq(vh_status_names(NULL), "keep,inplace,cmd,new");
 	cr_expect_neq(vh_ctl(&r, "status", "gone", NULL), 0, "gone is still known: %s", r.out);
 	/* in place and unchanged: the same processes */
 	cr_expect_eq(vh_main_pid("keep"), keep);
@@ -196,7 +155,7 @@ Test(reload, adds_removes_restarts_updates_and_keeps_at_once)
 
 	/* the same file again: nothing to do */
 	reply = reload_json(&r, false);
-	cr_expect_str_eq(group(reply, "unchanged"), "keep,inplace,cmd,new", "%s", r.out);
+	cr_expect_str_eq(vh_json_list(reply, "unchanged"), "keep,inplace,cmd,new", "%s", r.out);
 	json_decref(reply);
 	cr_expect_eq(vh_main_pid("cmd"), ncmd);
 }
@@ -235,7 +194,7 @@ Test(reload, invalid_config_lists_every_error_and_changes_nothing)
 	cr_expect_eq(vh_main_pid("keep"), keep);
 	cr_expect_eq(vh_main_pid("gone"), gone);
 	cr_expect(vh_pid_alive(gone));
-	cr_expect_str_eq(status_names(), "keep,inplace,cmd,gone");
+	cr_expect_str_eq(vh_status_names(NULL), "keep,inplace,cmd,gone");
 }
 
 Test(reload, sighup_reloads)
@@ -259,7 +218,7 @@ Test(reload, sighup_reloads)
 		if (vh_log_contains("1 error, nothing changed"))
 			break;
 	cr_expect(vh_log_contains("[service:keep] umask: expected"), "log: %s", vh_log_tail());
-	cr_expect_str_eq(status_names(), "keep,extra");
+	cr_expect_str_eq(vh_status_names(NULL), "keep,extra");
 	cr_expect_eq(vh_main_pid("keep"), keep);
 }
 
@@ -352,7 +311,7 @@ Test(reload, waits_and_followers_of_a_removed_service_end)
 	/* the stop goes on without them: KILL after stop_timeout */
 	cr_expect(vh_wait_gone((pid_t)vh_read_long(vh_path("stubborn.pid")), DEADLINE_MS));
 	cr_expect(wait_no_zombies());
-	cr_expect_str_eq(status_names(), "other");
+	cr_expect_str_eq(vh_status_names(NULL), "other");
 }
 
 Test(reload, removed_services_stop_dependents_first)
@@ -374,7 +333,7 @@ Test(reload, removed_services_stop_dependents_first)
 	    "db was stopped before web was gone; log: %s", vh_log_tail());
 	cr_expect_geq(vh_log_line_of("web: stopping -> stopped"), 0, "log: %s", vh_log_tail());
 	cr_expect(wait_no_zombies());
-	cr_expect_str_eq(status_names(), "keep");
+	cr_expect_str_eq(vh_status_names(NULL), "keep");
 }
 
 Test(reload, a_service_removed_and_added_again_waits_for_its_old_process)

@@ -56,47 +56,6 @@ cmdline_of(pid_t pid)
 	return buf;
 }
 
-/* The names status lists, comma-separated, in its order (NAMES... narrows it). */
-static const char *
-status_names(const char *name)
-{
-	static char buf[1024];
-	struct vh_result r;
-	json_t *reply, *svc;
-	size_t i;
-
-	buf[0] = '\0';
-	if (vh_ctl(&r, "--json", "status", name, NULL) != 0 ||
-	    (reply = json_loads(r.out, 0, NULL)) == NULL)
-		return "?";
-	json_array_foreach(json_object_get(reply, "services"), i, svc) {
-		if (i > 0)
-			strcat(buf, ",");
-		strcat(buf, json_string_value(json_object_get(svc, "name")));
-	}
-	json_decref(reply);
-	return buf;
-}
-
-/* A group of a reload reply ("added", "removed", ...), comma-separated. */
-static const char *
-group(json_t *reply, const char *name)
-{
-	static char bufs[4][256];
-	static int next;
-	char *buf = bufs[next++ % 4];
-	json_t *v;
-	size_t i;
-
-	buf[0] = '\0';
-	json_array_foreach(json_object_get(reply, name), i, v) {
-		if (i > 0)
-			strcat(buf, ",");
-		strcat(buf, json_string_value(v));
-	}
-	return buf;
-}
-
 static json_t *
 reload_ok(void)
 {
@@ -164,8 +123,8 @@ Test(templates, instances_run_with_their_own_name)
 	cr_expect_neq(pids[2], pids[3]);
 	cr_expect_neq(pids[1], pids[3]);
 	/* the template is never a service; its name stands for its instances */
-	cr_expect_str_eq(status_names(NULL), "w@1,w@2,w@3");
-	cr_expect_str_eq(status_names("w@"), "w@1,w@2,w@3");
+	cr_expect_str_eq(vh_status_names(NULL), "w@1,w@2,w@3");
+	cr_expect_str_eq(vh_status_names("w@"), "w@1,w@2,w@3");
 	cr_assert_not_null(s = vh_service("w@2"));
 	cr_expect_str_eq(json_string_value(json_object_get(s, "template")), "w@");
 	cr_expect_str_eq(json_string_value(json_object_get(s, "instance")), "2");
@@ -187,7 +146,7 @@ Test(templates, start_makes_an_instance_and_reload_keeps_it_while_wanted)
 	vh_setup(WORKER(""), vh_testsvc(), vh.dir, vh.dir);
 	vh_start_ok();
 	/* no instances = : nothing runs until asked */
-	cr_expect_str_eq(status_names(NULL), "");
+	cr_expect_str_eq(vh_status_names(NULL), "");
 	cr_expect_eq(vh_ctl(&r, "status", "w@", NULL), 1, "out: %s", r.out);
 	cr_expect(strstr(r.err, "w@ (a template with no instances)") != NULL, "err: %s", r.err);
 	/* only start makes one */
@@ -208,8 +167,8 @@ Test(templates, start_makes_an_instance_and_reload_keeps_it_while_wanted)
 
 	/* wanted: the reload keeps it, process and all */
 	reply = reload_ok();
-	cr_expect_str_eq(group(reply, "unchanged"), "w@web7");
-	cr_expect_str_eq(group(reply, "removed"), "");
+	cr_expect_str_eq(vh_json_list(reply, "unchanged"), "w@web7");
+	cr_expect_str_eq(vh_json_list(reply, "removed"), "");
 	json_decref(reply);
 	cr_expect_eq(vh_main_pid("w@web7"), pid);
 
@@ -217,11 +176,11 @@ Test(templates, start_makes_an_instance_and_reload_keeps_it_while_wanted)
 	ctl_ok("stop", "w@web7", NULL);
 	cr_expect(vh_wait_state("w@web7", "stopped", DEADLINE_MS));
 	reply = reload_ok();
-	cr_expect_str_eq(group(reply, "removed"), "w@web7");
+	cr_expect_str_eq(vh_json_list(reply, "removed"), "w@web7");
 	json_decref(reply);
 	cr_expect_eq(vh_ctl(&r, "status", "w@web7", NULL), 1);
 	cr_expect(strstr(r.err, "no such service: w@web7") != NULL, "err: %s", r.err);
-	cr_expect_str_eq(status_names(NULL), "");
+	cr_expect_str_eq(vh_status_names(NULL), "");
 }
 
 Test(templates, reload_follows_instances_and_a_changed_template)
@@ -239,19 +198,19 @@ Test(templates, reload_follows_instances_and_a_changed_template)
 	}
 	vh_setup(WORKER("instances = 2"), vh_testsvc(), vh.dir, vh.dir);
 	reply = reload_ok();
-	cr_expect_str_eq(group(reply, "removed"), "w@3,w@4");
-	cr_expect_str_eq(group(reply, "unchanged"), "w@1,w@2");
+	cr_expect_str_eq(vh_json_list(reply, "removed"), "w@3,w@4");
+	cr_expect_str_eq(vh_json_list(reply, "unchanged"), "w@1,w@2");
 	json_decref(reply);
 	cr_expect(vh_wait_gone(p[3], DEADLINE_MS), "w@3 still runs");
 	cr_expect(vh_wait_gone(p[4], DEADLINE_MS), "w@4 still runs");
 	cr_expect_eq(vh_main_pid("w@1"), p[1]);
-	cr_expect_str_eq(status_names(NULL), "w@1,w@2");
+	cr_expect_str_eq(vh_status_names(NULL), "w@1,w@2");
 
 	/* a changed template restarts each instance, as a changed service */
 	vh_setup(WORKER("instances = 2\ndirectory = /tmp"), vh_testsvc(), vh.dir,
 	    vh.dir);
 	reply = reload_ok();
-	cr_expect_str_eq(group(reply, "restarted"), "w@1,w@2");
+	cr_expect_str_eq(vh_json_list(reply, "restarted"), "w@1,w@2");
 	json_decref(reply);
 	n1 = vh_wait_new_pid("w@1", p[1], DEADLINE_MS);
 	n2 = vh_wait_new_pid("w@2", p[2], DEADLINE_MS);
@@ -305,7 +264,7 @@ Test(templates, requires_may_name_an_instance_and_an_instance_may_require)
 	    "[service:c@]\ncommand = %s\nrequires = cache\n",
 	    vh_testsvc(), vh.dir, vh.dir, vh_testsvc(), vh_testsvc(), vh_testsvc());
 	vh_start_ok();
-	cr_expect_str_eq(status_names(NULL), "app,cache,w@db");
+	cr_expect_str_eq(vh_status_names(NULL), "app,cache,w@db");
 	/* the template's autostart: w@db started at once, as any service */
 	db = wait_running("w@db");
 	ctl_ok("start", "app", NULL);
@@ -348,11 +307,11 @@ Test(templates, daemon_reexec_keeps_an_instance_made_on_request)
 	json_decref(s);
 	/* and a reload after it still treats it so: kept while wanted, dropped once stopped */
 	reply = reload_ok();
-	cr_expect_str_eq(group(reply, "removed"), "");
+	cr_expect_str_eq(vh_json_list(reply, "removed"), "");
 	json_decref(reply);
 	ctl_ok("stop", "w@x", NULL);
 	cr_expect(vh_wait_gone(pid, DEADLINE_MS));
 	reply = reload_ok();
-	cr_expect_str_eq(group(reply, "removed"), "w@x");
+	cr_expect_str_eq(vh_json_list(reply, "removed"), "w@x");
 	json_decref(reply);
 }
