@@ -511,6 +511,19 @@ vh_wait_state(const char *name, const char *state, int timeout_ms)
 }
 
 bool
+vh_wait_file_contains(const char *path, const char *needle, int timeout_ms)
+{
+	long long deadline = vh_now_ms() + timeout_ms;
+
+	do {
+		if (strstr(vh_slurp(path), needle) != NULL)
+			return true;
+		sleep_ms(10);
+	} while (vh_now_ms() < deadline);
+	return false;
+}
+
+bool
 vh_wait_file(const char *path, int timeout_ms)
 {
 	long long deadline = vh_now_ms() + timeout_ms;

@@ -99,6 +99,8 @@ const char *vh_state(const char *name, char *buf, size_t len);
 bool	 vh_wait_state(const char *name, const char *state, int timeout_ms);
 /* Poll until the file exists and is non-empty; false after timeout_ms. */
 bool	 vh_wait_file(const char *path, int timeout_ms);
+/* Until the file at path holds needle (read whole each time), or timeout_ms passes */
+bool	 vh_wait_file_contains(const char *path, const char *needle, int timeout_ms);
 long	 vh_read_long(const char *path);	/* first number in a file, -1 if none */
 /* Send sig to vigild and wait for it to exit; false after timeout_ms. */
 bool	 vh_signal_and_wait(int sig, int timeout_ms);

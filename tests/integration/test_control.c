@@ -914,19 +914,6 @@ wait_exit(pid_t pid, int timeout_ms)
 	return -1;
 }
 
-static bool
-wait_contains(const char *path, const char *needle, int timeout_ms)
-{
-	long long deadline = vh_now_ms() + timeout_ms;
-
-	do {
-		if (strstr(vh_slurp(path), needle) != NULL)
-			return true;
-		usleep(10000);
-	} while (vh_now_ms() < deadline);
-	return false;
-}
-
 Test(control, vigilctl_log_prefixes_names_and_follows_until_stopped)
 {
 	/* one name: no name before the lines unless asked for */
@@ -943,11 +930,11 @@ Test(control, vigilctl_log_prefixes_names_and_follows_until_stopped)
 	    "[service:worker]\ncommand = %s await:%s echo:job\n", vh_testsvc(), vh_path("go-web"),
 	    vh_testsvc(), vh_path("go-worker"));
 	vh_start_ok();
-	cr_assert(wait_contains(vh_path("logs/web.log"), "GET", 20000), "log:\n%s", vh_log_tail());
+	cr_assert(vh_wait_file_contains(vh_path("logs/web.log"), "GET", 20000), "log:\n%s", vh_log_tail());
 	touch(vh_path("go-web"));
-	cr_assert(wait_contains(vh_path("logs/web.log"), "oops", 20000), "log:\n%s", vh_log_tail());
+	cr_assert(vh_wait_file_contains(vh_path("logs/web.log"), "oops", 20000), "log:\n%s", vh_log_tail());
 	touch(vh_path("go-worker"));
-	cr_assert(wait_contains(vh_path("logs/worker.log"), "job", 20000), "log:\n%s", vh_log_tail());
+	cr_assert(vh_wait_file_contains(vh_path("logs/worker.log"), "job", 20000), "log:\n%s", vh_log_tail());
 
 	cr_assert_eq(vh_ctl(&r, "log", "web", "worker", NULL), 0, "%s", r.err);
 	cr_expect_str_eq(vh_untimed(r.out), "web    | GET\nweb    ! oops\nworker | job\n");
@@ -966,14 +953,14 @@ Test(control, vigilctl_log_prefixes_names_and_follows_until_stopped)
 	/* interrupted: exit 0 (vh_path's buffers rotate: keep a copy) */
 	snprintf(out, sizeof(out), "%s", vh_path("follow.out"));
 	pid = ctl_background(out, follow);
-	cr_assert(wait_contains(out, "web ! oops", 10000), "follower printed: %s", vh_slurp(out));
+	cr_assert(vh_wait_file_contains(out, "web ! oops", 10000), "follower printed: %s", vh_slurp(out));
 	kill(pid, SIGINT);
 	cr_expect_eq(wait_exit(pid, 10000), 0, "SIGINT: %s", vh_slurp(out));
 
 	/* vigild shuts down: exit 0 (a fresh file: the old one may not be truncated yet) */
 	snprintf(out, sizeof(out), "%s", vh_path("follow2.out"));
 	pid = ctl_background(out, follow);
-	cr_assert(wait_contains(out, "web ! oops", 10000), "follower printed: %s", vh_slurp(out));
+	cr_assert(vh_wait_file_contains(out, "web ! oops", 10000), "follower printed: %s", vh_slurp(out));
 	cr_expect_eq(vh_ctl(&r, "shutdown", NULL), 0, "%s", r.err);
 	cr_expect_eq(wait_exit(pid, 20000), 0, "after shutdown: %s", vh_slurp(out));
 	unlink(vh_path("ctl.pid"));

@@ -38,19 +38,6 @@ touch(const char *path)
 	fclose(f);
 }
 
-static bool
-wait_contains(const char *path, const char *needle, int timeout_ms)
-{
-	long long deadline = vh_now_ms() + timeout_ms;
-
-	do {
-		if (strstr(vh_slurp(path), needle) != NULL)
-			return true;
-		usleep(10000);
-	} while (vh_now_ms() < deadline);
-	return false;
-}
-
 /*
  * web writes "first" on stdout, "second" on stderr, then worker "job",
  * each once vigild has the one before (stdout and stderr are two pipes:
@@ -65,13 +52,13 @@ start_two_services(void)
 	    "echo:later\n[service:worker]\ncommand = %s await:%s echo:job\n", vh_testsvc(),
 	    vh_path("go-web"), vh_path("later"), vh_testsvc(), vh_path("go-worker"));
 	vh_start_ok();
-	cr_assert(wait_contains(vh_path("logs/web.log"), "first", UP_MS), "log:\n%s",
+	cr_assert(vh_wait_file_contains(vh_path("logs/web.log"), "first", UP_MS), "log:\n%s",
 	    vh_log_tail());
 	touch(vh_path("go-web"));
-	cr_assert(wait_contains(vh_path("logs/web.log"), "second", UP_MS), "log:\n%s",
+	cr_assert(vh_wait_file_contains(vh_path("logs/web.log"), "second", UP_MS), "log:\n%s",
 	    vh_log_tail());
 	touch(vh_path("go-worker"));
-	cr_assert(wait_contains(vh_path("logs/worker.log"), "job", UP_MS), "log:\n%s",
+	cr_assert(vh_wait_file_contains(vh_path("logs/worker.log"), "job", UP_MS), "log:\n%s",
 	    vh_log_tail());
 }
 
@@ -179,7 +166,7 @@ Test(logformat, raw_passes_bytes_through_to_a_pipe)
 	/* ESC [ 1 m x TAB y: a script gets what the service wrote */
 	vh_setup("[service:ansi]\ncommand = %s bytes:1b5b316d7809790a\n", vh_testsvc());
 	vh_start_ok();
-	cr_assert(wait_contains(vh_path("logs/ansi.log"), "x\ty", UP_MS), "log:\n%s",
+	cr_assert(vh_wait_file_contains(vh_path("logs/ansi.log"), "x\ty", UP_MS), "log:\n%s",
 	    vh_log_tail());
 	cr_assert_eq(vh_ctl(&r, "log", "-o", "raw", "ansi", NULL), 0, "%s", r.err);
 	cr_expect_str_eq(r.out, "\033[1mx\ty\n");
